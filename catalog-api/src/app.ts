@@ -1,0 +1,165 @@
+// buildApp(config): the platform server. Opens the store and applies migrations, registers every
+// operation of the spec with its handler, and serves the spec and its interactive reference.
+import { randomUUID } from 'node:crypto';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { AppConfig } from './core/config.js';
+import { ProblemError, toProblem, type FieldError } from './core/errors.js';
+import { parseJsonBody } from './core/json-body.js';
+import { operatorTokenAuthenticator } from './core/operator-auth.js';
+import { registerOperations, type HandlerMap } from './core/operations.js';
+import { componentsSchema, loadSpec, operations } from './core/spec.js';
+import { openStore, type Db } from './core/store/db.js';
+import { loadMigrations, migrate } from './core/store/migrate.js';
+import { createValidatorCompiler } from './core/validation.js';
+import { catalogHandlers, publisherApiKeyAuthenticator } from './modules/catalog/index.js';
+import { healthHandlers } from './modules/health/routes.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Db;
+    config: AppConfig;
+  }
+}
+
+export interface BuildOptions {
+  /** Use this store instead of opening one from the configuration; the caller closes it. */
+  db?: Db;
+}
+
+/** Routes served outside the spec: the spec itself and its interactive reference. */
+export const documentationRoutes = ['/openapi.json', '/docs'];
+
+const requestIdPattern = /^[A-Za-z0-9._:-]{8,128}$/;
+
+export async function buildApp(config: AppConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+    },
+    bodyLimit: config.bodyLimit,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    // A caller-supplied request id is kept when it looks like one, so traces join up across services.
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: false },
+  });
+
+  const ownsDb = !options.db;
+  const db =
+    options.db ??
+    (await openStore({
+      dataDir: config.dataDir,
+      ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
+      ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
+    }));
+  app.decorate('db', db);
+  app.decorate('config', config);
+  if (ownsDb) app.addHook('onClose', async () => db.close());
+
+  try {
+    const migrations = loadMigrations();
+    await migrate(db, migrations);
+
+    const spec = loadSpec();
+    const components = componentsSchema(spec);
+    app.addSchema(components);
+    app.setValidatorCompiler(createValidatorCompiler(components));
+    // JSON is the only body format of the API; anything else is refused with 415.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+      try {
+        done(null, parseJsonBody(body as string, config.jsonMaxDepth));
+      } catch (error) {
+        done(error as Error, undefined);
+      }
+    });
+
+    app.addHook('onSend', async (request, reply) => {
+      reply.header('x-request-id', request.id);
+    });
+    app.setErrorHandler(handleError);
+    app.setNotFoundHandler((request, reply) => {
+      sendProblem(request, reply, new ProblemError('route_not_found', `No route ${request.method} ${request.url.split('?')[0]}.`));
+    });
+
+    const handlers: HandlerMap = {
+      ...healthHandlers(db, migrations),
+      ...catalogHandlers(db, config),
+    };
+    registerOperations(app, operations(spec), handlers, {
+      publisherApiKey: publisherApiKeyAuthenticator(db),
+      operatorToken: operatorTokenAuthenticator(config.operatorToken),
+    });
+
+    await app.register(fastifySwagger, { mode: 'static', specification: { document: spec as never } });
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true, tryItOutEnabled: true } });
+    await app.ready();
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  return app;
+}
+
+function sendProblem(request: FastifyRequest, reply: FastifyReply, error: ProblemError) {
+  reply
+    .code(error.status)
+    .headers(error.headers)
+    .type('application/problem+json')
+    .send(toProblem(error, request.url.split('?')[0] ?? request.url, String(request.id)));
+}
+
+interface AjvErrorLike {
+  instancePath: string;
+  message?: string;
+  keyword: string;
+  params: Record<string, unknown>;
+}
+
+/** Maps Ajv errors to field errors whose pointer names the offending input. */
+function fieldErrors(validation: AjvErrorLike[], context: string | undefined): FieldError[] {
+  const part = context === 'querystring' ? 'query' : (context ?? 'body');
+  return validation.map((error) => {
+    let pointer = `/${part}${error.instancePath}`;
+    if (error.keyword === 'required') pointer += `/${String(error.params.missingProperty)}`;
+    if (error.keyword === 'additionalProperties') pointer += `/${String(error.params.additionalProperty)}`;
+    const detail =
+      error.keyword === 'additionalProperties'
+        ? `unknown property "${String(error.params.additionalProperty)}"`
+        : (error.message ?? 'is not valid');
+    return { pointer, detail };
+  });
+}
+
+const fastifyCodes: Record<string, ProblemError['code']> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'malformed_json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'malformed_json',
+};
+
+function handleError(this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof ProblemError) return sendProblem(request, reply, error);
+  if (error.validation) {
+    const errors = fieldErrors(error.validation as AjvErrorLike[], error.validationContext);
+    const detail = errors.map((e) => `${e.pointer}: ${e.detail}`).join('; ');
+    return sendProblem(request, reply, new ProblemError('validation_failed', detail, errors));
+  }
+  const mapped = error.code ? fastifyCodes[error.code] : undefined;
+  if (mapped) {
+    const detail =
+      mapped === 'payload_too_large' ? `The request body is larger than ${this.config.bodyLimit} bytes.` : error.message;
+    return sendProblem(request, reply, new ProblemError(mapped, detail));
+  }
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    return sendProblem(request, reply, new ProblemError('validation_failed', error.message));
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return sendProblem(request, reply, new ProblemError('internal_error', 'An unexpected error occurred; quote the request id when reporting it.'));
+}

@@ -1,0 +1,81 @@
+// Server configuration: one typed object, read once from the environment by the process entry.
+// buildApp() takes it as an argument so tests build apps with their own settings.
+
+export type Mode = 'sandbox' | 'production';
+
+export interface AppConfig {
+  /** `sandbox` seeds demo data and makes publishers usable at once; `production` does not. */
+  mode: Mode;
+  /** PostgreSQL URL; when absent the embedded PGlite store in `dataDir` is used. */
+  databaseUrl?: string;
+  /** PGlite data directory, or `memory://` for a throw-away in-memory store. */
+  dataDir: string;
+  /** PostgreSQL schema to use (created if missing); tests use one per run. */
+  databaseSchema?: string;
+  host: string;
+  port: number;
+  /** Public base URL of the server, used in Location headers and printed links. */
+  publicUrl?: string;
+  logLevel: string;
+  /** Maximum request body size in bytes. */
+  bodyLimit: number;
+  /** Maximum nesting depth of a JSON request body. */
+  jsonMaxDepth: number;
+  /** Token that authorizes operator operations; operator operations are refused without one. */
+  operatorToken?: string;
+}
+
+export const defaultConfig: AppConfig = {
+  mode: 'production',
+  dataDir: './.data',
+  host: '127.0.0.1',
+  port: 4010,
+  logLevel: 'info',
+  bodyLimit: 1024 * 1024,
+  jsonMaxDepth: 32,
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+/** Reads the configuration from environment variables (documented in docs/operators.md). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<AppConfig> = {}): AppConfig {
+  const mode = env.MES_MODE ?? overrides.mode ?? defaultConfig.mode;
+  if (mode !== 'sandbox' && mode !== 'production') {
+    throw new ConfigError(`MES_MODE must be "sandbox" or "production", got "${mode}"`);
+  }
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// URL');
+  }
+  const config: AppConfig = {
+    ...defaultConfig,
+    ...overrides,
+    mode,
+    dataDir: env.DATA_DIR || overrides.dataDir || defaultConfig.dataDir,
+    host: env.HOST || overrides.host || defaultConfig.host,
+    port: integer(env, 'PORT', overrides.port ?? defaultConfig.port, 0, 65535),
+    logLevel: env.LOG_LEVEL || overrides.logLevel || defaultConfig.logLevel,
+    bodyLimit: integer(env, 'BODY_LIMIT', overrides.bodyLimit ?? defaultConfig.bodyLimit, 1024, 64 * 1024 * 1024),
+    jsonMaxDepth: integer(env, 'JSON_MAX_DEPTH', overrides.jsonMaxDepth ?? defaultConfig.jsonMaxDepth, 2, 256),
+  };
+  if (databaseUrl) config.databaseUrl = databaseUrl;
+  if (env.DATABASE_SCHEMA) config.databaseSchema = env.DATABASE_SCHEMA;
+  if (env.PUBLIC_URL) config.publicUrl = env.PUBLIC_URL.replace(/\/+$/, '');
+  if (env.OPERATOR_TOKEN) {
+    if (env.OPERATOR_TOKEN.length < 32) throw new ConfigError('OPERATOR_TOKEN must be at least 32 characters');
+    config.operatorToken = env.OPERATOR_TOKEN;
+  }
+  return config;
+}

@@ -1,0 +1,155 @@
+// Reads the bundled OpenAPI document and turns each operation into what fastify needs: method,
+// URL, request schemas (params, query, headers, body) and response schemas, all referring to the
+// spec's components through one shared schema registered under COMPONENTS_ID.
+import { readFileSync } from 'node:fs';
+import { specPath } from '@mes/openapi';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+export interface OpenApiDocument extends JsonObject {
+  paths: { [path: string]: JsonObject };
+  components: JsonObject;
+}
+
+export const COMPONENTS_ID = 'urn:mes:components';
+export const methods = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
+
+export interface OperationSpec {
+  operationId: string;
+  method: Uppercase<(typeof methods)[number]>;
+  /** OpenAPI path template, e.g. `/apps/{appId}`. */
+  path: string;
+  /** The same path in fastify's syntax, e.g. `/apps/:appId`. */
+  url: string;
+  security: string[];
+  schema: {
+    params?: JsonObject;
+    querystring?: JsonObject;
+    headers?: JsonObject;
+    body?: JsonObject;
+    response: Record<string, JsonObject>;
+  };
+  bodyRequired: boolean;
+}
+
+let cached: OpenApiDocument | undefined;
+
+export function loadSpec(): OpenApiDocument {
+  cached ??= JSON.parse(readFileSync(specPath, 'utf8')) as OpenApiDocument;
+  return cached;
+}
+
+/** Rewrites local `#/components/schemas/X` references to the shared components schema. */
+function rewriteRefs(value: Json): Json {
+  if (Array.isArray(value)) return value.map(rewriteRefs);
+  if (value === null || typeof value !== 'object') return value;
+  const out: JsonObject = {};
+  for (const [key, inner] of Object.entries(value)) {
+    if (key === '$ref' && typeof inner === 'string' && inner.startsWith('#/components/schemas/')) {
+      out[key] = `${COMPONENTS_ID}#/$defs/${inner.slice('#/components/schemas/'.length)}`;
+    } else {
+      out[key] = rewriteRefs(inner);
+    }
+  }
+  return out;
+}
+
+/** The spec's component schemas as one JSON Schema document, to register with addSchema. */
+export function componentsSchema(spec: OpenApiDocument): JsonObject {
+  const schemas = (spec.components.schemas ?? {}) as JsonObject;
+  return { $id: COMPONENTS_ID, $defs: rewriteRefs(schemas) };
+}
+
+function resolve(spec: OpenApiDocument, node: Json | undefined): JsonObject {
+  let current = node as JsonObject | undefined;
+  // Parameters, responses and request bodies may be references to components.
+  while (current && typeof current.$ref === 'string') {
+    const pointer = current.$ref.replace(/^#\//, '').split('/');
+    let target: Json = spec;
+    for (const segment of pointer) target = (target as JsonObject)[segment.replace(/~1/g, '/').replace(/~0/g, '~')] as Json;
+    current = target as JsonObject;
+  }
+  if (!current) throw new Error('dangling reference in the spec');
+  return current;
+}
+
+function parametersSchema(spec: OpenApiDocument, parameters: JsonObject[], location: string, closed: boolean) {
+  const matching = parameters.filter((parameter) => parameter.in === location);
+  if (matching.length === 0 && !(closed && location === 'query')) return undefined;
+  const properties: JsonObject = {};
+  const required: string[] = [];
+  for (const parameter of matching) {
+    const name = location === 'header' ? String(parameter.name).toLowerCase() : String(parameter.name);
+    properties[name] = rewriteRefs(parameter.schema ?? {});
+    if (parameter.required) required.push(name);
+  }
+  return {
+    type: 'object',
+    properties,
+    ...(required.length ? { required } : {}),
+    // Unknown query parameters are refused so that a typo is reported, not silently ignored.
+    ...(closed ? { additionalProperties: false } : {}),
+  } as JsonObject;
+}
+
+/** Every operation of the spec, in document order. */
+export function operations(spec: OpenApiDocument = loadSpec()): OperationSpec[] {
+  const result: OperationSpec[] = [];
+  const globalSecurity = (spec.security ?? []) as JsonObject[];
+  for (const [path, item] of Object.entries(spec.paths)) {
+    const pathParameters = ((item.parameters ?? []) as Json[]).map((p) => resolve(spec, p));
+    for (const method of methods) {
+      const operation = item[method] as JsonObject | undefined;
+      if (!operation) continue;
+      const own = ((operation.parameters ?? []) as Json[]).map((p) => resolve(spec, p));
+      const byKey = new Map<string, JsonObject>();
+      for (const parameter of [...pathParameters, ...own]) byKey.set(`${parameter.in}:${parameter.name}`, parameter);
+      const parameters = [...byKey.values()];
+
+      const response: Record<string, JsonObject> = {};
+      for (const [status, ref] of Object.entries((operation.responses ?? {}) as JsonObject)) {
+        const content = resolve(spec, ref).content as JsonObject | undefined;
+        const key = status.replace(/X/g, 'x');
+        if (!content) {
+          response[key] = { type: 'null' };
+          continue;
+        }
+        const byType: JsonObject = {};
+        for (const [mediaType, media] of Object.entries(content)) {
+          byType[mediaType] = { schema: rewriteRefs((media as JsonObject).schema ?? {}) };
+        }
+        response[key] = { content: byType };
+      }
+
+      let body: JsonObject | undefined;
+      let bodyRequired = false;
+      if (operation.requestBody) {
+        const requestBody = resolve(spec, operation.requestBody);
+        const media = (requestBody.content as JsonObject)['application/json'] as JsonObject;
+        body = rewriteRefs(media.schema ?? {}) as JsonObject;
+        bodyRequired = requestBody.required === true;
+      }
+
+      const security = ((operation.security ?? globalSecurity) as JsonObject[]).flatMap((entry) => Object.keys(entry));
+      const schema: OperationSpec['schema'] = { response };
+      const params = parametersSchema(spec, parameters, 'path', true);
+      const querystring = parametersSchema(spec, parameters, 'query', true);
+      const headers = parametersSchema(spec, parameters, 'header', false);
+      if (params) schema.params = params;
+      if (querystring) schema.querystring = querystring;
+      if (headers) schema.headers = headers;
+      if (body) schema.body = body;
+      result.push({
+        operationId: String(operation.operationId),
+        method: method.toUpperCase() as OperationSpec['method'],
+        path,
+        url: path.replace(/\{([^}]+)\}/g, ':$1'),
+        security,
+        schema,
+        bodyRequired,
+      });
+    }
+  }
+  return result;
+}

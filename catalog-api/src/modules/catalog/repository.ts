@@ -1,0 +1,389 @@
+// SQL of the catalogue module: publishers, their API keys and their apps.
+import { randomUUID } from 'node:crypto';
+import type { components } from '@mes/openapi';
+import type { Queryable } from '../../core/store/db.js';
+import { foldText, type ScopeRequest } from './rules.js';
+
+export type Publisher = components['schemas']['Publisher'];
+export type ApiKey = components['schemas']['ApiKey'];
+export type App = components['schemas']['App'];
+export type AppInput = components['schemas']['AppInput'];
+export type AppUpdate = components['schemas']['AppUpdate'];
+export type CatalogApp = components['schemas']['CatalogApp'];
+export type CertificationStatus = components['schemas']['CertificationStatus'];
+export type AppCategory = components['schemas']['AppCategory'];
+
+const iso = (value: unknown): string => (value instanceof Date ? value : new Date(String(value))).toISOString();
+const isoOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : iso(value));
+
+interface PublisherRow {
+  id: string;
+  name: string;
+  registration_number: string;
+  contact_email: string;
+  domains: string[];
+  status: Publisher['status'];
+  verified_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+  [key: string]: unknown;
+}
+
+function toPublisher(row: PublisherRow): Publisher {
+  return {
+    id: row.id,
+    name: row.name,
+    registrationNumber: row.registration_number,
+    contactEmail: row.contact_email,
+    domains: row.domains,
+    status: row.status,
+    verifiedAt: isoOrNull(row.verified_at),
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
+
+export async function insertPublisher(
+  db: Queryable,
+  input: { name: string; registrationNumber: string; contactEmail: string; domains: string[]; verified: boolean },
+): Promise<Publisher | null> {
+  const rows = await db.query<PublisherRow>(
+    `INSERT INTO publishers (id, name, registration_number, contact_email, domains, status, verified_at)
+     VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::boolean THEN now() END)
+     ON CONFLICT (registration_number) DO NOTHING
+     RETURNING *`,
+    [
+      randomUUID(),
+      input.name,
+      input.registrationNumber,
+      input.contactEmail,
+      input.domains,
+      input.verified ? 'verified' : 'pending_verification',
+      input.verified,
+    ],
+  );
+  return rows[0] ? toPublisher(rows[0]) : null;
+}
+
+export async function findPublisher(db: Queryable, id: string): Promise<Publisher | null> {
+  const rows = await db.query<PublisherRow>('SELECT * FROM publishers WHERE id = $1', [id]);
+  return rows[0] ? toPublisher(rows[0]) : null;
+}
+
+export async function findPublisherByRegistrationNumber(db: Queryable, registrationNumber: string): Promise<Publisher | null> {
+  const rows = await db.query<PublisherRow>('SELECT * FROM publishers WHERE registration_number = $1', [registrationNumber]);
+  return rows[0] ? toPublisher(rows[0]) : null;
+}
+
+export async function updatePublisher(
+  db: Queryable,
+  id: string,
+  changes: { name?: string; contactEmail?: string; domains?: string[] },
+  domainsNeedVerification: boolean,
+): Promise<Publisher | null> {
+  const rows = await db.query<PublisherRow>(
+    `UPDATE publishers SET
+       name = COALESCE($2, name),
+       contact_email = COALESCE($3, contact_email),
+       domains = COALESCE($4, domains),
+       status = CASE WHEN $5::boolean AND $4::text[] IS DISTINCT FROM domains THEN 'pending_verification' ELSE status END,
+       verified_at = CASE WHEN $5::boolean AND $4::text[] IS DISTINCT FROM domains THEN NULL ELSE verified_at END,
+       updated_at = now()
+     WHERE id = $1
+     RETURNING *`,
+    [id, changes.name ?? null, changes.contactEmail ?? null, changes.domains ?? null, domainsNeedVerification && changes.domains !== undefined],
+  );
+  return rows[0] ? toPublisher(rows[0]) : null;
+}
+
+export async function markPublisherVerified(db: Queryable, id: string): Promise<Publisher | null> {
+  const rows = await db.query<PublisherRow>(
+    `UPDATE publishers SET status = 'verified', verified_at = COALESCE(verified_at, now()), updated_at = now()
+     WHERE id = $1 RETURNING *`,
+    [id],
+  );
+  return rows[0] ? toPublisher(rows[0]) : null;
+}
+
+interface ApiKeyRow {
+  id: string;
+  label: string;
+  prefix: string;
+  created_at: Date;
+  last_used_at: Date | null;
+  [key: string]: unknown;
+}
+
+function toApiKey(row: ApiKeyRow): ApiKey {
+  return { id: row.id, label: row.label, prefix: row.prefix, createdAt: iso(row.created_at), lastUsedAt: isoOrNull(row.last_used_at) };
+}
+
+export async function insertApiKey(
+  db: Queryable,
+  publisherId: string,
+  key: { label: string; prefix: string; hash: string },
+): Promise<ApiKey> {
+  const rows = await db.query<ApiKeyRow>(
+    `INSERT INTO publisher_api_keys (id, publisher_id, label, prefix, key_hash)
+     VALUES ($1, $2, $3, $4, $5) RETURNING *`,
+    [randomUUID(), publisherId, key.label, key.prefix, key.hash],
+  );
+  return toApiKey(rows[0]!);
+}
+
+export async function listApiKeys(db: Queryable, publisherId: string): Promise<ApiKey[]> {
+  const rows = await db.query<ApiKeyRow>(
+    `SELECT * FROM publisher_api_keys WHERE publisher_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id`,
+    [publisherId],
+  );
+  return rows.map(toApiKey);
+}
+
+export async function revokeApiKey(db: Queryable, publisherId: string, keyId: string): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE publisher_api_keys SET revoked_at = now()
+     WHERE id = $1 AND publisher_id = $2 AND revoked_at IS NULL RETURNING id`,
+    [keyId, publisherId],
+  );
+  return rows.length === 1;
+}
+
+/** The active key with this hash, touching its last use at most once a minute. */
+export async function useApiKey(db: Queryable, hash: string): Promise<{ apiKeyId: string; publisherId: string } | null> {
+  const rows = await db.query<{ id: string; publisher_id: string; stale: boolean }>(
+    `SELECT id, publisher_id,
+            (last_used_at IS NULL OR last_used_at < now() - interval '1 minute') AS stale
+     FROM publisher_api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
+    [hash],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  if (row.stale) await db.query('UPDATE publisher_api_keys SET last_used_at = now() WHERE id = $1', [row.id]);
+  return { apiKeyId: row.id, publisherId: row.publisher_id };
+}
+
+interface AppRow {
+  id: string;
+  seq: string;
+  publisher_id: string;
+  publisher_name?: string;
+  name: string;
+  short_description: App['shortDescription'];
+  long_description: App['longDescription'];
+  category: AppCategory;
+  website_url: string;
+  logo_url: string | null;
+  redirect_uris: string[];
+  scopes: ScopeRequest[];
+  privacy_policy_url: string;
+  terms_url: string;
+  support_contact: App['supportContact'];
+  certification_status: CertificationStatus;
+  certified_at: Date | null;
+  sort_key: string;
+  created_at: Date;
+  updated_at: Date;
+  [key: string]: unknown;
+}
+
+const appColumns = `a.*, a.seq::text AS seq`;
+
+function toApp(row: AppRow): App {
+  return {
+    id: row.id,
+    publisherId: row.publisher_id,
+    name: row.name,
+    shortDescription: row.short_description,
+    longDescription: row.long_description,
+    category: row.category,
+    websiteUrl: row.website_url,
+    logoUrl: row.logo_url,
+    redirectUris: row.redirect_uris,
+    scopes: row.scopes,
+    privacyPolicyUrl: row.privacy_policy_url,
+    termsUrl: row.terms_url,
+    supportContact: row.support_contact,
+    certificationStatus: row.certification_status,
+    certifiedAt: isoOrNull(row.certified_at),
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
+
+function toCatalogApp(row: AppRow): CatalogApp {
+  return {
+    id: row.id,
+    name: row.name,
+    shortDescription: row.short_description,
+    longDescription: row.long_description,
+    category: row.category,
+    websiteUrl: row.website_url,
+    logoUrl: row.logo_url,
+    publisher: { id: row.publisher_id, name: row.publisher_name ?? '' },
+    scopes: row.scopes,
+    privacyPolicyUrl: row.privacy_policy_url,
+    termsUrl: row.terms_url,
+    supportContact: row.support_contact,
+    certificationStatus: 'certified',
+    certifiedAt: iso(row.certified_at),
+  };
+}
+
+/** Text the catalogue search looks in: names and descriptions in both languages, folded. */
+function searchText(app: Pick<App, 'name' | 'shortDescription' | 'longDescription'>): string {
+  return foldText(
+    [app.name, app.shortDescription.fr, app.shortDescription.en, app.longDescription.fr, app.longDescription.en]
+      .filter(Boolean)
+      .join(' \n '),
+  );
+}
+
+export async function insertApp(db: Queryable, publisherId: string, input: AppInput): Promise<App> {
+  const rows = await db.query<AppRow>(
+    `INSERT INTO apps (id, publisher_id, name, short_description, long_description, category, website_url, logo_url,
+                       redirect_uris, scopes, privacy_policy_url, terms_url, support_contact, search_text, sort_key)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+     RETURNING *, seq::text AS seq`,
+    [
+      randomUUID(),
+      publisherId,
+      input.name,
+      JSON.stringify(input.shortDescription),
+      JSON.stringify(input.longDescription),
+      input.category,
+      input.websiteUrl,
+      input.logoUrl ?? null,
+      input.redirectUris,
+      JSON.stringify(input.scopes),
+      input.privacyPolicyUrl,
+      input.termsUrl,
+      JSON.stringify(input.supportContact),
+      searchText(input),
+      foldText(input.name),
+    ],
+  );
+  return toApp(rows[0]!);
+}
+
+export async function findApp(db: Queryable, publisherId: string, appId: string): Promise<App | null> {
+  const rows = await db.query<AppRow>(`SELECT ${appColumns} FROM apps a WHERE a.id = $1 AND a.publisher_id = $2`, [appId, publisherId]);
+  return rows[0] ? toApp(rows[0]) : null;
+}
+
+export async function listApps(
+  db: Queryable,
+  publisherId: string,
+  page: { limit: number; after: number | null },
+): Promise<{ items: App[]; last: number | null; more: boolean }> {
+  const rows = await db.query<AppRow>(
+    `SELECT ${appColumns} FROM apps a
+     WHERE a.publisher_id = $1 AND ($2::bigint IS NULL OR a.seq > $2::bigint)
+     ORDER BY a.seq LIMIT $3`,
+    [publisherId, page.after, page.limit + 1],
+  );
+  const more = rows.length > page.limit;
+  const items = rows.slice(0, page.limit);
+  return { items: items.map(toApp), last: items.length ? Number(items[items.length - 1]!.seq) : null, more };
+}
+
+/** Applies a partial update; the caller has validated it. Returns null if the app is not the publisher's. */
+export async function updateApp(db: Queryable, publisherId: string, appId: string, update: AppUpdate): Promise<App | null> {
+  return replaceApp(db, publisherId, appId, (current) => ({ ...current, ...update }) as App);
+}
+
+async function replaceApp(db: Queryable, publisherId: string, appId: string, change: (app: App) => App): Promise<App | null> {
+  const current = await db.query<AppRow>(
+    `SELECT ${appColumns} FROM apps a WHERE a.id = $1 AND a.publisher_id = $2 FOR UPDATE`,
+    [appId, publisherId],
+  );
+  if (!current[0]) return null;
+  const next = change(toApp(current[0]));
+  const rows = await db.query<AppRow>(
+    `UPDATE apps SET name = $3, short_description = $4, long_description = $5, category = $6, website_url = $7,
+       logo_url = $8, redirect_uris = $9, scopes = $10, privacy_policy_url = $11, terms_url = $12,
+       support_contact = $13, search_text = $14, sort_key = $15, updated_at = now()
+     WHERE id = $1 AND publisher_id = $2
+     RETURNING *, seq::text AS seq`,
+    [
+      appId,
+      publisherId,
+      next.name,
+      JSON.stringify(next.shortDescription),
+      JSON.stringify(next.longDescription),
+      next.category,
+      next.websiteUrl,
+      next.logoUrl,
+      next.redirectUris,
+      JSON.stringify(next.scopes),
+      next.privacyPolicyUrl,
+      next.termsUrl,
+      JSON.stringify(next.supportContact),
+      searchText(next),
+      foldText(next.name),
+    ],
+  );
+  return rows[0] ? toApp(rows[0]) : null;
+}
+
+export async function appNames(db: Queryable, publisherId: string): Promise<string[]> {
+  return (await db.query<{ name: string }>('SELECT name FROM apps WHERE publisher_id = $1 ORDER BY seq', [publisherId])).map(
+    (row) => row.name,
+  );
+}
+
+export async function deleteApp(db: Queryable, publisherId: string, appId: string): Promise<boolean> {
+  const rows = await db.query('DELETE FROM apps WHERE id = $1 AND publisher_id = $2 RETURNING id', [appId, publisherId]);
+  return rows.length === 1;
+}
+
+export async function setCertificationStatus(
+  db: Queryable,
+  appId: string,
+  status: CertificationStatus,
+): Promise<App | null> {
+  const rows = await db.query<AppRow>(
+    `UPDATE apps SET certification_status = $2,
+       certified_at = CASE WHEN $2 = 'certified' THEN COALESCE(certified_at, now()) ELSE certified_at END,
+       updated_at = now()
+     WHERE id = $1 RETURNING *, seq::text AS seq`,
+    [appId, status],
+  );
+  return rows[0] ? toApp(rows[0]) : null;
+}
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+export async function listCatalog(
+  db: Queryable,
+  filter: { q?: string; category?: AppCategory; limit: number; after: [string, string] | null },
+): Promise<{ items: CatalogApp[]; last: [string, string] | null; more: boolean }> {
+  const rows = await db.query<AppRow>(
+    `SELECT ${appColumns}, p.name AS publisher_name FROM apps a JOIN publishers p ON p.id = a.publisher_id
+     WHERE a.certification_status = 'certified'
+       AND ($1::text IS NULL OR a.search_text LIKE '%' || $1::text || '%' ESCAPE '\\')
+       AND ($2::text IS NULL OR a.category = $2::text)
+       AND ($3::text IS NULL OR (a.sort_key, a.id) > ($3::text, $4::uuid))
+     ORDER BY a.sort_key, a.id
+     LIMIT $5`,
+    [
+      filter.q ? escapeLike(foldText(filter.q)) : null,
+      filter.category ?? null,
+      filter.after?.[0] ?? null,
+      filter.after?.[1] ?? null,
+      filter.limit + 1,
+    ],
+  );
+  const more = rows.length > filter.limit;
+  const items = rows.slice(0, filter.limit);
+  const lastRow = items[items.length - 1];
+  return { items: items.map(toCatalogApp), last: lastRow ? [lastRow.sort_key, lastRow.id] : null, more };
+}
+
+export async function findCatalogApp(db: Queryable, appId: string): Promise<CatalogApp | null> {
+  const rows = await db.query<AppRow>(
+    `SELECT ${appColumns}, p.name AS publisher_name FROM apps a JOIN publishers p ON p.id = a.publisher_id
+     WHERE a.id = $1 AND a.certification_status = 'certified'`,
+    [appId],
+  );
+  return rows[0] ? toCatalogApp(rows[0]) : null;
+}

@@ -1,0 +1,150 @@
+// HTTP handlers of the catalogue module, keyed by operationId.
+import type { FastifyRequest } from 'fastify';
+import type { AppConfig } from '../../core/config.js';
+import { ProblemError } from '../../core/errors.js';
+import { publisherOf, type Authenticator, type HandlerMap } from '../../core/operations.js';
+import { decodeCursor, encodeCursor } from '../../core/pagination.js';
+import type { Db } from '../../core/store/db.js';
+import * as repo from './repository.js';
+import { API_KEY_PREFIX, hashApiKey } from './rules.js';
+import * as service from './service.js';
+
+type CatalogOperations =
+  | 'registerPublisher'
+  | 'getCurrentPublisher'
+  | 'updateCurrentPublisher'
+  | 'listApiKeys'
+  | 'createApiKey'
+  | 'revokeApiKey'
+  | 'verifyPublisher'
+  | 'listApps'
+  | 'createApp'
+  | 'getApp'
+  | 'updateApp'
+  | 'deleteApp'
+  | 'listCatalogApps'
+  | 'getCatalogApp';
+
+const bearer = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
+
+function bearerToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (!header) return null;
+  const match = bearer.exec(header);
+  if (!match) throw new ProblemError('invalid_api_key', 'The Authorization header must be "Bearer <API key>".', undefined, challenge('invalid_request'));
+  return match[1]!;
+}
+
+function challenge(error?: string): Record<string, string> {
+  return { 'www-authenticate': `Bearer realm="mes"${error ? `, error="${error}"` : ''}` };
+}
+
+/** Authenticates a publisher API key sent as a bearer token. */
+export function publisherApiKeyAuthenticator(db: Db): Authenticator {
+  return async (request) => {
+    const token = bearerToken(request);
+    if (!token) throw new ProblemError('authentication_required', 'Send your API key as "Authorization: Bearer <key>".', undefined, challenge());
+    const found = token.startsWith(API_KEY_PREFIX) ? await repo.useApiKey(db, hashApiKey(token)) : null;
+    if (!found) throw new ProblemError('invalid_api_key', 'The API key is unknown or revoked.', undefined, challenge('invalid_token'));
+    return { kind: 'publisher', ...found };
+  };
+}
+
+export function catalogHandlers(db: Db, config: AppConfig): HandlerMap<CatalogOperations> {
+  const notFound = (what: string) => new ProblemError('not_found', `No ${what}.`);
+  return {
+    async registerPublisher({ body }) {
+      const result = await service.registerPublisher(db, body, { verified: config.mode === 'sandbox' });
+      return { status: 201, body: result, headers: { location: '/publishers/me' } };
+    },
+
+    async getCurrentPublisher(context) {
+      const { publisherId } = publisherOf(context);
+      const publisher = await repo.findPublisher(db, publisherId);
+      if (!publisher) throw notFound('publisher');
+      return { status: 200, body: publisher };
+    },
+
+    async updateCurrentPublisher(context) {
+      const { publisherId } = publisherOf(context);
+      const publisher = await repo.updatePublisher(db, publisherId, context.body, config.mode !== 'sandbox');
+      if (!publisher) throw notFound('publisher');
+      return { status: 200, body: publisher };
+    },
+
+    async listApiKeys(context) {
+      const { publisherId } = publisherOf(context);
+      return { status: 200, body: { items: await repo.listApiKeys(db, publisherId) } };
+    },
+
+    async createApiKey(context) {
+      const { publisherId } = publisherOf(context);
+      const apiKey = await service.issueApiKey(db, publisherId, context.body?.label ?? 'unnamed');
+      return { status: 201, body: apiKey };
+    },
+
+    async revokeApiKey(context) {
+      const { publisherId } = publisherOf(context);
+      if (!(await repo.revokeApiKey(db, publisherId, context.params.keyId))) throw notFound(`API key ${context.params.keyId}`);
+      return { status: 204 };
+    },
+
+    async verifyPublisher({ params }) {
+      const publisher = await repo.markPublisherVerified(db, params.publisherId);
+      if (!publisher) throw notFound(`publisher ${params.publisherId}`);
+      return { status: 200, body: publisher };
+    },
+
+    async listApps(context) {
+      const { publisherId } = publisherOf(context);
+      const { limit = 20, cursor } = context.query;
+      const after = cursor ? (decodeCursor(cursor, ['number'])[0] as number) : null;
+      const page = await repo.listApps(db, publisherId, { limit, after });
+      return {
+        status: 200,
+        body: { items: page.items, nextCursor: page.more && page.last !== null ? encodeCursor([page.last]) : null },
+      };
+    },
+
+    async createApp(context) {
+      const { publisherId } = publisherOf(context);
+      const app = await service.createApp(db, publisherId, context.body);
+      return { status: 201, body: app, headers: { location: `/apps/${app.id}` } };
+    },
+
+    async getApp(context) {
+      const { publisherId } = publisherOf(context);
+      const app = await repo.findApp(db, publisherId, context.params.appId);
+      if (!app) throw notFound(`app ${context.params.appId}`);
+      return { status: 200, body: app };
+    },
+
+    async updateApp(context) {
+      const { publisherId } = publisherOf(context);
+      return { status: 200, body: await service.updateApp(db, publisherId, context.params.appId, context.body) };
+    },
+
+    async deleteApp(context) {
+      const { publisherId } = publisherOf(context);
+      await service.deleteApp(db, publisherId, context.params.appId);
+      return { status: 204 };
+    },
+
+    async listCatalogApps({ query }) {
+      const { limit = 20, cursor, q, category } = query;
+      const after = cursor ? (decodeCursor(cursor, ['string', 'string']) as [string, string]) : null;
+      if (after && !/^[0-9a-f-]{36}$/.test(after[1])) throw new ProblemError('invalid_cursor', 'The cursor is not one this server issued.');
+      const page = await repo.listCatalog(db, { q, category, limit, after });
+      return {
+        status: 200,
+        body: { items: page.items, nextCursor: page.more && page.last ? encodeCursor(page.last) : null },
+      };
+    },
+
+    async getCatalogApp({ params }) {
+      const app = await repo.findCatalogApp(db, params.appId);
+      if (!app) throw notFound(`certified app ${params.appId}`);
+      return { status: 200, body: app };
+    },
+  };
+}

@@ -1,0 +1,88 @@
+// Pure rules of the catalogue, free of HTTP and SQL: what makes a redirect URI or a scope
+// acceptable, how API keys look, and how text is folded for search and sorting.
+import { createHash, randomBytes } from 'node:crypto';
+import { parseScope } from '../oauth/index.js';
+import type { FieldError } from '../../core/errors.js';
+
+const loopbackHosts = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+/** Why a redirect URI is refused, or null when it is acceptable. */
+export function redirectUriProblem(raw: string): string | null {
+  if (raw.includes('#')) return 'must not contain a fragment';
+  if (raw.includes('*')) return 'must not contain a wildcard';
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return 'must be an absolute URI';
+  }
+  if (url.username || url.password) return 'must not contain user information';
+  if (url.protocol === 'https:') {
+    if (!url.hostname) return 'must have a host';
+    return null;
+  }
+  if (url.protocol === 'http:') {
+    return loopbackHosts.has(url.hostname) ? null : 'must use https (http is allowed only on a loopback address for native apps)';
+  }
+  return `must use https, not ${url.protocol.replace(/:$/, '')}`;
+}
+
+export function redirectUriErrors(uris: readonly string[]): FieldError[] {
+  return uris.flatMap((uri, index) => {
+    const problem = redirectUriProblem(uri);
+    return problem ? [{ pointer: `/body/redirectUris/${index}`, detail: `${uri} ${problem}` }] : [];
+  });
+}
+
+export interface ScopeRequest {
+  scope: string;
+  justification: string;
+}
+
+/** Validates every requested scope and returns them in canonical SMART v2 form. */
+export function canonicalScopes(scopes: readonly ScopeRequest[]): { scopes: ScopeRequest[]; errors: FieldError[] } {
+  const errors: FieldError[] = [];
+  const seen = new Map<string, number>();
+  const result: ScopeRequest[] = [];
+  scopes.forEach((request, index) => {
+    const parsed = parseScope(request.scope);
+    if (!parsed.ok) {
+      errors.push({ pointer: `/body/scopes/${index}/scope`, detail: `${request.scope}: ${parsed.reason}` });
+      return;
+    }
+    const previous = seen.get(parsed.canonical);
+    if (previous !== undefined) {
+      errors.push({ pointer: `/body/scopes/${index}/scope`, detail: `${request.scope} repeats scopes/${previous}` });
+      return;
+    }
+    seen.set(parsed.canonical, index);
+    result.push({ scope: parsed.canonical, justification: request.justification });
+  });
+  return { scopes: result, errors };
+}
+
+/** Lower-case, accents removed, spaces folded: the form in which text is searched and sorted. */
+export function foldText(text: string): string {
+  return text
+    .normalize('NFD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+export const API_KEY_PREFIX = 'mes_pk_';
+
+export function generateApiKey(): { key: string; prefix: string; hash: string } {
+  const key = `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+  return { key, prefix: key.slice(0, API_KEY_PREFIX.length + 6), hash: hashApiKey(key) };
+}
+
+/** API keys carry 256 random bits, so a plain SHA-256 is enough to keep them unusable at rest. */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+export const catalogVisibleStatuses = ['certified'] as const;
+/** Statuses in which an app is, or may come back, in the catalogue: deleting it would orphan patients' grants. */
+export const undeletableStatuses = ['certified', 'suspended'] as const;

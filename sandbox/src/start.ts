@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// `npm start`: the platform in sandbox mode on the embedded store, seeded with demo data.
+import { buildApp, closeOnSignals, listen, loadConfig } from '@mes/catalog-api';
+import { seedSandbox } from './seed.js';
+
+const config = loadConfig(process.env, { mode: 'sandbox' });
+if (config.mode !== 'sandbox') {
+  console.error('The sandbox runs in sandbox mode only; unset MES_MODE or set it to "sandbox".');
+  process.exit(1);
+}
+const app = await buildApp(config);
+const seed = await seedSandbox(app.db, config.dataDir);
+const server = await listen(app, config);
+closeOnSignals(server, (message) => app.log.info(message));
+
+const url = config.publicUrl ?? server.url;
+const store = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`;
+console.log(`
+Mon espace santé developer platform: sandbox ready
+
+  API                ${url}
+  API reference      ${url}/docs
+  OpenAPI document   ${url}/openapi.json
+  Store              ${store}${seed.createdApps.length ? ` (seeded ${seed.createdApps.length} demo apps)` : ' (existing data reused)'}
+
+  Demo publisher API key (sandbox only):
+    ${seed.apiKey}
+
+  Try it:
+    export MES_API_URL=${url} MES_API_KEY=${seed.apiKey}
+    npx mes catalog list
+    npx mes apps list
+`);

@@ -20,12 +20,16 @@ declare module 'fastify' {
   interface FastifyInstance {
     db: Db;
     config: AppConfig;
+    /** Every route registered, in order: the contract test compares them with the spec. */
+    registeredRoutes: { method: string; url: string }[];
   }
 }
 
 export interface BuildOptions {
   /** Use this store instead of opening one from the configuration; the caller closes it. */
   db?: Db;
+  /** Where log lines go (standard output by default). */
+  logStream?: NodeJS.WritableStream;
 }
 
 /** Routes served outside the spec: the spec itself and its interactive reference. */
@@ -38,6 +42,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     logger: {
       level: config.logLevel,
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+      ...(options.logStream ? { stream: options.logStream } : {}),
     },
     bodyLimit: config.bodyLimit,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
@@ -57,6 +62,11 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
       ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
     }));
+  const registeredRoutes: { method: string; url: string }[] = [];
+  app.decorate('registeredRoutes', registeredRoutes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) registeredRoutes.push({ method, url: route.url });
+  });
   app.decorate('db', db);
   app.decorate('config', config);
   if (ownsDb) app.addHook('onClose', async () => db.close());

@@ -1,0 +1,550 @@
+#!/usr/bin/env node
+// `npm run bench`: measures the platform against a bare fastify baseline, in one process.
+//
+// The servers (baseline and platform) run on this thread; autocannon runs in a worker thread
+// (lib/load-worker.mjs). For each scenario of scenarios.mjs the baseline is measured right before
+// the scenario, so the ratio compares two numbers taken on the same machine a few seconds apart.
+// Results go to bench/results/latest.json and a timestamped copy; a summary table to stdout,
+// progress to stderr. Exits 1 when any measurement saw errors or non-2xx answers.
+//
+// Settings (environment): BENCH_DURATION (s, 10), BENCH_CONNECTIONS (10), BENCH_WARMUP (s, 2; 1
+// when BENCH_DURATION < 5), BENCH_ROUNDS (1), BENCH_SCENARIOS (comma-separated names, all),
+// BENCH_DATA_DIR (PGlite directory or memory://; a fresh temp dir), BENCH_DATABASE_URL (run the
+// platform on PostgreSQL instead, in a throw-away schema).
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { baseline, catalogPageSize, scenarios as allScenarios } from './scenarios.mjs';
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const rootDir = join(benchDir, '..');
+const resultsDir = join(benchDir, 'results');
+const workerFile = join(benchDir, 'lib', 'load-worker.mjs');
+const requireFromCatalogApi = createRequire(join(rootDir, 'catalog-api', 'package.json'));
+const requireFromRoot = createRequire(join(rootDir, 'package.json'));
+
+/** Certified apps put in the catalogue: more than one page, so the page has a next cursor too. */
+const catalogApps = catalogPageSize + 4;
+
+const log = (message) => process.stderr.write(`${message}\n`);
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+function positiveInteger(name, fallback, { min = 1, max = 3600 } = {}) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function readSettings() {
+  const durationSeconds = positiveInteger('BENCH_DURATION', 10);
+  const settings = {
+    durationSeconds,
+    warmupSeconds: positiveInteger('BENCH_WARMUP', durationSeconds < 5 ? 1 : 2, { min: 0 }),
+    connections: positiveInteger('BENCH_CONNECTIONS', 10, { max: 10000 }),
+    pipelining: 1,
+    rounds: positiveInteger('BENCH_ROUNDS', 1, { max: 100 }),
+    scenarios: allScenarios.map((s) => s.name),
+    store: null, // filled in once the platform is up
+    catalogApps: null,
+  };
+  const wanted = (process.env.BENCH_SCENARIOS ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (wanted.length) {
+    const unknown = wanted.filter((name) => !allScenarios.some((s) => s.name === name));
+    if (unknown.length) {
+      throw new Error(`BENCH_SCENARIOS: unknown ${unknown.join(', ')}; known: ${allScenarios.map((s) => s.name).join(', ')}`);
+    }
+    settings.scenarios = wanted;
+  }
+  return settings;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Machine and build information
+
+function git(...args) {
+  try {
+    return execFileSync('git', args, { cwd: rootDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+function packageVersion(name, from = requireFromRoot) {
+  // Some packages do not export their package.json: walk up from their entry point instead.
+  try {
+    let dir = dirname(from.resolve(name));
+    while (dir !== dirname(dir)) {
+      try {
+        const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+        if (manifest.name === name) return manifest.version;
+      } catch {
+        // no package.json here
+      }
+      dir = dirname(dir);
+    }
+  } catch {
+    // not installed
+  }
+  return null;
+}
+
+function machineInfo() {
+  const cpus = os.cpus();
+  const status = git('status', '--porcelain');
+  return {
+    node: process.version,
+    v8: process.versions.v8,
+    os: { type: os.type(), platform: os.platform(), release: os.release(), arch: os.arch() },
+    cpus: { count: cpus.length, availableParallelism: os.availableParallelism(), model: cpus[0]?.model ?? null, speedMHz: cpus[0]?.speed ?? null },
+    totalMemoryMiB: Math.round(os.totalmem() / 2 ** 20),
+    loadAverageAtStart: os.loadavg().map((n) => Math.round(n * 100) / 100),
+    versions: {
+      fastify: packageVersion('fastify', requireFromCatalogApi),
+      autocannon: packageVersion('autocannon'),
+      pglite: packageVersion('@electric-sql/pglite', requireFromCatalogApi),
+    },
+    git: { commit: git('rev-parse', 'HEAD'), dirty: status === null ? null : status.length > 0 },
+  };
+}
+
+/** Newest modification time of the files under `dir` (0 when it does not exist). */
+function newestMtime(dir) {
+  let newest = 0;
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+function warnWhenBuildLooksStale() {
+  for (const pkg of ['catalog-api', 'sandbox']) {
+    const dist = newestMtime(join(rootDir, pkg, 'dist'));
+    if (dist && newestMtime(join(rootDir, pkg, 'src')) > dist) {
+      log(`warning: ${pkg}/src is newer than ${pkg}/dist; run \`npm run build\` (npm run bench does) to measure the current code`);
+    }
+  }
+}
+
+async function importPlatform() {
+  try {
+    const api = await import('@mes/catalog-api');
+    const sandbox = await import('@mes/sandbox');
+    return { api, sandbox };
+  } catch (error) {
+    throw new Error(`cannot load the built platform (${error.message}); run \`npm run build\` at the repository root first`, {
+      cause: error,
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The servers
+
+async function startBaseline() {
+  const { default: Fastify } = await import(pathToFileURL(requireFromCatalogApi.resolve('fastify')).href);
+  const app = Fastify({ logger: false });
+  app.get('/', async () => ({ ok: true, service: 'baseline' }));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address();
+  return { url: `http://127.0.0.1:${port}`, close: () => app.close() };
+}
+
+async function startPlatform({ api, sandbox }) {
+  const { buildApp, listen, loadConfig, catalog } = api;
+  const tempDir = mkdtempSync(join(os.tmpdir(), 'mes-bench-'));
+  const databaseUrl = process.env.BENCH_DATABASE_URL || undefined;
+  const dataDir = process.env.BENCH_DATA_DIR || join(tempDir, 'data');
+  const config = loadConfig(databaseUrl ? { DATABASE_URL: databaseUrl } : {}, {
+    mode: 'sandbox',
+    dataDir,
+    logLevel: 'silent',
+    port: 0,
+  });
+  if (databaseUrl) config.databaseSchema = `bench_${randomBytes(6).toString('hex')}`;
+  const store = databaseUrl
+    ? `PostgreSQL ${redactUrl(databaseUrl)}, schema ${config.databaseSchema} (dropped afterwards)`
+    : dataDir === 'memory://' || dataDir === ':memory:'
+      ? 'PGlite in memory'
+      : `PGlite in ${dataDir}`;
+
+  const cleanup = async () => {
+    if (config.databaseSchema) await dropSchema(databaseUrl, config.databaseSchema);
+    rmSync(tempDir, { recursive: true, force: true });
+  };
+  let app;
+  try {
+    app = await buildApp(config);
+    // The sandbox's demo publisher and apps, then more certified apps so the catalogue has more
+    // than one page.
+    const seed = await sandbox.seedSandbox(app.db, tempDir);
+    const template = sandbox.demoApps.find((demo) => demo.certified);
+    const certifiedSeeded = sandbox.demoApps.filter((demo) => demo.certified).length;
+    const { certified: _certified, ...input } = template;
+    for (let i = certifiedSeeded + 1; i <= catalogApps; i += 1) {
+      const created = await catalog.createApp(app.db, seed.publisherId, {
+        ...input,
+        name: `Appli de banc d'essai ${String(i).padStart(2, '0')}`,
+      });
+      await catalog.setCertificationStatus(app.db, created.id, 'certified');
+    }
+    const server = await listen(app, config);
+    const listed = await (await fetch(`${server.url}/catalog/apps?limit=100`)).json();
+    return {
+      url: server.url,
+      app,
+      db: app.db,
+      config,
+      seed,
+      catalog,
+      store,
+      catalogApps: Array.isArray(listed.items) ? listed.items.length : null,
+      close: async () => {
+        try {
+          await server.close();
+        } finally {
+          await cleanup();
+        }
+      },
+    };
+  } catch (error) {
+    if (app) await app.close().catch(() => {});
+    await cleanup().catch(() => {});
+    throw error;
+  }
+}
+
+function redactUrl(url) {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres://…';
+  }
+}
+
+async function dropSchema(databaseUrl, schema) {
+  if (!/^bench_[0-9a-f]+$/.test(schema)) return;
+  const { default: pg } = await import(pathToFileURL(requireFromCatalogApi.resolve('pg')).href);
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring
+
+/** One fetch of the scenario's request; must answer 2xx, then the scenario's check() runs. */
+async function defaultPreflight(scenario, url, params) {
+  const { method = 'GET', path = '/', headers, body } = scenario.load(params);
+  const response = await fetch(new URL(path, url), { method, headers, body });
+  const text = await response.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  if (response.status < 200 || response.status > 299) {
+    throw new Error(`${method} ${path} answered ${response.status}: ${text.slice(0, 300)}`);
+  }
+  await scenario.check?.({ status: response.status, headers: response.headers, text, json }, params);
+}
+
+function runLoad({ scenario, url, params, settings }) {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(workerFile, {
+      workerData: {
+        scenario: scenario.name,
+        url,
+        params,
+        connections: settings.connections,
+        duration: settings.durationSeconds,
+        warmup: settings.warmupSeconds,
+      },
+    });
+    let settled = false;
+    worker.once('message', (message) => {
+      settled = true;
+      if (message.ok) resolve(message);
+      else reject(new Error(`load generator: ${message.error}`));
+    });
+    worker.once('error', (error) => {
+      if (!settled) reject(error);
+      settled = true;
+    });
+    worker.once('exit', (code) => {
+      if (!settled) reject(new Error(`load generator exited with code ${code} before reporting`));
+    });
+  });
+}
+
+/** Errors of any kind seen by one run (warm-up included): what makes a measurement invalid. */
+function problemsOf(run) {
+  if (!run) return 0;
+  return run.errors + run.timeouts + run.non2xx + run.mismatches;
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+const round2 = (n) => Math.round(n * 100) / 100;
+const mean = (values) => values.reduce((sum, v) => sum + v, 0) / values.length;
+
+/** Folds the runs of one entry (one per round): mean req/s, median of each latency figure, summed counts. */
+function summarize(runs) {
+  const measured = runs.map((run) => run.measured);
+  const latencyKeys = Object.keys(measured[0].latencyMs);
+  const sum = (key) => measured.reduce((total, run) => total + run[key], 0);
+  const warmupProblems = runs.reduce((total, run) => total + problemsOf(run.warmup), 0);
+  const statusCodes = {};
+  for (const run of measured) {
+    for (const [code, count] of Object.entries(run.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + count;
+  }
+  return {
+    reqPerSec: round2(mean(measured.map((run) => run.reqPerSec))),
+    latencyMs: Object.fromEntries(latencyKeys.map((key) => [key, round2(median(measured.map((run) => run.latencyMs[key])))])),
+    totalRequests: sum('totalRequests'),
+    errors: sum('errors'),
+    timeouts: sum('timeouts'),
+    non2xx: sum('non2xx'),
+    mismatches: sum('mismatches'),
+    warmupErrorsAndNon2xx: warmupProblems,
+    statusCodes,
+  };
+}
+
+function isClean(summary) {
+  return summary.errors + summary.timeouts + summary.non2xx + summary.mismatches + summary.warmupErrorsAndNon2xx === 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+function table(rows) {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => String(row[column]).length)));
+  const line = (row) => row.map((cell, column) => (column === 0 ? String(cell).padEnd(widths[column]) : String(cell).padStart(widths[column]))).join('  ');
+  return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+const fmt = (n, digits = 0) => (typeof n === 'number' && Number.isFinite(n) ? n.toFixed(digits) : '-');
+
+function printSummary(results) {
+  const header = ['scenario', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'non-2xx', 'baseline req/s', 'ratio'];
+  const rows = [header];
+  const b = results.baseline;
+  if (b) {
+    rows.push([
+      `${b.name} (mean of ${b.runs})`,
+      fmt(b.reqPerSec),
+      fmt(b.latencyMs.p50, 2),
+      fmt(b.latencyMs.p90, 2),
+      fmt(b.latencyMs.p99, 2),
+      fmt(b.latencyMs.max, 2),
+      b.errors + b.timeouts,
+      b.non2xx,
+      '',
+      '1.00',
+    ]);
+  }
+  for (const s of results.scenarios) {
+    if (!s.reqPerSec && s.reqPerSec !== 0) {
+      rows.push([s.name, 'FAILED', '', '', '', '', '', '', '', '']);
+      continue;
+    }
+    rows.push([
+      s.ok ? s.name : `${s.name} (FAILED)`,
+      fmt(s.reqPerSec),
+      fmt(s.latencyMs.p50, 2),
+      fmt(s.latencyMs.p90, 2),
+      fmt(s.latencyMs.p99, 2),
+      fmt(s.latencyMs.max, 2),
+      s.errors + s.timeouts,
+      s.non2xx,
+      fmt(s.baseline?.reqPerSec),
+      s.ratioToBaseline === null ? '-' : fmt(s.ratioToBaseline, 3),
+    ]);
+  }
+  const { settings, machine } = results;
+  console.log(
+    `\nBenchmark: ${settings.durationSeconds}s per measurement (after ${settings.warmupSeconds}s warm-up), ` +
+      `${settings.connections} connections, ${settings.rounds} round(s); node ${machine.node}, ` +
+      `${machine.cpus.count} x ${machine.cpus.model ?? 'cpu'}, store: ${settings.store}\n`,
+  );
+  console.log(table(rows));
+  for (const s of results.scenarios) {
+    if (s.error) console.log(`\n${s.name}: ${s.error}`);
+    else if (!s.ok) console.log(`\n${s.name}: errors or non-2xx answers during the run (status codes: ${JSON.stringify(s.statusCodes)}); ratio withheld`);
+  }
+  console.log(
+    '\nratio = scenario req/s / baseline req/s measured just before it (1.0 = as fast as bare fastify).' +
+      `\nresults: ${relative(process.cwd(), join(resultsDir, 'latest.json')) || 'bench/results/latest.json'}`,
+  );
+}
+
+function writeResults(results) {
+  mkdirSync(resultsDir, { recursive: true });
+  const text = `${JSON.stringify(results, null, 2)}\n`;
+  // Colons are replaced so that the name is valid on every file system.
+  const stamped = join(resultsDir, `${results.startedAt.replace(/:/g, '-')}.json`);
+  writeFileSync(stamped, text);
+  writeFileSync(join(resultsDir, 'latest.json'), text);
+  return stamped;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const startedAt = new Date().toISOString();
+  const settings = readSettings();
+  const machine = machineInfo();
+  const selected = allScenarios.filter((s) => settings.scenarios.includes(s.name));
+  warnWhenBuildLooksStale();
+  const platformModules = await importPlatform();
+
+  log('starting the baseline server and the platform (sandbox mode, seeded)…');
+  const baselineServer = await startBaseline();
+  const platform = await startPlatform(platformModules);
+  settings.store = platform.store;
+  settings.catalogApps = platform.catalogApps;
+  const urls = { baseline: baselineServer.url, platform: platform.url };
+  const ctx = {
+    url: platform.url,
+    baselineUrl: baselineServer.url,
+    app: platform.app,
+    db: platform.db,
+    config: platform.config,
+    seed: platform.seed,
+    catalog: platform.catalog,
+    settings,
+  };
+
+  const entries = [];
+  try {
+    // Setup and pre-flight: a scenario that does not answer what it should is not measured.
+    await defaultPreflight(baseline, urls.baseline, undefined);
+    for (const scenario of selected) {
+      const entry = { scenario, params: undefined, error: null, runs: [], baselineRuns: [] };
+      entries.push(entry);
+      try {
+        entry.params = (await scenario.setup?.(ctx)) ?? null;
+        const url = urls[scenario.target];
+        if (!url) throw new Error(`unknown target "${scenario.target}" (use 'platform' or 'baseline')`);
+        if (scenario.preflight) await scenario.preflight({ ...ctx, url }, entry.params);
+        else await defaultPreflight(scenario, url, entry.params);
+      } catch (error) {
+        entry.error = `setup or pre-flight failed: ${error instanceof Error ? error.message : String(error)}`;
+        log(`${scenario.name}: ${entry.error}`);
+      }
+    }
+
+    const measurable = entries.filter((entry) => !entry.error);
+    const perRun = settings.warmupSeconds + settings.durationSeconds;
+    log(
+      `measuring ${measurable.map((e) => e.scenario.name).join(', ') || 'nothing'}: ` +
+        `${measurable.length * 2 * settings.rounds} runs of ${perRun}s (≈${Math.ceil((measurable.length * 2 * settings.rounds * perRun) / 60)} min)`,
+    );
+    for (let round = 1; round <= settings.rounds; round += 1) {
+      for (const entry of measurable) {
+        if (entry.error) continue;
+        const tag = settings.rounds > 1 ? ` (round ${round}/${settings.rounds})` : '';
+        try {
+          log(`  baseline before ${entry.scenario.name}${tag}…`);
+          const base = await runLoad({ scenario: baseline, url: urls.baseline, params: undefined, settings });
+          log(`    ${fmt(base.measured.reqPerSec)} req/s, p99 ${fmt(base.measured.latencyMs.p99, 2)} ms`);
+          log(`  ${entry.scenario.name}${tag}…`);
+          const run = await runLoad({ scenario: entry.scenario, url: urls[entry.scenario.target], params: entry.params, settings });
+          log(`    ${fmt(run.measured.reqPerSec)} req/s, p99 ${fmt(run.measured.latencyMs.p99, 2)} ms`);
+          entry.baselineRuns.push(base);
+          entry.runs.push(run);
+        } catch (error) {
+          entry.error = error instanceof Error ? error.message : String(error);
+          log(`${entry.scenario.name}: ${entry.error}`);
+        }
+      }
+    }
+  } finally {
+    await Promise.allSettled([baselineServer.close(), platform.close()]);
+  }
+
+  const allBaselineRuns = entries.flatMap((entry) => entry.baselineRuns);
+  const baselineSummary = allBaselineRuns.length
+    ? { name: baseline.name, description: baseline.description, runs: allBaselineRuns.length, ...summarize(allBaselineRuns) }
+    : null;
+
+  const scenarioResults = entries.map(({ scenario, error, runs, baselineRuns }) => {
+    const result = { name: scenario.name, target: scenario.target, description: scenario.description, ok: false };
+    if (!runs.length) return { ...result, error: error ?? 'not measured', ratioToBaseline: null };
+    const own = summarize(runs);
+    const base = summarize(baselineRuns);
+    const ok = !error && isClean(own) && isClean(base);
+    return {
+      ...result,
+      ok,
+      ...(error ? { error } : {}),
+      ...own,
+      ratioToBaseline: ok ? Math.round((own.reqPerSec / base.reqPerSec) * 1000) / 1000 : null,
+      baseline: base,
+      // Each round as measured: the scenario, the baseline run just before it, and their warm-ups.
+      rounds: runs.map((run, i) => ({
+        ratio: Math.round((run.measured.reqPerSec / baselineRuns[i].measured.reqPerSec) * 1000) / 1000,
+        scenario: run.measured,
+        baseline: baselineRuns[i].measured,
+        warmup: { scenario: run.warmup, baseline: baselineRuns[i].warmup },
+      })),
+    };
+  });
+
+  const results = {
+    schemaVersion: 1,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    ok: scenarioResults.length > 0 && scenarioResults.every((s) => s.ok),
+    machine: { ...machine, loadAverageAtEnd: os.loadavg().map((n) => Math.round(n * 100) / 100) },
+    settings: { ...settings, loadGenerator: `autocannon ${machine.versions.autocannon} in a worker thread of the same process` },
+    baseline: baselineSummary,
+    scenarios: scenarioResults,
+  };
+  const stamped = writeResults(results);
+  printSummary(results);
+  log(`wrote ${relative(rootDir, stamped)} and bench/results/latest.json`);
+  return results.ok ? 0 : 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,63 @@
+// The benchmark scenarios. `bench/run.mjs` measures every entry of `scenarios` against the
+// `baseline` measured right before it, in the same run (see bench/README.md).
+//
+// This module is imported twice: by run.mjs (main thread, where the servers live) and by the load
+// generator (a worker thread, see lib/load-worker.mjs). Keep it free of imports of the platform:
+// whatever a scenario needs from the server side comes through the `ctx` given to `setup()`.
+//
+// A scenario is:
+//   name         unique, used in BENCH_SCENARIOS and in the results
+//   target       'platform' (the catalog-api server in sandbox mode) or 'baseline' (bare fastify)
+//   description  one line for the results file and the README
+//   setup(ctx)   optional, main thread, once before any request: create what the scenario needs
+//                (clients, grants, tokens...) with ctx.app / ctx.db / ctx.catalog / ctx.seed /
+//                ctx.url. Returns JSON-serialisable `params` handed to load() and check().
+//   load(params) load-generator thread: the autocannon options of one run besides url, duration
+//                and connections, e.g. { method, path, headers, body } or
+//                { requests: [{ setupRequest(req, context) {...}, onResponse(...) {...} }] } when
+//                each request must differ (a fresh DPoP proof per request, for instance).
+//                Functions are fine here: the worker imports this module itself.
+//   preflight(ctx, params)  optional, main thread: one request proving the scenario answers
+//                what it should before it is measured; throw to fail it. By default one fetch of
+//                load(params).method/path/headers/body must answer 2xx, then check() runs on it.
+//   check(response, params) optional, called by the default preflight with
+//                { status, headers, text, json }; throw when the answer is wrong.
+
+/** Page size of the catalogue scenario, and how many certified apps run.mjs puts in the catalogue. */
+export const catalogPageSize = 20;
+
+/** The reference every scenario is compared with: bare fastify answering a constant small JSON. */
+export const baseline = {
+  name: 'baseline',
+  target: 'baseline',
+  description: 'bare fastify 5, GET / answering a constant small JSON body',
+  load: () => ({ method: 'GET', path: '/' }),
+  check(response) {
+    if (response.json?.ok !== true) throw new Error(`unexpected body ${response.text}`);
+  },
+};
+
+export const scenarios = [
+  {
+    name: 'catalog-list',
+    target: 'platform',
+    description: `GET /catalog/apps?limit=${catalogPageSize}: first page of the public catalogue of certified apps`,
+    load: () => ({ method: 'GET', path: `/catalog/apps?limit=${catalogPageSize}` }),
+    check(response) {
+      const items = response.json?.items;
+      if (!Array.isArray(items)) throw new Error(`no items in ${response.text.slice(0, 200)}`);
+      if (items.length !== catalogPageSize) {
+        throw new Error(`expected a full page of ${catalogPageSize} apps, got ${items.length}`);
+      }
+    },
+  },
+  // Next: 'oauth-token' (POST /oauth/token with private_key_jwt + DPoP: sign a fresh client
+  // assertion and proof in load()'s setupRequest), 'fhir-search' (GET /fhir/Observation?... with a
+  // DPoP-bound token minted in setup()). See bench/README.md, "Adding a scenario".
+];
+
+/** Every entry by name, the baseline included (the worker looks its entry up here). */
+export function scenarioByName(name) {
+  if (name === baseline.name) return baseline;
+  return scenarios.find((scenario) => scenario.name === name);
+}

@@ -1,0 +1,95 @@
+// The spec is the contract: every operation has a route and a handler, every route is in the
+// spec, error codes agree between code, spec and docs, and request bodies are closed.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import Fastify from 'fastify';
+import { documentationRoutes } from '../src/app.js';
+import { problemCodes } from '../src/core/errors.js';
+import { ContractError, registerOperations } from '../src/core/operations.js';
+import { loadSpec, operations, type JsonObject } from '../src/core/spec.js';
+import { call, useServer } from './helpers.js';
+
+const server = useServer();
+const spec = loadSpec();
+
+describe('spec and server agree', () => {
+  it('serves a route for every operation of the spec, and no undocumented route', async () => {
+    const registered = server().app.registeredRoutes.map((route) => `${route.method} ${route.url}`);
+    const specRoutes = operations(spec).map((op) => `${op.method} ${op.url}`);
+    for (const route of specRoutes) expect(registered).toContain(route);
+    const undocumented = registered.filter(
+      (route) =>
+        !specRoutes.includes(route) &&
+        !route.startsWith('HEAD ') &&
+        !documentationRoutes.some((prefix) => route.split(' ')[1]!.startsWith(prefix)),
+    );
+    expect(undocumented).toEqual([]);
+  });
+
+  it('refuses to start when an operation has no handler or a handler has no operation', () => {
+    const ops = operations(spec);
+    const noop = async () => ({ status: 200 });
+    const handlers = Object.fromEntries(ops.map((op) => [op.operationId, noop]));
+    const auth = { publisherApiKey: async () => ({ kind: 'operator' as const }), operatorToken: async () => ({ kind: 'operator' as const }) };
+    const { getApp: _missing, ...withoutOne } = handlers;
+    expect(() => registerOperations(Fastify(), ops, withoutOne, auth)).toThrow(new ContractError('operation getApp has no handler'));
+    expect(() => registerOperations(Fastify(), ops, { ...handlers, stealData: noop }, auth)).toThrow(/stealData/);
+    expect(() => registerOperations(Fastify(), ops, handlers, {})).toThrow(/no authenticator/);
+  });
+
+  it('serves the bundled spec at /openapi.json, as an OpenAPI 3.1 document', async () => {
+    const served = await call(server(), 'GET', '/openapi.json');
+    expect(served.status).toBe(200);
+    expect(served.body.openapi).toBe('3.1.0');
+    expect(served.body).toEqual(JSON.parse(readFileSync(new URL('../../openapi/dist/openapi.json', import.meta.url), 'utf8')));
+  });
+
+  it('serves an interactive API reference at /docs, with every asset from this server', async () => {
+    const page = await fetch(`${server().url}/docs`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('swagger-ui');
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => new URL(m[1]!, `${server().url}/docs`));
+    expect(assets.length).toBeGreaterThan(2);
+    for (const asset of assets) {
+      expect(asset.origin).toBe(server().url);
+      const response = await fetch(asset);
+      await response.arrayBuffer();
+      expect(response.status, asset.pathname).toBe(200);
+    }
+    const json = await fetch(`${server().url}/docs/json`);
+    expect((await json.json()).openapi).toBe('3.1.0');
+  });
+
+  it('lists the same error codes in code, spec and docs', () => {
+    const specCodes = ((spec.components.schemas as JsonObject).ProblemCode as { enum: string[] }).enum;
+    expect([...specCodes].sort()).toEqual(Object.keys(problemCodes).sort());
+    const table = readFileSync(new URL('../../docs/reference/errors.md', import.meta.url), 'utf8');
+    const documented = [...table.matchAll(/^\| `([a-z_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1], Number(m[2])]);
+    expect(documented.map(([code]) => code).sort()).toEqual(Object.keys(problemCodes).sort());
+    for (const [code, status] of documented) expect(status, String(code)).toBe(problemCodes[code as keyof typeof problemCodes].status);
+  });
+
+  it('closes every request body schema against unknown properties', () => {
+    const schemas = spec.components.schemas as Record<string, JsonObject>;
+    const resolve = (schema: JsonObject): JsonObject =>
+      typeof schema.$ref === 'string' ? resolve(schemas[schema.$ref.split('/').pop()!]!) : schema;
+    const check = (schema: JsonObject, where: string): void => {
+      const resolved = resolve(schema);
+      for (const variant of (resolved.oneOf ?? resolved.anyOf ?? []) as JsonObject[]) check(variant, where);
+      if (resolved.type === 'object') {
+        expect(resolved.additionalProperties, where).toBe(false);
+        for (const [name, property] of Object.entries((resolved.properties ?? {}) as Record<string, JsonObject>)) check(property, `${where}.${name}`);
+      }
+      if (resolved.type === 'array' && resolved.items) check(resolved.items as JsonObject, `${where}[]`);
+    };
+    for (const op of operations(spec)) if (op.schema.body) check(op.schema.body, op.operationId);
+  });
+
+  it('declares a problem response for a 4xx on every operation', () => {
+    for (const op of operations(spec)) {
+      const clientErrors = Object.keys(op.schema.response).filter((status) => status.startsWith('4'));
+      expect(clientErrors.length, op.operationId).toBeGreaterThan(0);
+    }
+  });
+});

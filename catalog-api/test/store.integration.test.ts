@@ -1,0 +1,111 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { openStore } from '../src/core/store/db.js';
+import { loadMigrations, migrate, MigrationError } from '../src/core/store/migrate.js';
+import { dropTestSchema, testConfig } from '../src/testing.js';
+import { appInput } from './helpers.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mes-store-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A store of the kind the suite runs on: PGlite in memory, or a fresh PostgreSQL schema. */
+async function freshStore() {
+  const config = testConfig();
+  const db = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, schema: config.databaseSchema });
+  cleanups.push(async () => {
+    await db.close();
+    await dropTestSchema(config);
+  });
+  return { db, config };
+}
+
+describe('migrations', () => {
+  it('apply once, in order, and record a checksum', async () => {
+    const { db } = await freshStore();
+    const all = loadMigrations();
+    expect(all.map((m) => m.version)).toEqual([...all.map((m) => m.version)].sort((a, b) => a - b));
+    expect(await migrate(db)).toEqual(all.map((m) => m.version));
+    expect(await migrate(db)).toEqual([]);
+    const rows = await db.query<{ version: number; checksum: string }>('SELECT version, checksum FROM schema_migrations ORDER BY version');
+    expect(rows.map((r) => r.checksum)).toEqual(all.map((m) => m.checksum));
+  });
+
+  it('refuse to start when an applied migration was edited', async () => {
+    const { db } = await freshStore();
+    const all = loadMigrations();
+    await migrate(db, all);
+    const edited = all.map((m, i) => (i === 0 ? { ...m, sql: `${m.sql}\n-- edited`, checksum: 'different' } : m));
+    await expect(migrate(db, edited)).rejects.toThrow(MigrationError);
+  });
+
+  it('roll back entirely when a migration fails', async () => {
+    const { db } = await freshStore();
+    const dir = tempDir();
+    writeFileSync(join(dir, '0001_good.sql'), 'CREATE TABLE good (id int);');
+    writeFileSync(join(dir, '0002_bad.sql'), 'CREATE TABLE bad (id int); SELECT * FROM missing_table;');
+    await expect(migrate(db, loadMigrations(dir))).rejects.toThrow();
+    expect(await db.query("SELECT 1 FROM information_schema.tables WHERE table_name IN ('good', 'bad', 'schema_migrations') AND table_schema = current_schema()")).toEqual([]);
+  });
+
+  it('are applied once when several instances start together', async () => {
+    const config = testConfig();
+    const stores = await Promise.all(
+      [0, 1, 2].map(() => openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, schema: config.databaseSchema })),
+    );
+    cleanups.push(async () => {
+      await Promise.all(stores.map((s) => s.close()));
+      await dropTestSchema(config);
+    });
+    if (!config.databaseUrl) {
+      // On PGlite each in-memory store is its own database: nothing is shared, each applies all.
+      const results = await Promise.all(stores.map((s) => migrate(s)));
+      for (const result of results) expect(result).toHaveLength(loadMigrations().length);
+      return;
+    }
+    const results = await Promise.all(stores.map((s) => migrate(s)));
+    expect(results.flat()).toEqual(loadMigrations().map((m) => m.version));
+  });
+});
+
+describe('embedded store', () => {
+  it('keeps data across a restart', async () => {
+    const dataDir = tempDir();
+    const config = { ...testConfig(), dataDir, databaseUrl: undefined, databaseSchema: undefined };
+    const first = await buildApp(config);
+    const registered = await first.inject({
+      method: 'POST',
+      url: '/publishers',
+      payload: { name: 'Persistant', registrationNumber: '12312312312312', contactEmail: 'p@persistant.example.fr' },
+    });
+    const { apiKey } = registered.json();
+    await first.inject({ method: 'POST', url: '/apps', headers: { authorization: `Bearer ${apiKey.key}` }, payload: appInput() });
+    await first.close();
+
+    const second = await buildApp(config);
+    try {
+      const apps = await second.inject({ method: 'GET', url: '/apps', headers: { authorization: `Bearer ${apiKey.key}` } });
+      expect(apps.statusCode).toBe(200);
+      expect(apps.json().items.map((app: { name: string }) => app.name)).toEqual(['TensioSuivi']);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('creates its data directory when missing', async () => {
+    const dataDir = join(tempDir(), 'nested', 'data');
+    const db = await openStore({ dataDir });
+    await db.close();
+    expect(existsSync(join(dataDir, 'pglite', 'PG_VERSION'))).toBe(true);
+  });
+});

@@ -1,0 +1,60 @@
+// Runtime lists of the spec's string enums. Each list is checked against the spec's union: an
+// extra or misspelt value fails to compile here, a missing one fails the type test in
+// test/constants.unit.test.ts.
+import type { AppCategory, CertificationStatus, Problem } from './types.js';
+
+/** A stable machine-readable error code of the API (`Problem.code`). */
+export type ProblemCode = Problem['code'];
+
+/** Every problem code the API documents (docs/reference/errors.md). New codes may be added. */
+export const problemCodes = [
+  'validation_failed',
+  'malformed_json',
+  'json_too_deep',
+  'invalid_cursor',
+  'invalid_redirect_uri',
+  'invalid_scope',
+  'payload_too_large',
+  'unsupported_media_type',
+  'authentication_required',
+  'invalid_api_key',
+  'invalid_operator_token',
+  'not_found',
+  'route_not_found',
+  'publisher_exists',
+  'app_not_deletable',
+  'not_ready',
+  'internal_error',
+] as const satisfies readonly ProblemCode[];
+
+/** The problem codes as named constants: `if (error.code === ProblemCode.not_found) …`. */
+export const ProblemCode = Object.freeze(Object.fromEntries(problemCodes.map((code) => [code, code]))) as {
+  readonly [C in ProblemCode]: C;
+};
+
+export function isProblemCode(value: unknown): value is ProblemCode {
+  return typeof value === 'string' && (problemCodes as readonly string[]).includes(value);
+}
+
+/** Every catalogue category. */
+export const appCategories = [
+  'prevention',
+  'suivi-maladie-chronique',
+  'teleconsultation',
+  'bien-etre',
+  'parentalite',
+] as const satisfies readonly AppCategory[];
+
+/** Every certification status an app can be in. */
+export const certificationStatuses = [
+  'draft',
+  'submitted',
+  'in_review',
+  'changes_requested',
+  'approved',
+  'rejected',
+  'certified',
+  'suspended',
+  'revoked',
+  'expired',
+] as const satisfies readonly CertificationStatus[];

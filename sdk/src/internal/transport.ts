@@ -1,0 +1,175 @@
+// The HTTP transport: one ky instance per client, with authentication, timeouts and the retry
+// policy. It turns every failure into the SDK's error hierarchy, so ky never shows through.
+import ky, { HTTPError, TimeoutError as KyTimeoutError, type KyInstance } from 'ky';
+import { ApiError, ConnectionError, MesError, TimeoutError } from '../errors.js';
+import type { Problem } from '../types.js';
+import { defaultMaxRetries, retryOptions } from './retry.js';
+
+/** A `fetch` implementation: the global one by default, or any standard-compatible function. */
+export type FetchLike = (input: Request | URL | string, init?: RequestInit) => Promise<Response>;
+
+export interface TransportOptions {
+  baseUrl: string;
+  apiKey?: string | undefined;
+  fetch?: FetchLike | undefined;
+  timeout?: number | undefined;
+  maxRetries?: number | undefined;
+  headers?: Record<string, string> | undefined;
+}
+
+/** Options that every method accepts as its last argument, overriding the client's for one call. */
+export interface RequestOptions {
+  /** Aborts the call (including its retries); the call then rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Milliseconds to wait for each attempt's response. */
+  timeout?: number;
+  /** How many times an idempotent call (GET, PUT, DELETE, HEAD) may be retried. */
+  maxRetries?: number;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface Call {
+  method: HttpMethod;
+  /** Relative to the base URL, without a leading slash; built with `path`. */
+  path: string;
+  query?: Record<string, string | number | undefined> | undefined;
+  body?: unknown;
+}
+
+export const defaultTimeout = 30_000;
+const maxTimeout = 2_147_483_647;
+
+function checkInteger(name: string, value: number | undefined, min: number, max: number): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < min || value > max)) {
+    throw new MesError(`${name} must be an integer between ${min} and ${max}, got ${String(value)}.`);
+  }
+}
+
+function checkBaseUrl(baseUrl: string): string {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new MesError(`baseUrl must be an absolute http(s) URL, got ${JSON.stringify(baseUrl)}.`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new MesError(`baseUrl must use http or https, got ${url.protocol}`);
+  }
+  // A trailing slash keeps a base path such as /v1 when request paths are resolved against it.
+  return url.href.endsWith('/') ? url.href : `${url.href}/`;
+}
+
+export class Transport {
+  readonly baseUrl: string;
+  readonly #ky: KyInstance;
+  readonly #maxRetries: number;
+  readonly #timeout: number;
+
+  constructor(options: TransportOptions) {
+    checkInteger('timeout', options.timeout, 1, maxTimeout);
+    checkInteger('maxRetries', options.maxRetries, 0, 10);
+    this.baseUrl = checkBaseUrl(options.baseUrl);
+    this.#maxRetries = options.maxRetries ?? defaultMaxRetries;
+    this.#timeout = options.timeout ?? defaultTimeout;
+    this.#ky = ky.create({
+      prefixUrl: this.baseUrl,
+      headers: {
+        accept: 'application/json, application/problem+json',
+        ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+        ...options.headers,
+      },
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      throwHttpErrors: true,
+    });
+  }
+
+  async request<T>(call: Call, options: RequestOptions = {}): Promise<T> {
+    checkInteger('timeout', options.timeout, 1, maxTimeout);
+    checkInteger('maxRetries', options.maxRetries, 0, 10);
+    let response: Response;
+    try {
+      response = await this.#ky(call.path, {
+        method: call.method,
+        ...(call.query ? { searchParams: definedEntries(call.query) } : {}),
+        ...(call.body !== undefined ? { json: call.body } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.headers ? { headers: options.headers } : {}),
+        timeout: options.timeout ?? this.#timeout,
+        retry: retryOptions(options.maxRetries ?? this.#maxRetries),
+      });
+    } catch (error) {
+      throw await toMesError(error, call, this.baseUrl);
+    }
+    if (response.status === 204) return undefined as T;
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      throw new ConnectionError(`The connection broke while reading the response of ${call.method} /${call.path}.`, { cause: error });
+    }
+    if (text === '') return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      throw new MesError(`The response of ${call.method} /${call.path} is not valid JSON.`, { cause: error });
+    }
+  }
+}
+
+function definedEntries(query: Record<string, string | number | undefined>): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) result[key] = String(value);
+  return result;
+}
+
+function isProblem(value: unknown): value is Problem {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Record<string, unknown>;
+  return typeof candidate.code === 'string' || typeof candidate.title === 'string';
+}
+
+async function readProblem(response: Response): Promise<Problem | undefined> {
+  try {
+    const value: unknown = JSON.parse(await response.text());
+    return isProblem(value) ? value : undefined;
+  } catch {
+    // Not JSON (a proxy's HTML page, an empty body): the error is built from the status alone.
+    return undefined;
+  }
+}
+
+async function toMesError(error: unknown, call: Call, baseUrl: string): Promise<unknown> {
+  if (error instanceof HTTPError) {
+    const { response } = error;
+    return ApiError.generate({
+      status: response.status,
+      problem: await readProblem(response),
+      headers: response.headers,
+      fallbackMessage: response.statusText ? `HTTP ${response.status} ${response.statusText}` : undefined,
+    });
+  }
+  const where = `${call.method} ${new URL(call.path, baseUrl).pathname}`;
+  if (error instanceof KyTimeoutError) {
+    return new TimeoutError(`No response to ${where} in time.`, { cause: error });
+  }
+  // fetch rejects with a TypeError when the network fails (refused, reset, DNS, TLS).
+  if (error instanceof TypeError) {
+    const reason = describeCause(error);
+    return new ConnectionError(`Could not reach ${baseUrl} for ${where}${reason ? ` (${reason})` : ''}.`, { cause: error });
+  }
+  // The caller's AbortSignal, or an error of the caller's fetch: passed through unchanged.
+  return error;
+}
+
+function describeCause(error: TypeError): string | undefined {
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause && typeof cause === 'object') {
+    const { code, message } = cause as { code?: unknown; message?: unknown };
+    if (typeof code === 'string') return code;
+    if (typeof message === 'string') return message;
+  }
+  return error.message || undefined;
+}

@@ -1,0 +1,27 @@
+// Builds the published package: ESM and CommonJS bundles of src/index.ts with their type
+// declarations. The spec's types are inlined into the .d.ts so consumers need no @mes/openapi.
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: ['src/index.ts'],
+  format: ['esm', 'cjs'],
+  // Browsers and Node alike: no Node built-ins are bundled or polyfilled.
+  platform: 'neutral',
+  target: 'es2022',
+  outDir: 'dist',
+  // composite (for tsc -b) makes the declaration build refuse files it did not list itself.
+  dts: {
+    compilerOptions: {
+      composite: false,
+      incremental: false,
+      // Resolving the spec's types outside node_modules makes the declaration bundler inline them.
+      paths: { '@mes/openapi': ['../openapi/dist/schema.d.ts'] },
+    },
+  },
+  sourcemap: true,
+  splitting: false,
+  treeshake: true,
+  // tsc -b writes the declaration files of the project reference into dist/ too; keep them.
+  clean: false,
+  external: ['ky'],
+});

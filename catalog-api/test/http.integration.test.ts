@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
-import { testConfig } from '../src/testing.js';
+import { dropTestSchema, testConfig } from '../src/testing.js';
 import { call, expectProblem, useServer } from './helpers.js';
 
 const server = useServer();
@@ -42,11 +42,13 @@ describe('HTTP behaviour shared by every route', () => {
         done();
       },
     });
-    const app = await buildApp(testConfig({ logLevel: 'info' }), { logStream });
+    const config = testConfig({ logLevel: 'info' });
+    const app = await buildApp(config, { logStream });
     try {
       await app.inject({ method: 'GET', url: '/apps', headers: { 'x-request-id': 'logged-request-1', authorization: 'Bearer mes_pk_secret' } });
     } finally {
       await app.close();
+      await dropTestSchema(config);
     }
     const entries = lines.map((line) => JSON.parse(line));
     expect(entries.some((entry) => entry.requestId === 'logged-request-1' && entry.req?.url === '/apps')).toBe(true);

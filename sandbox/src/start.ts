@@ -1,9 +1,16 @@
 #!/usr/bin/env node
 // `npm start`: the platform in sandbox mode on the embedded store, seeded with demo data.
-import { buildApp, closeOnSignals, listen, loadConfig } from '@mes/catalog-api';
+import { buildApp, closeOnSignals, ConfigError, listen, loadConfig, type AppConfig } from '@mes/catalog-api';
 import { seedSandbox } from './seed.js';
 
-const config = loadConfig(process.env, { mode: 'sandbox' });
+let config: AppConfig;
+try {
+  config = loadConfig(process.env, { mode: 'sandbox' });
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`Configuration error: ${error.message}`);
+  process.exit(78);
+}
 if (config.mode !== 'sandbox') {
   console.error('The sandbox runs in sandbox mode only; unset MES_MODE or set it to "sandbox".');
   process.exit(1);

@@ -1,0 +1,71 @@
+// `npm start` as a developer runs it: the sandbox process on the embedded store.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const entry = fileURLToPath(new URL('../dist/start.js', import.meta.url));
+const dataDir = mkdtempSync(join(tmpdir(), 'mes-start-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+async function runSandbox(check: (banner: { url: string; key: string; text: string }) => Promise<void>) {
+  const child = spawn(process.execPath, [entry], {
+    env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const banner = await new Promise<{ url: string; key: string; text: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no banner:\n${text}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString();
+      const url = /API\s+(http:\/\/\S+)/.exec(text)?.[1];
+      const key = /(mes_pk_[A-Za-z0-9_-]{43})/.exec(text)?.[1];
+      if (url && key && text.includes('npx mes apps list')) {
+        clearTimeout(timer);
+        resolve({ url, key, text });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then((code) => reject(new Error(`exited with ${code}:\n${text}`)));
+  });
+  try {
+    await check(banner);
+  } finally {
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }
+}
+
+describe('npm start (the sandbox process)', () => {
+  it('starts ready, prints the URLs and a working demo key, and reuses its data on the next start', async () => {
+    let firstKey = '';
+    await runSandbox(async ({ url, key, text }) => {
+      firstKey = key;
+      expect(text).toContain(`${url}/docs`);
+      expect(text).toContain('seeded 5 demo apps');
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      const me = await fetch(`${url}/publishers/me`, { headers: { authorization: `Bearer ${key}` } });
+      expect((await me.json()).name).toBe('Démo Santé Numérique');
+      const catalog = await (await fetch(`${url}/catalog/apps`)).json();
+      expect(catalog.items).toHaveLength(4);
+    });
+    await runSandbox(async ({ url, key, text }) => {
+      expect(key).toBe(firstKey);
+      expect(text).toContain('existing data reused');
+      const mine = await (await fetch(`${url}/apps`, { headers: { authorization: `Bearer ${key}` } })).json();
+      expect(mine.items).toHaveLength(5);
+    });
+  });
+
+  it('refuses to run outside sandbox mode', async () => {
+    const child = spawn(process.execPath, [entry], { env: { PATH: process.env.PATH, DATA_DIR: dataDir, MES_MODE: 'production' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk.toString()));
+    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(1);
+    expect(stderr).toContain('sandbox mode only');
+  });
+});

@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// Regenerates every committed generated file and fails when the result differs from what is
+// committed: the bundled spec, its TypeScript types and the CLI's oclif manifest.
+import { execSync } from 'node:child_process';
+
+const generated = ['openapi/dist', 'cli/oclif.manifest.json'];
+const run = (command) => execSync(command, { stdio: 'inherit' });
+
+run('npm run generate --silent');
+run('npm run manifest --silent -w @mes/cli');
+
+const changes = execSync(`git status --porcelain -- ${generated.join(' ')}`, { encoding: 'utf8' }).trim();
+if (changes) {
+  console.error(`\nGenerated files are stale; run "npm run generate" and "npm run manifest -w @mes/cli", then commit:\n${changes}`);
+  execSync(`git --no-pager diff --stat -- ${generated.join(' ')}`, { stdio: 'inherit' });
+  process.exit(1);
+}
+console.log('Generated files are up to date.');

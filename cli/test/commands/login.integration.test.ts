@@ -1,0 +1,112 @@
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startTestServer, type TestServer } from '@mes/catalog-api';
+import type { App, PageData } from '@mes/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ErrorJson } from '../../src/base-command.js';
+import type { LoginResult } from '../../src/commands/login.js';
+import { mes, tempConfigDir } from '../helpers/cli.js';
+import { registerPublisher, writeAppFile } from '../helpers/fixtures.js';
+
+let server: TestServer;
+let config: Awaited<ReturnType<typeof tempConfigDir>>;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  config = await tempConfigDir();
+  process.env.MES_CONFIG_DIR = config.dir;
+  process.env.MES_API_URL = server.url;
+  delete process.env.MES_API_KEY;
+});
+
+afterAll(async () => {
+  await server?.close();
+  await config?.remove();
+});
+
+const mode = async (path: string) => (await stat(path)).mode & 0o777;
+
+describe('mes login / logout', () => {
+  it('checks the key, then stores it with the API URL, readable by the owner only', async () => {
+    const { key, id } = await registerPublisher(server.url, 'Login SAS');
+    const { stdout, result, exitCode } = await mes<LoginResult>(['login', '--api-key', key]);
+    expect(exitCode).toBe(0);
+    expect(stdout).toContain(`Logged in to ${server.url} as Login SAS (${id}).`);
+    expect(stdout).not.toContain(key);
+    expect(result?.publisher).toEqual({ id, name: 'Login SAS', status: 'verified' });
+
+    const file = join(config.dir, 'config.json');
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ apiKey: key, apiUrl: server.url });
+    if (process.platform !== 'win32') {
+      expect(await mode(file)).toBe(0o600);
+      expect(await mode(config.dir)).toBe(0o700);
+    }
+
+    // The stored key is used by the next commands.
+    const list = await mes(['apps', 'list', '--json']);
+    expect(list.exitCode).toBe(0);
+    expect(JSON.parse(list.stdout)).toEqual({ items: [], nextCursor: null });
+  });
+
+  it('refuses an unknown key and stores nothing', async () => {
+    const other = await tempConfigDir();
+    try {
+      const { error, exitCode } = await mes(['login', '--api-key', 'mes_pk_not_a_real_key'], { MES_CONFIG_DIR: other.dir });
+      expect(exitCode).toBe(1);
+      expect(error?.message).toMatch(/^invalid_api_key: The API key is unknown or revoked\. \(request id .+\)$/);
+      await expect(stat(join(other.dir, 'config.json'))).rejects.toThrow(/ENOENT/);
+    } finally {
+      await other.remove();
+    }
+  });
+
+  it('keeps the file private when it already existed with a looser mode', async () => {
+    const other = await tempConfigDir();
+    try {
+      await mkdir(other.dir, { recursive: true, mode: 0o755 });
+      await writeFile(join(other.dir, 'config.json'), '{}', { mode: 0o644 });
+      const { key } = await registerPublisher(server.url);
+      expect((await mes(['login', '--api-key', key], { MES_CONFIG_DIR: other.dir })).exitCode).toBe(0);
+      if (process.platform !== 'win32') {
+        expect(await mode(join(other.dir, 'config.json'))).toBe(0o600);
+        expect(await mode(other.dir)).toBe(0o700);
+      }
+    } finally {
+      await other.remove();
+    }
+  });
+
+  it('logout removes the key; commands then fail with a clear message', async () => {
+    const { key } = await registerPublisher(server.url);
+    await mes(['login', '--api-key', key]);
+    const out = await mes<{ removed: boolean }>(['logout']);
+    expect(out.stdout).toContain('Logged out');
+    expect(out.result?.removed).toBe(true);
+    await expect(stat(join(config.dir, 'config.json'))).rejects.toThrow(/ENOENT/);
+    expect((await mes<{ removed: boolean }>(['logout'])).result?.removed).toBe(false);
+
+    const { error, exitCode } = await mes(['apps', 'list']);
+    expect(exitCode).toBe(1);
+    expect(error?.message).toBe('No API key: run "mes login --api-key <key>" or set MES_API_KEY.');
+
+    const json = await mes(['apps', 'list', '--json']);
+    expect(json.exitCode).toBe(1);
+    expect((JSON.parse(json.stdout) as ErrorJson).error.code).toBe('no_api_key');
+  });
+
+  it('prefers MES_API_KEY over the stored key', async () => {
+    const stored = await registerPublisher(server.url, 'Stored SAS');
+    const fromEnv = await registerPublisher(server.url, 'Env SAS');
+    const login = await mes<LoginResult>(['login', '--api-key', stored.key, '--json']);
+    expect(login.result?.publisher.name).toBe('Stored SAS');
+
+    const file = await writeAppFile(config.dir, { name: 'Env app' }, 'env-app.json');
+    const created = await mes<App>(['apps', 'create', '--file', file, '--json'], { MES_API_KEY: fromEnv.key });
+    expect(created.result?.publisherId).toBe(fromEnv.id);
+    expect((await mes<PageData<App>>(['apps', 'list', '--json'])).result?.items).toEqual([]);
+
+    const unknown = await mes(['apps', 'list', '--json'], { MES_API_KEY: 'mes_pk_revoked_or_unknown' });
+    expect(unknown.exitCode).toBe(1);
+    expect((JSON.parse(unknown.stdout) as ErrorJson).error.code).toBe('invalid_api_key');
+  });
+});

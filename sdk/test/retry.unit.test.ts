@@ -1,0 +1,104 @@
+import { ConnectionError, createClient, RateLimitError, ServerError, BadRequestError } from '@mes/sdk';
+import { describe, expect, it } from 'vitest';
+import { backoffDelay, initialRetryDelay, maxRetryDelay } from '../src/internal/retry.js';
+import { baseUrl, fakeFetch, json, networkError, problem } from './helpers/fake-fetch.js';
+
+// Retry-After: 0 keeps these tests fast while going through the server-driven delay path.
+const unavailable = () => problem(503, 'not_ready', 'Starting.', { 'retry-after': '0' });
+
+describe('retries', () => {
+  it('retries an idempotent call on 5xx, then succeeds', async () => {
+    const { fetch, requests } = fakeFetch(unavailable(), unavailable(), json(200, { status: 'ok' }));
+    await expect(createClient({ baseUrl, fetch }).health.get()).resolves.toEqual({ status: 'ok' });
+    expect(requests.map((r) => r.method)).toEqual(['GET', 'GET', 'GET']);
+  });
+
+  it('gives up after maxRetries (default 2) and throws the last error', async () => {
+    const { fetch, requests } = fakeFetch(unavailable(), unavailable(), unavailable(), json(200, {}));
+    const error = await createClient({ baseUrl, fetch }).health.ready().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServerError);
+    expect((error as ServerError).code).toBe('not_ready');
+    expect(requests).toHaveLength(3);
+  });
+
+  it('retries DELETE (idempotent) on 408 and 429', async () => {
+    const { fetch, requests } = fakeFetch(
+      problem(408, 'request_timeout', 'Too slow.', { 'retry-after': '0' }),
+      problem(429, 'rate_limited', 'Slow down.', { 'retry-after': '0' }),
+      new Response(null, { status: 204 }),
+    );
+    await createClient({ baseUrl, fetch }).apps.delete('a1');
+    expect(requests.map((r) => r.method)).toEqual(['DELETE', 'DELETE', 'DELETE']);
+  });
+
+  it('never retries POST or PATCH, which are not idempotent', async () => {
+    const post = fakeFetch(unavailable(), json(201, {}));
+    const error = await createClient({ baseUrl, fetch: post.fetch })
+      .apps.create({} as never)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServerError);
+    expect(post.requests).toHaveLength(1);
+
+    const patch = fakeFetch(networkError(), json(200, {}));
+    await expect(createClient({ baseUrl, fetch: patch.fetch }).apps.update('a1', { name: 'New' })).rejects.toBeInstanceOf(
+      ConnectionError,
+    );
+    expect(patch.requests).toHaveLength(1);
+  });
+
+  it('does not retry client errors other than 408 and 429', async () => {
+    const { fetch, requests } = fakeFetch(problem(400, 'invalid_cursor', 'Bad cursor.'), json(200, {}));
+    await expect(createClient({ baseUrl, fetch }).apps.list({ cursor: 'x' })).rejects.toBeInstanceOf(BadRequestError);
+    expect(requests).toHaveLength(1);
+  });
+
+  it('retries network errors of idempotent calls with backoff', async () => {
+    const { fetch, requests } = fakeFetch(networkError(), json(200, { status: 'ok' }));
+    const started = Date.now();
+    await expect(createClient({ baseUrl, fetch }).health.get()).resolves.toEqual({ status: 'ok' });
+    expect(requests).toHaveLength(2);
+    // First retry waits between half and all of the initial delay.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(initialRetryDelay / 2 - 20);
+  });
+
+  it('honours Retry-After (in seconds) before retrying', async () => {
+    const { fetch, requests } = fakeFetch(problem(429, 'rate_limited', 'Slow down.', { 'retry-after': '1' }), json(200, { status: 'ok' }));
+    const started = Date.now();
+    await createClient({ baseUrl, fetch }).health.get();
+    expect(requests).toHaveLength(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(980);
+  });
+
+  it('can be turned off per client and per call', async () => {
+    const perClient = fakeFetch(problem(429, 'rate_limited', 'Slow down.', { 'retry-after': '0' }), json(200, {}));
+    await expect(createClient({ baseUrl, fetch: perClient.fetch, maxRetries: 0 }).health.get()).rejects.toBeInstanceOf(
+      RateLimitError,
+    );
+    expect(perClient.requests).toHaveLength(1);
+
+    const perCall = fakeFetch(unavailable(), json(200, { status: 'ok' }));
+    await expect(createClient({ baseUrl, fetch: perCall.fetch }).health.get({ maxRetries: 0 })).rejects.toBeInstanceOf(
+      ServerError,
+    );
+    expect(perCall.requests).toHaveLength(1);
+  });
+});
+
+describe('backoffDelay', () => {
+  it('doubles at each retry, up to the cap', () => {
+    const upper = (retry: number) => backoffDelay(retry, () => 1);
+    expect([1, 2, 3, 4, 5, 6].map(upper)).toEqual([500, 1000, 2000, 4000, 8000, 8000]);
+    expect(upper(6)).toBe(maxRetryDelay);
+  });
+
+  it('keeps at least half of the delay and randomises the rest', () => {
+    expect(backoffDelay(2, () => 0)).toBe(500);
+    expect(backoffDelay(2, () => 0.5)).toBe(750);
+    const samples = new Set(Array.from({ length: 20 }, () => backoffDelay(3)));
+    expect(samples.size).toBeGreaterThan(1);
+    for (const delay of samples) {
+      expect(delay).toBeGreaterThanOrEqual(1000);
+      expect(delay).toBeLessThanOrEqual(2000);
+    }
+  });
+});

@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { baseline, catalogPageSize, scenarios as allScenarios } from './scenarios.mjs';
 
@@ -189,8 +190,8 @@ async function startPlatform({ api, sandbox }) {
       : `PGlite in ${dataDir}`;
 
   const cleanup = async () => {
-    if (config.databaseSchema) await dropSchema(databaseUrl, config.databaseSchema);
     rmSync(tempDir, { recursive: true, force: true });
+    if (config.databaseSchema) await dropSchema(databaseUrl, config.databaseSchema);
   };
   let app;
   try {
@@ -259,9 +260,20 @@ async function dropSchema(databaseUrl, schema) {
 // ---------------------------------------------------------------------------------------------
 // Measuring
 
-/** One fetch of the scenario's request; must answer 2xx, then the scenario's check() runs. */
+/**
+ * One fetch of the scenario's request; must answer 2xx, then the scenario's check() runs. The
+ * request is load()'s own, or its first `requests` entry passed through its setupRequest().
+ */
 async function defaultPreflight(scenario, url, params) {
-  const { method = 'GET', path = '/', headers, body } = scenario.load(params);
+  const options = scenario.load(params);
+  let request = { method: options.method ?? 'GET', path: options.path ?? '/', headers: options.headers ?? {}, body: options.body };
+  const first = options.requests?.[0];
+  if (first) {
+    const { setupRequest, onResponse: _onResponse, ...fields } = first;
+    request = { ...request, ...fields, headers: { ...request.headers, ...fields.headers } };
+    if (setupRequest) request = setupRequest(request, {});
+  }
+  const { method, path, headers, body } = request;
   const response = await fetch(new URL(path, url), { method, headers, body });
   const text = await response.text();
   let json;
@@ -289,10 +301,19 @@ function runLoad({ scenario, url, params, settings }) {
       },
     });
     let settled = false;
-    worker.once('message', (message) => {
+    let eluStart = null;
+    worker.on('message', (message) => {
+      if (message.phase === 'measuring') {
+        eluStart = performance.eventLoopUtilization();
+        return;
+      }
       settled = true;
-      if (message.ok) resolve(message);
-      else reject(new Error(`load generator: ${message.error}`));
+      if (!message.ok) return reject(new Error(`load generator: ${message.error}`));
+      // How busy the servers' thread was during the measured run: near 1 means the server was the
+      // bottleneck (what we want to measure); well below 1 means the load generator was.
+      const elu = eluStart ? performance.eventLoopUtilization(eluStart).utilization : null;
+      message.measured.serverEventLoopUtilization = elu === null ? null : round2(elu);
+      resolve(message);
     });
     worker.once('error', (error) => {
       if (!settled) reject(error);
@@ -307,7 +328,7 @@ function runLoad({ scenario, url, params, settings }) {
 /** Errors of any kind seen by one run (warm-up included): what makes a measurement invalid. */
 function problemsOf(run) {
   if (!run) return 0;
-  return run.errors + run.timeouts + run.non2xx + run.mismatches;
+  return run.errors + run.non2xx + run.mismatches; // errors include timeouts
 }
 
 function median(values) {
@@ -339,11 +360,14 @@ function summarize(runs) {
     mismatches: sum('mismatches'),
     warmupErrorsAndNon2xx: warmupProblems,
     statusCodes,
+    serverEventLoopUtilization: measured.every((run) => typeof run.serverEventLoopUtilization === 'number')
+      ? round2(mean(measured.map((run) => run.serverEventLoopUtilization)))
+      : null,
   };
 }
 
 function isClean(summary) {
-  return summary.errors + summary.timeouts + summary.non2xx + summary.mismatches + summary.warmupErrorsAndNon2xx === 0;
+  return summary.errors + summary.non2xx + summary.mismatches + summary.warmupErrorsAndNon2xx === 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -358,7 +382,7 @@ function table(rows) {
 const fmt = (n, digits = 0) => (typeof n === 'number' && Number.isFinite(n) ? n.toFixed(digits) : '-');
 
 function printSummary(results) {
-  const header = ['scenario', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'non-2xx', 'baseline req/s', 'ratio'];
+  const header = ['scenario', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'non-2xx', 'server ELU', 'baseline req/s', 'ratio'];
   const rows = [header];
   const b = results.baseline;
   if (b) {
@@ -369,15 +393,16 @@ function printSummary(results) {
       fmt(b.latencyMs.p90, 2),
       fmt(b.latencyMs.p99, 2),
       fmt(b.latencyMs.max, 2),
-      b.errors + b.timeouts,
+      b.errors,
       b.non2xx,
+      fmt(b.serverEventLoopUtilization, 2),
       '',
       '1.00',
     ]);
   }
   for (const s of results.scenarios) {
     if (!s.reqPerSec && s.reqPerSec !== 0) {
-      rows.push([s.name, 'FAILED', '', '', '', '', '', '', '', '']);
+      rows.push([s.name, 'FAILED', '', '', '', '', '', '', '', '', '']);
       continue;
     }
     rows.push([
@@ -387,8 +412,9 @@ function printSummary(results) {
       fmt(s.latencyMs.p90, 2),
       fmt(s.latencyMs.p99, 2),
       fmt(s.latencyMs.max, 2),
-      s.errors + s.timeouts,
+      s.errors,
       s.non2xx,
+      fmt(s.serverEventLoopUtilization, 2),
       fmt(s.baseline?.reqPerSec),
       s.ratioToBaseline === null ? '-' : fmt(s.ratioToBaseline, 3),
     ]);
@@ -406,6 +432,7 @@ function printSummary(results) {
   }
   console.log(
     '\nratio = scenario req/s / baseline req/s measured just before it (1.0 = as fast as bare fastify).' +
+      '\nserver ELU = event-loop utilisation of the servers\' thread during the run (≈1: the server was the bottleneck).' +
       `\nresults: ${relative(process.cwd(), join(resultsDir, 'latest.json')) || 'bench/results/latest.json'}`,
   );
 }
@@ -432,7 +459,20 @@ async function main() {
 
   log('starting the baseline server and the platform (sandbox mode, seeded)…');
   const baselineServer = await startBaseline();
-  const platform = await startPlatform(platformModules);
+  let platform;
+  try {
+    platform = await startPlatform(platformModules);
+  } catch (error) {
+    await baselineServer.close();
+    throw error;
+  }
+  // Interrupted (Ctrl-C): still close the servers, so the temp dir and any PostgreSQL schema go.
+  const onSignal = (signal) => {
+    log(`${signal}: closing the servers…`);
+    Promise.allSettled([baselineServer.close(), platform.close()]).then(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   settings.store = platform.store;
   settings.catalogApps = platform.catalogApps;
   const urls = { baseline: baselineServer.url, platform: platform.url };
@@ -470,7 +510,7 @@ async function main() {
     const perRun = settings.warmupSeconds + settings.durationSeconds;
     log(
       `measuring ${measurable.map((e) => e.scenario.name).join(', ') || 'nothing'}: ` +
-        `${measurable.length * 2 * settings.rounds} runs of ${perRun}s (≈${Math.ceil((measurable.length * 2 * settings.rounds * perRun) / 60)} min)`,
+        `${measurable.length * 2 * settings.rounds} runs of ${perRun}s (≈${measurable.length * 2 * settings.rounds * perRun}s)`,
     );
     for (let round = 1; round <= settings.rounds; round += 1) {
       for (const entry of measurable) {
@@ -492,6 +532,8 @@ async function main() {
       }
     }
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await Promise.allSettled([baselineServer.close(), platform.close()]);
   }
 

@@ -11,7 +11,8 @@
 //   description  one line for the results file and the README
 //   setup(ctx)   optional, main thread, once before any request: create what the scenario needs
 //                (clients, grants, tokens...) with ctx.app / ctx.db / ctx.catalog / ctx.seed /
-//                ctx.url. Returns JSON-serialisable `params` handed to load() and check().
+//                ctx.url. Returns `params` handed to load() and check(); they cross to the
+//                worker by structured cloning, so plain data (a JWK, not a key object).
 //   load(params) load-generator thread: the autocannon options of one run besides url, duration
 //                and connections, e.g. { method, path, headers, body } or
 //                { requests: [{ setupRequest(req, context) {...}, onResponse(...) {...} }] } when
@@ -19,7 +20,8 @@
 //                Functions are fine here: the worker imports this module itself.
 //   preflight(ctx, params)  optional, main thread: one request proving the scenario answers
 //                what it should before it is measured; throw to fail it. By default one fetch of
-//                load(params).method/path/headers/body must answer 2xx, then check() runs on it.
+//                load(params)'s method/path/headers/body (or of its first `requests` entry, through
+//                its setupRequest) must answer 2xx, then check() runs on the answer.
 //   check(response, params) optional, called by the default preflight with
 //                { status, headers, text, json }; throw when the answer is wrong.
 

@@ -3,7 +3,8 @@
 // warm-up run whose numbers are only checked for errors, then the measured run.
 //
 // workerData: { scenario, url, params, connections, duration, warmup }
-// posts back: { ok: true, warmup, measured } or { ok: false, error }
+// posts { phase: 'measuring' } when the measured run starts, then { ok: true, warmup, measured }
+// or { ok: false, error }
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import { scenarioByName } from '../scenarios.mjs';
@@ -84,6 +85,8 @@ async function main() {
   const { path, ...rest } = scenario.load(params);
   const options = { ...rest, url: path ? new URL(path, url).href : url, connections };
   const warm = warmup > 0 ? await runOnce(options, warmup) : null;
+  // Tells the main thread to start its event-loop utilisation window.
+  parentPort.postMessage({ phase: 'measuring' });
   const measured = await runOnce(options, duration);
   return { warmup: warm, measured };
 }

@@ -7,4 +7,4 @@ export { migrate, loadMigrations } from './core/store/migrate.js';
 export { operations as specOperations, loadSpec } from './core/spec.js';
 export * as catalog from './modules/catalog/index.js';
 export { startServer, listen, closeOnSignals, type RunningServer } from './server.js';
-export { testConfig, startTestServer, dropTestSchema, type TestServer } from './testing.js';
+export { testConfig, startTestServer, dropTestSchema, sampleAppInput, uniqueRegistrationNumber, type TestServer } from './testing.js';

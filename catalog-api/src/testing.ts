@@ -48,3 +48,32 @@ export async function startTestServer(overrides: Partial<AppConfig> = {}): Promi
     },
   };
 }
+
+type AppInput = import('@mes/openapi').components['schemas']['AppInput'];
+
+/** A valid app (the spec's AppInput example), with any field overridden. */
+export function sampleAppInput(overrides: Partial<AppInput> = {}): AppInput {
+  return {
+    name: 'TensioSuivi',
+    shortDescription: { fr: 'Suivez votre tension artérielle au quotidien.', en: 'Track your blood pressure every day.' },
+    longDescription: { fr: 'TensioSuivi relève vos mesures de tension et les partage avec votre espace santé.' },
+    category: 'suivi-maladie-chronique',
+    websiteUrl: 'https://tensiosuivi.example.fr',
+    redirectUris: ['https://tensiosuivi.example.fr/oauth/callback'],
+    scopes: [{ scope: 'patient/Observation.crs?category=vital-signs', justification: 'Lire et ajouter vos mesures de tension artérielle.' }],
+    privacyPolicyUrl: 'https://tensiosuivi.example.fr/confidentialite',
+    termsUrl: 'https://tensiosuivi.example.fr/cgu',
+    supportContact: { email: 'support@tensiosuivi.example.fr' },
+    ...overrides,
+  };
+}
+
+let registrations = 0;
+
+/** A 14-digit registration number that no other test of any process running now uses. */
+export function uniqueRegistrationNumber(): string {
+  registrations += 1;
+  const pid = String(process.pid % 100_000).padStart(5, '0');
+  const clock = String(Date.now() % 100_000).padStart(5, '0');
+  return `${pid}${clock}${String(registrations % 10_000).padStart(4, '0')}`;
+}

@@ -72,7 +72,7 @@ describe('public catalogue', () => {
   it('shows a certified app and hides the others', async () => {
     const shown = await call(server(), 'GET', `/catalog/apps/${ids['Équilibre']}`);
     expect(shown.status).toBe(200);
-    expect(shown.body).toMatchObject({ name: 'Équilibre', category: 'bien-etre', scopes: [{ scope: 'patient/Observation.rs' }] });
+    expect(shown.body).toMatchObject({ name: 'Équilibre', category: 'bien-etre', scopes: [{ scope: 'patient/Observation.crs?category=vital-signs' }] });
     expectProblem(await call(server(), 'GET', `/catalog/apps/${ids['Brouillon']}`), 404, 'not_found');
     expectProblem(await call(server(), 'GET', `/catalog/apps/${ids['Suspendue']}`), 404, 'not_found');
   });

@@ -1,10 +1,8 @@
 // Shared helpers of the catalog-api tests: a real server per test file and small HTTP helpers.
 import { afterAll, beforeAll, expect } from 'vitest';
-import type { components } from '@mes/openapi';
-import { startTestServer, type TestServer } from '../src/testing.js';
+import { sampleAppInput, startTestServer, uniqueRegistrationNumber, type TestServer } from '../src/testing.js';
 import type { AppConfig } from '../src/core/config.js';
 
-export type AppInput = components['schemas']['AppInput'];
 
 /** Starts one real server (port 0) for the test file and closes it afterwards. */
 export function useServer(overrides: Partial<AppConfig> = {}): () => TestServer {
@@ -46,14 +44,6 @@ export async function call<T = any>(
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
 }
 
-let registration = 0;
-
-/** A unique 14-digit registration number, so tests can register many publishers. */
-export function registrationNumber(): string {
-  registration += 1;
-  return `${String(process.pid % 100000).padStart(5, '0')}${String(Date.now() % 1e6).padStart(6, '0')}${String(registration).padStart(3, '0')}`.slice(0, 14);
-}
-
 export async function registerPublisher(server: { url: string }, name = 'Éditeur de test'): Promise<{ id: string; key: string }> {
   const result = await call(server, 'POST', '/publishers', {
     body: { name, registrationNumber: registrationNumber(), contactEmail: 'dev@editeur.example.fr', domains: ['editeur.example.fr'] },
@@ -62,21 +52,8 @@ export async function registerPublisher(server: { url: string }, name = 'Éditeu
   return { id: result.body.publisher.id, key: result.body.apiKey.key };
 }
 
-export function appInput(overrides: Partial<AppInput> = {}): AppInput {
-  return {
-    name: 'TensioSuivi',
-    shortDescription: { fr: 'Suivez votre tension artérielle.', en: 'Track your blood pressure.' },
-    longDescription: { fr: 'TensioSuivi relève vos mesures de tension.' },
-    category: 'suivi-maladie-chronique',
-    websiteUrl: 'https://tensiosuivi.example.fr',
-    redirectUris: ['https://tensiosuivi.example.fr/oauth/callback'],
-    scopes: [{ scope: 'patient/Observation.rs', justification: 'Lire vos mesures de tension artérielle.' }],
-    privacyPolicyUrl: 'https://tensiosuivi.example.fr/confidentialite',
-    termsUrl: 'https://tensiosuivi.example.fr/cgu',
-    supportContact: { email: 'support@tensiosuivi.example.fr' },
-    ...overrides,
-  };
-}
+export const appInput = sampleAppInput;
+export const registrationNumber = uniqueRegistrationNumber;
 
 /** Asserts the shape every error of the API shares (RFC 9457 with a stable code). */
 export function expectProblem(result: CallResult, status: number, code: string): void {

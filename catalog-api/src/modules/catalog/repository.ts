@@ -210,22 +210,14 @@ function toApp(row: AppRow): App {
   };
 }
 
+/** The public view of a certified app: its listing fields, without what is private to the publisher. */
 function toCatalogApp(row: AppRow): CatalogApp {
+  const { publisherId, redirectUris: _private, createdAt: _c, updatedAt: _u, certifiedAt, ...listing } = toApp(row);
   return {
-    id: row.id,
-    name: row.name,
-    shortDescription: row.short_description,
-    longDescription: row.long_description,
-    category: row.category,
-    websiteUrl: row.website_url,
-    logoUrl: row.logo_url,
-    publisher: { id: row.publisher_id, name: row.publisher_name ?? '' },
-    scopes: row.scopes,
-    privacyPolicyUrl: row.privacy_policy_url,
-    termsUrl: row.terms_url,
-    supportContact: row.support_contact,
+    ...listing,
+    publisher: { id: publisherId, name: row.publisher_name ?? '' },
     certificationStatus: 'certified',
-    certifiedAt: iso(row.certified_at),
+    certifiedAt: certifiedAt ?? iso(row.updated_at),
   };
 }
 
@@ -238,29 +230,36 @@ function searchText(app: Pick<App, 'name' | 'shortDescription' | 'longDescriptio
   );
 }
 
+/** Values of the app's editable columns, in the order of `editableColumns` ($3 to $15). */
+function editableValues(app: Omit<AppInput, 'logoUrl'> & { logoUrl?: string | null }): unknown[] {
+  return [
+    app.name,
+    JSON.stringify(app.shortDescription),
+    JSON.stringify(app.longDescription),
+    app.category,
+    app.websiteUrl,
+    app.logoUrl ?? null,
+    app.redirectUris,
+    JSON.stringify(app.scopes),
+    app.privacyPolicyUrl,
+    app.termsUrl,
+    JSON.stringify(app.supportContact),
+    searchText(app),
+    foldText(app.name),
+  ];
+}
+
+const editableColumns = [
+  'name', 'short_description', 'long_description', 'category', 'website_url', 'logo_url', 'redirect_uris',
+  'scopes', 'privacy_policy_url', 'terms_url', 'support_contact', 'search_text', 'sort_key',
+];
+
 export async function insertApp(db: Queryable, publisherId: string, input: AppInput): Promise<App> {
   const rows = await db.query<AppRow>(
-    `INSERT INTO apps (id, publisher_id, name, short_description, long_description, category, website_url, logo_url,
-                       redirect_uris, scopes, privacy_policy_url, terms_url, support_contact, search_text, sort_key)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+    `INSERT INTO apps (id, publisher_id, ${editableColumns.join(', ')})
+     VALUES ($1, $2, ${editableColumns.map((_, i) => `$${i + 3}`).join(', ')})
      RETURNING *, seq::text AS seq`,
-    [
-      randomUUID(),
-      publisherId,
-      input.name,
-      JSON.stringify(input.shortDescription),
-      JSON.stringify(input.longDescription),
-      input.category,
-      input.websiteUrl,
-      input.logoUrl ?? null,
-      input.redirectUris,
-      JSON.stringify(input.scopes),
-      input.privacyPolicyUrl,
-      input.termsUrl,
-      JSON.stringify(input.supportContact),
-      searchText(input),
-      foldText(input.name),
-    ],
+    [randomUUID(), publisherId, ...editableValues(input)],
   );
   return toApp(rows[0]!);
 }
@@ -286,41 +285,19 @@ export async function listApps(
   return { items: items.map(toApp), last: items.length ? Number(items[items.length - 1]!.seq) : null, more };
 }
 
-/** Applies a partial update; the caller has validated it. Returns null if the app is not the publisher's. */
+/** Applies a partial update (the caller has validated it, in a transaction). Null if the app is not the publisher's. */
 export async function updateApp(db: Queryable, publisherId: string, appId: string, update: AppUpdate): Promise<App | null> {
-  return replaceApp(db, publisherId, appId, (current) => ({ ...current, ...update }) as App);
-}
-
-async function replaceApp(db: Queryable, publisherId: string, appId: string, change: (app: App) => App): Promise<App | null> {
   const current = await db.query<AppRow>(
     `SELECT ${appColumns} FROM apps a WHERE a.id = $1 AND a.publisher_id = $2 FOR UPDATE`,
     [appId, publisherId],
   );
   if (!current[0]) return null;
-  const next = change(toApp(current[0]));
+  const next: App = { ...toApp(current[0]), ...update };
   const rows = await db.query<AppRow>(
-    `UPDATE apps SET name = $3, short_description = $4, long_description = $5, category = $6, website_url = $7,
-       logo_url = $8, redirect_uris = $9, scopes = $10, privacy_policy_url = $11, terms_url = $12,
-       support_contact = $13, search_text = $14, sort_key = $15, updated_at = now()
+    `UPDATE apps SET ${editableColumns.map((column, i) => `${column} = $${i + 3}`).join(', ')}, updated_at = now()
      WHERE id = $1 AND publisher_id = $2
      RETURNING *, seq::text AS seq`,
-    [
-      appId,
-      publisherId,
-      next.name,
-      JSON.stringify(next.shortDescription),
-      JSON.stringify(next.longDescription),
-      next.category,
-      next.websiteUrl,
-      next.logoUrl,
-      next.redirectUris,
-      JSON.stringify(next.scopes),
-      next.privacyPolicyUrl,
-      next.termsUrl,
-      JSON.stringify(next.supportContact),
-      searchText(next),
-      foldText(next.name),
-    ],
+    [appId, publisherId, ...editableValues(next)],
   );
   return rows[0] ? toApp(rows[0]) : null;
 }

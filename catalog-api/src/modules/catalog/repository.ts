@@ -186,7 +186,11 @@ interface AppRow {
   [key: string]: unknown;
 }
 
-const appColumns = `a.*, a.seq::text AS seq`;
+// Explicit columns (not a.*): search_text would be read for nothing, and every column costs.
+const appColumns = `a.id, a.seq::text AS seq, a.publisher_id, a.name, a.short_description, a.long_description, a.category,
+  a.website_url, a.logo_url, a.redirect_uris, a.scopes, a.privacy_policy_url, a.terms_url, a.support_contact,
+  a.certification_status, a.certified_at, a.sort_key, a.created_at, a.updated_at`;
+const catalogColumns = `${appColumns}, (SELECT p.name FROM publishers p WHERE p.id = a.publisher_id) AS publisher_name`;
 
 function toApp(row: AppRow): App {
   return {
@@ -256,9 +260,9 @@ const editableColumns = [
 
 export async function insertApp(db: Queryable, publisherId: string, input: AppInput): Promise<App> {
   const rows = await db.query<AppRow>(
-    `INSERT INTO apps (id, publisher_id, ${editableColumns.join(', ')})
+    `INSERT INTO apps AS a (id, publisher_id, ${editableColumns.join(', ')})
      VALUES ($1, $2, ${editableColumns.map((_, i) => `$${i + 3}`).join(', ')})
-     RETURNING *, seq::text AS seq`,
+     RETURNING ${appColumns}`,
     [randomUUID(), publisherId, ...editableValues(input)],
   );
   return toApp(rows[0]!);
@@ -294,9 +298,9 @@ export async function updateApp(db: Queryable, publisherId: string, appId: strin
   if (!current[0]) return null;
   const next: App = { ...toApp(current[0]), ...update };
   const rows = await db.query<AppRow>(
-    `UPDATE apps SET ${editableColumns.map((column, i) => `${column} = $${i + 3}`).join(', ')}, updated_at = now()
+    `UPDATE apps AS a SET ${editableColumns.map((column, i) => `${column} = $${i + 3}`).join(', ')}, updated_at = now()
      WHERE id = $1 AND publisher_id = $2
-     RETURNING *, seq::text AS seq`,
+     RETURNING ${appColumns}`,
     [appId, publisherId, ...editableValues(next)],
   );
   return rows[0] ? toApp(rows[0]) : null;
@@ -319,10 +323,10 @@ export async function setCertificationStatus(
   status: CertificationStatus,
 ): Promise<App | null> {
   const rows = await db.query<AppRow>(
-    `UPDATE apps SET certification_status = $2,
+    `UPDATE apps AS a SET certification_status = $2,
        certified_at = CASE WHEN $2 = 'certified' THEN COALESCE(certified_at, now()) ELSE certified_at END,
        updated_at = now()
-     WHERE id = $1 RETURNING *, seq::text AS seq`,
+     WHERE id = $1 RETURNING ${appColumns}`,
     [appId, status],
   );
   return rows[0] ? toApp(rows[0]) : null;
@@ -334,21 +338,15 @@ export async function listCatalog(
   db: Queryable,
   filter: { q?: string; category?: AppCategory; limit: number; after: [string, string] | null },
 ): Promise<{ items: CatalogApp[]; last: [string, string] | null; more: boolean }> {
+  // Only the filters in use go into the statement, so each combination gets its own plain plan.
+  const params: unknown[] = [];
+  const where = [`a.certification_status = 'certified'`];
+  if (filter.q) where.push(`a.search_text LIKE '%' || $${params.push(escapeLike(foldText(filter.q)))} || '%' ESCAPE '\\'`);
+  if (filter.category) where.push(`a.category = $${params.push(filter.category)}`);
+  if (filter.after) where.push(`(a.sort_key, a.id) > ($${params.push(filter.after[0])}, $${params.push(filter.after[1])}::uuid)`);
   const rows = await db.query<AppRow>(
-    `SELECT ${appColumns}, p.name AS publisher_name FROM apps a JOIN publishers p ON p.id = a.publisher_id
-     WHERE a.certification_status = 'certified'
-       AND ($1::text IS NULL OR a.search_text LIKE '%' || $1::text || '%' ESCAPE '\\')
-       AND ($2::text IS NULL OR a.category = $2::text)
-       AND ($3::text IS NULL OR (a.sort_key, a.id) > ($3::text, $4::uuid))
-     ORDER BY a.sort_key, a.id
-     LIMIT $5`,
-    [
-      filter.q ? escapeLike(foldText(filter.q)) : null,
-      filter.category ?? null,
-      filter.after?.[0] ?? null,
-      filter.after?.[1] ?? null,
-      filter.limit + 1,
-    ],
+    `SELECT ${catalogColumns} FROM apps a WHERE ${where.join(' AND ')} ORDER BY a.sort_key, a.id LIMIT $${params.push(filter.limit + 1)}`,
+    params,
   );
   const more = rows.length > filter.limit;
   const items = rows.slice(0, filter.limit);
@@ -358,8 +356,7 @@ export async function listCatalog(
 
 export async function findCatalogApp(db: Queryable, appId: string): Promise<CatalogApp | null> {
   const rows = await db.query<AppRow>(
-    `SELECT ${appColumns}, p.name AS publisher_name FROM apps a JOIN publishers p ON p.id = a.publisher_id
-     WHERE a.id = $1 AND a.certification_status = 'certified'`,
+    `SELECT ${catalogColumns} FROM apps a WHERE a.id = $1 AND a.certification_status = 'certified'`,
     [appId],
   );
   return rows[0] ? toCatalogApp(rows[0]) : null;

@@ -6,7 +6,8 @@ import Fastify from 'fastify';
 import { documentationRoutes } from '../src/app.js';
 import { problemCodes } from '../src/core/errors.js';
 import { ContractError, registerOperations } from '../src/core/operations.js';
-import { loadSpec, operations, type JsonObject } from '../src/core/spec.js';
+import { componentsSchema, loadSpec, operations, type JsonObject } from '../src/core/spec.js';
+import { createValidatorCompiler } from '../src/core/validation.js';
 import { call, useServer } from './helpers.js';
 
 const server = useServer();
@@ -35,6 +36,25 @@ describe('spec and server agree', () => {
     expect(() => registerOperations(Fastify(), ops, withoutOne, auth)).toThrow(new ContractError('operation getApp has no handler'));
     expect(() => registerOperations(Fastify(), ops, { ...handlers, stealData: noop }, auth)).toThrow(/stealData/);
     expect(() => registerOperations(Fastify(), ops, handlers, {})).toThrow(/no authenticator/);
+  });
+
+  it('serializes responses from their schemas, so a field outside the contract never leaks', async () => {
+    const app = Fastify();
+    const components = componentsSchema(spec);
+    app.addSchema(components);
+    app.setValidatorCompiler(createValidatorCompiler(components));
+    const ops = operations(spec);
+    const leaky = async () => ({ status: 200, body: { status: 'ok', passwordHash: 'secret', internal: { id: 1 } } });
+    const auth = { publisherApiKey: async () => ({ kind: 'operator' as const }), operatorToken: async () => ({ kind: 'operator' as const }) };
+    registerOperations(app, ops, Object.fromEntries(ops.map((op) => [op.operationId, leaky])), auth);
+    try {
+      const response = await app.inject({ method: 'GET', url: '/healthz' });
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toEqual({ status: 'ok' });
+      expect(response.body).not.toContain('secret');
+    } finally {
+      await app.close();
+    }
   });
 
   it('serves the bundled spec at /openapi.json, as an OpenAPI 3.1 document', async () => {

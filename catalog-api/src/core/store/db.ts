@@ -65,6 +65,28 @@ async function openPglite(dataDir: string): Promise<Db> {
   };
 }
 
+/** Arbitrary constant that identifies the schema-creation lock among the server's advisory locks. */
+const SCHEMA_LOCK = 7_340_012;
+
+/**
+ * CREATE SCHEMA IF NOT EXISTS is not safe against itself: two instances starting together can
+ * both try to create the schema. Serializing them on an advisory lock makes it safe.
+ */
+async function createSchema(pool: pg.Pool, schema: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
 async function openPostgres(databaseUrl: string, schema?: string): Promise<Db> {
   if (schema !== undefined && !schemaName.test(schema)) throw new Error(`invalid schema name "${schema}"`);
   const pool = new pg.Pool({
@@ -74,7 +96,7 @@ async function openPostgres(databaseUrl: string, schema?: string): Promise<Db> {
   });
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on('error', () => {});
-  if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  if (schema) await createSchema(pool, schema);
   const query = async <R extends Row>(sql: string, params?: readonly unknown[]) =>
     (await pool.query<R>(sql, params as unknown[] | undefined)).rows;
   return {

@@ -206,7 +206,7 @@ async function startPlatform({ api, sandbox }) {
       const created = await catalog.createApp(app.db, seed.publisherId, {
         ...input,
         name: `Appli de banc d'essai ${String(i).padStart(2, '0')}`,
-      });
+      }, { sandbox: true });
       await catalog.setCertificationStatus(app.db, created.id, 'certified');
     }
     const server = await listen(app, config);

@@ -15,6 +15,7 @@ import { loadMigrations, migrate } from './core/store/migrate.js';
 import { createValidatorCompiler } from './core/validation.js';
 import { catalogHandlers, publisherApiKeyAuthenticator } from './modules/catalog/index.js';
 import { healthHandlers } from './modules/health/routes.js';
+import { oauthHandlers } from './modules/oauth/index.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -100,6 +101,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     const handlers: HandlerMap = {
       ...healthHandlers(db, migrations),
       ...catalogHandlers(db, config),
+      ...oauthHandlers(db, config),
     };
     registerOperations(app, operations(spec), handlers, {
       publisherApiKey: publisherApiKeyAuthenticator(db),

@@ -200,6 +200,80 @@ export interface paths {
         patch: operations["updateApp"];
         trace?: never;
     };
+    "/apps/{appId}/clients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: components["parameters"]["AppId"];
+            };
+            cookie?: never;
+        };
+        /** List an app's OAuth clients */
+        get: operations["listClients"];
+        put?: never;
+        /**
+         * Create an OAuth client for an app
+         * @description A confidential client (a backend) authenticates to the token endpoint with `private_key_jwt`
+         *     signed by one of the keys it registers here; a public client (native or single-page app)
+         *     does not authenticate and must use PKCE. Both are sender-constrained with DPoP.
+         *     In the sandbox every new app gets a public client at once.
+         */
+        post: operations["createClient"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apps/{appId}/clients/{clientId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: components["parameters"]["AppId"];
+                clientId: components["parameters"]["ClientId"];
+            };
+            cookie?: never;
+        };
+        /** Show an OAuth client */
+        get: operations["getClient"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an OAuth client
+         * @description The client can no longer obtain tokens.
+         */
+        delete: operations["deleteClient"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apps/{appId}/clients/{clientId}/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: components["parameters"]["AppId"];
+                clientId: components["parameters"]["ClientId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace a confidential client's keys
+         * @description Rotates the keys a confidential client signs its assertions with. To rotate without
+         *     downtime, register the old and the new key together, switch, then register the new key alone.
+         */
+        put: operations["replaceClientKeys"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/catalog/apps": {
         parameters: {
             query?: never;
@@ -288,7 +362,7 @@ export interface components {
          *     docs/reference/errors.md. New codes may be added; existing codes never change meaning.
          * @enum {string}
          */
-        ProblemCode: "validation_failed" | "malformed_json" | "json_too_deep" | "invalid_cursor" | "invalid_redirect_uri" | "invalid_scope" | "payload_too_large" | "unsupported_media_type" | "authentication_required" | "invalid_api_key" | "invalid_operator_token" | "not_found" | "route_not_found" | "publisher_exists" | "app_not_deletable" | "not_ready" | "internal_error";
+        ProblemCode: "validation_failed" | "malformed_json" | "json_too_deep" | "invalid_cursor" | "invalid_redirect_uri" | "invalid_scope" | "invalid_client_metadata" | "payload_too_large" | "unsupported_media_type" | "authentication_required" | "invalid_api_key" | "invalid_operator_token" | "not_found" | "route_not_found" | "publisher_exists" | "app_not_deletable" | "client_not_confidential" | "not_ready" | "internal_error";
         /** @description Opaque cursor of the next page, or null on the last page. */
         PageCursor: string | null;
         /** @description A text in French (required) and optionally English. */
@@ -520,6 +594,84 @@ export interface components {
             items: components["schemas"]["App"][];
             nextCursor: components["schemas"]["PageCursor"];
         };
+        /**
+         * @description A public signing key (RFC 7517). Accepted: EC P-256 (ES256), RSA of at least 2048 bits (PS256)
+         *     and OKP Ed25519 (EdDSA). Private members (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`) are
+         *     refused: the platform must never hold your private keys.
+         */
+        Jwk: {
+            /** @enum {string} */
+            kty: "EC" | "RSA" | "OKP";
+            kid: string;
+            /** @constant */
+            use?: "sig";
+            /** @enum {string} */
+            alg?: "ES256" | "PS256" | "EdDSA";
+            key_ops?: "verify"[];
+            /** @enum {string} */
+            crv?: "P-256" | "Ed25519";
+            x?: string;
+            y?: string;
+            n?: string;
+            e?: string;
+        };
+        Jwks: {
+            keys: components["schemas"]["Jwk"][];
+        };
+        /**
+         * @description `confidential`: a backend that authenticates with `private_key_jwt` using the keys of `jwks`
+         *     or `jwksUri`. `public`: a native or single-page app that cannot keep a secret
+         *     (`token_endpoint_auth_method: none`).
+         * @enum {string}
+         */
+        ClientType: "confidential" | "public";
+        /**
+         * @description A confidential client needs exactly one of `jwks` and `jwksUri`; a public client neither.
+         * @example {
+         *       "type": "confidential",
+         *       "jwks": {
+         *         "keys": [
+         *           {
+         *             "kty": "EC",
+         *             "crv": "P-256",
+         *             "kid": "backend-2026-11",
+         *             "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+         *             "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"
+         *           }
+         *         ]
+         *       }
+         *     }
+         */
+        ClientInput: {
+            type: components["schemas"]["ClientType"];
+            jwks?: components["schemas"]["Jwks"];
+            /** Format: uri */
+            jwksUri?: string;
+        };
+        /** @description New keys for a confidential client (rotation). Exactly one of `jwks` and `jwksUri`. */
+        ClientKeysUpdate: {
+            jwks?: components["schemas"]["Jwks"];
+            /** Format: uri */
+            jwksUri?: string;
+        };
+        Client: {
+            /** @description The OAuth `client_id`. */
+            clientId: string;
+            /** Format: uuid */
+            appId: string;
+            type: components["schemas"]["ClientType"];
+            /** @enum {string} */
+            tokenEndpointAuthMethod: "private_key_jwt" | "none";
+            jwks: components["schemas"]["Jwks"] | null;
+            jwksUri: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        ClientList: {
+            items: components["schemas"]["Client"][];
+        };
         /** @description A certified app as the public catalogue shows it. */
         CatalogApp: {
             /** Format: uuid */
@@ -620,6 +772,7 @@ export interface components {
         /** @description The `nextCursor` of the previous page. */
         Cursor: string;
         AppId: string;
+        ClientId: string;
     };
     requestBodies: never;
     headers: {
@@ -987,6 +1140,147 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    listClients: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: components["parameters"]["AppId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The app's clients, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    createClient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: components["parameters"]["AppId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClientInput"];
+            };
+        };
+        responses: {
+            /** @description The new client. */
+            201: {
+                headers: {
+                    /** @description URL of the new client. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Client"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    getClient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: components["parameters"]["AppId"];
+                clientId: components["parameters"]["ClientId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The client. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Client"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteClient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: components["parameters"]["AppId"];
+                clientId: components["parameters"]["ClientId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    replaceClientKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: components["parameters"]["AppId"];
+                clientId: components["parameters"]["ClientId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClientKeysUpdate"];
+            };
+        };
+        responses: {
+            /** @description The client with its new keys. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Client"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
         };

@@ -41,7 +41,7 @@ export async function seedSandbox(db: Db, dataDir: string): Promise<SeedResult> 
   const createdApps: string[] = [];
   for (const { certified, ...input } of demoApps) {
     if (existing.has(input.name)) continue;
-    const app = await catalog.createApp(db, publisher.id, input);
+    const app = await catalog.createApp(db, publisher.id, input, { sandbox: true });
     if (certified) await catalog.setCertificationStatus(db, app.id, 'certified');
     createdApps.push(app.id);
   }

@@ -4,6 +4,7 @@ import { Transport, type FetchLike } from './internal/transport.js';
 import { ApiKeysResource } from './resources/api-keys.js';
 import { AppsResource } from './resources/apps.js';
 import { CatalogResource } from './resources/catalog.js';
+import { ClientsResource } from './resources/clients.js';
 import { HealthResource } from './resources/health.js';
 import { PublishersResource } from './resources/publishers.js';
 
@@ -29,6 +30,7 @@ export class MesClient {
   readonly apiKeys: ApiKeysResource;
   readonly apps: AppsResource;
   readonly catalog: CatalogResource;
+  readonly clients: ClientsResource;
 
   constructor(options: ClientOptions) {
     const transport = new Transport(options);
@@ -38,6 +40,7 @@ export class MesClient {
     this.apiKeys = new ApiKeysResource(transport);
     this.apps = new AppsResource(transport);
     this.catalog = new CatalogResource(transport);
+    this.clients = new ClientsResource(transport);
   }
 }
 

@@ -14,6 +14,7 @@ export const problemCodes = [
   'invalid_cursor',
   'invalid_redirect_uri',
   'invalid_scope',
+  'invalid_client_metadata',
   'payload_too_large',
   'unsupported_media_type',
   'authentication_required',
@@ -23,6 +24,7 @@ export const problemCodes = [
   'route_not_found',
   'publisher_exists',
   'app_not_deletable',
+  'client_not_confidential',
   'not_ready',
   'internal_error',
 ] as const satisfies readonly ProblemCode[];

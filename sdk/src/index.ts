@@ -23,6 +23,7 @@ export type * from './types.js';
 export type { ApiKeysResource } from './resources/api-keys.js';
 export type { AppsResource } from './resources/apps.js';
 export type { CatalogResource } from './resources/catalog.js';
+export type { ClientsResource } from './resources/clients.js';
 export type { HealthResource } from './resources/health.js';
 export type { PublishersResource } from './resources/publishers.js';
 /** The generated types of the whole contract, for anything the named types above do not cover. */

@@ -56,3 +56,7 @@ export type CatalogPage = Schemas['CatalogPage'];
 export type ListAppsParams = QueryParams<'listApps'>;
 /** Query of `catalog.list()`: text search, category filter, page size and cursor. */
 export type ListCatalogParams = QueryParams<'listCatalogApps'>;
+export type Jwk = Schemas['Jwk'];
+export type Jwks = Schemas['Jwks'];
+export type ClientInput = Schemas['ClientInput'];
+export type Client = Schemas['Client'];

@@ -124,6 +124,23 @@ describe('apps', () => {
     await expect(owner.client.apps.get(app.id)).resolves.toMatchObject({ name: 'TensioSuivi' });
   });
 
+  it('manages an app’s OAuth clients', async () => {
+    const { client } = await registeredClient('Clients SAS');
+    const app = await client.apps.create(appInput());
+    const [sandboxClient] = (await client.clients.list(app.id)).items;
+    expect(sandboxClient).toMatchObject({ appId: app.id, type: 'public', tokenEndpointAuthMethod: 'none' });
+    const { generateKeyPairSync } = await import('node:crypto');
+    const jwk = { ...(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }) as { kty: 'EC'; crv: 'P-256'; x: string; y: string }), kid: 'k1' };
+    const backend = await client.clients.create(app.id, { type: 'confidential', jwks: { keys: [jwk] } });
+    expect(backend.tokenEndpointAuthMethod).toBe('private_key_jwt');
+    const rotated = await client.clients.replaceKeys(app.id, backend.clientId, { jwks: { keys: [jwk, { ...jwk, kid: 'k2' }] } });
+    expect(rotated.jwks?.keys.map((k) => k.kid)).toEqual(['k1', 'k2']);
+    await expect(client.clients.get(app.id, backend.clientId)).resolves.toEqual(rotated);
+    await client.clients.delete(app.id, backend.clientId);
+    await expect(client.clients.get(app.id, backend.clientId)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(client.clients.replaceKeys(app.id, sandboxClient!.clientId, { jwksUri: 'https://a.example.fr/jwks' })).rejects.toBeInstanceOf(ConflictError);
+  });
+
   it('refuses to delete a certified app with app_not_deletable', async () => {
     const { client: mes } = await registeredClient();
     const app = await mes.apps.create(appInput({ name: 'Certifiée' }));

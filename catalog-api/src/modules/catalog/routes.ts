@@ -108,7 +108,7 @@ export function catalogHandlers(db: Db, config: AppConfig): HandlerMap<CatalogOp
 
     async createApp(context) {
       const { publisherId } = publisherOf(context);
-      const app = await service.createApp(db, publisherId, context.body);
+      const app = await service.createApp(db, publisherId, context.body, { sandbox: config.mode === 'sandbox' });
       return { status: 201, body: app, headers: { location: `/apps/${app.id}` } };
     },
 

@@ -3,6 +3,7 @@
 import type { components } from '@mes/openapi';
 import { ProblemError } from '../../core/errors.js';
 import type { Db } from '../../core/store/db.js';
+import { createClient } from '../oauth/index.js';
 import * as repo from './repository.js';
 import { canonicalScopes, generateApiKey, redirectUriErrors, undeletableStatuses } from './rules.js';
 
@@ -45,8 +46,17 @@ function validateApp(input: Partial<repo.AppInput>): Partial<repo.AppInput> {
   return { ...input, scopes };
 }
 
-export async function createApp(db: Db, publisherId: string, input: repo.AppInput): Promise<repo.App> {
-  return repo.insertApp(db, publisherId, validateApp(input) as repo.AppInput);
+/**
+ * Creates an app. In the sandbox the app also gets a public OAuth client at once, so a developer
+ * can start an authorization without another step.
+ */
+export async function createApp(db: Db, publisherId: string, input: repo.AppInput, options: { sandbox: boolean }): Promise<repo.App> {
+  const valid = validateApp(input) as repo.AppInput;
+  return db.transaction(async (tx) => {
+    const app = await repo.insertApp(tx, publisherId, valid);
+    if (options.sandbox) await createClient(tx, app.id, { type: 'public' });
+    return app;
+  });
 }
 
 export async function updateApp(db: Db, publisherId: string, appId: string, update: repo.AppUpdate): Promise<repo.App> {

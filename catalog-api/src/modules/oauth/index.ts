@@ -1,2 +1,5 @@
 // Public surface of the oauth module for the other modules.
 export { parseScope, resourceTypes, contextScopes, type ParsedScope, type ScopeParseResult } from './scopes.js';
+export { oauthHandlers } from './routes.js';
+export { createClient } from './clients.js';
+export { listClients, type Client } from './client-repository.js';

@@ -1,0 +1,77 @@
+// SQL of OAuth clients.
+import { randomBytes } from 'node:crypto';
+import type { components } from '@mes/openapi';
+import type { Queryable } from '../../core/store/db.js';
+import type { Jwks } from './client-keys.js';
+
+export type Client = components['schemas']['Client'];
+export type ClientType = components['schemas']['ClientType'];
+
+interface ClientRow {
+  id: string;
+  app_id: string;
+  type: ClientType;
+  jwks: Jwks | null;
+  jwks_uri: string | null;
+  created_at: Date;
+  updated_at: Date;
+  [key: string]: unknown;
+}
+
+const iso = (value: Date) => new Date(value).toISOString();
+
+function toClient(row: ClientRow): Client {
+  return {
+    clientId: row.id,
+    appId: row.app_id,
+    type: row.type,
+    tokenEndpointAuthMethod: row.type === 'confidential' ? 'private_key_jwt' : 'none',
+    jwks: row.jwks,
+    jwksUri: row.jwks_uri,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
+
+/** Client ids are public identifiers, but random ones do not reveal how many clients exist. */
+const newClientId = () => `mes_${randomBytes(16).toString('base64url')}`;
+
+export async function insertClient(
+  db: Queryable,
+  appId: string,
+  client: { type: ClientType; jwks?: Jwks | undefined; jwksUri?: string | undefined },
+): Promise<Client> {
+  const rows = await db.query<ClientRow>(
+    `INSERT INTO oauth_clients (id, app_id, type, jwks, jwks_uri) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
+    [newClientId(), appId, client.type, client.jwks ? JSON.stringify(client.jwks) : null, client.jwksUri ?? null],
+  );
+  return toClient(rows[0]!);
+}
+
+export async function listClients(db: Queryable, appId: string): Promise<Client[]> {
+  const rows = await db.query<ClientRow>('SELECT * FROM oauth_clients WHERE app_id = $1 ORDER BY created_at, id', [appId]);
+  return rows.map(toClient);
+}
+
+export async function findClient(db: Queryable, appId: string, clientId: string): Promise<Client | null> {
+  const rows = await db.query<ClientRow>('SELECT * FROM oauth_clients WHERE app_id = $1 AND id = $2', [appId, clientId]);
+  return rows[0] ? toClient(rows[0]) : null;
+}
+
+export async function replaceKeys(
+  db: Queryable,
+  appId: string,
+  clientId: string,
+  keys: { jwks?: Jwks | undefined; jwksUri?: string | undefined },
+): Promise<Client | null> {
+  const rows = await db.query<ClientRow>(
+    `UPDATE oauth_clients SET jwks = $3, jwks_uri = $4, updated_at = now()
+     WHERE app_id = $1 AND id = $2 AND type = 'confidential' RETURNING *`,
+    [appId, clientId, keys.jwks ? JSON.stringify(keys.jwks) : null, keys.jwksUri ?? null],
+  );
+  return rows[0] ? toClient(rows[0]) : null;
+}
+
+export async function deleteClient(db: Queryable, appId: string, clientId: string): Promise<boolean> {
+  return (await db.query('DELETE FROM oauth_clients WHERE app_id = $1 AND id = $2 RETURNING id', [appId, clientId])).length === 1;
+}

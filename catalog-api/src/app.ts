@@ -15,7 +15,8 @@ import { loadMigrations, migrate } from './core/store/migrate.js';
 import { createValidatorCompiler } from './core/validation.js';
 import { catalogHandlers, publisherApiKeyAuthenticator } from './modules/catalog/index.js';
 import { healthHandlers } from './modules/health/routes.js';
-import { oauthHandlers } from './modules/oauth/index.js';
+import { ensureSigningKey, oauthHandlers } from './modules/oauth/index.js';
+import { secretBox } from './core/secret-box.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -75,6 +76,8 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   try {
     const migrations = loadMigrations();
     await migrate(db, migrations);
+    const box = secretBox(config.keyEncryptionKey);
+    await ensureSigningKey(db, box);
 
     const spec = loadSpec();
     const components = componentsSchema(spec);
@@ -101,7 +104,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     const handlers: HandlerMap = {
       ...healthHandlers(db, migrations),
       ...catalogHandlers(db, config),
-      ...oauthHandlers(db, config),
+      ...oauthHandlers(db, config, box),
     };
     registerOperations(app, operations(spec), handlers, {
       publisherApiKey: publisherApiKeyAuthenticator(db),

@@ -14,6 +14,7 @@ export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     port: 0,
     dataDir: 'memory://',
+    keyEncryptionKey: randomBytes(32),
     ...(databaseUrl ? { databaseUrl, databaseSchema: `test_${randomBytes(6).toString('hex')}` } : {}),
     ...overrides,
   };

@@ -109,17 +109,20 @@ describe('cursors', () => {
 
 describe('configuration', () => {
   it('reads the environment with defaults', () => {
-    const config = loadConfig({});
-    expect(config).toMatchObject({ mode: 'production', port: 4010, dataDir: './.data', bodyLimit: 1048576, jsonMaxDepth: 32 });
+    const key = Buffer.alloc(32, 7);
+    const config = loadConfig({ KEY_ENCRYPTION_KEY: key.toString('base64') });
+    expect(config).toMatchObject({ mode: 'production', port: 4010, dataDir: './.data', bodyLimit: 1048576, jsonMaxDepth: 32, keyEncryptionKey: key });
     expect(loadConfig({ PORT: '0', MES_MODE: 'sandbox', DATABASE_URL: 'postgres://x/y' })).toMatchObject({ port: 0, mode: 'sandbox', databaseUrl: 'postgres://x/y' });
   });
 
   it.each([
-    [{ PORT: 'eighty' }, 'PORT'],
-    [{ PORT: '70000' }, 'PORT'],
+    [{ MES_MODE: 'sandbox', PORT: 'eighty' }, 'PORT'],
+    [{ MES_MODE: 'sandbox', PORT: '70000' }, 'PORT'],
     [{ MES_MODE: 'dev' }, 'MES_MODE'],
-    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
-    [{ OPERATOR_TOKEN: 'short' }, 'OPERATOR_TOKEN'],
+    [{ MES_MODE: 'sandbox', DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ MES_MODE: 'sandbox', OPERATOR_TOKEN: 'short' }, 'OPERATOR_TOKEN'],
+    [{}, 'KEY_ENCRYPTION_KEY is required'],
+    [{ KEY_ENCRYPTION_KEY: 'c2hvcnQ=' }, 'KEY_ENCRYPTION_KEY must be 32 bytes'],
   ])('refuses %o', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(name);

@@ -148,6 +148,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/operator/signing-keys/rotation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the platform's signing key
+         * @description Creates a new signing key and retires the active one. The retired key stays in the key set
+         *     for `RETIRED_KEY_PUBLISH_SECONDS` (one hour by default), longer than any token it signed lives.
+         */
+        post: operations["rotateSigningKeys"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jwks.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The platform's public signing keys
+         * @description The JSON Web Key Set that verifies the platform's access tokens, ID tokens and certificates:
+         *     the active key first, then keys retired recently enough that tokens they signed may still be
+         *     valid. Fetch it again when you meet an unknown `kid`.
+         */
+        get: operations["getJwks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/apps": {
         parameters: {
             query?: never;
@@ -672,6 +715,25 @@ export interface components {
         ClientList: {
             items: components["schemas"]["Client"][];
         };
+        /** @description A public key the platform signs with. */
+        PublishedJwk: {
+            kty: string;
+            crv?: string;
+            x?: string;
+            y?: string;
+            kid: string;
+            alg: string;
+            use: string;
+        };
+        PublishedJwks: {
+            keys: components["schemas"]["PublishedJwk"][];
+        };
+        KeyRotation: {
+            /** @description The key that signs from now on. */
+            activeKid: string;
+            /** @description The key it replaces; still published until the tokens it signed have expired. */
+            retiredKid: string | null;
+        };
         /** @description A certified app as the public catalogue shows it. */
         CatalogApp: {
             /** Format: uuid */
@@ -1005,6 +1067,50 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+        };
+    };
+    rotateSigningKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new and the retired key ids. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyRotation"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    getJwks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key set. */
+            200: {
+                headers: {
+                    /** @description `public, max-age=300`. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublishedJwks"];
+                };
+            };
+            "4XX": components["responses"]["ClientError"];
         };
     };
     listApps: {

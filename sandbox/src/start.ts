@@ -3,6 +3,10 @@
 import { buildApp, closeOnSignals, ConfigError, listen, loadConfig, type AppConfig } from '@mes/catalog-api';
 import { seedSandbox } from './seed.js';
 
+if (process.env.MES_MODE && process.env.MES_MODE !== 'sandbox') {
+  console.error('The sandbox runs in sandbox mode only; unset MES_MODE or set it to "sandbox".');
+  process.exit(1);
+}
 let config: AppConfig;
 try {
   config = loadConfig(process.env, { mode: 'sandbox' });
@@ -10,10 +14,6 @@ try {
   if (!(error instanceof ConfigError)) throw error;
   console.error(`Configuration error: ${error.message}`);
   process.exit(78);
-}
-if (config.mode !== 'sandbox') {
-  console.error('The sandbox runs in sandbox mode only; unset MES_MODE or set it to "sandbox".');
-  process.exit(1);
 }
 const app = await buildApp(config);
 const seed = await seedSandbox(app.db, config.dataDir);

@@ -23,6 +23,10 @@ export interface AppConfig {
   jsonMaxDepth: number;
   /** Token that authorizes operator operations; operator operations are refused without one. */
   operatorToken?: string;
+  /** 32-byte key that encrypts the signing keys at rest; required outside the sandbox. */
+  keyEncryptionKey?: Buffer;
+  /** How long a retired signing key stays published, in seconds (at least the longest token lifetime). */
+  retiredKeyPublishSeconds: number;
 }
 
 export const defaultConfig: AppConfig = {
@@ -33,6 +37,7 @@ export const defaultConfig: AppConfig = {
   logLevel: 'info',
   bodyLimit: 1024 * 1024,
   jsonMaxDepth: 32,
+  retiredKeyPublishSeconds: 3600,
 };
 
 export class ConfigError extends Error {
@@ -69,10 +74,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: env.LOG_LEVEL || overrides.logLevel || defaultConfig.logLevel,
     bodyLimit: integer(env, 'BODY_LIMIT', overrides.bodyLimit ?? defaultConfig.bodyLimit, 1024, 64 * 1024 * 1024),
     jsonMaxDepth: integer(env, 'JSON_MAX_DEPTH', overrides.jsonMaxDepth ?? defaultConfig.jsonMaxDepth, 2, 256),
+    retiredKeyPublishSeconds: integer(
+      env,
+      'RETIRED_KEY_PUBLISH_SECONDS',
+      overrides.retiredKeyPublishSeconds ?? defaultConfig.retiredKeyPublishSeconds,
+      600,
+      30 * 24 * 3600,
+    ),
   };
   if (databaseUrl) config.databaseUrl = databaseUrl;
   if (env.DATABASE_SCHEMA) config.databaseSchema = env.DATABASE_SCHEMA;
   if (env.PUBLIC_URL) config.publicUrl = env.PUBLIC_URL.replace(/\/+$/, '');
+  if (env.KEY_ENCRYPTION_KEY) {
+    const key = Buffer.from(env.KEY_ENCRYPTION_KEY, 'base64');
+    if (key.length !== 32) throw new ConfigError('KEY_ENCRYPTION_KEY must be 32 bytes, base64-encoded (openssl rand -base64 32)');
+    config.keyEncryptionKey = key;
+  }
+  if (config.mode === 'production' && !config.keyEncryptionKey) {
+    throw new ConfigError('KEY_ENCRYPTION_KEY is required outside the sandbox: the signing keys are encrypted with it');
+  }
   if (env.OPERATOR_TOKEN) {
     if (env.OPERATOR_TOKEN.length < 32) throw new ConfigError('OPERATOR_TOKEN must be at least 32 characters');
     config.operatorToken = env.OPERATOR_TOKEN;

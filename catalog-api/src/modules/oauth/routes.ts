@@ -1,15 +1,24 @@
 // HTTP handlers of the oauth module, keyed by operationId.
 import type { AppConfig } from '../../core/config.js';
+import type { SecretBox } from '../../core/secret-box.js';
 import { ProblemError } from '../../core/errors.js';
 import { publisherOf, type HandlerContext, type HandlerMap, type OperationId } from '../../core/operations.js';
 import type { Db } from '../../core/store/db.js';
 import { findApp } from '../catalog/index.js';
 import * as repo from './client-repository.js';
 import { createClient, replaceClientKeys } from './clients.js';
+import { publishedKeys, rotateSigningKey } from './signing-keys.js';
 
-type ClientOperations = 'listClients' | 'createClient' | 'getClient' | 'deleteClient' | 'replaceClientKeys';
+type OAuthOperations =
+  | 'listClients'
+  | 'createClient'
+  | 'getClient'
+  | 'deleteClient'
+  | 'replaceClientKeys'
+  | 'getJwks'
+  | 'rotateSigningKeys';
 
-export function oauthHandlers(db: Db, _config: AppConfig): HandlerMap<ClientOperations> {
+export function oauthHandlers(db: Db, config: AppConfig, box: SecretBox): HandlerMap<OAuthOperations> {
   /** The app of the path, if it is the caller's: another publisher's app is reported as missing. */
   async function ownApp<K extends OperationId>(context: HandlerContext<K> & { params: { appId: string } }): Promise<string> {
     const { publisherId } = publisherOf(context);
@@ -40,6 +49,13 @@ export function oauthHandlers(db: Db, _config: AppConfig): HandlerMap<ClientOper
     async replaceClientKeys(context) {
       const appId = await ownApp(context);
       return { status: 200, body: await replaceClientKeys(db, appId, context.params.clientId, context.body) };
+    },
+    async getJwks() {
+      const keys = await publishedKeys(db, config.retiredKeyPublishSeconds);
+      return { status: 200, body: { keys }, headers: { 'cache-control': 'public, max-age=300' } };
+    },
+    async rotateSigningKeys() {
+      return { status: 200, body: await rotateSigningKey(db, box) };
     },
   };
 }

@@ -7,6 +7,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import type { AppConfig } from './core/config.js';
 import { ProblemError, toProblem, type FieldError } from './core/errors.js';
 import { parseJsonBody } from './core/json-body.js';
+import { OAuthError, parseFormBody } from './core/oauth-error.js';
 import { operatorTokenAuthenticator } from './core/operator-auth.js';
 import { registerOperations, type HandlerMap } from './core/operations.js';
 import { componentsSchema, loadSpec, operations } from './core/spec.js';
@@ -15,7 +16,12 @@ import { loadMigrations, migrate } from './core/store/migrate.js';
 import { createValidatorCompiler } from './core/validation.js';
 import { catalogHandlers, publisherApiKeyAuthenticator } from './modules/catalog/index.js';
 import { healthHandlers } from './modules/health/routes.js';
+import { sandboxConsent, unavailableConsent } from './modules/consent/index.js';
 import { ensureSigningKey, oauthHandlers } from './modules/oauth/index.js';
+import { accessTokenSigner } from './modules/oauth/access-tokens.js';
+import { authorizationHandlers } from './modules/oauth/authorization-routes.js';
+import { createDpopNonces } from './modules/oauth/dpop.js';
+import { storeReplayCache } from './modules/oauth/replay-cache.js';
 import { secretBox } from './core/secret-box.js';
 
 declare module 'fastify' {
@@ -93,8 +99,18 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       }
     });
 
+    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+      try {
+        done(null, parseFormBody(body as string));
+      } catch (error) {
+        done(error as Error, undefined);
+      }
+    });
+
     app.addHook('onSend', async (request, reply) => {
       reply.header('x-request-id', request.id);
+      // Nothing the authorization server answers may be cached (RFC 6749 §5.1, FAPI 2).
+      if (request.routeOptions.config.errorFormat === 'oauth') reply.header('cache-control', 'no-store');
     });
     app.setErrorHandler(handleError);
     app.setNotFoundHandler((request, reply) => {
@@ -105,6 +121,14 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       ...healthHandlers(db, migrations),
       ...catalogHandlers(db, config),
       ...oauthHandlers(db, config, box),
+      ...authorizationHandlers({
+        db,
+        config,
+        consent: config.mode === 'sandbox' ? sandboxConsent() : unavailableConsent(),
+        replay: storeReplayCache(db),
+        nonces: createDpopNonces(db),
+        sign: accessTokenSigner(db, box),
+      }),
     };
     registerOperations(app, operations(spec), handlers, {
       publisherApiKey: publisherApiKeyAuthenticator(db),
@@ -120,6 +144,23 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     throw error;
   }
   return app;
+}
+
+/** Errors of the OAuth endpoints, as RFC 6749 error JSON. */
+function sendOAuthError(this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  let oauth: OAuthError;
+  if (error instanceof OAuthError) oauth = error;
+  else if (error.validation) {
+    const [first] = fieldErrors(error.validation as AjvErrorLike[], error.validationContext);
+    oauth = new OAuthError('invalid_request', first ? `${first.pointer.replace(/^\/(body|query|headers)\//, '')}: ${first.detail}` : 'invalid request');
+  } else if (error instanceof ProblemError || (error.statusCode && error.statusCode < 500)) {
+    const status = error instanceof ProblemError ? error.status : (error.statusCode ?? 400);
+    oauth = new OAuthError('invalid_request', error.message, status === 413 ? 413 : 400);
+  } else {
+    request.log.error({ err: error }, 'unhandled error');
+    oauth = new OAuthError('server_error', 'An unexpected error occurred; quote the request id when reporting it.');
+  }
+  reply.code(oauth.status).headers(oauth.headers).type('application/json').send(oauth.toJSON());
 }
 
 function sendProblem(request: FastifyRequest, reply: FastifyReply, error: ProblemError) {
@@ -160,6 +201,7 @@ const fastifyCodes: Record<string, ProblemError['code']> = {
 };
 
 function handleError(this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (request.routeOptions.config?.errorFormat === 'oauth') return sendOAuthError.call(this, error, request, reply);
   if (error instanceof ProblemError) return sendProblem(request, reply, error);
   if (error.validation) {
     const errors = fieldErrors(error.validation as AjvErrorLike[], error.validationContext);

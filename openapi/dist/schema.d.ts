@@ -148,6 +148,105 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/.well-known/oauth-authorization-server": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Authorization server metadata (RFC 8414) */
+        get: operations["getAuthorizationServerMetadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/smart-configuration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** SMART App Launch configuration */
+        get: operations["getSmartConfiguration"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/par": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Push an authorization request (RFC 9126)
+         * @description Required for confidential clients, which authenticate with `private_key_jwt`; public clients
+         *     may use it too. Answers a single-use `request_uri`, bound to the client, valid 60 seconds.
+         */
+        post: operations["pushAuthorizationRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Authorization endpoint
+         * @description Starts the patient's sign-in and consent. Takes `client_id` and the `request_uri` from the
+         *     pushed request (confidential clients must push), or for public clients the request itself.
+         *     The answer is a 303 redirect to the client's redirect URI with `code`, `state` and `iss`
+         *     (RFC 9207), or with `error`; a request that cannot be safely redirected is answered with a page.
+         */
+        get: operations["authorize"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Token endpoint
+         * @description Exchanges an authorization code (with the PKCE verifier) for a DPoP-bound access token.
+         *     Every request carries a `DPoP` proof; confidential clients authenticate with `private_key_jwt`.
+         */
+        post: operations["token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/operator/signing-keys/rotation": {
         parameters: {
             query?: never;
@@ -734,6 +833,86 @@ export interface components {
             /** @description The key it replaces; still published until the tokens it signed have expired. */
             retiredKid: string | null;
         };
+        /** @description An RFC 6749 error response of the authorization server's endpoints. */
+        OAuthError: {
+            /** @description `invalid_request`, `invalid_client`, `invalid_grant`, `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`, `invalid_dpop_proof`, `use_dpop_nonce`, … */
+            error: string;
+            error_description?: string;
+        };
+        /** @description RFC 8414 authorization server metadata; only what the server really supports is listed. */
+        AuthorizationServerMetadata: {
+            issuer: string;
+            authorization_endpoint: string;
+            token_endpoint: string;
+            jwks_uri: string;
+            pushed_authorization_request_endpoint: string;
+            /** @description True for confidential clients; public clients may push or not. */
+            require_pushed_authorization_requests: boolean;
+            response_types_supported: string[];
+            response_modes_supported?: string[];
+            grant_types_supported: string[];
+            code_challenge_methods_supported: string[];
+            token_endpoint_auth_methods_supported: string[];
+            token_endpoint_auth_signing_alg_values_supported: string[];
+            authorization_response_iss_parameter_supported: boolean;
+            dpop_signing_alg_values_supported: string[];
+            scopes_supported: string[];
+        };
+        /** @description SMART App Launch v2 configuration (`.well-known/smart-configuration`). */
+        SmartConfiguration: {
+            issuer: string;
+            authorization_endpoint: string;
+            token_endpoint: string;
+            jwks_uri: string;
+            grant_types_supported: string[];
+            token_endpoint_auth_methods_supported: string[];
+            token_endpoint_auth_signing_alg_values_supported: string[];
+            scopes_supported: string[];
+            response_types_supported: string[];
+            capabilities: string[];
+            code_challenge_methods_supported: string[];
+        };
+        /**
+         * @description The authorization request (RFC 6749 §4.1.1 with PKCE, RFC 9126), plus client authentication
+         *     for confidential clients (`client_assertion_type`, `client_assertion`). Unknown parameters are ignored.
+         */
+        PushedAuthorizationRequest: {
+            client_id: string;
+            response_type: string;
+            redirect_uri: string;
+            scope: string;
+            state?: string;
+            code_challenge: string;
+            code_challenge_method: string;
+            dpop_jkt?: string;
+            login_hint?: string;
+            client_assertion_type?: string;
+            client_assertion?: string;
+        };
+        PushedAuthorizationResponse: {
+            request_uri: string;
+            expires_in: number;
+        };
+        /** @description A token request (RFC 6749 §4.1.3), with client authentication for confidential clients. Unknown parameters are ignored. */
+        TokenRequest: {
+            grant_type: string;
+            code?: string;
+            redirect_uri?: string;
+            code_verifier?: string;
+            client_id?: string;
+            client_assertion_type?: string;
+            client_assertion?: string;
+        };
+        TokenResponse: {
+            access_token: string;
+            /** @constant */
+            token_type: "DPoP";
+            expires_in: number;
+            /** @description What was granted, possibly less than requested. */
+            scope: string;
+            /** @description The FHIR id of the patient the grant is for (with `launch/patient`). */
+            patient?: string;
+        };
         /** @description A certified app as the public catalogue shows it. */
         CatalogApp: {
             /** Format: uuid */
@@ -1067,6 +1246,188 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+        };
+    };
+    getAuthorizationServerMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metadata. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorizationServerMetadata"];
+                };
+            };
+            "4XX": components["responses"]["ClientError"];
+        };
+    };
+    getSmartConfiguration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The SMART configuration. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SmartConfiguration"];
+                };
+            };
+            "4XX": components["responses"]["ClientError"];
+        };
+    };
+    pushAuthorizationRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["PushedAuthorizationRequest"];
+            };
+        };
+        responses: {
+            /** @description The request is stored; send the user to the authorization endpoint with `client_id` and `request_uri`. */
+            201: {
+                headers: {
+                    /** @description `no-store`. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushedAuthorizationResponse"];
+                };
+            };
+            /** @description The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description Client authentication failed (`invalid_client`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+        };
+    };
+    authorize: {
+        parameters: {
+            query: {
+                client_id: string;
+                request_uri?: string;
+                response_type?: string;
+                redirect_uri?: string;
+                scope?: string;
+                state?: string;
+                code_challenge?: string;
+                code_challenge_method?: string;
+                dpop_jkt?: string;
+                login_hint?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the patient's sign-in or consent step. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Back to the client's redirect URI, with `code` or `error`, `state` and `iss`. */
+            303: {
+                headers: {
+                    /** @description The client's redirect URI with the response parameters. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A request that cannot be redirected safely (unknown client, redirect URI not registered…), shown as a page. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    token: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The DPoP proof (RFC 9449). Required; a request without one is refused with `invalid_dpop_proof`. */
+                DPoP?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["TokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The tokens. */
+            200: {
+                headers: {
+                    /** @description `no-store`. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            /** @description The request or the grant is not valid (`invalid_request`, `invalid_grant`, `invalid_dpop_proof`, `use_dpop_nonce`…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description Client authentication failed (`invalid_client`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
         };
     };
     rotateSigningKeys: {

@@ -9,7 +9,11 @@ import type { OperationSpec } from './spec.js';
 export type OperationId = keyof operations;
 type Op<K extends OperationId> = operations[K];
 
-type JsonContent<T> = T extends { content: { 'application/json': infer B } } ? B : undefined;
+type JsonContent<T> = T extends { content: { 'application/json': infer B } }
+  ? B
+  : T extends { content: { 'application/x-www-form-urlencoded': infer F } }
+    ? F
+    : undefined;
 
 export type RequestBody<K extends OperationId> = Op<K> extends { requestBody: infer RB }
   ? JsonContent<RB>
@@ -28,15 +32,29 @@ type Part<K extends OperationId, Where extends 'path' | 'query'> = Op<K>['parame
 export type PathParams<K extends OperationId> = Part<K, 'path'>;
 export type QueryParams<K extends OperationId> = Part<K, 'query'>;
 
-type SuccessStatus = 200 | 201 | 202 | 204;
+type SuccessStatus = 200 | 201 | 202 | 204 | 303;
 type Responses<K extends OperationId> = Op<K>['responses'];
+type BodyOf<R> = R extends { content: { 'application/json': infer B } }
+  ? B
+  : R extends { content: { 'text/html': string } }
+    ? string
+    : undefined;
 
-/** What a handler returns: one of the operation's success responses, typed from the spec. */
+/** Statuses answered with a page (e.g. the authorization endpoint's error page), whatever their code. */
+type PageStatus<K extends OperationId> = {
+  [S in keyof Responses<K>]: Responses<K>[S] extends { content: { 'text/html': string } } ? S : never;
+}[keyof Responses<K>];
+type ReplyStatus<K extends OperationId> = (keyof Responses<K> & SuccessStatus) | PageStatus<K>;
+
+/**
+ * What a handler returns: one of the operation's success responses (or pages), typed from the
+ * spec. Errors are thrown, as ProblemError or OAuthError.
+ */
 export type Reply<K extends OperationId> = {
-  [S in keyof Responses<K> & SuccessStatus]: JsonContent<Responses<K>[S]> extends undefined
+  [S in ReplyStatus<K>]: BodyOf<Responses<K>[S]> extends undefined
     ? { status: S; body?: undefined; headers?: Record<string, string> }
-    : { status: S; body: JsonContent<Responses<K>[S]>; headers?: Record<string, string> };
-}[keyof Responses<K> & SuccessStatus];
+    : { status: S; body: BodyOf<Responses<K>[S]>; headers?: Record<string, string> };
+}[ReplyStatus<K>];
 
 /** Who is calling, as established by the operation's security scheme. */
 export type Principal = { kind: 'publisher'; publisherId: string; apiKeyId: string } | { kind: 'operator' };
@@ -58,6 +76,10 @@ export type Authenticator = (request: FastifyRequest) => Promise<Principal>;
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    operationId?: string;
+    errorFormat?: 'problem' | 'oauth';
   }
 }
 
@@ -97,7 +119,7 @@ export function registerOperations(
       method: operation.method,
       url: operation.url,
       schema: { ...operation.schema, operationId: operation.operationId } as never,
-      config: { operationId: operation.operationId },
+      config: { operationId: operation.operationId, errorFormat: operation.errorFormat },
       // Authentication runs before validation: an anonymous caller learns nothing from the schema.
       onRequest: schemes.length
         ? async (request) => {
@@ -105,11 +127,16 @@ export function registerOperations(
             request.principal = await schemes[0]!(request);
           }
         : undefined,
-      preValidation: operation.schema.body && !operation.bodyRequired
-        ? async (request) => {
-            if (request.body === undefined) request.body = {};
+      preValidation: async (request) => {
+        // Each operation takes one body format: a JSON body sent to a form endpoint is refused, and the reverse.
+        if (request.body !== undefined && operation.bodyMediaType) {
+          const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+          if (type !== operation.bodyMediaType) {
+            throw new ProblemError('unsupported_media_type', `This operation takes ${operation.bodyMediaType}.`);
           }
-        : undefined,
+        }
+        if (request.body === undefined && operation.schema.body && !operation.bodyRequired) request.body = {};
+      },
       handler: async (request, reply) => {
         const result = await handler({
           request,
@@ -121,7 +148,7 @@ export function registerOperations(
         if (result.headers) reply.headers(result.headers);
         reply.code(result.status);
         if (result.body === undefined) return reply.send();
-        return reply.type('application/json').send(result.body);
+        return reply.type(typeof result.body === 'string' ? 'text/html; charset=utf-8' : 'application/json').send(result.body);
       },
     });
   }

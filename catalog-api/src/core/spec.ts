@@ -31,7 +31,14 @@ export interface OperationSpec {
     response: Record<string, JsonObject>;
   };
   bodyRequired: boolean;
+  /** Media type of the request body: JSON for the API, form encoding for the OAuth endpoints. */
+  bodyMediaType: 'application/json' | 'application/x-www-form-urlencoded' | null;
+  /** How errors are answered: RFC 9457 problems, or RFC 6749 error JSON (`x-error-format: oauth`). */
+  errorFormat: 'problem' | 'oauth';
 }
+
+/** Response media types fastify serializes from their schema; others (HTML pages) are sent as is. */
+const serializedMediaTypes = ['application/json', 'application/problem+json'];
 
 let cached: OpenApiDocument | undefined;
 
@@ -117,16 +124,20 @@ export function operations(spec: OpenApiDocument = loadSpec()): OperationSpec[] 
         }
         const byType: JsonObject = {};
         for (const [mediaType, media] of Object.entries(content)) {
-          byType[mediaType] = { schema: rewriteRefs((media as JsonObject).schema ?? {}) };
+          if (serializedMediaTypes.includes(mediaType)) byType[mediaType] = { schema: rewriteRefs((media as JsonObject).schema ?? {}) };
         }
-        response[key] = { content: byType };
+        if (Object.keys(byType).length) response[key] = { content: byType };
       }
 
       let body: JsonObject | undefined;
       let bodyRequired = false;
+      let bodyMediaType: OperationSpec['bodyMediaType'] = null;
       if (operation.requestBody) {
         const requestBody = resolve(spec, operation.requestBody);
-        const media = (requestBody.content as JsonObject)['application/json'] as JsonObject;
+        const content = requestBody.content as JsonObject;
+        bodyMediaType = 'application/json' in content ? 'application/json' : 'application/x-www-form-urlencoded';
+        const media = content[bodyMediaType] as JsonObject | undefined;
+        if (!media) throw new Error(`operation ${String(operation.operationId)}: unsupported request media type`);
         body = rewriteRefs(media.schema ?? {}) as JsonObject;
         bodyRequired = requestBody.required === true;
       }
@@ -148,6 +159,8 @@ export function operations(spec: OpenApiDocument = loadSpec()): OperationSpec[] 
         security,
         schema,
         bodyRequired,
+        bodyMediaType,
+        errorFormat: operation['x-error-format'] === 'oauth' ? 'oauth' : 'problem',
       });
     }
   }

@@ -75,3 +75,18 @@ export async function replaceKeys(
 export async function deleteClient(db: Queryable, appId: string, clientId: string): Promise<boolean> {
   return (await db.query('DELETE FROM oauth_clients WHERE app_id = $1 AND id = $2 RETURNING id', [appId, clientId])).length === 1;
 }
+
+export type CertificationStatus = components['schemas']['CertificationStatus'];
+
+/** A client as the OAuth endpoints meet it: by its `client_id` alone, with its app's certification status. */
+export interface ClientWithApp extends Client {
+  appCertificationStatus: CertificationStatus;
+}
+
+export async function findClientById(db: Queryable, clientId: string): Promise<ClientWithApp | null> {
+  const rows = await db.query<ClientRow & { certification_status: CertificationStatus }>(
+    `SELECT c.*, a.certification_status FROM oauth_clients c JOIN apps a ON a.id = c.app_id WHERE c.id = $1`,
+    [clientId],
+  );
+  return rows[0] ? { ...toClient(rows[0]), appCertificationStatus: rows[0].certification_status } : null;
+}

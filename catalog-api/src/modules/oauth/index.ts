@@ -4,3 +4,26 @@ export { oauthHandlers } from './routes.js';
 export { createClient } from './clients.js';
 export { listClients, type Client } from './client-repository.js';
 export { ensureSigningKey, activeSigningKey, publishedKeys, rotateSigningKey, SIGNING_ALG } from './signing-keys.js';
+export {
+  parseScopeString,
+  formatScopes,
+  formatScope,
+  scopeSet,
+  emptyScopeSet,
+  isEmptyScopeSet,
+  hasScope,
+  equalScopes,
+  isSubset,
+  intersect,
+  access,
+  allows,
+  platformScopes,
+  interactions,
+  type ScopeSet,
+  type ResourceScope,
+  type ResourceType,
+  type Interaction,
+  type ResourceAccess,
+  type SearchFilter,
+  type ResourceFacts,
+} from './scopes.js';

@@ -1,0 +1,44 @@
+// Errors of the authorization server's endpoints, answered as RFC 6749 error JSON (not as
+// problem documents): what OAuth clients such as oauth4webapi expect.
+
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'unsupported_response_type'
+  | 'invalid_scope'
+  | 'access_denied'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
+  | 'invalid_request_uri'
+  | 'temporarily_unavailable'
+  | 'server_error';
+
+export class OAuthError extends Error {
+  override name = 'OAuthError';
+
+  constructor(
+    readonly error: OAuthErrorCode,
+    readonly description: string,
+    readonly status = error === 'invalid_client' ? 401 : error === 'server_error' ? 500 : 400,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(description);
+  }
+
+  toJSON(): { error: string; error_description: string } {
+    return { error: this.error, error_description: this.description };
+  }
+}
+
+/** Parses a form-encoded body; OAuth parameters must not be repeated (RFC 6749 §3.1). */
+export function parseFormBody(text: string): Record<string, string> {
+  const result: Record<string, string> = Object.create(null);
+  for (const [name, value] of new URLSearchParams(text)) {
+    if (name in result) throw new OAuthError('invalid_request', `parameter "${name}" is repeated`);
+    result[name] = value;
+  }
+  return { ...result };
+}

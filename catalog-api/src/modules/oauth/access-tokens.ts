@@ -1,0 +1,49 @@
+// Access tokens: JWTs per RFC 9068 (`typ: at+jwt`), short-lived, bound to the client's DPoP key
+// (`cnf.jkt`), signed with the platform's active key.
+import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
+import type { SecretBox } from '../../core/secret-box.js';
+import type { Queryable } from '../../core/store/db.js';
+import { activeSigningKey, SIGNING_ALG } from './signing-keys.js';
+
+/** Lifetime of access tokens: the profile allows at most 10 minutes. */
+export const ACCESS_TOKEN_LIFETIME_SECONDS = 300;
+
+export interface AccessTokenClaims {
+  issuer: string;
+  /** The FHIR base URL the token is for. */
+  audience: string;
+  /** The person who approved the grant. */
+  subject: string;
+  clientId: string;
+  scope: string;
+  jkt: string;
+  patient: string;
+  grantId: string;
+}
+
+export type Signer = (claims: AccessTokenClaims) => Promise<string>;
+
+/** A signer that reuses the imported active key for a short while, so rotation reaches every instance quickly. */
+export function accessTokenSigner(db: Queryable, box: SecretBox, cacheMs = 30_000): Signer {
+  let cached: { at: number; key: Awaited<ReturnType<typeof activeSigningKey>> } | undefined;
+  return async (claims) => {
+    if (!cached || Date.now() - cached.at > cacheMs) cached = { at: Date.now(), key: await activeSigningKey(db, box) };
+    const { kid, key } = cached.key;
+    return new SignJWT({
+      client_id: claims.clientId,
+      scope: claims.scope,
+      cnf: { jkt: claims.jkt },
+      patient: claims.patient,
+      grant_id: claims.grantId,
+    })
+      .setProtectedHeader({ alg: SIGNING_ALG, typ: 'at+jwt', kid })
+      .setIssuer(claims.issuer)
+      .setSubject(claims.subject)
+      .setAudience(claims.audience)
+      .setIssuedAt()
+      .setExpirationTime(`${ACCESS_TOKEN_LIFETIME_SECONDS}s`)
+      .setJti(randomUUID())
+      .sign(key);
+  };
+}

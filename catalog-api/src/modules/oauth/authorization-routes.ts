@@ -1,0 +1,210 @@
+// HTTP handlers of the authorization server: discovery, PAR, authorize and token.
+import type { FastifyRequest } from 'fastify';
+import type { AppConfig } from '../../core/config.js';
+import { OAuthError } from '../../core/oauth-error.js';
+import type { HandlerMap } from '../../core/operations.js';
+import type { Db } from '../../core/store/db.js';
+import type { ConsentStep } from '../consent/index.js';
+import { ACCESS_TOKEN_LIFETIME_SECONDS, type Signer } from './access-tokens.js';
+import {
+  AuthorizationError,
+  clientMayObtainTokens,
+  completeAuthorization,
+  errorRedirect,
+  exchangeCode,
+  PUSHED_REQUEST_LIFETIME_SECONDS,
+  validateAuthorizationRequest,
+} from './authorization.js';
+import { authenticateClient, ClientAuthError, CLIENT_ASSERTION_ALGORITHMS } from './client-auth.js';
+import { DPOP_ALGORITHMS, DpopError, verifyDpopProof, type DpopNonces } from './dpop.js';
+import * as grants from './grant-repository.js';
+import type { ReplayCache } from './replay-cache.js';
+import { contextScopes, resourceTypes } from './scopes.js';
+import { authorizationErrorPage } from './pages.js';
+
+type AuthorizationOperations = 'getAuthorizationServerMetadata' | 'getSmartConfiguration' | 'pushAuthorizationRequest' | 'authorize' | 'token';
+
+export interface AuthorizationServerDeps {
+  db: Db;
+  config: AppConfig;
+  consent: ConsentStep;
+  replay: ReplayCache;
+  nonces: DpopNonces;
+  sign: Signer;
+}
+
+/** The issuer identifier: the configured public URL, or the origin the request came to. */
+export function issuerOf(request: FastifyRequest, config: AppConfig): string {
+  return config.publicUrl ?? `${request.protocol}://${request.host}`;
+}
+
+const clientAuthAlgorithms = CLIENT_ASSERTION_ALGORITHMS.filter((alg) => alg !== 'Ed25519');
+
+function scopesSupported(): string[] {
+  const resources = resourceTypes.flatMap((type) => [`patient/${type}.rs`, `patient/${type}.cruds`]);
+  return [...contextScopes, 'patient/*.rs', ...resources];
+}
+
+export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap<AuthorizationOperations> {
+  const { db, config } = deps;
+
+  async function authenticate(request: FastifyRequest, form: Record<string, string | undefined>, endpoint: string) {
+    const issuer = issuerOf(request, config);
+    try {
+      const { client } = await authenticateClient(
+        form,
+        { issuer, endpointUrl: `${issuer}${endpoint}`, authorization: request.headers.authorization },
+        { db, replay: deps.replay },
+      );
+      const withApp = await grants.findClientWithApp(db, client.clientId);
+      if (!withApp) throw new OAuthError('invalid_client', 'unknown client');
+      return withApp;
+    } catch (error) {
+      if (error instanceof ClientAuthError) {
+        throw new OAuthError(error.error, error.message, error.status, error.wwwAuthenticate ? { 'www-authenticate': error.wwwAuthenticate } : {});
+      }
+      throw error;
+    }
+  }
+
+  async function dpopKey(request: FastifyRequest, endpoint: string): Promise<string> {
+    const issuer = issuerOf(request, config);
+    try {
+      const proof = await verifyDpopProof(
+        { headers: request.headers.dpop, method: request.method, url: `${issuer}${endpoint}`, requireNonce: true },
+        { replay: deps.replay, nonces: deps.nonces },
+      );
+      return proof.jkt;
+    } catch (error) {
+      if (error instanceof DpopError) {
+        throw new OAuthError(error.code, error.message, 400, error.nonce ? { 'dpop-nonce': error.nonce } : {});
+      }
+      throw error;
+    }
+  }
+
+  return {
+    async getAuthorizationServerMetadata(context) {
+      const issuer = issuerOf(context.request, config);
+      return {
+        status: 200,
+        body: {
+          issuer,
+          authorization_endpoint: `${issuer}/oauth/authorize`,
+          token_endpoint: `${issuer}/oauth/token`,
+          pushed_authorization_request_endpoint: `${issuer}/oauth/par`,
+          jwks_uri: `${issuer}/jwks.json`,
+          require_pushed_authorization_requests: false,
+          response_types_supported: ['code'],
+          response_modes_supported: ['query'],
+          grant_types_supported: ['authorization_code'],
+          code_challenge_methods_supported: ['S256'],
+          token_endpoint_auth_methods_supported: ['private_key_jwt', 'none'],
+          token_endpoint_auth_signing_alg_values_supported: clientAuthAlgorithms,
+          authorization_response_iss_parameter_supported: true,
+          dpop_signing_alg_values_supported: DPOP_ALGORITHMS.filter((alg) => alg !== 'Ed25519'),
+          scopes_supported: scopesSupported(),
+        },
+      };
+    },
+
+    async getSmartConfiguration(context) {
+      const issuer = issuerOf(context.request, config);
+      return {
+        status: 200,
+        body: {
+          issuer,
+          authorization_endpoint: `${issuer}/oauth/authorize`,
+          token_endpoint: `${issuer}/oauth/token`,
+          jwks_uri: `${issuer}/jwks.json`,
+          grant_types_supported: ['authorization_code'],
+          token_endpoint_auth_methods_supported: ['private_key_jwt', 'none'],
+          token_endpoint_auth_signing_alg_values_supported: clientAuthAlgorithms,
+          scopes_supported: scopesSupported(),
+          response_types_supported: ['code'],
+          code_challenge_methods_supported: ['S256'],
+          capabilities: ['launch-standalone', 'client-public', 'client-confidential-asymmetric', 'context-standalone-patient', 'permission-patient', 'permission-v1', 'permission-v2'],
+        },
+      };
+    },
+
+    async pushAuthorizationRequest({ request, body }) {
+      const form = body as Record<string, string | undefined>;
+      if (form.request_uri !== undefined) throw new OAuthError('invalid_request', 'request_uri cannot be pushed');
+      const client = await authenticate(request, form, '/oauth/par');
+      let valid;
+      try {
+        valid = validateAuthorizationRequest(client, form);
+      } catch (error) {
+        // A pushed request answers its errors directly, never by redirect.
+        if (error instanceof AuthorizationError) throw new OAuthError(error.error, error.description);
+        throw error;
+      }
+      const { scopes: _scopes, ...params } = valid;
+      const requestUri = await grants.insertPushedRequest(db, client.clientId, params, PUSHED_REQUEST_LIFETIME_SECONDS);
+      return { status: 201, body: { request_uri: requestUri, expires_in: PUSHED_REQUEST_LIFETIME_SECONDS } };
+    },
+
+    async authorize({ request, query }) {
+      const issuer = issuerOf(request, config);
+      const page = (error: string, description: string) => ({ status: 400 as const, body: authorizationErrorPage(error, description) });
+      const client = await grants.findClientWithApp(db, query.client_id);
+      if (!client) return page('invalid_client', 'This app is not known to the platform.');
+      try {
+        let params: Record<string, string | undefined>;
+        if (query.request_uri !== undefined) {
+          const pushed = await grants.takePushedRequest(db, query.request_uri, client.clientId);
+          if (!pushed) return page('invalid_request_uri', 'This authorization request has expired or was already used. Start again from the app.');
+          params = { ...pushed, response_type: 'code', code_challenge_method: 'S256' };
+        } else if (client.type === 'confidential') {
+          return page('invalid_request', 'This app must push its authorization request first (PAR).');
+        } else {
+          params = query as Record<string, string | undefined>;
+        }
+        const valid = validateAuthorizationRequest(client, params);
+        const outcome = await completeAuthorization(db, config, deps.consent, client, valid, issuer);
+        return { status: 303, headers: { location: outcome.redirectTo } };
+      } catch (error) {
+        if (error instanceof AuthorizationError) {
+          if (!error.redirect) return page(error.error, error.description);
+          return { status: 303, headers: { location: errorRedirect(error, issuer) } };
+        }
+        throw error;
+      }
+    },
+
+    async token({ request, body }) {
+      const form = body as Record<string, string | undefined>;
+      const jkt = await dpopKey(request, '/oauth/token');
+      const client = await authenticate(request, form, '/oauth/token');
+      if (form.grant_type !== 'authorization_code') {
+        throw new OAuthError('unsupported_grant_type', `grant_type "${String(form.grant_type).slice(0, 40).replace(/["\\]/g, '')}" is not supported`);
+      }
+      if (!clientMayObtainTokens(client, config)) throw new OAuthError('unauthorized_client', `${client.appName} is not certified`);
+      const exchange = await exchangeCode(db, form, client, jkt);
+      const issuer = issuerOf(request, config);
+      const accessToken = await deps.sign({
+        issuer,
+        audience: `${issuer}/fhir`,
+        subject: exchange.actorId,
+        clientId: client.clientId,
+        scope: exchange.scope,
+        jkt,
+        patient: exchange.patientId,
+        grantId: exchange.grantId,
+      });
+      return {
+        status: 200,
+        // A fresh nonce on success too, so the client's next proof carries a current one.
+        headers: { pragma: 'no-cache', 'dpop-nonce': await deps.nonces.current() },
+        body: {
+          access_token: accessToken,
+          token_type: 'DPoP',
+          expires_in: ACCESS_TOKEN_LIFETIME_SECONDS,
+          scope: exchange.scope,
+          patient: exchange.patientId,
+        },
+      };
+    },
+  };
+}

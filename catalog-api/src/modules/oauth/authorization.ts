@@ -1,0 +1,203 @@
+// The authorization code flow of the profile: pushed requests (RFC 9126), the authorization
+// endpoint with PKCE S256 and exact redirect URIs, handing over to the patient's consent step,
+// and the code exchange at the token endpoint for a DPoP-bound access token.
+import { createHash } from 'node:crypto';
+import type { AppConfig } from '../../core/config.js';
+import { OAuthError } from '../../core/oauth-error.js';
+import type { Db } from '../../core/store/db.js';
+import type { ConsentStep } from '../consent/index.js';
+import * as grants from './grant-repository.js';
+import { formatScopes, intersect, isEmptyScopeSet, parseScopeString, scopeSet, type ScopeSet } from './scopes.js';
+
+export const PUSHED_REQUEST_LIFETIME_SECONDS = 60;
+export const CODE_LIFETIME_SECONDS = 60;
+
+const base64url43 = /^[A-Za-z0-9_-]{43}$/;
+const codeVerifierPattern = /^[A-Za-z0-9._~-]{43,128}$/;
+const loopbackRedirect = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(?::\d{1,5})?([/?].*)?$/;
+
+/** Exact string match, except that the port of a loopback redirect URI may vary (RFC 8252 §7.3). */
+export function redirectUriRegistered(registered: readonly string[], given: string): boolean {
+  if (registered.includes(given)) return true;
+  const loopback = loopbackRedirect.exec(given);
+  if (!loopback) return false;
+  return registered.some((entry) => {
+    const candidate = loopbackRedirect.exec(entry);
+    return candidate !== null && candidate[1] === loopback[1] && (candidate[2] ?? '') === (loopback[2] ?? '');
+  });
+}
+
+/** An error of the authorization endpoint; `redirect` says whether it may go back to the client. */
+export class AuthorizationError extends OAuthError {
+  constructor(
+    error: ConstructorParameters<typeof OAuthError>[0],
+    description: string,
+    readonly redirect: { redirectUri: string; state?: string | undefined } | null,
+  ) {
+    super(error, description);
+  }
+}
+
+export interface ValidRequest extends grants.AuthorizationParams {
+  scopes: ScopeSet;
+}
+
+function scopeErrorDescription(errors: readonly { token: string; reason: string }[]): string {
+  return errors.map((e) => `${e.token ? `${e.token}: ` : ''}${e.reason}`).join('; ').replace(/["\\]/g, "'");
+}
+
+/**
+ * Checks an authorization request against its client. The redirect URI is checked first: until
+ * it is known to be registered, no error may be sent to it.
+ */
+export function validateAuthorizationRequest(client: grants.ClientWithApp, params: Record<string, string | undefined>): ValidRequest {
+  const redirectUri = params.redirect_uri;
+  if (!redirectUri) throw new AuthorizationError('invalid_request', 'redirect_uri is required', null);
+  if (!redirectUriRegistered(client.redirectUris, redirectUri)) {
+    throw new AuthorizationError('invalid_request', 'redirect_uri is not registered for this client', null);
+  }
+  const state = params.state;
+  const back = { redirectUri, state };
+  if (state !== undefined && state.length > 1024) throw new AuthorizationError('invalid_request', 'state is longer than 1024 characters', back);
+  if (params.response_type !== 'code') {
+    throw new AuthorizationError('unsupported_response_type', 'response_type must be "code"', back);
+  }
+  if (params.code_challenge_method !== 'S256') {
+    const description =
+      params.code_challenge_method === 'plain'
+        ? 'code_challenge_method "plain" is refused: use S256'
+        : 'PKCE is required: send code_challenge with code_challenge_method=S256';
+    throw new AuthorizationError('invalid_request', description, back);
+  }
+  if (!params.code_challenge || !base64url43.test(params.code_challenge)) {
+    throw new AuthorizationError('invalid_request', 'code_challenge must be the base64url SHA-256 of the code verifier (43 characters)', back);
+  }
+  if (params.dpop_jkt !== undefined && !base64url43.test(params.dpop_jkt)) {
+    throw new AuthorizationError('invalid_request', 'dpop_jkt must be a base64url SHA-256 JWK thumbprint', back);
+  }
+  if (!params.scope) throw new AuthorizationError('invalid_scope', 'scope is required', back);
+  const parsed = parseScopeString(params.scope);
+  if (!parsed.ok) throw new AuthorizationError('invalid_scope', scopeErrorDescription(parsed.errors), back);
+  return {
+    client_id: client.clientId,
+    redirect_uri: redirectUri,
+    scope: params.scope,
+    state,
+    code_challenge: params.code_challenge,
+    dpop_jkt: params.dpop_jkt,
+    login_hint: params.login_hint,
+    scopes: parsed.scopes,
+  };
+}
+
+/** Apps receive data only while certified, except in the sandbox. */
+export function clientMayObtainTokens(client: grants.ClientWithApp, config: AppConfig): boolean {
+  return config.mode === 'sandbox' || client.certificationStatus === 'certified';
+}
+
+/** What the app's version may ask for (its registered, and once certified, certified scopes). */
+export function appScopeCeiling(client: grants.ClientWithApp): ScopeSet {
+  const parsed = parseScopeString(client.appScopes.join(' '));
+  return parsed.scopes ?? scopeSet([]);
+}
+
+export interface AuthorizeOutcome {
+  redirectTo: string;
+}
+
+function redirectWith(redirectUri: string, params: Record<string, string | undefined>): string {
+  const url = new URL(redirectUri);
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
+  return url.toString();
+}
+
+export function errorRedirect(error: AuthorizationError, issuer: string): string {
+  return redirectWith(error.redirect!.redirectUri, {
+    error: error.error,
+    error_description: error.description,
+    state: error.redirect!.state,
+    iss: issuer,
+  });
+}
+
+/** Runs the consent step for a valid request and, when approved, issues the code. */
+export async function completeAuthorization(
+  db: Db,
+  config: AppConfig,
+  consent: ConsentStep,
+  client: grants.ClientWithApp,
+  request: ValidRequest,
+  issuer: string,
+): Promise<AuthorizeOutcome> {
+  const back = { redirectUri: request.redirect_uri, state: request.state };
+  if (!clientMayObtainTokens(client, config)) {
+    throw new AuthorizationError('unauthorized_client', `${client.appName} is not certified`, back);
+  }
+  const allowed = intersect(request.scopes, appScopeCeiling(client));
+  if (isEmptyScopeSet(allowed)) {
+    throw new AuthorizationError('invalid_scope', 'none of the requested scopes is among those registered for this app', back);
+  }
+  const decision = await consent.decide({
+    clientId: client.clientId,
+    appId: client.appId,
+    appName: client.appName,
+    scopes: allowed,
+    loginHint: request.login_hint,
+  });
+  if (!decision.approved) throw new AuthorizationError(decision.error, decision.description, back);
+  // The consent step may narrow, never widen.
+  const scope = formatScopes(intersect(decision.scopes, allowed));
+  const code = await db.transaction(async (tx) => {
+    const grantId = await grants.insertGrant(tx, {
+      appId: client.appId,
+      clientId: client.clientId,
+      patientId: decision.patientId,
+      actorId: decision.actorId,
+      scope,
+      expiresAt: decision.expiresAt,
+    });
+    return grants.insertCode(
+      tx,
+      { grantId, clientId: client.clientId, redirectUri: request.redirect_uri, codeChallenge: request.code_challenge, dpopJkt: request.dpop_jkt, scope },
+      CODE_LIFETIME_SECONDS,
+    );
+  });
+  return { redirectTo: redirectWith(request.redirect_uri, { code, state: request.state, iss: issuer }) };
+}
+
+export interface CodeExchange {
+  grantId: string;
+  patientId: string;
+  actorId: string;
+  scope: string;
+}
+
+/** Redeems a code for the authenticated client, with the PKCE verifier and the DPoP key of the request. */
+export async function exchangeCode(
+  db: Db,
+  form: Record<string, string | undefined>,
+  client: grants.ClientWithApp,
+  jkt: string,
+): Promise<CodeExchange> {
+  const invalid = (description: string) => new OAuthError('invalid_grant', description);
+  if (!form.code) throw new OAuthError('invalid_request', 'code is required');
+  if (!form.redirect_uri) throw new OAuthError('invalid_request', 'redirect_uri is required');
+  if (!form.code_verifier) throw new OAuthError('invalid_request', 'code_verifier is required (PKCE)');
+  if (!codeVerifierPattern.test(form.code_verifier)) throw new OAuthError('invalid_request', 'code_verifier must be 43 to 128 unreserved characters');
+
+  const redeemed = await db.transaction((tx) => grants.redeemCode(tx, form.code!));
+  if (!redeemed) throw invalid('the code is unknown');
+  if (redeemed.replayed) {
+    // A code used twice may have been stolen: everything issued from it is revoked (RFC 6749 §4.1.2).
+    await grants.revokeGrant(db, redeemed.grantId, 'authorization code replayed');
+    throw invalid('the code was already used; the grant issued from it is revoked');
+  }
+  if (redeemed.clientId !== client.clientId) throw invalid('the code was issued to another client');
+  if (redeemed.expired) throw invalid('the code has expired');
+  if (redeemed.redirectUri !== form.redirect_uri) throw invalid('redirect_uri differs from the authorization request');
+  const challenge = createHash('sha256').update(form.code_verifier).digest('base64url');
+  if (challenge !== redeemed.codeChallenge) throw invalid('code_verifier does not match the code_challenge');
+  if (redeemed.dpopJkt && redeemed.dpopJkt !== jkt) throw invalid('the DPoP key differs from the dpop_jkt of the authorization request');
+  if (redeemed.grant.revoked || redeemed.grant.expired) throw invalid('the grant is no longer active');
+  return { grantId: redeemed.grantId, patientId: redeemed.grant.patientId, actorId: redeemed.grant.actorId, scope: redeemed.scope };
+}

@@ -1,0 +1,177 @@
+// SQL of pushed authorization requests, grants and authorization codes.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Queryable } from '../../core/store/db.js';
+import type { CertificationStatus } from '../catalog/index.js';
+
+export const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
+export const randomToken = () => randomBytes(32).toString('base64url');
+
+export interface ClientWithApp {
+  clientId: string;
+  type: 'confidential' | 'public';
+  appId: string;
+  appName: string;
+  redirectUris: string[];
+  /** The scopes the app version asks for (and, once certified, is certified for). */
+  appScopes: string[];
+  certificationStatus: CertificationStatus;
+}
+
+export async function findClientWithApp(db: Queryable, clientId: string): Promise<ClientWithApp | null> {
+  const rows = await db.query<{
+    id: string;
+    type: 'confidential' | 'public';
+    app_id: string;
+    name: string;
+    redirect_uris: string[];
+    scopes: { scope: string }[];
+    certification_status: CertificationStatus;
+  }>(
+    `SELECT c.id, c.type, c.app_id, a.name, a.redirect_uris, a.scopes, a.certification_status
+     FROM oauth_clients c JOIN apps a ON a.id = c.app_id WHERE c.id = $1`,
+    [clientId],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    clientId: row.id,
+    type: row.type,
+    appId: row.app_id,
+    appName: row.name,
+    redirectUris: row.redirect_uris,
+    appScopes: row.scopes.map((s) => s.scope),
+    certificationStatus: row.certification_status,
+  };
+}
+
+export interface AuthorizationParams {
+  client_id: string;
+  redirect_uri: string;
+  scope: string;
+  state?: string | undefined;
+  code_challenge: string;
+  dpop_jkt?: string | undefined;
+  login_hint?: string | undefined;
+}
+
+export async function insertPushedRequest(db: Queryable, clientId: string, params: AuthorizationParams, lifetimeSeconds: number): Promise<string> {
+  const requestUri = `urn:ietf:params:oauth:request_uri:${randomToken()}`;
+  await db.query(
+    `INSERT INTO oauth_pushed_requests (request_uri, client_id, params, expires_at)
+     VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
+    [requestUri, clientId, JSON.stringify(params), lifetimeSeconds],
+  );
+  return requestUri;
+}
+
+/** Takes a pushed request once: null when unknown, used, expired or pushed by another client. */
+export async function takePushedRequest(db: Queryable, requestUri: string, clientId: string): Promise<AuthorizationParams | null> {
+  const rows = await db.query<{ params: AuthorizationParams }>(
+    `UPDATE oauth_pushed_requests SET used_at = now()
+     WHERE request_uri = $1 AND client_id = $2 AND used_at IS NULL AND expires_at > now()
+     RETURNING params`,
+    [requestUri, clientId],
+  );
+  return rows[0]?.params ?? null;
+}
+
+export interface Grant {
+  id: string;
+  appId: string;
+  clientId: string;
+  patientId: string;
+  actorId: string;
+  scope: string;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export async function insertGrant(
+  db: Queryable,
+  grant: { appId: string; clientId: string; patientId: string; actorId: string; scope: string; expiresAt: Date | null },
+): Promise<string> {
+  const id = randomUUID();
+  await db.query(
+    `INSERT INTO grants (id, app_id, client_id, patient_id, actor_id, scope, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [id, grant.appId, grant.clientId, grant.patientId, grant.actorId, grant.scope, grant.expiresAt],
+  );
+  return id;
+}
+
+export async function revokeGrant(db: Queryable, grantId: string, reason: string): Promise<void> {
+  await db.query(`UPDATE grants SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL`, [grantId, reason]);
+}
+
+export async function insertCode(
+  db: Queryable,
+  code: { grantId: string; clientId: string; redirectUri: string; codeChallenge: string; dpopJkt?: string | undefined; scope: string },
+  lifetimeSeconds: number,
+): Promise<string> {
+  const value = randomToken();
+  await db.query(
+    `INSERT INTO oauth_codes (code_hash, grant_id, client_id, redirect_uri, code_challenge, dpop_jkt, scope, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))`,
+    [sha256(value), code.grantId, code.clientId, code.redirectUri, code.codeChallenge, code.dpopJkt ?? null, code.scope, lifetimeSeconds],
+  );
+  return value;
+}
+
+export interface RedeemedCode {
+  grantId: string;
+  clientId: string;
+  redirectUri: string;
+  codeChallenge: string;
+  dpopJkt: string | null;
+  scope: string;
+  expired: boolean;
+  /** True when the code had been redeemed before: a replay. */
+  replayed: boolean;
+  grant: { patientId: string; actorId: string; appId: string; revoked: boolean; expired: boolean };
+}
+
+/**
+ * Marks a code used and returns it with its grant. Concurrent redemptions are serialized by the
+ * row lock: exactly one sees `replayed: false`.
+ */
+export async function redeemCode(db: Queryable, code: string): Promise<RedeemedCode | null> {
+  const rows = await db.query<{
+    grant_id: string;
+    client_id: string;
+    redirect_uri: string;
+    code_challenge: string;
+    dpop_jkt: string | null;
+    scope: string;
+    expired: boolean;
+    replayed: boolean;
+    patient_id: string;
+    actor_id: string;
+    app_id: string;
+    grant_revoked: boolean;
+    grant_expired: boolean;
+  }>(
+    `WITH target AS (
+       SELECT code_hash, used_at IS NOT NULL AS replayed FROM oauth_codes WHERE code_hash = $1 FOR UPDATE
+     ), marked AS (
+       UPDATE oauth_codes c SET used_at = COALESCE(c.used_at, now()) FROM target t WHERE c.code_hash = t.code_hash
+       RETURNING c.*, t.replayed
+     )
+     SELECT m.grant_id, m.client_id, m.redirect_uri, m.code_challenge, m.dpop_jkt, m.scope, m.replayed,
+            m.expires_at <= now() AS expired, g.patient_id, g.actor_id, g.app_id,
+            g.revoked_at IS NOT NULL AS grant_revoked, (g.expires_at IS NOT NULL AND g.expires_at <= now()) AS grant_expired
+     FROM marked m JOIN grants g ON g.id = m.grant_id`,
+    [sha256(code)],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    grantId: row.grant_id,
+    clientId: row.client_id,
+    redirectUri: row.redirect_uri,
+    codeChallenge: row.code_challenge,
+    dpopJkt: row.dpop_jkt,
+    scope: row.scope,
+    expired: row.expired,
+    replayed: row.replayed,
+    grant: { patientId: row.patient_id, actorId: row.actor_id, appId: row.app_id, revoked: row.grant_revoked, expired: row.grant_expired },
+  };
+}

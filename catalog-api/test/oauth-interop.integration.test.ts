@@ -1,0 +1,168 @@
+// The whole authorization code flow driven by oauth4webapi, an independent OAuth client, with no
+// option that weakens its checks beyond allowing plain HTTP on the loopback test server.
+import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair as joseKeyPair, jwtVerify } from 'jose';
+import * as oauth from 'oauth4webapi';
+import { describe, expect, it } from 'vitest';
+import { SANDBOX_DEFAULT_PATIENT } from '../src/modules/consent/index.js';
+import { appInput, call, registerPublisher, useServer } from './helpers.js';
+
+const server = useServer();
+const insecure = { [oauth.allowInsecureRequests]: true };
+const redirectUri = 'https://tensiosuivi.example.fr/oauth/callback';
+
+async function discover() {
+  const issuer = new URL(server().url);
+  return oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...insecure }));
+}
+
+/** Retries once when the server asks for a DPoP nonce, as oauth4webapi's documentation shows. */
+async function withNonceRetry<T>(attempt: () => Promise<T>): Promise<T> {
+  try {
+    return await attempt();
+  } catch (error) {
+    if (oauth.isDPoPNonceError(error)) return attempt();
+    throw error;
+  }
+}
+
+/** Follows the authorization endpoint's answer as a browser would, without following the redirect to the app. */
+async function authorizeAt(url: URL): Promise<URL> {
+  const response = await fetch(url, { redirect: 'manual' });
+  expect(response.status, await response.clone().text()).toBe(303);
+  return new URL(response.headers.get('location')!);
+}
+
+async function expectAccessToken(tokens: oauth.TokenEndpointResponse, dpopKeys: CryptoKeyPair, clientId: string) {
+  expect(tokens.token_type).toBe('dpop');
+  expect(tokens.expires_in).toBeLessThanOrEqual(600);
+  const jwks = createLocalJWKSet((await call(server(), 'GET', '/jwks.json')).body);
+  const { payload, protectedHeader } = await jwtVerify(tokens.access_token, jwks, {
+    issuer: server().url,
+    audience: `${server().url}/fhir`,
+    typ: 'at+jwt',
+  });
+  expect(protectedHeader.alg).toBe('ES256');
+  expect(payload).toMatchObject({
+    client_id: clientId,
+    scope: tokens.scope,
+    patient: SANDBOX_DEFAULT_PATIENT,
+    sub: SANDBOX_DEFAULT_PATIENT,
+    cnf: { jkt: await calculateJwkThumbprint(await exportJWK(dpopKeys.publicKey)) },
+  });
+  expect(payload.exp! - payload.iat!).toBeLessThanOrEqual(600);
+  expect(typeof payload.jti).toBe('string');
+}
+
+describe('oauth4webapi against the authorization server', () => {
+  it('discovers the server', async () => {
+    const as = await discover();
+    expect(as).toMatchObject({
+      issuer: server().url,
+      code_challenge_methods_supported: ['S256'],
+      authorization_response_iss_parameter_supported: true,
+      pushed_authorization_request_endpoint: `${server().url}/oauth/par`,
+    });
+    const smart = await call(server(), 'GET', '/.well-known/smart-configuration');
+    expect(smart.body.capabilities).toContain('client-confidential-asymmetric');
+    expect(smart.body.issuer).toBe(server().url);
+  });
+
+  it('completes the public-client flow: PKCE, DPoP, iss in the response', async () => {
+    const publisher = await registerPublisher(server());
+    const app = await call(server(), 'POST', '/apps', {
+      key: publisher.key,
+      body: appInput({
+        scopes: [
+          { scope: 'launch/patient', justification: 'Savoir pour quel patient.' },
+          { scope: 'patient/Observation.rs', justification: 'Lire vos mesures de tension.' },
+        ],
+      }),
+    });
+    const [publicClient] = (await call(server(), 'GET', `/apps/${app.body.id}/clients`, { key: publisher.key })).body.items;
+    const as = await discover();
+    const client: oauth.Client = { client_id: publicClient.clientId };
+    const dpopKeys = await oauth.generateKeyPair('ES256');
+    const DPoP = oauth.DPoP(client, dpopKeys);
+    const verifier = oauth.generateRandomCodeVerifier();
+    const state = oauth.generateRandomState();
+
+    const url = new URL(as.authorization_endpoint!);
+    url.search = new URLSearchParams({
+      client_id: client.client_id,
+      response_type: 'code',
+      redirect_uri: redirectUri,
+      scope: 'launch/patient patient/Observation.read',
+      state,
+      code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    }).toString();
+    const callback = await authorizeAt(url);
+    expect(callback.searchParams.get('iss')).toBe(server().url);
+    const params = oauth.validateAuthResponse(as, client, callback, state);
+
+    const tokens = await withNonceRetry(async () =>
+      oauth.processAuthorizationCodeResponse(
+        as,
+        client,
+        await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, redirectUri, verifier, { DPoP, ...insecure }),
+      ),
+    );
+    expect(tokens.scope).toBe('launch/patient patient/Observation.rs');
+    expect(tokens.patient).toBe(SANDBOX_DEFAULT_PATIENT);
+    await expectAccessToken(tokens, dpopKeys, client.client_id);
+  });
+
+  it('completes the confidential-client flow: PAR, private_key_jwt, PKCE, DPoP', async () => {
+    const publisher = await registerPublisher(server());
+    const app = await call(server(), 'POST', '/apps', { key: publisher.key, body: appInput() });
+    const signing = await joseKeyPair('ES256', { extractable: true });
+    const created = await call(server(), 'POST', `/apps/${app.body.id}/clients`, {
+      key: publisher.key,
+      body: { type: 'confidential', jwks: { keys: [{ ...(await exportJWK(signing.publicKey)), kid: 'backend-1' }] } },
+    });
+    expect(created.status).toBe(201);
+    const as = await discover();
+    const client: oauth.Client = { client_id: created.body.clientId };
+    const clientAuth = oauth.PrivateKeyJwt({ key: signing.privateKey, kid: 'backend-1' });
+    const dpopKeys = await oauth.generateKeyPair('ES256');
+    const DPoP = oauth.DPoP(client, dpopKeys);
+    const verifier = oauth.generateRandomCodeVerifier();
+    const state = oauth.generateRandomState();
+
+    const pushed = await withNonceRetry(async () =>
+      oauth.processPushedAuthorizationResponse(
+        as,
+        client,
+        await oauth.pushedAuthorizationRequest(
+          as,
+          client,
+          clientAuth,
+          {
+            response_type: 'code',
+            redirect_uri: redirectUri,
+            scope: 'patient/Observation.rs?category=vital-signs',
+            state,
+            code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+            code_challenge_method: 'S256',
+          },
+          { DPoP, ...insecure },
+        ),
+      ),
+    );
+    expect(pushed.expires_in).toBeLessThanOrEqual(60);
+
+    const url = new URL(as.authorization_endpoint!);
+    url.search = new URLSearchParams({ client_id: client.client_id, request_uri: pushed.request_uri }).toString();
+    const params = oauth.validateAuthResponse(as, client, await authorizeAt(url), state);
+    const tokens = await withNonceRetry(async () =>
+      oauth.processAuthorizationCodeResponse(
+        as,
+        client,
+        await oauth.authorizationCodeGrantRequest(as, client, clientAuth, params, redirectUri, verifier, { DPoP, ...insecure }),
+      ),
+    );
+    // The app registered patient/Observation.crs?category=vital-signs: the ceiling keeps the read and search part.
+    expect(tokens.scope).toBe('patient/Observation.rs?category=vital-signs');
+    await expectAccessToken(tokens, dpopKeys, client.client_id);
+  });
+});

@@ -1,23 +1,15 @@
 // Security rules of the authorization code flow, each with a test that fails if the rule goes:
 // codes, pushed requests, PKCE, redirect URIs, DPoP binding, client binding.
-import { createHash, randomBytes } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { createHash } from 'node:crypto';
+import { calculateJwkThumbprint } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setCertificationStatus } from '../src/modules/catalog/repository.js';
 import { appInput, call, registerPublisher, useServer } from './helpers.js';
+import { clientAssertion, form, newKeys, pkce, postForm, type Keys } from './oauth-helpers.js';
 
 const server = useServer();
 const redirectUri = 'https://app.example.fr/oauth/callback';
 const loopbackUri = 'http://127.0.0.1/callback';
-
-interface Keys {
-  privateKey: CryptoKey;
-  publicJwk: JWK;
-}
-const newKeys = async (): Promise<Keys> => {
-  const { privateKey, publicKey } = await generateKeyPair('ES256');
-  return { privateKey, publicJwk: await exportJWK(publicKey) };
-};
 
 let publisherKey: string;
 let appId: string;
@@ -52,49 +44,8 @@ beforeAll(async () => {
   other = await confidentialClient(appId);
 });
 
-const form = (values: Record<string, string | undefined>) =>
-  new URLSearchParams(Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined));
-
-async function assertion(client: { clientId: string; keys: Keys }, claims: Record<string, unknown> = {}): Promise<string> {
-  return new SignJWT({ ...claims })
-    .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-    .setIssuer(client.clientId)
-    .setSubject(client.clientId)
-    .setAudience(server().url)
-    .setIssuedAt()
-    .setExpirationTime('60s')
-    .setJti(randomBytes(12).toString('base64url'))
-    .sign(client.keys.privateKey);
-}
-
-async function proof(keys: Keys, url: string, nonce?: string): Promise<string> {
-  return new SignJWT({ htm: 'POST', htu: url, jti: randomBytes(12).toString('base64url'), ...(nonce ? { nonce } : {}) })
-    .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: keys.publicJwk })
-    .setIssuedAt()
-    .sign(keys.privateKey);
-}
-
-/** POSTs a form with a fresh DPoP proof, retrying once with the server's nonce. */
-async function post(path: string, body: URLSearchParams, dpopKeys?: Keys) {
-  const send = async (nonce?: string) =>
-    fetch(`${server().url}${path}`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        ...(dpopKeys ? { dpop: await proof(dpopKeys, `${server().url}${path}`, nonce) } : {}),
-      },
-      body,
-    });
-  let response = await send();
-  const nonce = response.headers.get('dpop-nonce');
-  if (response.status === 400 && nonce && dpopKeys) response = await send(nonce);
-  return { status: response.status, headers: response.headers, body: await response.json() };
-}
-
-const pkce = () => {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
-};
+const assertion = (client: { clientId: string; keys: Keys }) => clientAssertion(server().url, client);
+const post = (path: string, body: URLSearchParams, dpopKeys?: Keys) => postForm(server().url, path, body, dpopKeys);
 
 function authorizeUrl(params: Record<string, string | undefined>): string {
   return `${server().url}/oauth/authorize?${form(params)}`;

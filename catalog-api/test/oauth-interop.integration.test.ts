@@ -112,9 +112,17 @@ describe('oauth4webapi against the authorization server', () => {
     await expectAccessToken(tokens, dpopKeys, client.client_id);
   });
 
-  it('completes the confidential-client flow: PAR, private_key_jwt, PKCE, DPoP', async () => {
+  it('completes the confidential-client flow: PAR, private_key_jwt, PKCE, DPoP, then refresh, introspect, revoke', async () => {
     const publisher = await registerPublisher(server());
-    const app = await call(server(), 'POST', '/apps', { key: publisher.key, body: appInput() });
+    const app = await call(server(), 'POST', '/apps', {
+      key: publisher.key,
+      body: appInput({
+        scopes: [
+          { scope: 'patient/Observation.crs?category=vital-signs', justification: 'Lire et ajouter vos mesures de tension.' },
+          { scope: 'offline_access', justification: 'Synchroniser les mesures sans vous redemander.' },
+        ],
+      }),
+    });
     const signing = await joseKeyPair('ES256', { extractable: true });
     const created = await call(server(), 'POST', `/apps/${app.body.id}/clients`, {
       key: publisher.key,
@@ -140,7 +148,7 @@ describe('oauth4webapi against the authorization server', () => {
           {
             response_type: 'code',
             redirect_uri: redirectUri,
-            scope: 'patient/Observation.rs?category=vital-signs',
+            scope: 'offline_access patient/Observation.rs?category=vital-signs',
             state,
             code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
             code_challenge_method: 'S256',
@@ -162,7 +170,32 @@ describe('oauth4webapi against the authorization server', () => {
       ),
     );
     // The app registered patient/Observation.crs?category=vital-signs: the ceiling keeps the read and search part.
-    expect(tokens.scope).toBe('patient/Observation.rs?category=vital-signs');
+    expect(tokens.scope).toBe('offline_access patient/Observation.rs?category=vital-signs');
     await expectAccessToken(tokens, dpopKeys, client.client_id);
+    expect(tokens.refresh_token).toEqual(expect.any(String));
+
+    const refreshed = await withNonceRetry(async () =>
+      oauth.processRefreshTokenResponse(
+        as,
+        client,
+        await oauth.refreshTokenGrantRequest(as, client, clientAuth, tokens.refresh_token!, { DPoP, ...insecure }),
+      ),
+    );
+    await expectAccessToken(refreshed, dpopKeys, client.client_id);
+
+    const introspected = await oauth.processIntrospectionResponse(
+      as,
+      client,
+      await oauth.introspectionRequest(as, client, clientAuth, refreshed.access_token, insecure),
+    );
+    expect(introspected).toMatchObject({ active: true, client_id: client.client_id, token_type: 'DPoP' });
+
+    await oauth.processRevocationResponse(await oauth.revocationRequest(as, client, clientAuth, tokens.refresh_token!, insecure));
+    const after = await oauth.processIntrospectionResponse(
+      as,
+      client,
+      await oauth.introspectionRequest(as, client, clientAuth, refreshed.access_token, insecure),
+    );
+    expect(after.active).toBe(false);
   });
 });

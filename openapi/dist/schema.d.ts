@@ -237,10 +237,52 @@ export interface paths {
         put?: never;
         /**
          * Token endpoint
-         * @description Exchanges an authorization code (with the PKCE verifier) for a DPoP-bound access token.
-         *     Every request carries a `DPoP` proof; confidential clients authenticate with `private_key_jwt`.
+         * @description Exchanges an authorization code (with the PKCE verifier) or a refresh token for a DPoP-bound
+         *     access token. Every request carries a `DPoP` proof; confidential clients authenticate with
+         *     `private_key_jwt`.
          */
         post: operations["token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a token (RFC 7009)
+         * @description Revokes an access token or a refresh token of the calling client. Revoking a refresh token
+         *     ends the whole grant. Answers 200 whether or not the token was known.
+         */
+        post: operations["revokeToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/introspect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Introspect a token (RFC 7662)
+         * @description Tells the calling client whether one of its tokens is active, and what it grants.
+         */
+        post: operations["introspectToken"];
         delete?: never;
         options?: never;
         head?: never;
@@ -846,6 +888,10 @@ export interface components {
             token_endpoint: string;
             jwks_uri: string;
             pushed_authorization_request_endpoint: string;
+            revocation_endpoint?: string;
+            introspection_endpoint?: string;
+            revocation_endpoint_auth_methods_supported?: string[];
+            introspection_endpoint_auth_methods_supported?: string[];
             /** @description True for confidential clients; public clients may push or not. */
             require_pushed_authorization_requests: boolean;
             response_types_supported: string[];
@@ -870,6 +916,8 @@ export interface components {
             scopes_supported: string[];
             response_types_supported: string[];
             capabilities: string[];
+            revocation_endpoint?: string;
+            introspection_endpoint?: string;
             code_challenge_methods_supported: string[];
         };
         /**
@@ -899,6 +947,9 @@ export interface components {
             code?: string;
             redirect_uri?: string;
             code_verifier?: string;
+            refresh_token?: string;
+            /** @description With `refresh_token`, a narrower scope than the grant's; never a wider one. */
+            scope?: string;
             client_id?: string;
             client_assertion_type?: string;
             client_assertion?: string;
@@ -912,6 +963,36 @@ export interface components {
             scope: string;
             /** @description The FHIR id of the patient the grant is for (with `launch/patient`). */
             patient?: string;
+            /**
+             * @description Only with `offline_access`. Bound to the DPoP key of the request. A public client gets a new
+             *     refresh token at each refresh and must use it: using an old one again revokes the whole grant.
+             */
+            refresh_token?: string;
+        };
+        /** @description A revocation (RFC 7009) or introspection (RFC 7662) request, with client authentication. Unknown parameters are ignored. */
+        TokenOperationRequest: {
+            token: string;
+            token_type_hint?: string;
+            client_id?: string;
+            client_assertion_type?: string;
+            client_assertion?: string;
+        };
+        /** @description RFC 7662. `active` is false for anything expired, revoked, from a withdrawn grant, of a suspended app, or not the caller's. */
+        Introspection: {
+            active: boolean;
+            scope?: string;
+            client_id?: string;
+            token_type?: string;
+            sub?: string;
+            aud?: string;
+            iss?: string;
+            exp?: number;
+            iat?: number;
+            jti?: string;
+            patient?: string;
+            cnf?: {
+                jkt?: string;
+            };
         };
         /** @description A certified app as the public catalogue shows it. */
         CatalogApp: {
@@ -1411,6 +1492,88 @@ export interface operations {
                 };
             };
             /** @description The request or the grant is not valid (`invalid_request`, `invalid_grant`, `invalid_dpop_proof`, `use_dpop_nonce`…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description Client authentication failed (`invalid_client`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+        };
+    };
+    revokeToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["TokenOperationRequest"];
+            };
+        };
+        responses: {
+            /** @description Done (or nothing to do). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description Client authentication failed (`invalid_client`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+        };
+    };
+    introspectToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["TokenOperationRequest"];
+            };
+        };
+        responses: {
+            /** @description The token's state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Introspection"];
+                };
+            };
+            /** @description The request is not valid. */
             400: {
                 headers: {
                     [name: string]: unknown;

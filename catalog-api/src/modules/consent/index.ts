@@ -57,3 +57,5 @@ export function unavailableConsent(): ConsentStep {
     },
   };
 }
+
+export { withdrawGrant } from './grants.js';

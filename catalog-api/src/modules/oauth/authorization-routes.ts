@@ -12,7 +12,9 @@ import {
   completeAuthorization,
   errorRedirect,
   exchangeCode,
+  exchangeRefreshToken,
   PUSHED_REQUEST_LIFETIME_SECONDS,
+  type CodeExchange,
   validateAuthorizationRequest,
 } from './authorization.js';
 import { authenticateClient, ClientAuthError, CLIENT_ASSERTION_ALGORITHMS } from './client-auth.js';
@@ -21,8 +23,16 @@ import * as grants from './grant-repository.js';
 import type { ReplayCache } from './replay-cache.js';
 import { contextScopes, resourceTypes } from './scopes.js';
 import { authorizationErrorPage } from './pages.js';
+import { activeAccessToken, grantAllowsTokens } from './token-state.js';
 
-type AuthorizationOperations = 'getAuthorizationServerMetadata' | 'getSmartConfiguration' | 'pushAuthorizationRequest' | 'authorize' | 'token';
+type AuthorizationOperations =
+  | 'getAuthorizationServerMetadata'
+  | 'getSmartConfiguration'
+  | 'pushAuthorizationRequest'
+  | 'authorize'
+  | 'token'
+  | 'revokeToken'
+  | 'introspectToken';
 
 export interface AuthorizationServerDeps {
   db: Db;
@@ -93,11 +103,15 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
           authorization_endpoint: `${issuer}/oauth/authorize`,
           token_endpoint: `${issuer}/oauth/token`,
           pushed_authorization_request_endpoint: `${issuer}/oauth/par`,
+          revocation_endpoint: `${issuer}/oauth/revoke`,
+          introspection_endpoint: `${issuer}/oauth/introspect`,
+          revocation_endpoint_auth_methods_supported: ['private_key_jwt', 'none'],
+          introspection_endpoint_auth_methods_supported: ['private_key_jwt', 'none'],
           jwks_uri: `${issuer}/jwks.json`,
           require_pushed_authorization_requests: false,
           response_types_supported: ['code'],
           response_modes_supported: ['query'],
-          grant_types_supported: ['authorization_code'],
+          grant_types_supported: ['authorization_code', 'refresh_token'],
           code_challenge_methods_supported: ['S256'],
           token_endpoint_auth_methods_supported: ['private_key_jwt', 'none'],
           token_endpoint_auth_signing_alg_values_supported: clientAuthAlgorithms,
@@ -117,13 +131,15 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
           authorization_endpoint: `${issuer}/oauth/authorize`,
           token_endpoint: `${issuer}/oauth/token`,
           jwks_uri: `${issuer}/jwks.json`,
-          grant_types_supported: ['authorization_code'],
+          grant_types_supported: ['authorization_code', 'refresh_token'],
           token_endpoint_auth_methods_supported: ['private_key_jwt', 'none'],
           token_endpoint_auth_signing_alg_values_supported: clientAuthAlgorithms,
           scopes_supported: scopesSupported(),
           response_types_supported: ['code'],
           code_challenge_methods_supported: ['S256'],
-          capabilities: ['launch-standalone', 'client-public', 'client-confidential-asymmetric', 'context-standalone-patient', 'permission-patient', 'permission-v1', 'permission-v2'],
+          revocation_endpoint: `${issuer}/oauth/revoke`,
+          introspection_endpoint: `${issuer}/oauth/introspect`,
+          capabilities: ['launch-standalone', 'client-public', 'client-confidential-asymmetric', 'context-standalone-patient', 'permission-patient', 'permission-offline', 'permission-v1', 'permission-v2'],
         },
       };
     },
@@ -177,11 +193,23 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
       const form = body as Record<string, string | undefined>;
       const jkt = await dpopKey(request, '/oauth/token');
       const client = await authenticate(request, form, '/oauth/token');
-      if (form.grant_type !== 'authorization_code') {
+      if (form.grant_type !== 'authorization_code' && form.grant_type !== 'refresh_token') {
         throw new OAuthError('unsupported_grant_type', `grant_type "${String(form.grant_type).slice(0, 40).replace(/["\\]/g, '')}" is not supported`);
       }
-      if (!clientMayObtainTokens(client, config)) throw new OAuthError('unauthorized_client', `${client.appName} is not certified`);
-      const exchange = await exchangeCode(db, form, client, jkt);
+      if (!clientMayObtainTokens(client, config)) throw new OAuthError('unauthorized_client', `${client.appName} may not obtain tokens now`);
+      let exchange: CodeExchange;
+      let refreshToken: string | null = null;
+      if (form.grant_type === 'authorization_code') {
+        exchange = await exchangeCode(db, form, client, jkt);
+        // Refresh tokens only with offline_access, bound to the same DPoP key.
+        if (exchange.scope.split(' ').includes('offline_access')) {
+          refreshToken = await grants.insertRefreshToken(db, { grantId: exchange.grantId, clientId: client.clientId, jkt, scope: exchange.scope });
+        }
+      } else {
+        const refreshed = await exchangeRefreshToken(db, config, form, client, jkt);
+        exchange = refreshed;
+        refreshToken = refreshed.newRefreshToken;
+      }
       const issuer = issuerOf(request, config);
       const accessToken = await deps.sign({
         issuer,
@@ -203,6 +231,68 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
           expires_in: ACCESS_TOKEN_LIFETIME_SECONDS,
           scope: exchange.scope,
           patient: exchange.patientId,
+          ...(refreshToken ? { refresh_token: refreshToken } : {}),
+        },
+      };
+    },
+
+    async revokeToken({ request, body }) {
+      const form = body as Record<string, string | undefined>;
+      const client = await authenticate(request, form, '/oauth/revoke');
+      if (!form.token) throw new OAuthError('invalid_request', 'token is required');
+      const refresh = await grants.findRefreshToken(db, form.token, false);
+      if (refresh) {
+        // Revoking a refresh token ends the grant, and so every access token issued under it (RFC 7009 §2.1).
+        if (refresh.clientId === client.clientId) await grants.revokeGrant(db, refresh.grantId, 'refresh token revoked by the client');
+        return { status: 200 };
+      }
+      const access = await activeAccessToken(db, config, form.token, issuerOf(request, config));
+      if (access && access.client_id === client.clientId) await grants.revokeAccessToken(db, access.jti!, new Date(access.exp! * 1000));
+      // Unknown, invalid or another client's token: nothing to do, and nothing to tell (RFC 7009 §2.2).
+      return { status: 200 };
+    },
+
+    async introspectToken({ request, body }) {
+      const form = body as Record<string, string | undefined>;
+      const client = await authenticate(request, form, '/oauth/introspect');
+      if (!form.token) throw new OAuthError('invalid_request', 'token is required');
+      const inactive = { status: 200 as const, body: { active: false } };
+      const issuer = issuerOf(request, config);
+      const access = await activeAccessToken(db, config, form.token, issuer);
+      if (access) {
+        if (access.client_id !== client.clientId) return inactive;
+        return {
+          status: 200,
+          body: {
+            active: true,
+            token_type: 'DPoP',
+            scope: access.scope,
+            client_id: access.client_id,
+            sub: access.sub!,
+            aud: String(access.aud),
+            iss: access.iss!,
+            exp: access.exp!,
+            iat: access.iat!,
+            jti: access.jti!,
+            patient: access.patient,
+            cnf: { jkt: access.cnf.jkt },
+          },
+        };
+      }
+      const refresh = await grants.findRefreshToken(db, form.token, false);
+      if (!refresh || refresh.clientId !== client.clientId || refresh.rotated || refresh.revoked || !grantAllowsTokens(refresh.grant, config)) {
+        return inactive;
+      }
+      return {
+        status: 200,
+        body: {
+          active: true,
+          token_type: 'refresh_token',
+          scope: refresh.scope,
+          client_id: refresh.clientId,
+          sub: refresh.grant.actorId,
+          patient: refresh.grant.patientId,
+          cnf: { jkt: refresh.jkt },
         },
       };
     },

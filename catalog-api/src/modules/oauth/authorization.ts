@@ -7,7 +7,8 @@ import { OAuthError } from '../../core/oauth-error.js';
 import type { Db } from '../../core/store/db.js';
 import type { ConsentStep } from '../consent/index.js';
 import * as grants from './grant-repository.js';
-import { formatScopes, intersect, isEmptyScopeSet, parseScopeString, scopeSet, type ScopeSet } from './scopes.js';
+import { formatScopes, intersect, isEmptyScopeSet, isSubset, parseScopeString, scopeSet, type ScopeSet } from './scopes.js';
+import { appMayUseTokens, grantAllowsTokens } from './token-state.js';
 
 export const PUSHED_REQUEST_LIFETIME_SECONDS = 60;
 export const CODE_LIFETIME_SECONDS = 60;
@@ -90,9 +91,9 @@ export function validateAuthorizationRequest(client: grants.ClientWithApp, param
   };
 }
 
-/** Apps receive data only while certified, except in the sandbox. */
+/** Apps receive data only while certified, except in the sandbox (until suspended or revoked). */
 export function clientMayObtainTokens(client: grants.ClientWithApp, config: AppConfig): boolean {
-  return config.mode === 'sandbox' || client.certificationStatus === 'certified';
+  return appMayUseTokens(client.certificationStatus, config);
 }
 
 /** What the app's version may ask for (its registered, and once certified, certified scopes). */
@@ -200,4 +201,62 @@ export async function exchangeCode(
   if (redeemed.dpopJkt && redeemed.dpopJkt !== jkt) throw invalid('the DPoP key differs from the dpop_jkt of the authorization request');
   if (redeemed.grant.revoked || redeemed.grant.expired) throw invalid('the grant is no longer active');
   return { grantId: redeemed.grantId, patientId: redeemed.grant.patientId, actorId: redeemed.grant.actorId, scope: redeemed.scope };
+}
+
+export interface RefreshExchange extends CodeExchange {
+  /** The refresh token to hand back: a new one for public clients (rotation), none for confidential ones. */
+  newRefreshToken: string | null;
+}
+
+/**
+ * Exchanges a refresh token: same client, same DPoP key, grant still active, scope narrowed at
+ * most. A public client's token is rotated; presenting a rotated token again is taken as theft
+ * and ends the whole grant.
+ */
+export async function exchangeRefreshToken(
+  db: Db,
+  config: AppConfig,
+  form: Record<string, string | undefined>,
+  client: grants.ClientWithApp,
+  jkt: string,
+): Promise<RefreshExchange> {
+  const invalid = (description: string) => new OAuthError('invalid_grant', description);
+  const refreshToken = form.refresh_token;
+  if (!refreshToken) throw new OAuthError('invalid_request', 'refresh_token is required');
+  let requested: ScopeSet | undefined;
+  if (form.scope !== undefined) {
+    const parsed = parseScopeString(form.scope);
+    if (!parsed.ok) throw new OAuthError('invalid_scope', scopeErrorDescription(parsed.errors));
+    requested = parsed.scopes;
+  }
+  const outcome = await db.transaction(async (tx) => {
+    const token = await grants.findRefreshToken(tx, refreshToken, true);
+    if (!token) return { error: 'the refresh token is unknown' } as const;
+    if (token.clientId !== client.clientId) return { error: 'the refresh token was issued to another client' } as const;
+    if (token.jkt !== jkt) return { error: 'the refresh token is bound to another DPoP key' } as const;
+    if (token.rotated) {
+      await grants.revokeGrant(tx, token.grantId, 'rotated refresh token reused');
+      return { error: 'the refresh token was already exchanged; the grant is revoked' } as const;
+    }
+    if (token.revoked || !grantAllowsTokens(token.grant, config)) return { error: 'the grant is no longer active' } as const;
+    const granted = parseScopeString(token.scope).scopes;
+    if (requested && !isSubset(requested, granted)) return { error: 'scope', scope: true } as const;
+    let newRefreshToken: string | null = null;
+    if (client.type === 'public') {
+      await grants.markRefreshTokenRotated(tx, token.tokenHash);
+      newRefreshToken = await grants.insertRefreshToken(tx, { grantId: token.grantId, clientId: client.clientId, jkt, scope: token.scope });
+    }
+    return {
+      exchange: {
+        grantId: token.grantId,
+        patientId: token.grant.patientId,
+        actorId: token.grant.actorId,
+        scope: requested ? formatScopes(requested) : token.scope,
+        newRefreshToken,
+      },
+    } as const;
+  });
+  if ('scope' in outcome) throw new OAuthError('invalid_scope', 'a refresh may narrow the scope of the grant, never widen it');
+  if ('error' in outcome) throw invalid(String(outcome.error));
+  return outcome.exchange;
 }

@@ -98,8 +98,13 @@ export async function insertGrant(
   return id;
 }
 
-export async function revokeGrant(db: Queryable, grantId: string, reason: string): Promise<void> {
-  await db.query(`UPDATE grants SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL`, [grantId, reason]);
+/** Ends a grant: every token issued under it stops working at its next use. */
+export async function revokeGrant(db: Queryable, grantId: string, reason: string): Promise<boolean> {
+  const rows = await db.query(`UPDATE grants SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id`, [
+    grantId,
+    reason,
+  ]);
+  return rows.length === 1;
 }
 
 export async function insertCode(
@@ -174,4 +179,102 @@ export async function redeemCode(db: Queryable, code: string): Promise<RedeemedC
     replayed: row.replayed,
     grant: { patientId: row.patient_id, actorId: row.actor_id, appId: row.app_id, revoked: row.grant_revoked, expired: row.grant_expired },
   };
+}
+
+export async function insertRefreshToken(db: Queryable, token: { grantId: string; clientId: string; jkt: string; scope: string }): Promise<string> {
+  const value = randomToken();
+  await db.query(`INSERT INTO oauth_refresh_tokens (token_hash, grant_id, client_id, jkt, scope) VALUES ($1, $2, $3, $4, $5)`, [
+    sha256(value),
+    token.grantId,
+    token.clientId,
+    token.jkt,
+    token.scope,
+  ]);
+  return value;
+}
+
+export interface RefreshTokenState {
+  tokenHash: string;
+  grantId: string;
+  clientId: string;
+  jkt: string;
+  scope: string;
+  rotated: boolean;
+  revoked: boolean;
+  grant: GrantState;
+}
+
+export interface GrantState {
+  patientId: string;
+  actorId: string;
+  appId: string;
+  /** Withdrawn, revoked for cause, or past its end. */
+  active: boolean;
+  certificationStatus: CertificationStatus;
+  clientExists: boolean;
+}
+
+const grantStateColumns = `g.patient_id, g.actor_id, g.app_id,
+  (g.revoked_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > now())) AS grant_active,
+  a.certification_status, EXISTS (SELECT 1 FROM oauth_clients c WHERE c.id = g.client_id) AS client_exists`;
+
+type GrantStateRow = {
+  patient_id: string;
+  actor_id: string;
+  app_id: string;
+  grant_active: boolean;
+  certification_status: CertificationStatus;
+  client_exists: boolean;
+};
+
+const toGrantState = (row: GrantStateRow): GrantState => ({
+  patientId: row.patient_id,
+  actorId: row.actor_id,
+  appId: row.app_id,
+  active: row.grant_active,
+  certificationStatus: row.certification_status,
+  clientExists: row.client_exists,
+});
+
+/** A refresh token and the state of its grant, locked for the exchange when `forUpdate`. */
+export async function findRefreshToken(db: Queryable, token: string, forUpdate: boolean): Promise<RefreshTokenState | null> {
+  const rows = await db.query<GrantStateRow & { token_hash: string; grant_id: string; client_id: string; jkt: string; scope: string; rotated: boolean; revoked: boolean }>(
+    `SELECT r.token_hash, r.grant_id, r.client_id, r.jkt, r.scope, r.rotated_at IS NOT NULL AS rotated, r.revoked_at IS NOT NULL AS revoked,
+            ${grantStateColumns}
+     FROM oauth_refresh_tokens r JOIN grants g ON g.id = r.grant_id JOIN apps a ON a.id = g.app_id
+     WHERE r.token_hash = $1 ${forUpdate ? 'FOR UPDATE OF r' : ''}`,
+    [sha256(token)],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    tokenHash: row.token_hash,
+    grantId: row.grant_id,
+    clientId: row.client_id,
+    jkt: row.jkt,
+    scope: row.scope,
+    rotated: row.rotated,
+    revoked: row.revoked,
+    grant: toGrantState(row),
+  };
+}
+
+export async function markRefreshTokenRotated(db: Queryable, tokenHash: string): Promise<void> {
+  await db.query('UPDATE oauth_refresh_tokens SET rotated_at = now() WHERE token_hash = $1', [tokenHash]);
+}
+
+export async function grantState(db: Queryable, grantId: string): Promise<GrantState | null> {
+  const rows = await db.query<GrantStateRow>(
+    `SELECT ${grantStateColumns} FROM grants g JOIN apps a ON a.id = g.app_id WHERE g.id = $1`,
+    [grantId],
+  );
+  return rows[0] ? toGrantState(rows[0]) : null;
+}
+
+export async function revokeAccessToken(db: Queryable, jti: string, expiresAt: Date): Promise<void> {
+  await db.query('INSERT INTO oauth_revoked_access_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING', [jti, expiresAt]);
+}
+
+export async function accessTokenRevoked(db: Queryable, jti: string): Promise<boolean> {
+  return (await db.query('SELECT 1 FROM oauth_revoked_access_tokens WHERE jti = $1', [jti])).length > 0;
 }

@@ -27,3 +27,4 @@ export {
   type SearchFilter,
   type ResourceFacts,
 } from './scopes.js';
+export { revokeGrant } from './grant-repository.js';

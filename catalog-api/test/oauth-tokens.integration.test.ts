@@ -1,0 +1,202 @@
+// Refresh tokens, revocation, introspection and the cut-off: tokens of a withdrawn grant, a
+// suspended app or a deleted client stop working at their next use.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { setCertificationStatus } from '../src/modules/catalog/repository.js';
+import { startServer } from '../src/server.js';
+import { withdrawGrant } from '../src/modules/consent/index.js';
+import { appInput, call, registerPublisher, useServer } from './helpers.js';
+import { clientAssertion, form, newKeys, pkce, postForm, type Keys } from './oauth-helpers.js';
+
+const server = useServer();
+const redirectUri = 'https://app.example.fr/oauth/callback';
+
+let publisherKey: string;
+let appId: string;
+let publicClientId: string;
+let confidential: { clientId: string; keys: Keys };
+let otherConfidential: { clientId: string; keys: Keys };
+
+async function confidentialClient(): Promise<{ clientId: string; keys: Keys }> {
+  const keys = await newKeys();
+  const created = await call(server(), 'POST', `/apps/${appId}/clients`, {
+    key: publisherKey,
+    body: { type: 'confidential', jwks: { keys: [{ ...keys.publicJwk, kid: 'k1' }] } },
+  });
+  return { clientId: created.body.clientId, keys };
+}
+
+beforeAll(async () => {
+  publisherKey = (await registerPublisher(server())).key;
+  const app = await call(server(), 'POST', '/apps', {
+    key: publisherKey,
+    body: appInput({
+      redirectUris: [redirectUri],
+      scopes: [
+        { scope: 'launch/patient', justification: 'Savoir pour quel patient.' },
+        { scope: 'offline_access', justification: 'Synchroniser sans vous redemander.' },
+        { scope: 'patient/Observation.rs', justification: 'Lire vos mesures.' },
+        { scope: 'patient/Immunization.rs', justification: 'Lire vos vaccinations.' },
+      ],
+    }),
+  });
+  appId = app.body.id;
+  publicClientId = (await call(server(), 'GET', `/apps/${appId}/clients`, { key: publisherKey })).body.items[0].clientId;
+  confidential = await confidentialClient();
+  otherConfidential = await confidentialClient();
+});
+
+const post = (path: string, body: URLSearchParams, keys?: Keys) => postForm(server().url, path, body, keys);
+const auth = async (client: { clientId: string; keys: Keys } | string) =>
+  typeof client === 'string'
+    ? { client_id: client }
+    : { client_id: client.clientId, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: await clientAssertion(server().url, client) };
+
+/** Runs the code flow for a client and returns its tokens and DPoP keys. */
+async function tokensFor(client: { clientId: string; keys: Keys } | string, scope = 'launch/patient offline_access patient/Observation.rs patient/Immunization.rs') {
+  const clientId = typeof client === 'string' ? client : client.clientId;
+  const { verifier, challenge } = pkce();
+  const request = { response_type: 'code', redirect_uri: redirectUri, scope, state: 's', code_challenge: challenge, code_challenge_method: 'S256' };
+  let authorizeQuery: Record<string, string>;
+  if (typeof client === 'string') {
+    authorizeQuery = { client_id: clientId, ...request };
+  } else {
+    const pushed = await post('/oauth/par', form({ ...(await auth(client)), ...request }));
+    authorizeQuery = { client_id: clientId, request_uri: pushed.body.request_uri };
+  }
+  const redirect = await fetch(`${server().url}/oauth/authorize?${form(authorizeQuery)}`, { redirect: 'manual' });
+  const code = new URL(redirect.headers.get('location')!).searchParams.get('code')!;
+  const dpop = await newKeys();
+  const tokens = await post('/oauth/token', form({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri, ...(await auth(client)) }), dpop);
+  expect(tokens.status, JSON.stringify(tokens.body)).toBe(200);
+  return { ...tokens.body, dpop } as { access_token: string; refresh_token?: string; scope: string; dpop: Keys };
+}
+
+const refresh = async (client: { clientId: string; keys: Keys } | string, refreshToken: string, dpop: Keys, extra: Record<string, string> = {}) =>
+  post('/oauth/token', form({ grant_type: 'refresh_token', refresh_token: refreshToken, ...(await auth(client)), ...extra }), dpop);
+const introspect = async (client: { clientId: string; keys: Keys } | string, token: string) =>
+  (await post('/oauth/introspect', form({ token, ...(await auth(client)) }))).body;
+const grantIdOf = (accessToken: string) => JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString()).grant_id as string;
+
+describe('refresh tokens', () => {
+  it('are issued only with offline_access', async () => {
+    const without = await tokensFor(confidential, 'patient/Observation.rs');
+    expect(without.refresh_token).toBeUndefined();
+    const withOffline = await tokensFor(confidential);
+    expect(withOffline.refresh_token).toEqual(expect.any(String));
+  });
+
+  it('refresh a confidential client, with the same DPoP key, narrowing the scope at most', async () => {
+    const tokens = await tokensFor(confidential);
+    const refreshed = await refresh(confidential, tokens.refresh_token!, tokens.dpop);
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.body.scope).toBe(tokens.scope);
+    expect(refreshed.body.refresh_token).toBeUndefined(); // confidential clients keep theirs
+    const narrowed = await refresh(confidential, tokens.refresh_token!, tokens.dpop, { scope: 'patient/Observation.rs' });
+    expect(narrowed.body.scope).toBe('patient/Observation.rs');
+    const widened = await refresh(confidential, tokens.refresh_token!, tokens.dpop, { scope: 'patient/Observation.rs patient/Condition.rs' });
+    expect(widened).toMatchObject({ status: 400, body: { error: 'invalid_scope' } });
+  });
+
+  it('are refused to another client and with another DPoP key', async () => {
+    const tokens = await tokensFor(confidential);
+    expect(await refresh(otherConfidential, tokens.refresh_token!, tokens.dpop)).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_description: expect.stringContaining('another client') } });
+    expect(await refresh(confidential, tokens.refresh_token!, await newKeys())).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_description: expect.stringContaining('DPoP key') } });
+    expect((await refresh(confidential, tokens.refresh_token!, tokens.dpop)).status).toBe(200);
+  });
+
+  it('rotate for public clients; reusing a rotated token revokes the whole grant', async () => {
+    const tokens = await tokensFor(publicClientId);
+    const first = await refresh(publicClientId, tokens.refresh_token!, tokens.dpop);
+    expect(first.status).toBe(200);
+    expect(first.body.refresh_token).toEqual(expect.any(String));
+    expect(first.body.refresh_token).not.toBe(tokens.refresh_token);
+
+    const reuse = await refresh(publicClientId, tokens.refresh_token!, tokens.dpop);
+    expect(reuse).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_description: expect.stringContaining('revoked') } });
+    // The thief's use ended the grant: the legitimate successor token and the access tokens fail too.
+    expect(await refresh(publicClientId, first.body.refresh_token, tokens.dpop)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect(await introspect(publicClientId, first.body.access_token)).toEqual({ active: false });
+  });
+
+  it('are refused after revocation', async () => {
+    const tokens = await tokensFor(confidential);
+    const revoked = await post('/oauth/revoke', form({ token: tokens.refresh_token!, ...(await auth(confidential)) }));
+    expect(revoked.status).toBe(200);
+    expect(await refresh(confidential, tokens.refresh_token!, tokens.dpop)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect(await introspect(confidential, tokens.access_token)).toEqual({ active: false });
+  });
+});
+
+describe('introspection', () => {
+  it('describes an active access token to its client, and nothing to another client', async () => {
+    const tokens = await tokensFor(confidential);
+    const active = await introspect(confidential, tokens.access_token);
+    expect(active).toMatchObject({ active: true, token_type: 'DPoP', client_id: confidential.clientId, scope: tokens.scope, iss: server().url, cnf: { jkt: expect.any(String) } });
+    expect(await introspect(otherConfidential, tokens.access_token)).toEqual({ active: false });
+    expect(await introspect(confidential, 'not-a-token')).toEqual({ active: false });
+    expect(await introspect(confidential, tokens.refresh_token!)).toMatchObject({ active: true, token_type: 'refresh_token' });
+  });
+
+  it('requires client authentication', async () => {
+    const tokens = await tokensFor(confidential);
+    const anonymous = await post('/oauth/introspect', form({ token: tokens.access_token }));
+    expect(anonymous).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+  });
+
+  it('answers active: false at once when the patient withdraws the grant', async () => {
+    const tokens = await tokensFor(confidential);
+    expect((await introspect(confidential, tokens.access_token)).active).toBe(true);
+    expect(await withdrawGrant(server().app.db, grantIdOf(tokens.access_token))).toBe(true);
+    expect(await introspect(confidential, tokens.access_token)).toEqual({ active: false });
+    expect(await introspect(confidential, tokens.refresh_token!)).toEqual({ active: false });
+    expect(await refresh(confidential, tokens.refresh_token!, tokens.dpop)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  });
+
+  it('answers active: false when the app is suspended, and true again when reinstated', async () => {
+    const tokens = await tokensFor(confidential);
+    await setCertificationStatus(server().app.db, appId, 'suspended');
+    try {
+      expect(await introspect(confidential, tokens.access_token)).toEqual({ active: false });
+      expect(await refresh(confidential, tokens.refresh_token!, tokens.dpop)).toMatchObject({ status: 400, body: { error: 'unauthorized_client' } });
+    } finally {
+      await setCertificationStatus(server().app.db, appId, 'draft');
+    }
+    expect((await introspect(confidential, tokens.access_token)).active).toBe(true);
+  });
+
+  it('answers active: false for a revoked access token, which only its client may revoke', async () => {
+    const tokens = await tokensFor(confidential);
+    await post('/oauth/revoke', form({ token: tokens.access_token, ...(await auth(otherConfidential)) }));
+    expect((await introspect(confidential, tokens.access_token)).active).toBe(true);
+    const revoked = await post('/oauth/revoke', form({ token: tokens.access_token, ...(await auth(confidential)) }));
+    expect(revoked.status).toBe(200);
+    expect(await introspect(confidential, tokens.access_token)).toEqual({ active: false });
+    // The refresh token of the grant still works: only that access token was revoked.
+    expect((await refresh(confidential, tokens.refresh_token!, tokens.dpop)).status).toBe(200);
+  });
+});
+
+describe('the cut-off across instances', () => {
+  it('a withdrawal through one instance is seen at once by another on the same store', async () => {
+    // A second instance on the same store: the same PostgreSQL schema, or the same PGlite database.
+    const config = server().config;
+    const other = await startServer({ ...config, port: 0 }, config.databaseUrl ? {} : { db: server().app.db });
+    try {
+      const tokens = await tokensFor(confidential);
+      const introspectAt = async (url: string) =>
+        (await postForm(url, '/oauth/introspect', form({ token: tokens.access_token, ...(await auth(confidential)) }))).body;
+      // The other instance has its own issuer URL (its own port), so it must be reached at the token's issuer
+      // for access tokens; refresh tokens are opaque and checked anywhere.
+      expect((await postForm(other.url, '/oauth/introspect', form({ token: tokens.refresh_token!, ...(await authAt(other.url, confidential)) }))).body.active).toBe(true);
+      expect(await withdrawGrant(server().app.db, grantIdOf(tokens.access_token))).toBe(true);
+      expect((await postForm(other.url, '/oauth/introspect', form({ token: tokens.refresh_token!, ...(await authAt(other.url, confidential)) }))).body).toEqual({ active: false });
+      expect(await introspectAt(server().url)).toEqual({ active: false });
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+async function authAt(issuer: string, client: { clientId: string; keys: Keys }) {
+  return { client_id: client.clientId, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: await clientAssertion(issuer, client) };
+}

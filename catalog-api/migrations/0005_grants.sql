@@ -36,6 +36,8 @@ CREATE TABLE oauth_codes (
   redirect_uri text NOT NULL,
   code_challenge text NOT NULL,
   dpop_jkt text,
+  -- The OpenID Connect nonce of the request, returned in the ID token.
+  nonce text,
   scope text NOT NULL,
   expires_at timestamptz NOT NULL,
   used_at timestamptz

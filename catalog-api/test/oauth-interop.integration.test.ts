@@ -67,13 +67,15 @@ describe('oauth4webapi against the authorization server', () => {
     expect(smart.body.issuer).toBe(server().url);
   });
 
-  it('completes the public-client flow: PKCE, DPoP, iss in the response', async () => {
+  it('completes the public-client flow: PKCE, DPoP, iss in the response, an ID token with fhirUser', async () => {
     const publisher = await registerPublisher(server());
     const app = await call(server(), 'POST', '/apps', {
       key: publisher.key,
       body: appInput({
         scopes: [
           { scope: 'launch/patient', justification: 'Savoir pour quel patient.' },
+          { scope: 'openid', justification: 'Savoir qui est connecté.' },
+          { scope: 'fhirUser', justification: 'Afficher le nom de la personne connectée.' },
           { scope: 'patient/Observation.rs', justification: 'Lire vos mesures de tension.' },
         ],
       }),
@@ -85,13 +87,15 @@ describe('oauth4webapi against the authorization server', () => {
     const DPoP = oauth.DPoP(client, dpopKeys);
     const verifier = oauth.generateRandomCodeVerifier();
     const state = oauth.generateRandomState();
+    const nonce = oauth.generateRandomNonce();
 
     const url = new URL(as.authorization_endpoint!);
     url.search = new URLSearchParams({
       client_id: client.client_id,
       response_type: 'code',
       redirect_uri: redirectUri,
-      scope: 'launch/patient patient/Observation.read',
+      scope: 'openid fhirUser launch/patient patient/Observation.read',
+      nonce,
       state,
       code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
@@ -105,9 +109,16 @@ describe('oauth4webapi against the authorization server', () => {
         as,
         client,
         await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, redirectUri, verifier, { DPoP, ...insecure }),
+        { expectedNonce: nonce, requireIdToken: true },
       ),
     );
-    expect(tokens.scope).toBe('launch/patient patient/Observation.rs');
+    expect(tokens.scope).toBe('launch/patient openid fhirUser patient/Observation.rs');
+    const idToken = oauth.getValidatedIdTokenClaims(tokens)!;
+    expect(idToken).toMatchObject({ iss: server().url, aud: client.client_id, sub: SANDBOX_DEFAULT_PATIENT, nonce });
+    expect(idToken.fhirUser).toBe(`${server().url}/fhir/Patient/${SANDBOX_DEFAULT_PATIENT}`);
+    // The ID token is signed with the platform key, as the JWKS says.
+    const jwks = createLocalJWKSet((await call(server(), 'GET', '/jwks.json')).body);
+    await expect(jwtVerify(tokens.id_token!, jwks, { audience: client.client_id })).resolves.toBeTruthy();
     expect(tokens.patient).toBe(SANDBOX_DEFAULT_PATIENT);
     await expectAccessToken(tokens, dpopKeys, client.client_id);
   });

@@ -903,6 +903,7 @@ export interface components {
             authorization_response_iss_parameter_supported: boolean;
             dpop_signing_alg_values_supported: string[];
             scopes_supported: string[];
+            id_token_signing_alg_values_supported?: string[];
         };
         /** @description SMART App Launch v2 configuration (`.well-known/smart-configuration`). */
         SmartConfiguration: {
@@ -934,6 +935,8 @@ export interface components {
             code_challenge_method: string;
             dpop_jkt?: string;
             login_hint?: string;
+            /** @description OpenID Connect nonce, returned in the ID token. */
+            nonce?: string;
             client_assertion_type?: string;
             client_assertion?: string;
         };
@@ -963,6 +966,8 @@ export interface components {
             scope: string;
             /** @description The FHIR id of the patient the grant is for (with `launch/patient`). */
             patient?: string;
+            /** @description With `openid`, on the code exchange; signed ES256. With `fhirUser`, its `fhirUser` claim is the signed-in person's FHIR resource URL. */
+            id_token?: string;
             /**
              * @description Only with `offline_access`. Bound to the DPoP key of the request. A public client gets a new
              *     refresh token at each refresh and must use it: using an old one again revokes the whole grant.
@@ -1428,6 +1433,7 @@ export interface operations {
                 code_challenge_method?: string;
                 dpop_jkt?: string;
                 login_hint?: string;
+                nonce?: string;
             };
             header?: never;
             path?: never;

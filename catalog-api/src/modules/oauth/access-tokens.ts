@@ -22,14 +22,33 @@ export interface AccessTokenClaims {
   grantId: string;
 }
 
-export type Signer = (claims: AccessTokenClaims) => Promise<string>;
+export interface IdTokenClaims {
+  issuer: string;
+  clientId: string;
+  /** The person who signed in. */
+  subject: string;
+  /** Their FHIR resource, e.g. `https://…/fhir/Patient/123` (SMART `fhirUser`). */
+  fhirUser?: string | undefined;
+  nonce?: string | undefined;
+}
+
+export interface Signer {
+  (claims: AccessTokenClaims): Promise<string>;
+  idToken(claims: IdTokenClaims): Promise<string>;
+}
+
+/** Lifetime of ID tokens. */
+export const ID_TOKEN_LIFETIME_SECONDS = 300;
 
 /** A signer that reuses the imported active key for a short while, so rotation reaches every instance quickly. */
 export function accessTokenSigner(db: Queryable, box: SecretBox, cacheMs = 30_000): Signer {
   let cached: { at: number; key: Awaited<ReturnType<typeof activeSigningKey>> } | undefined;
-  return async (claims) => {
+  const signingKey = async () => {
     if (!cached || Date.now() - cached.at > cacheMs) cached = { at: Date.now(), key: await activeSigningKey(db, box) };
-    const { kid, key } = cached.key;
+    return cached.key;
+  };
+  const sign = async (claims: AccessTokenClaims) => {
+    const { kid, key } = await signingKey();
     return new SignJWT({
       client_id: claims.clientId,
       scope: claims.scope,
@@ -46,4 +65,16 @@ export function accessTokenSigner(db: Queryable, box: SecretBox, cacheMs = 30_00
       .setJti(randomUUID())
       .sign(key);
   };
+  const idToken = async (claims: IdTokenClaims) => {
+    const { kid, key } = await signingKey();
+    return new SignJWT({ ...(claims.fhirUser ? { fhirUser: claims.fhirUser } : {}), ...(claims.nonce ? { nonce: claims.nonce } : {}) })
+      .setProtectedHeader({ alg: SIGNING_ALG, typ: 'JWT', kid })
+      .setIssuer(claims.issuer)
+      .setSubject(claims.subject)
+      .setAudience(claims.clientId)
+      .setIssuedAt()
+      .setExpirationTime(`${ID_TOKEN_LIFETIME_SECONDS}s`)
+      .sign(key);
+  };
+  return Object.assign(sign, { idToken });
 }

@@ -118,6 +118,7 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
           authorization_response_iss_parameter_supported: true,
           dpop_signing_alg_values_supported: DPOP_ALGORITHMS.filter((alg) => alg !== 'Ed25519'),
           scopes_supported: scopesSupported(),
+          id_token_signing_alg_values_supported: ['ES256'],
         },
       };
     },
@@ -139,7 +140,7 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
           code_challenge_methods_supported: ['S256'],
           revocation_endpoint: `${issuer}/oauth/revoke`,
           introspection_endpoint: `${issuer}/oauth/introspect`,
-          capabilities: ['launch-standalone', 'client-public', 'client-confidential-asymmetric', 'context-standalone-patient', 'permission-patient', 'permission-offline', 'permission-v1', 'permission-v2'],
+          capabilities: ['launch-standalone', 'client-public', 'client-confidential-asymmetric', 'context-standalone-patient', 'permission-patient', 'permission-offline', 'sso-openid-connect', 'permission-v1', 'permission-v2'],
         },
       };
     },
@@ -221,6 +222,18 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
         patient: exchange.patientId,
         grantId: exchange.grantId,
       });
+      const scopes = exchange.scope.split(' ');
+      // OpenID Connect: an ID token on the code exchange when openid was granted; fhirUser names the person's FHIR resource.
+      const idToken =
+        form.grant_type === 'authorization_code' && scopes.includes('openid')
+          ? await deps.sign.idToken({
+              issuer,
+              clientId: client.clientId,
+              subject: exchange.actorId,
+              fhirUser: scopes.includes('fhirUser') ? `${issuer}/fhir/Patient/${exchange.actorId}` : undefined,
+              nonce: exchange.nonce,
+            })
+          : undefined;
       return {
         status: 200,
         // A fresh nonce on success too, so the client's next proof carries a current one.
@@ -232,6 +245,7 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
           scope: exchange.scope,
           patient: exchange.patientId,
           ...(refreshToken ? { refresh_token: refreshToken } : {}),
+          ...(idToken ? { id_token: idToken } : {}),
         },
       };
     },

@@ -76,6 +76,9 @@ export function validateAuthorizationRequest(client: grants.ClientWithApp, param
   if (params.dpop_jkt !== undefined && !base64url43.test(params.dpop_jkt)) {
     throw new AuthorizationError('invalid_request', 'dpop_jkt must be a base64url SHA-256 JWK thumbprint', back);
   }
+  if (params.nonce !== undefined && (params.nonce.length === 0 || params.nonce.length > 512)) {
+    throw new AuthorizationError('invalid_request', 'nonce must be 1 to 512 characters', back);
+  }
   if (!params.scope) throw new AuthorizationError('invalid_scope', 'scope is required', back);
   const parsed = parseScopeString(params.scope);
   if (!parsed.ok) throw new AuthorizationError('invalid_scope', scopeErrorDescription(parsed.errors), back);
@@ -87,6 +90,7 @@ export function validateAuthorizationRequest(client: grants.ClientWithApp, param
     code_challenge: params.code_challenge,
     dpop_jkt: params.dpop_jkt,
     login_hint: params.login_hint,
+    nonce: params.nonce,
     scopes: parsed.scopes,
   };
 }
@@ -159,7 +163,15 @@ export async function completeAuthorization(
     });
     return grants.insertCode(
       tx,
-      { grantId, clientId: client.clientId, redirectUri: request.redirect_uri, codeChallenge: request.code_challenge, dpopJkt: request.dpop_jkt, scope },
+      {
+        grantId,
+        clientId: client.clientId,
+        redirectUri: request.redirect_uri,
+        codeChallenge: request.code_challenge,
+        dpopJkt: request.dpop_jkt,
+        nonce: request.nonce,
+        scope,
+      },
       CODE_LIFETIME_SECONDS,
     );
   });
@@ -171,6 +183,8 @@ export interface CodeExchange {
   patientId: string;
   actorId: string;
   scope: string;
+  /** The OpenID Connect nonce of the authorization request, for the ID token. */
+  nonce?: string | undefined;
 }
 
 /** Redeems a code for the authenticated client, with the PKCE verifier and the DPoP key of the request. */
@@ -200,7 +214,13 @@ export async function exchangeCode(
   if (challenge !== redeemed.codeChallenge) throw invalid('code_verifier does not match the code_challenge');
   if (redeemed.dpopJkt && redeemed.dpopJkt !== jkt) throw invalid('the DPoP key differs from the dpop_jkt of the authorization request');
   if (redeemed.grant.revoked || redeemed.grant.expired) throw invalid('the grant is no longer active');
-  return { grantId: redeemed.grantId, patientId: redeemed.grant.patientId, actorId: redeemed.grant.actorId, scope: redeemed.scope };
+  return {
+    grantId: redeemed.grantId,
+    patientId: redeemed.grant.patientId,
+    actorId: redeemed.grant.actorId,
+    scope: redeemed.scope,
+    nonce: redeemed.nonce ?? undefined,
+  };
 }
 
 export interface RefreshExchange extends CodeExchange {

@@ -52,6 +52,7 @@ export interface AuthorizationParams {
   code_challenge: string;
   dpop_jkt?: string | undefined;
   login_hint?: string | undefined;
+  nonce?: string | undefined;
 }
 
 export async function insertPushedRequest(db: Queryable, clientId: string, params: AuthorizationParams, lifetimeSeconds: number): Promise<string> {
@@ -109,14 +110,22 @@ export async function revokeGrant(db: Queryable, grantId: string, reason: string
 
 export async function insertCode(
   db: Queryable,
-  code: { grantId: string; clientId: string; redirectUri: string; codeChallenge: string; dpopJkt?: string | undefined; scope: string },
+  code: {
+    grantId: string;
+    clientId: string;
+    redirectUri: string;
+    codeChallenge: string;
+    dpopJkt?: string | undefined;
+    nonce?: string | undefined;
+    scope: string;
+  },
   lifetimeSeconds: number,
 ): Promise<string> {
   const value = randomToken();
   await db.query(
-    `INSERT INTO oauth_codes (code_hash, grant_id, client_id, redirect_uri, code_challenge, dpop_jkt, scope, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))`,
-    [sha256(value), code.grantId, code.clientId, code.redirectUri, code.codeChallenge, code.dpopJkt ?? null, code.scope, lifetimeSeconds],
+    `INSERT INTO oauth_codes (code_hash, grant_id, client_id, redirect_uri, code_challenge, dpop_jkt, nonce, scope, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))`,
+    [sha256(value), code.grantId, code.clientId, code.redirectUri, code.codeChallenge, code.dpopJkt ?? null, code.nonce ?? null, code.scope, lifetimeSeconds],
   );
   return value;
 }
@@ -127,6 +136,7 @@ export interface RedeemedCode {
   redirectUri: string;
   codeChallenge: string;
   dpopJkt: string | null;
+  nonce: string | null;
   scope: string;
   expired: boolean;
   /** True when the code had been redeemed before: a replay. */
@@ -145,6 +155,7 @@ export async function redeemCode(db: Queryable, code: string): Promise<RedeemedC
     redirect_uri: string;
     code_challenge: string;
     dpop_jkt: string | null;
+    nonce: string | null;
     scope: string;
     expired: boolean;
     replayed: boolean;
@@ -160,7 +171,7 @@ export async function redeemCode(db: Queryable, code: string): Promise<RedeemedC
        UPDATE oauth_codes c SET used_at = COALESCE(c.used_at, now()) FROM target t WHERE c.code_hash = t.code_hash
        RETURNING c.*, t.replayed
      )
-     SELECT m.grant_id, m.client_id, m.redirect_uri, m.code_challenge, m.dpop_jkt, m.scope, m.replayed,
+     SELECT m.grant_id, m.client_id, m.redirect_uri, m.code_challenge, m.dpop_jkt, m.nonce, m.scope, m.replayed,
             m.expires_at <= now() AS expired, g.patient_id, g.actor_id, g.app_id,
             g.revoked_at IS NOT NULL AS grant_revoked, (g.expires_at IS NOT NULL AND g.expires_at <= now()) AS grant_expired
      FROM marked m JOIN grants g ON g.id = m.grant_id`,
@@ -174,6 +185,7 @@ export async function redeemCode(db: Queryable, code: string): Promise<RedeemedC
     redirectUri: row.redirect_uri,
     codeChallenge: row.code_challenge,
     dpopJkt: row.dpop_jkt,
+    nonce: row.nonce,
     scope: row.scope,
     expired: row.expired,
     replayed: row.replayed,

@@ -5,7 +5,7 @@ import { calculateJwkThumbprint } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setCertificationStatus } from '../src/modules/catalog/repository.js';
 import { appInput, call, registerPublisher, useServer } from './helpers.js';
-import { clientAssertion, form, newKeys, pkce, postForm, type Keys } from './oauth-helpers.js';
+import { clientAssertion, createConfidentialClient, form, newKeys, pkce, postForm, type Keys } from './oauth-helpers.js';
 
 const server = useServer();
 const redirectUri = 'https://app.example.fr/oauth/callback';
@@ -17,14 +17,6 @@ let publicClientId: string;
 let confidential: { clientId: string; keys: Keys };
 let other: { clientId: string; keys: Keys };
 
-async function confidentialClient(forApp: string): Promise<{ clientId: string; keys: Keys }> {
-  const keys = await newKeys();
-  const created = await call(server(), 'POST', `/apps/${forApp}/clients`, {
-    key: publisherKey,
-    body: { type: 'confidential', jwks: { keys: [{ ...keys.publicJwk, kid: 'k1' }] } },
-  });
-  return { clientId: created.body.clientId, keys };
-}
 
 beforeAll(async () => {
   publisherKey = (await registerPublisher(server())).key;
@@ -40,8 +32,8 @@ beforeAll(async () => {
   });
   appId = app.body.id;
   publicClientId = (await call(server(), 'GET', `/apps/${appId}/clients`, { key: publisherKey })).body.items[0].clientId;
-  confidential = await confidentialClient(appId);
-  other = await confidentialClient(appId);
+  confidential = await createConfidentialClient(server().url, publisherKey, appId);
+  other = await createConfidentialClient(server().url, publisherKey, appId);
 });
 
 const assertion = (client: { clientId: string; keys: Keys }) => clientAssertion(server().url, client);

@@ -57,3 +57,15 @@ export async function postForm(baseUrl: string, path: string, body: URLSearchPar
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
 }
+
+/** Registers a confidential client with a fresh ES256 key (kid `k1`) for an app. */
+export async function createConfidentialClient(baseUrl: string, publisherKey: string, appId: string): Promise<{ clientId: string; keys: Keys }> {
+  const keys = await newKeys();
+  const response = await fetch(`${baseUrl}/apps/${appId}/clients`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${publisherKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'confidential', jwks: { keys: [{ ...keys.publicJwk, kid: 'k1' }] } }),
+  });
+  if (response.status !== 201) throw new Error(`client creation failed: ${await response.text()}`);
+  return { clientId: ((await response.json()) as { clientId: string }).clientId, keys };
+}

@@ -5,7 +5,7 @@ import { setCertificationStatus } from '../src/modules/catalog/repository.js';
 import { startServer } from '../src/server.js';
 import { withdrawGrant } from '../src/modules/consent/index.js';
 import { appInput, call, registerPublisher, useServer } from './helpers.js';
-import { clientAssertion, form, newKeys, pkce, postForm, type Keys } from './oauth-helpers.js';
+import { clientAssertion, createConfidentialClient, form, newKeys, pkce, postForm, type Keys } from './oauth-helpers.js';
 
 const server = useServer();
 const redirectUri = 'https://app.example.fr/oauth/callback';
@@ -16,14 +16,6 @@ let publicClientId: string;
 let confidential: { clientId: string; keys: Keys };
 let otherConfidential: { clientId: string; keys: Keys };
 
-async function confidentialClient(): Promise<{ clientId: string; keys: Keys }> {
-  const keys = await newKeys();
-  const created = await call(server(), 'POST', `/apps/${appId}/clients`, {
-    key: publisherKey,
-    body: { type: 'confidential', jwks: { keys: [{ ...keys.publicJwk, kid: 'k1' }] } },
-  });
-  return { clientId: created.body.clientId, keys };
-}
 
 beforeAll(async () => {
   publisherKey = (await registerPublisher(server())).key;
@@ -41,8 +33,8 @@ beforeAll(async () => {
   });
   appId = app.body.id;
   publicClientId = (await call(server(), 'GET', `/apps/${appId}/clients`, { key: publisherKey })).body.items[0].clientId;
-  confidential = await confidentialClient();
-  otherConfidential = await confidentialClient();
+  confidential = await createConfidentialClient(server().url, publisherKey, appId);
+  otherConfidential = await createConfidentialClient(server().url, publisherKey, appId);
 });
 
 const post = (path: string, body: URLSearchParams, keys?: Keys) => postForm(server().url, path, body, keys);

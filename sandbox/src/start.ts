@@ -28,6 +28,7 @@ Mon espace santé developer platform: sandbox ready
   API                ${url}
   API reference      ${url}/docs
   OpenAPI document   ${url}/openapi.json
+  OAuth discovery    ${url}/.well-known/oauth-authorization-server
   Store              ${store}${seed.createdApps.length ? ` (seeded ${seed.createdApps.length} demo apps)` : ' (existing data reused)'}
 
   Demo publisher API key (sandbox only):

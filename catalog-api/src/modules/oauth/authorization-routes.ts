@@ -55,6 +55,24 @@ function scopesSupported(): string[] {
   return [...contextScopes, 'patient/*.rs', ...resources];
 }
 
+/** What RFC 8414 metadata and the SMART configuration both say. */
+function sharedMetadata(issuer: string) {
+  return {
+    issuer,
+    authorization_endpoint: `${issuer}/oauth/authorize`,
+    token_endpoint: `${issuer}/oauth/token`,
+    revocation_endpoint: `${issuer}/oauth/revoke`,
+    introspection_endpoint: `${issuer}/oauth/introspect`,
+    jwks_uri: `${issuer}/jwks.json`,
+    response_types_supported: ['code'],
+    grant_types_supported: ['authorization_code', 'refresh_token'],
+    code_challenge_methods_supported: ['S256'],
+    token_endpoint_auth_methods_supported: ['private_key_jwt', 'none'],
+    token_endpoint_auth_signing_alg_values_supported: clientAuthAlgorithms,
+    scopes_supported: scopesSupported(),
+  };
+}
+
 export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap<AuthorizationOperations> {
   const { db, config } = deps;
 
@@ -99,25 +117,15 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
       return {
         status: 200,
         body: {
-          issuer,
-          authorization_endpoint: `${issuer}/oauth/authorize`,
-          token_endpoint: `${issuer}/oauth/token`,
+          ...sharedMetadata(issuer),
           pushed_authorization_request_endpoint: `${issuer}/oauth/par`,
-          revocation_endpoint: `${issuer}/oauth/revoke`,
-          introspection_endpoint: `${issuer}/oauth/introspect`,
           revocation_endpoint_auth_methods_supported: ['private_key_jwt', 'none'],
           introspection_endpoint_auth_methods_supported: ['private_key_jwt', 'none'],
-          jwks_uri: `${issuer}/jwks.json`,
+          // PAR is required of confidential clients only; public clients may send the request directly.
           require_pushed_authorization_requests: false,
-          response_types_supported: ['code'],
           response_modes_supported: ['query'],
-          grant_types_supported: ['authorization_code', 'refresh_token'],
-          code_challenge_methods_supported: ['S256'],
-          token_endpoint_auth_methods_supported: ['private_key_jwt', 'none'],
-          token_endpoint_auth_signing_alg_values_supported: clientAuthAlgorithms,
           authorization_response_iss_parameter_supported: true,
           dpop_signing_alg_values_supported: DPOP_ALGORITHMS.filter((alg) => alg !== 'Ed25519'),
-          scopes_supported: scopesSupported(),
           id_token_signing_alg_values_supported: ['ES256'],
         },
       };
@@ -128,19 +136,18 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
       return {
         status: 200,
         body: {
-          issuer,
-          authorization_endpoint: `${issuer}/oauth/authorize`,
-          token_endpoint: `${issuer}/oauth/token`,
-          jwks_uri: `${issuer}/jwks.json`,
-          grant_types_supported: ['authorization_code', 'refresh_token'],
-          token_endpoint_auth_methods_supported: ['private_key_jwt', 'none'],
-          token_endpoint_auth_signing_alg_values_supported: clientAuthAlgorithms,
-          scopes_supported: scopesSupported(),
-          response_types_supported: ['code'],
-          code_challenge_methods_supported: ['S256'],
-          revocation_endpoint: `${issuer}/oauth/revoke`,
-          introspection_endpoint: `${issuer}/oauth/introspect`,
-          capabilities: ['launch-standalone', 'client-public', 'client-confidential-asymmetric', 'context-standalone-patient', 'permission-patient', 'permission-offline', 'sso-openid-connect', 'permission-v1', 'permission-v2'],
+          ...sharedMetadata(issuer),
+          capabilities: [
+            'launch-standalone',
+            'client-public',
+            'client-confidential-asymmetric',
+            'context-standalone-patient',
+            'permission-patient',
+            'permission-offline',
+            'sso-openid-connect',
+            'permission-v1',
+            'permission-v2',
+          ],
         },
       };
     },

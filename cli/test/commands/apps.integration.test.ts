@@ -4,7 +4,7 @@ import type { App, PageData } from '@mes/sdk';
 import { startTestServer, type TestServer } from '@mes/catalog-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorJson } from '../../src/base-command.js';
-import { mes, mesProcess, tempConfigDir } from '../helpers/cli.js';
+import { mes, mesProcess, startCliEnvironment, tempConfigDir } from '../helpers/cli.js';
 import { registerPublisher, writeAppFile } from '../helpers/fixtures.js';
 
 let server: TestServer;
@@ -13,11 +13,7 @@ let owner: { key: string; id: string };
 let other: { key: string; id: string };
 
 beforeAll(async () => {
-  server = await startTestServer();
-  config = await tempConfigDir();
-  process.env.MES_CONFIG_DIR = config.dir;
-  process.env.MES_API_URL = server.url;
-  delete process.env.MES_API_KEY;
+  ({ server, config } = await startCliEnvironment());
   owner = await registerPublisher(server.url, 'Owner SAS');
   other = await registerPublisher(server.url, 'Other SAS');
   expect((await mes(['login', '--api-key', owner.key])).exitCode).toBe(0);

@@ -2,7 +2,7 @@ import { catalog, startTestServer, type TestServer } from '@mes/catalog-api';
 import { createClient, type CatalogApp, type PageData } from '@mes/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorJson } from '../../src/base-command.js';
-import { mes, tempConfigDir } from '../helpers/cli.js';
+import { mes, startCliEnvironment, tempConfigDir } from '../helpers/cli.js';
 import { appInput, registerPublisher } from '../helpers/fixtures.js';
 
 let server: TestServer;
@@ -10,11 +10,7 @@ let config: Awaited<ReturnType<typeof tempConfigDir>>;
 const ids: Record<string, string> = {};
 
 beforeAll(async () => {
-  server = await startTestServer();
-  config = await tempConfigDir();
-  process.env.MES_CONFIG_DIR = config.dir;
-  process.env.MES_API_URL = server.url;
-  delete process.env.MES_API_KEY;
+  ({ server, config } = await startCliEnvironment());
   const publisher = await registerPublisher(server.url, 'Catalogue SAS');
   const client = createClient({ baseUrl: server.url, apiKey: publisher.key });
   for (const [name, category] of [['Alpha Tension', 'suivi-maladie-chronique'], ['Bêta Sommeil', 'bien-etre'], ['Gamma Brouillon', 'prevention']] as const) {

@@ -5,18 +5,14 @@ import type { App, PageData } from '@mes/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorJson } from '../../src/base-command.js';
 import type { LoginResult } from '../../src/commands/login.js';
-import { mes, tempConfigDir } from '../helpers/cli.js';
+import { mes, startCliEnvironment, tempConfigDir } from '../helpers/cli.js';
 import { registerPublisher, writeAppFile } from '../helpers/fixtures.js';
 
 let server: TestServer;
 let config: Awaited<ReturnType<typeof tempConfigDir>>;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  config = await tempConfigDir();
-  process.env.MES_CONFIG_DIR = config.dir;
-  process.env.MES_API_URL = server.url;
-  delete process.env.MES_API_KEY;
+  ({ server, config } = await startCliEnvironment());
 });
 
 afterAll(async () => {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCommand } from '@oclif/test';
+import { startTestServer, type TestServer } from '@mes/catalog-api';
 
 export const cliRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -81,4 +82,17 @@ export function mesProcess(args: string[], env: Env, stdin = ''): Promise<{ stdo
 export async function tempConfigDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'mes-cli-test-'));
   return { dir: join(dir, 'config'), remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A real server on port 0 and a private config directory, wired into the environment the CLI
+ * reads (MES_API_URL, MES_CONFIG_DIR; no MES_API_KEY). Close both in afterAll.
+ */
+export async function startCliEnvironment(): Promise<{ server: TestServer; config: Awaited<ReturnType<typeof tempConfigDir>> }> {
+  const server = await startTestServer();
+  const config = await tempConfigDir();
+  process.env.MES_CONFIG_DIR = config.dir;
+  process.env.MES_API_URL = server.url;
+  delete process.env.MES_API_KEY;
+  return { server, config };
 }

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { AppConfig } from './core/config.js';
+import { ConfigError, type AppConfig } from './core/config.js';
 import { ProblemError, toProblem, type FieldError } from './core/errors.js';
 import { parseJsonBody } from './core/json-body.js';
 import { OAuthError, parseFormBody } from './core/oauth-error.js';
@@ -62,6 +62,9 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     routerOptions: { ignoreTrailingSlash: false },
   });
 
+  if (config.mode === 'production' && !config.publicUrl) {
+    throw new ConfigError('publicUrl is required outside the sandbox: it is the OAuth issuer');
+  }
   const ownsDb = !options.db;
   const db =
     options.db ??

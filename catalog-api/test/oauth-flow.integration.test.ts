@@ -279,6 +279,43 @@ describe('pushed authorization requests', () => {
     expect(result.page).toContain('invalid_request_uri');
   });
 
+  it('bind the code to the key of a DPoP proof sent with them', async () => {
+    const keys = await newKeys();
+    const { verifier, challenge } = pkce();
+    const pushed = await post(
+      '/oauth/par',
+      form({
+        client_id: confidential.clientId,
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: await assertion(confidential),
+        response_type: 'code',
+        redirect_uri: redirectUri,
+        scope: 'patient/Observation.rs',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      }),
+      keys,
+    );
+    expect(pushed.status).toBe(201);
+    const redirect = await authorize({ client_id: confidential.clientId, request_uri: pushed.body.request_uri });
+    const code = redirect.location!.searchParams.get('code')!;
+    const exchange = async (dpop: Keys) =>
+      post(
+        '/oauth/token',
+        form({
+          grant_type: 'authorization_code',
+          code,
+          code_verifier: verifier,
+          redirect_uri: redirectUri,
+          client_id: confidential.clientId,
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: await assertion(confidential),
+        }),
+        dpop,
+      );
+    expect(await exchange(await newKeys())).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_description: expect.stringContaining('dpop_jkt') } });
+  });
+
   it('need client authentication and a valid request', async () => {
     const unauthenticated = await push(confidential, { client_assertion: undefined, client_assertion_type: undefined });
     expect(unauthenticated).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
@@ -289,7 +326,7 @@ describe('pushed authorization requests', () => {
 });
 
 describe('outside the sandbox', () => {
-  const production = useServer({ mode: 'production' });
+  const production = useServer({ mode: 'production', publicUrl: 'https://platform.test' });
 
   it('issues nothing to an app that is not certified, and shows the consent step is not configured', async () => {
     const { key } = await registerPublisher(production());

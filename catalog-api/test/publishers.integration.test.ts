@@ -81,8 +81,8 @@ describe('publishers in the sandbox', () => {
 
 describe('publishers outside the sandbox', () => {
   const operatorToken = randomBytes(24).toString('base64url');
-  const server = useServer({ mode: 'production', operatorToken });
-  const unconfigured = useServer({ mode: 'production' });
+  const server = useServer({ mode: 'production', publicUrl: 'https://platform.test', operatorToken });
+  const unconfigured = useServer({ mode: 'production', publicUrl: 'https://platform.test' });
 
   it('start pending verification until an operator verifies them', async () => {
     const { id, key } = await registerPublisher(server());

@@ -110,7 +110,8 @@ describe('cursors', () => {
 describe('configuration', () => {
   it('reads the environment with defaults', () => {
     const key = Buffer.alloc(32, 7);
-    const config = loadConfig({ KEY_ENCRYPTION_KEY: key.toString('base64') });
+    const config = loadConfig({ KEY_ENCRYPTION_KEY: key.toString('base64'), PUBLIC_URL: 'https://api.example.fr/' });
+    expect(config.publicUrl).toBe('https://api.example.fr');
     expect(config).toMatchObject({ mode: 'production', port: 4010, dataDir: './.data', bodyLimit: 1048576, jsonMaxDepth: 32, keyEncryptionKey: key });
     expect(loadConfig({ PORT: '0', MES_MODE: 'sandbox', DATABASE_URL: 'postgres://x/y' })).toMatchObject({ port: 0, mode: 'sandbox', databaseUrl: 'postgres://x/y' });
   });
@@ -121,8 +122,9 @@ describe('configuration', () => {
     [{ MES_MODE: 'dev' }, 'MES_MODE'],
     [{ MES_MODE: 'sandbox', DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ MES_MODE: 'sandbox', OPERATOR_TOKEN: 'short' }, 'OPERATOR_TOKEN'],
-    [{}, 'KEY_ENCRYPTION_KEY is required'],
-    [{ KEY_ENCRYPTION_KEY: 'c2hvcnQ=' }, 'KEY_ENCRYPTION_KEY must be 32 bytes'],
+    [{ PUBLIC_URL: 'https://api.example.fr' }, 'KEY_ENCRYPTION_KEY is required'],
+    [{ PUBLIC_URL: 'https://api.example.fr', KEY_ENCRYPTION_KEY: 'c2hvcnQ=' }, 'KEY_ENCRYPTION_KEY must be 32 bytes'],
+    [{}, 'PUBLIC_URL is required'],
   ])('refuses %o', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(name);

@@ -90,6 +90,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     if (key.length !== 32) throw new ConfigError('KEY_ENCRYPTION_KEY must be 32 bytes, base64-encoded (openssl rand -base64 32)');
     config.keyEncryptionKey = key;
   }
+  if (config.mode === 'production' && !config.publicUrl) {
+    throw new ConfigError('PUBLIC_URL is required outside the sandbox: it is the OAuth issuer, which must not come from the Host header');
+  }
   if (config.mode === 'production' && !config.keyEncryptionKey) {
     throw new ConfigError('KEY_ENCRYPTION_KEY is required outside the sandbox: the signing keys are encrypted with it');
   }

@@ -43,7 +43,10 @@ export interface AuthorizationServerDeps {
   sign: Signer;
 }
 
-/** The issuer identifier: the configured public URL, or the origin the request came to. */
+/**
+ * The issuer identifier: the configured public URL. Only the sandbox, where PUBLIC_URL is
+ * optional, falls back to the origin the request came to.
+ */
 export function issuerOf(request: FastifyRequest, config: AppConfig): string {
   return config.publicUrl ?? `${request.protocol}://${request.host}`;
 }
@@ -155,6 +158,13 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
     async pushAuthorizationRequest({ request, body }) {
       const form = body as Record<string, string | undefined>;
       if (form.request_uri !== undefined) throw new OAuthError('invalid_request', 'request_uri cannot be pushed');
+      // A DPoP proof sent with the pushed request binds the code to its key (RFC 9449 §10.1), like dpop_jkt.
+      // It is checked before the client assertion, so a nonce retry does not find the assertion used up.
+      if (request.headers.dpop !== undefined) {
+        const jkt = await dpopKey(request, '/oauth/par');
+        if (form.dpop_jkt !== undefined && form.dpop_jkt !== jkt) throw new OAuthError('invalid_request', 'dpop_jkt differs from the key of the DPoP proof');
+        form.dpop_jkt = jkt;
+      }
       const client = await authenticate(request, form, '/oauth/par');
       let valid;
       try {

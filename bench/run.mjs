@@ -4,6 +4,11 @@
 // The servers (baseline and platform) run on this thread; autocannon runs in a worker thread
 // (lib/load-worker.mjs). For each scenario of scenarios.mjs the baseline is measured right before
 // the scenario, so the ratio compares two numbers taken on the same machine a few seconds apart.
+// A scenario with a `supply` (requests that each spend a single-use item such as an authorization
+// code) is run in segments: this thread mints each segment's items while no load runs, and the
+// load generator spends exactly those (see serveSupply here, runSupplied in lib/load-worker.mjs).
+// The servers' event-loop utilisation and the CPU of this thread, of the load generator's and of
+// the process are measured over the measured load only (lib/cpu.mjs).
 // Results go to bench/results/latest.json and a timestamped copy; a summary table to stdout,
 // progress to stderr. Exits 1 when any measurement saw errors or non-2xx answers.
 //
@@ -19,7 +24,8 @@ import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { processCpuSeconds, threadCpuSeconds } from './lib/cpu.mjs';
 import { baseline, catalogPageSize, scenarios as allScenarios } from './scenarios.mjs';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -264,14 +270,21 @@ async function dropSchema(databaseUrl, schema) {
  * One fetch of the scenario's request; must answer 2xx, then the scenario's check() runs. The
  * request is load()'s own, or its first `requests` entry passed through its setupRequest().
  */
-async function defaultPreflight(scenario, url, params) {
-  const options = scenario.load(params);
+async function defaultPreflight(scenario, url, params, ctx) {
+  // A supplied scenario gets one freshly minted item, through the same take() as in a run.
+  let supply;
+  if (scenario.supply) {
+    const items = [await scenario.supply.mint(ctx, params)];
+    supply = { take: () => items.shift() };
+  }
+  const options = await scenario.load(params, supply);
   let request = { method: options.method ?? 'GET', path: options.path ?? '/', headers: options.headers ?? {}, body: options.body };
   const first = options.requests?.[0];
   if (first) {
     const { setupRequest, onResponse: _onResponse, ...fields } = first;
     request = { ...request, ...fields, headers: { ...request.headers, ...fields.headers } };
     if (setupRequest) request = setupRequest(request, {});
+    if (!request) throw new Error('setupRequest() returned no request');
   }
   const { method, path, headers, body } = request;
   const response = await fetch(new URL(path, url), { method, headers, body });
@@ -288,8 +301,43 @@ async function defaultPreflight(scenario, url, params) {
   await scenario.check?.({ status: response.status, headers: response.headers, text, json }, params);
 }
 
-function runLoad({ scenario, url, params, settings }) {
+/**
+ * The main thread's side of a scenario's supply: mints what the load generator asks for, `count`
+ * items at most, `concurrency` at a time, stopping at `budgetMs`. The load generator asks between
+ * its segments, so no load runs meanwhile.
+ */
+function serveSupply(scenario, ctx, params, port) {
+  const { mint, concurrency = 8 } = scenario.supply;
+  port.on('message', async ({ id, count, budgetMs }) => {
+    const started = performance.now();
+    const items = [];
+    const mintedAt = [];
+    let inFlight = 0;
+    try {
+      const lane = async () => {
+        while (items.length + inFlight < count && performance.now() - started < budgetMs) {
+          inFlight += 1;
+          try {
+            const item = await mint(ctx, params);
+            items.push(item);
+            mintedAt.push(Date.now());
+          } finally {
+            inFlight -= 1;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane));
+      port.postMessage({ id, items, mintedAt, seconds: (performance.now() - started) / 1000 });
+    } catch (error) {
+      port.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
+    }
+  });
+}
+
+function runLoad({ scenario, url, params, settings, ctx }) {
   return new Promise((resolve, reject) => {
+    const channel = scenario.supply ? new MessageChannel() : null;
+    if (channel) serveSupply(scenario, { ...ctx, url }, params, channel.port1);
     const worker = new Worker(workerFile, {
       workerData: {
         scenario: scenario.name,
@@ -298,31 +346,75 @@ function runLoad({ scenario, url, params, settings }) {
         connections: settings.connections,
         duration: settings.durationSeconds,
         warmup: settings.warmupSeconds,
+        supply: channel ? { port: channel.port2, lifetimeSeconds: scenario.supply.lifetimeSeconds ?? 60 } : undefined,
       },
+      transferList: channel ? [channel.port2] : [],
     });
     let settled = false;
-    let eluStart = null;
+    // How busy the servers' thread (this one) and the process were while the measured load ran
+    // (summed over the segments of a supplied run: minting pauses excluded).
+    let window = null;
+    const sums = { idle: 0, active: 0, wall: 0, thread: 0, process: 0 };
+    const openWindow = () => {
+      window = { elu: performance.eventLoopUtilization(), at: performance.now(), thread: threadCpuSeconds(), process: processCpuSeconds() };
+    };
+    const closeWindow = () => {
+      if (!window) return;
+      const elu = performance.eventLoopUtilization(window.elu);
+      const thread = threadCpuSeconds();
+      sums.idle += elu.idle;
+      sums.active += elu.active;
+      sums.wall += (performance.now() - window.at) / 1000;
+      sums.thread = sums.thread === null || thread === null || window.thread === null ? null : sums.thread + thread - window.thread;
+      sums.process += processCpuSeconds() - window.process;
+      window = null;
+    };
     worker.on('message', (message) => {
-      if (message.phase === 'measuring') {
-        eluStart = performance.eventLoopUtilization();
-        return;
-      }
+      if (message.phase === 'measuring') return openWindow();
+      if (message.phase === 'paused') return closeWindow();
+      closeWindow();
+      channel?.port1.close();
       settled = true;
       if (!message.ok) return reject(new Error(`load generator: ${message.error}`));
-      // How busy the servers' thread was during the measured run: near 1 means the server was the
-      // bottleneck (what we want to measure); well below 1 means the load generator was.
-      const elu = eluStart ? performance.eventLoopUtilization(eluStart).utilization : null;
-      message.measured.serverEventLoopUtilization = elu === null ? null : round2(elu);
+      // Near 1 means the server was the bottleneck (what we want to measure); well below 1 means
+      // the load generator was, or that the server waited for its thread pool (WebCrypto, file I/O).
+      const total = sums.idle + sums.active;
+      message.measured.serverEventLoopUtilization = total > 0 ? round2(sums.active / total) : null;
+      message.measured.cpu = cpuBreakdown(sums, message.measured);
       resolve(message);
     });
     worker.once('error', (error) => {
+      channel?.port1.close();
       if (!settled) reject(error);
       settled = true;
     });
     worker.once('exit', (code) => {
+      channel?.port1.close();
       if (!settled) reject(new Error(`load generator exited with code ${code} before reporting`));
     });
   });
+}
+
+/**
+ * Where the CPU went during the measured load, in cores (CPU seconds per second): the servers'
+ * thread, the load generator's thread, and the process's other threads (libuv's pool, where
+ * WebCrypto signs and verifies for jose and file I/O runs, plus V8's GC and compiler threads,
+ * for both sides). Per request: the server side (servers' thread + other threads) and the load
+ * generator. Null where per-thread CPU is unknown (not Linux).
+ */
+function cpuBreakdown(sums, measured) {
+  const client = measured.loadGenerator?.cpuSeconds;
+  if (!(sums.wall > 0) || sums.thread === null || typeof client !== 'number') return null;
+  const other = Math.max(0, sums.process - sums.thread - client);
+  const perRequest = (seconds) => (measured.totalRequests ? Math.round((seconds * 1e6) / measured.totalRequests) : null);
+  return {
+    serverThreadCores: round2(sums.thread / sums.wall),
+    otherThreadsCores: round2(other / sums.wall),
+    loadGeneratorCores: round2(client / sums.wall),
+    processCores: round2(sums.process / sums.wall),
+    serverCpuUsPerRequest: perRequest(sums.thread + other),
+    loadGeneratorCpuUsPerRequest: perRequest(client),
+  };
 }
 
 /** Errors of any kind seen by one run (warm-up included): what makes a measurement invalid. */
@@ -354,20 +446,45 @@ function summarize(runs) {
     reqPerSec: round2(mean(measured.map((run) => run.reqPerSec))),
     latencyMs: Object.fromEntries(latencyKeys.map((key) => [key, round2(median(measured.map((run) => run.latencyMs[key])))])),
     totalRequests: sum('totalRequests'),
+    measuredSeconds: round2(sum('durationSeconds')),
     errors: sum('errors'),
     timeouts: sum('timeouts'),
     non2xx: sum('non2xx'),
     mismatches: sum('mismatches'),
     warmupErrorsAndNon2xx: warmupProblems,
     statusCodes,
-    serverEventLoopUtilization: measured.every((run) => typeof run.serverEventLoopUtilization === 'number')
-      ? round2(mean(measured.map((run) => run.serverEventLoopUtilization)))
-      : null,
+    serverEventLoopUtilization: meanOrNull(measured.map((run) => run.serverEventLoopUtilization)),
+    loadGenerator: {
+      eventLoopUtilization: meanOrNull(measured.map((run) => run.loadGenerator?.eventLoopUtilization)),
+      setupRequestMeanUs: meanOrNull(measured.map((run) => run.loadGenerator?.setupRequestMeanUs)),
+    },
+    cpu: foldCpu(measured.map((run) => run.cpu)),
+    ...(measured.some((run) => run.supply) ? { supply: foldSupply(measured.map((run) => run.supply)) } : {}),
   };
 }
 
+/** The CPU breakdown of several runs: each figure's mean (null when any run lacks it). */
+function foldCpu(runs) {
+  if (!runs.length || runs.some((run) => !run)) return null;
+  return Object.fromEntries(Object.keys(runs[0]).map((key) => [key, meanOrNull(runs.map((run) => run[key]))]));
+}
+
+const meanOrNull = (values) => (values.every((v) => typeof v === 'number') ? round2(mean(values)) : null);
+
+/** Supply figures of several measured runs: counts summed, the oldest item's age the max. */
+function foldSupply(runs) {
+  const folded = { minted: 0, mintSeconds: 0, used: 0, ranDry: 0, maxAgeSeconds: 0, segments: 0 };
+  for (const run of runs) {
+    if (!run) continue;
+    for (const key of ['minted', 'mintSeconds', 'used', 'ranDry', 'segments']) folded[key] += run[key];
+    folded.maxAgeSeconds = Math.max(folded.maxAgeSeconds, run.maxAgeSeconds);
+  }
+  folded.mintSeconds = round2(folded.mintSeconds);
+  return folded;
+}
+
 function isClean(summary) {
-  return summary.errors + summary.non2xx + summary.mismatches + summary.warmupErrorsAndNon2xx === 0;
+  return summary.errors + summary.non2xx + summary.mismatches + summary.warmupErrorsAndNon2xx + (summary.supply?.ranDry ?? 0) === 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -381,8 +498,20 @@ function table(rows) {
 
 const fmt = (n, digits = 0) => (typeof n === 'number' && Number.isFinite(n) ? n.toFixed(digits) : '-');
 
+/** Where the CPU went, per request and in cores (see cpuBreakdown). */
+function cpuNote(entry, machine) {
+  const { serverCpuUsPerRequest, loadGeneratorCpuUsPerRequest, serverThreadCores, otherThreadsCores, loadGeneratorCores, processCores } = entry.cpu;
+  const setupUs = entry.loadGenerator?.setupRequestMeanUs;
+  return (
+    `CPU per request: server ${fmt(serverCpuUsPerRequest)} µs, load generator ${fmt(loadGeneratorCpuUsPerRequest)} µs` +
+    `${typeof setupUs === 'number' ? ` (of which ≤${fmt(setupUs)} µs in setupRequest: signing, encoding)` : ''}. ` +
+    `Cores busy: servers' thread ${fmt(serverThreadCores, 2)}, other threads ${fmt(otherThreadsCores, 2)}, ` +
+    `load generator ${fmt(loadGeneratorCores, 2)}; the whole process ${fmt(processCores, 2)} of ${machine.cpus.count}.`
+  );
+}
+
 function printSummary(results) {
-  const header = ['scenario', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'non-2xx', 'server ELU', 'baseline req/s', 'ratio'];
+  const header = ['scenario', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'non-2xx', 'server ELU', 'client ELU', 'baseline req/s', 'ratio'];
   const rows = [header];
   const b = results.baseline;
   if (b) {
@@ -396,13 +525,14 @@ function printSummary(results) {
       b.errors,
       b.non2xx,
       fmt(b.serverEventLoopUtilization, 2),
+      fmt(b.loadGenerator?.eventLoopUtilization, 2),
       '',
       '1.00',
     ]);
   }
   for (const s of results.scenarios) {
     if (!s.reqPerSec && s.reqPerSec !== 0) {
-      rows.push([s.name, 'FAILED', '', '', '', '', '', '', '', '', '']);
+      rows.push([s.name, 'FAILED', '', '', '', '', '', '', '', '', '', '']);
       continue;
     }
     rows.push([
@@ -415,6 +545,7 @@ function printSummary(results) {
       s.errors,
       s.non2xx,
       fmt(s.serverEventLoopUtilization, 2),
+      fmt(s.loadGenerator?.eventLoopUtilization, 2),
       fmt(s.baseline?.reqPerSec),
       s.ratioToBaseline === null ? '-' : fmt(s.ratioToBaseline, 3),
     ]);
@@ -426,13 +557,26 @@ function printSummary(results) {
       `${machine.cpus.count} x ${machine.cpus.model ?? 'cpu'}, store: ${settings.store}\n`,
   );
   console.log(table(rows));
+  if (b?.cpu) console.log(`\n${b.name}:\n  ${cpuNote(b, machine)}`);
   for (const s of results.scenarios) {
+    const notes = [];
+    if (s.supply) {
+      const { minted, mintSeconds, used, segments, maxAgeSeconds, ranDry } = s.supply;
+      notes.push(
+        `${used} requests in ${segments} segment(s), each spending single-use items minted just before its segment while no load ran ` +
+          `(${minted} minted in ${fmt(mintSeconds, 1)} s, ${fmt(minted / mintSeconds)}/s; the oldest used ${fmt(maxAgeSeconds, 1)} s after minting` +
+          `${ranDry ? `; THE SUPPLY RAN DRY ${ranDry} times` : ''}).`,
+      );
+    }
+    if (s.cpu) notes.push(cpuNote(s, machine));
+    if (notes.length) console.log(`\n${s.name}:\n${notes.map((note) => `  ${note}`).join('\n')}`);
     if (s.error) console.log(`\n${s.name}: ${s.error}`);
     else if (!s.ok) console.log(`\n${s.name}: errors or non-2xx answers during the run (status codes: ${JSON.stringify(s.statusCodes)}); ratio withheld`);
   }
   console.log(
     '\nratio = scenario req/s / baseline req/s measured just before it (1.0 = as fast as bare fastify).' +
-      '\nserver ELU = event-loop utilisation of the servers\' thread during the run (≈1: the server was the bottleneck).' +
+      '\nserver ELU = event-loop utilisation of the servers\' thread during the run (≈1: the server was the bottleneck);' +
+      '\nclient ELU = the same for the load generator\'s thread (≈1: the client was).' +
       `\nresults: ${relative(process.cwd(), join(resultsDir, 'latest.json')) || 'bench/results/latest.json'}`,
   );
 }
@@ -484,13 +628,14 @@ async function main() {
     config: platform.config,
     seed: platform.seed,
     catalog: platform.catalog,
+    api: platformModules.api,
     settings,
   };
 
   const entries = [];
   try {
     // Setup and pre-flight: a scenario that does not answer what it should is not measured.
-    await defaultPreflight(baseline, urls.baseline, undefined);
+    await defaultPreflight(baseline, urls.baseline, undefined, ctx);
     for (const scenario of selected) {
       const entry = { scenario, params: undefined, error: null, runs: [], baselineRuns: [] };
       entries.push(entry);
@@ -499,7 +644,7 @@ async function main() {
         const url = urls[scenario.target];
         if (!url) throw new Error(`unknown target "${scenario.target}" (use 'platform' or 'baseline')`);
         if (scenario.preflight) await scenario.preflight({ ...ctx, url }, entry.params);
-        else await defaultPreflight(scenario, url, entry.params);
+        else await defaultPreflight(scenario, url, entry.params, { ...ctx, url });
       } catch (error) {
         entry.error = `setup or pre-flight failed: ${error instanceof Error ? error.message : String(error)}`;
         log(`${scenario.name}: ${entry.error}`);
@@ -518,10 +663,10 @@ async function main() {
         const tag = settings.rounds > 1 ? ` (round ${round}/${settings.rounds})` : '';
         try {
           log(`  baseline before ${entry.scenario.name}${tag}…`);
-          const base = await runLoad({ scenario: baseline, url: urls.baseline, params: undefined, settings });
+          const base = await runLoad({ scenario: baseline, url: urls.baseline, params: undefined, settings, ctx });
           log(`    ${fmt(base.measured.reqPerSec)} req/s, p99 ${fmt(base.measured.latencyMs.p99, 2)} ms`);
           log(`  ${entry.scenario.name}${tag}…`);
-          const run = await runLoad({ scenario: entry.scenario, url: urls[entry.scenario.target], params: entry.params, settings });
+          const run = await runLoad({ scenario: entry.scenario, url: urls[entry.scenario.target], params: entry.params, settings, ctx });
           log(`    ${fmt(run.measured.reqPerSec)} req/s, p99 ${fmt(run.measured.latencyMs.p99, 2)} ms`);
           entry.baselineRuns.push(base);
           entry.runs.push(run);

@@ -11,10 +11,11 @@
 //   description  one line for the results file and the README
 //   setup(ctx)   optional, main thread, once before any request: create what the scenario needs
 //                (clients, grants, tokens...) with ctx.app / ctx.db / ctx.catalog / ctx.seed /
-//                ctx.url. Returns `params` handed to load() and check(); they cross to the
-//                worker by structured cloning, so plain data (a JWK, not a key object).
-//   load(params) load-generator thread: the autocannon options of one run besides url, duration
-//                and connections, e.g. { method, path, headers, body } or
+//                ctx.url (ctx.api is the built @mes/catalog-api module, e.g. its sampleAppInput).
+//                Returns `params` handed to load() and check(); they cross to the worker by
+//                structured cloning, so plain data (a JWK, not a key object).
+//   load(params[, supply])  load-generator thread: the autocannon options of one run besides
+//                url, duration and connections, e.g. { method, path, headers, body } or
 //                { requests: [{ setupRequest(req, context) {...}, onResponse(...) {...} }] } when
 //                each request must differ (a fresh DPoP proof per request, for instance).
 //                Functions are fine here: the worker imports this module itself.
@@ -24,6 +25,17 @@
 //                its setupRequest) must answer 2xx, then check() runs on the answer.
 //   check(response, params) optional, called by the default preflight with
 //                { status, headers, text, json }; throw when the answer is wrong.
+//   supply       optional, for requests that each consume a single-use, short-lived item the
+//                server must issue first (an authorization code): { lifetimeSeconds,
+//                concurrency, mint(ctx, params) }. mint() runs in the main thread and returns one
+//                item (plain data). The harness mints the items a run needs while no load runs,
+//                hands them to the load generator, and sizes each run (autocannon `amount`) to the
+//                items it has, so the measured window holds only the scenario's own requests:
+//                see bench/README.md, "Scenarios that consume single-use items". load() then gets
+//                a second argument, `supply`, whose take() returns the next item (FIFO), and may
+//                be async (to fetch a DPoP nonce, for instance).
+
+import { codeExchangeScenario, confidentialRefreshScenario, publicRefreshScenario } from './lib/oauth-scenarios.mjs';
 
 /** Page size of the catalogue scenario, and how many certified apps run.mjs puts in the catalogue. */
 export const catalogPageSize = 20;
@@ -53,9 +65,14 @@ export const scenarios = [
       }
     },
   },
-  // Next: 'oauth-token' (POST /oauth/token with private_key_jwt + DPoP: sign a fresh client
-  // assertion and proof in load()'s setupRequest), 'fhir-search' (GET /fhir/Observation?... with a
-  // DPoP-bound token minted in setup()). See bench/README.md, "Adding a scenario".
+  // POST /oauth/token: 'oauth-token-code', 'oauth-token-code-public', 'oauth-token-refresh',
+  // 'oauth-token-refresh-public' (lib/oauth-scenarios.mjs).
+  codeExchangeScenario({ confidential: true }),
+  codeExchangeScenario({ confidential: false }),
+  confidentialRefreshScenario(),
+  publicRefreshScenario(),
+  // Next: 'fhir-search' (GET /fhir/Observation?... with a DPoP-bound token minted in setup()).
+  // See bench/README.md, "Adding a scenario".
 ];
 
 /** Every entry by name, the baseline included (the worker looks its entry up here). */

@@ -248,6 +248,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/oauth/device_authorization": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a device sign-in (RFC 8628)
+         * @description For the platform's command line (`client_id=mes-cli`): answers a `device_code` to poll the
+         *     token endpoint with, and a `user_code` the person enters at `verification_uri`.
+         */
+        post: operations["deviceAuthorization"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/device": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The device sign-in page
+         * @description Where a person enters the code the command line shows, and approves or refuses the sign-in.
+         */
+        get: operations["showDeviceSignIn"];
+        put?: never;
+        /**
+         * Approve or refuse a device sign-in
+         * @description Authenticated by the publisher's API key entered in the form. Approving gives the command
+         *     line a token for that publisher, with the scopes it asked for.
+         */
+        post: operations["decideDeviceSignIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/oauth/revoke": {
         parameters: {
             query?: never;
@@ -888,6 +934,7 @@ export interface components {
             token_endpoint: string;
             jwks_uri: string;
             pushed_authorization_request_endpoint: string;
+            device_authorization_endpoint?: string;
             revocation_endpoint?: string;
             introspection_endpoint?: string;
             revocation_endpoint_auth_methods_supported?: string[];
@@ -951,6 +998,8 @@ export interface components {
             redirect_uri?: string;
             code_verifier?: string;
             refresh_token?: string;
+            /** @description With `grant_type=urn:ietf:params:oauth:grant-type:device_code`. */
+            device_code?: string;
             /** @description With `refresh_token`, a narrower scope than the grant's; never a wider one. */
             scope?: string;
             client_id?: string;
@@ -998,6 +1047,26 @@ export interface components {
             cnf?: {
                 jkt?: string;
             };
+        };
+        /** @description RFC 8628 device authorization request of the platform's command line (`client_id=mes-cli`). Unknown parameters are ignored. */
+        DeviceAuthorizationRequest: {
+            client_id: string;
+            /** @description Platform scopes (`platform/apps.read`, `platform/apps.write`, `platform/certification.review`, `openid`, `offline_access`); `platform/apps.read platform/apps.write` when absent. */
+            scope?: string;
+        };
+        DeviceAuthorizationResponse: {
+            device_code: string;
+            user_code: string;
+            verification_uri: string;
+            verification_uri_complete: string;
+            expires_in: number;
+            interval: number;
+        };
+        /** @description The approval form of the device sign-in page. */
+        DeviceApproval: {
+            user_code?: string;
+            api_key?: string;
+            decision?: string;
         };
         /** @description A certified app as the public catalogue shows it. */
         CatalogApp: {
@@ -1513,6 +1582,95 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+        };
+    };
+    deviceAuthorization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["DeviceAuthorizationRequest"];
+            };
+        };
+        responses: {
+            /** @description The codes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceAuthorizationResponse"];
+                };
+            };
+            /** @description The request is not valid (`unauthorized_client`, `invalid_scope`…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+        };
+    };
+    showDeviceSignIn: {
+        parameters: {
+            query?: {
+                user_code?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+        };
+    };
+    decideDeviceSignIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["DeviceApproval"];
+            };
+        };
+        responses: {
+            /** @description The outcome, as a page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description A code that is unknown, expired or already decided, or a wrong API key, as a page. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
         };

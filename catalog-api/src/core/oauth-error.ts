@@ -14,6 +14,9 @@ export type OAuthErrorCode =
   | 'use_dpop_nonce'
   | 'invalid_request_uri'
   | 'temporarily_unavailable'
+  | 'authorization_pending'
+  | 'slow_down'
+  | 'expired_token'
   | 'server_error';
 
 export class OAuthError extends Error {

@@ -39,12 +39,17 @@ function challenge(error?: string): Record<string, string> {
   return { 'www-authenticate': `Bearer realm="mes"${error ? `, error="${error}"` : ''}` };
 }
 
+/** The publisher of an API key, or null when the key is unknown or revoked. */
+export async function authenticateApiKey(db: Db, key: string): Promise<{ publisherId: string; apiKeyId: string } | null> {
+  return key.startsWith(API_KEY_PREFIX) ? repo.useApiKey(db, hashApiKey(key)) : null;
+}
+
 /** Authenticates a publisher API key sent as a bearer token. */
 export function publisherApiKeyAuthenticator(db: Db): Authenticator {
   return async (request) => {
     const token = bearerToken(request);
     if (!token) throw new ProblemError('authentication_required', 'Send your API key as "Authorization: Bearer <key>".', undefined, challenge());
-    const found = token.startsWith(API_KEY_PREFIX) ? await repo.useApiKey(db, hashApiKey(token)) : null;
+    const found = await authenticateApiKey(db, token);
     if (!found) throw new ProblemError('invalid_api_key', 'The API key is unknown or revoked.', undefined, challenge('invalid_token'));
     return { kind: 'publisher', ...found };
   };

@@ -32,9 +32,19 @@ export interface IdTokenClaims {
   nonce?: string | undefined;
 }
 
+/** A token of the platform's own API (not patient data), e.g. for the command line after a device sign-in. */
+export interface PlatformTokenClaims {
+  issuer: string;
+  subject: string;
+  clientId: string;
+  scope: string;
+  jkt: string;
+}
+
 export interface Signer {
   (claims: AccessTokenClaims): Promise<string>;
   idToken(claims: IdTokenClaims): Promise<string>;
+  platformAccessToken(claims: PlatformTokenClaims): Promise<string>;
 }
 
 /** Lifetime of ID tokens. */
@@ -76,5 +86,17 @@ export function accessTokenSigner(db: Queryable, box: SecretBox, cacheMs = 30_00
       .setExpirationTime(`${ID_TOKEN_LIFETIME_SECONDS}s`)
       .sign(key);
   };
-  return Object.assign(sign, { idToken });
+  const platformAccessToken = async (claims: PlatformTokenClaims) => {
+    const { kid, key } = await signingKey();
+    return new SignJWT({ client_id: claims.clientId, scope: claims.scope, cnf: { jkt: claims.jkt } })
+      .setProtectedHeader({ alg: SIGNING_ALG, typ: 'at+jwt', kid })
+      .setIssuer(claims.issuer)
+      .setSubject(claims.subject)
+      .setAudience(`${claims.issuer}/platform`)
+      .setIssuedAt()
+      .setExpirationTime(`${ACCESS_TOKEN_LIFETIME_SECONDS}s`)
+      .setJti(randomUUID())
+      .sign(key);
+  };
+  return Object.assign(sign, { idToken, platformAccessToken });
 }

@@ -22,7 +22,18 @@ import { DPOP_ALGORITHMS, DpopError, verifyDpopProof, type DpopNonces } from './
 import * as grants from './grant-repository.js';
 import type { ReplayCache } from './replay-cache.js';
 import { contextScopes, resourceTypes } from './scopes.js';
-import { authorizationErrorPage } from './pages.js';
+import { authorizationErrorPage, deviceDecisionPage, deviceSignInPage, pageHeaders } from './pages.js';
+import {
+  CLI_CLIENT_ID,
+  decideDevice,
+  DEVICE_CODE_LIFETIME_SECONDS,
+  DEVICE_POLL_INTERVAL_SECONDS,
+  normalizeUserCode,
+  pendingDevice,
+  pollDevice,
+  startDeviceAuthorization,
+} from './device.js';
+import { authenticateApiKey } from '../catalog/index.js';
 import { activeAccessToken, grantAllowsTokens } from './token-state.js';
 
 type AuthorizationOperations =
@@ -32,7 +43,12 @@ type AuthorizationOperations =
   | 'authorize'
   | 'token'
   | 'revokeToken'
-  | 'introspectToken';
+  | 'introspectToken'
+  | 'deviceAuthorization'
+  | 'showDeviceSignIn'
+  | 'decideDeviceSignIn';
+
+const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 export interface AuthorizationServerDeps {
   db: Db;
@@ -122,6 +138,8 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
         body: {
           ...sharedMetadata(issuer),
           pushed_authorization_request_endpoint: `${issuer}/oauth/par`,
+          device_authorization_endpoint: `${issuer}/oauth/device_authorization`,
+          grant_types_supported: ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT],
           revocation_endpoint_auth_methods_supported: ['private_key_jwt', 'none'],
           introspection_endpoint_auth_methods_supported: ['private_key_jwt', 'none'],
           // PAR is required of confidential clients only; public clients may send the request directly.
@@ -181,7 +199,7 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
 
     async authorize({ request, query }) {
       const issuer = issuerOf(request, config);
-      const page = (error: string, description: string) => ({ status: 400 as const, body: authorizationErrorPage(error, description) });
+      const page = (error: string, description: string) => ({ status: 400 as const, headers: pageHeaders, body: authorizationErrorPage(error, description) });
       const client = await grants.findClientWithApp(db, query.client_id);
       if (!client) return page('invalid_client', 'This app is not known to the platform.');
       try {
@@ -210,6 +228,17 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
     async token({ request, body }) {
       const form = body as Record<string, string | undefined>;
       const jkt = await dpopKey(request, '/oauth/token');
+      if (form.grant_type === DEVICE_CODE_GRANT) {
+        // The command line is a public client built into the platform: it is named, not authenticated.
+        const approved = await pollDevice(db, form);
+        const issuer = issuerOf(request, config);
+        const accessToken = await deps.sign.platformAccessToken({ issuer, subject: approved.subject, clientId: CLI_CLIENT_ID, scope: approved.scope, jkt });
+        return {
+          status: 200,
+          headers: { pragma: 'no-cache', 'dpop-nonce': await deps.nonces.current() },
+          body: { access_token: accessToken, token_type: 'DPoP', expires_in: ACCESS_TOKEN_LIFETIME_SECONDS, scope: approved.scope },
+        };
+      }
       const client = await authenticate(request, form, '/oauth/token');
       if (form.grant_type !== 'authorization_code' && form.grant_type !== 'refresh_token') {
         throw new OAuthError('unsupported_grant_type', `grant_type "${String(form.grant_type).slice(0, 40).replace(/["\\]/g, '')}" is not supported`);
@@ -265,6 +294,46 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
           ...(idToken ? { id_token: idToken } : {}),
         },
       };
+    },
+
+    async deviceAuthorization({ request, body }) {
+      const started = await startDeviceAuthorization(db, body as Record<string, string | undefined>);
+      const verificationUri = `${issuerOf(request, config)}/device`;
+      return {
+        status: 200,
+        body: {
+          device_code: started.deviceCode,
+          user_code: started.userCode,
+          verification_uri: verificationUri,
+          verification_uri_complete: `${verificationUri}?user_code=${started.userCode}`,
+          expires_in: DEVICE_CODE_LIFETIME_SECONDS,
+          interval: DEVICE_POLL_INTERVAL_SECONDS,
+        },
+      };
+    },
+
+    async showDeviceSignIn({ query }) {
+      const userCode = query.user_code ? normalizeUserCode(query.user_code) : null;
+      const pending = userCode ? await pendingDevice(db, userCode) : null;
+      return { status: 200, headers: pageHeaders, body: deviceSignInPage({ userCode: userCode ?? query.user_code, scope: pending?.scope }) };
+    },
+
+    async decideDeviceSignIn({ body }) {
+      const form = body as Record<string, string | undefined>;
+      const refuse = (error: string) => ({ status: 400 as const, headers: pageHeaders, body: deviceSignInPage({ userCode: form.user_code, error }) });
+      const userCode = form.user_code ? normalizeUserCode(form.user_code) : null;
+      if (!userCode || !(await pendingDevice(db, userCode))) return refuse('Ce code est inconnu, expiré ou déjà utilisé. Relancez « mes login ».');
+      if (form.decision === 'deny') {
+        await decideDevice(db, userCode, { approved: false });
+        return { status: 200, headers: pageHeaders, body: deviceDecisionPage(false) };
+      }
+      if (form.decision !== 'approve') return refuse('Choisissez « Approuver » ou « Refuser ».');
+      const publisher = form.api_key ? await authenticateApiKey(db, form.api_key) : null;
+      if (!publisher) return refuse('Cette clé d’API est inconnue ou révoquée.');
+      if (!(await decideDevice(db, userCode, { approved: true, subject: `publisher:${publisher.publisherId}` }))) {
+        return refuse('Ce code est inconnu, expiré ou déjà utilisé. Relancez « mes login ».');
+      }
+      return { status: 200, headers: pageHeaders, body: deviceDecisionPage(true) };
     },
 
     async revokeToken({ request, body }) {

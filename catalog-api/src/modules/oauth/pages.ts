@@ -24,3 +24,53 @@ export function authorizationErrorPage(error: string, description: string): stri
 </html>
 `;
 }
+
+/** Headers of every page the authorization server shows: no framing, no scripts, no caching. */
+export const pageHeaders = {
+  'content-security-policy': "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+};
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+</head>
+<body>
+<main>
+${body}
+</main>
+</body>
+</html>
+`;
+}
+
+/** The device sign-in form: the code shown by `mes login`, the publisher's API key, approve or refuse. */
+export function deviceSignInPage(options: { userCode?: string | undefined; scope?: string | undefined; error?: string | undefined }): string {
+  return page(
+    'Connexion de la ligne de commande',
+    `<h1>Connecter la ligne de commande <code>mes</code></h1>
+${options.error ? `<p role="alert"><strong>${escapeHtml(options.error)}</strong></p>` : ''}
+<p>Saisissez le code affiché par <code>mes login</code>, puis la clé d’API de votre éditeur. N’approuvez que si vous venez de lancer cette commande vous-même.</p>
+${options.scope ? `<p>Accès demandés : <code>${escapeHtml(options.scope)}</code></p>` : ''}
+<form method="post" action="/device">
+<p><label for="user_code">Code</label><br><input id="user_code" name="user_code" autocomplete="off" autocapitalize="characters" required value="${escapeHtml(options.userCode ?? '')}"></p>
+<p><label for="api_key">Clé d’API de l’éditeur</label><br><input id="api_key" name="api_key" type="password" autocomplete="off" required></p>
+<p><button name="decision" value="approve">Approuver</button> <button name="decision" value="deny">Refuser</button></p>
+</form>`,
+  );
+}
+
+export function deviceDecisionPage(approved: boolean): string {
+  return page(
+    approved ? 'Connexion approuvée' : 'Connexion refusée',
+    approved
+      ? '<h1>Connexion approuvée</h1><p>Vous pouvez revenir à votre terminal : la commande <code>mes</code> est connectée.</p>'
+      : '<h1>Connexion refusée</h1><p>La commande <code>mes</code> n’a reçu aucun accès. Vous pouvez fermer cette page.</p>',
+  );
+}

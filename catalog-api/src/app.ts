@@ -50,6 +50,16 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     logger: {
       level: config.logLevel,
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+      serializers: {
+        // The URL as logged, with the values of credential-like query parameters masked.
+        req: (request: { method: string; url: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+          method: request.method,
+          url: request.url.replace(/([?&](?:access_token|refresh_token|code|client_assertion|api_key)=)[^&]*/gi, '$1[redacted]'),
+          host: request.host,
+          remoteAddress: request.ip,
+          remotePort: request.socket?.remotePort,
+        }),
+      },
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
     bodyLimit: config.bodyLimit,
@@ -107,6 +117,15 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
         done(null, parseFormBody(body as string));
       } catch (error) {
         done(error as Error, undefined);
+      }
+    });
+
+    // Tokens never travel in URLs, where logs, proxies and browser history keep them (RFC 6750 §2.3
+    // is optional and FAPI 2 forbids it): a request that tries is refused before it reaches a route.
+    app.addHook('onRequest', async (request) => {
+      const query = request.url.indexOf('?');
+      if (query !== -1 && new URLSearchParams(request.url.slice(query + 1)).has('access_token')) {
+        throw new ProblemError('validation_failed', 'Access tokens are never accepted in the query string; send them in the Authorization header.');
       }
     });
 

@@ -46,6 +46,7 @@ describe('HTTP behaviour shared by every route', () => {
     const app = await buildApp(config, { logStream });
     try {
       await app.inject({ method: 'GET', url: '/apps', headers: { 'x-request-id': 'logged-request-1', authorization: 'Bearer mes_pk_secret' } });
+      await app.inject({ method: 'GET', url: '/catalog/apps?q=tension&access_token=query-secret' });
     } finally {
       await app.close();
       await dropTestSchema(config);
@@ -54,5 +55,18 @@ describe('HTTP behaviour shared by every route', () => {
     expect(entries.some((entry) => entry.requestId === 'logged-request-1' && entry.req?.url === '/apps')).toBe(true);
     expect(entries.some((entry) => entry.requestId === 'logged-request-1' && entry.res?.statusCode === 401)).toBe(true);
     expect(lines.join('\n')).not.toContain('mes_pk_secret');
+    expect(lines.join('\n')).not.toContain('query-secret');
+    expect(entries.some((entry) => entry.req?.url === '/catalog/apps?q=tension&access_token=[redacted]')).toBe(true);
+  });
+});
+
+describe('tokens in URLs', () => {
+  it('refuses an access token in the query string, on any route', async () => {
+    for (const path of ['/healthz?access_token=eyJhbGciOi', '/apps?access_token=abc', '/catalog/apps?limit=5&access_token=abc']) {
+      const result = await call(server(), 'GET', path);
+      expectProblem(result, 400, 'validation_failed');
+      expect(result.body.detail).toContain('never accepted in the query string');
+      expect(result.body.instance).not.toContain('access_token');
+    }
   });
 });

@@ -146,7 +146,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       ...authorizationHandlers({
         db,
         config,
-        consent: config.mode === 'sandbox' ? sandboxConsent() : unavailableConsent(),
+        consent: config.mode === 'sandbox' ? sandboxConsent(db) : unavailableConsent(),
         replay: storeReplayCache(db),
         nonces: createDpopNonces(db),
         sign: accessTokenSigner(db, box),

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setCertificationStatus } from '../src/modules/catalog/repository.js';
 import { startServer } from '../src/server.js';
-import { withdrawGrant } from '../src/modules/consent/index.js';
+import { closePatientAccount, withdrawGrant } from '../src/modules/consent/index.js';
 import { appInput, call, registerPublisher, useServer } from './helpers.js';
 import { clientAssertion, createConfidentialClient, form, newKeys, pkce, postForm, type Keys } from './oauth-helpers.js';
 
@@ -44,10 +44,22 @@ const auth = async (client: { clientId: string; keys: Keys } | string) =>
     : { client_id: client.clientId, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: await clientAssertion(server().url, client) };
 
 /** Runs the code flow for a client and returns its tokens and DPoP keys. */
-async function tokensFor(client: { clientId: string; keys: Keys } | string, scope = 'launch/patient offline_access patient/Observation.rs patient/Immunization.rs') {
+async function tokensFor(
+  client: { clientId: string; keys: Keys } | string,
+  scope = 'launch/patient offline_access patient/Observation.rs patient/Immunization.rs',
+  loginHint?: string,
+) {
   const clientId = typeof client === 'string' ? client : client.clientId;
   const { verifier, challenge } = pkce();
-  const request = { response_type: 'code', redirect_uri: redirectUri, scope, state: 's', code_challenge: challenge, code_challenge_method: 'S256' };
+  const request = {
+    response_type: 'code',
+    redirect_uri: redirectUri,
+    scope,
+    state: 's',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    ...(loginHint ? { login_hint: loginHint } : {}),
+  };
   let authorizeQuery: Record<string, string>;
   if (typeof client === 'string') {
     authorizeQuery = { client_id: clientId, ...request };
@@ -165,6 +177,28 @@ describe('introspection', () => {
     expect(await introspect(confidential, tokens.access_token)).toEqual({ active: false });
     // The refresh token of the grant still works: only that access token was revoked.
     expect((await refresh(confidential, tokens.refresh_token!, tokens.dpop)).status).toBe(200);
+  });
+});
+
+describe('closing a patient account', () => {
+  it('ends every grant of the patient at once and refuses new authorizations for them', async () => {
+    const patient = 'sandbox-patient-closing';
+    const first = await tokensFor(confidential, undefined, patient);
+    const second = await tokensFor(publicClientId, undefined, patient);
+    const bystander = await tokensFor(confidential, undefined, 'sandbox-patient-staying');
+    expect(await closePatientAccount(server().app.db, patient)).toEqual({ grantsEnded: 2 });
+    expect(await introspect(confidential, first.access_token)).toEqual({ active: false });
+    expect(await refresh(publicClientId, second.refresh_token!, second.dpop)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect((await introspect(confidential, bystander.access_token)).active).toBe(true);
+
+    const { challenge } = pkce();
+    const denied = await fetch(
+      `${server().url}/oauth/authorize?${form({ client_id: publicClientId, response_type: 'code', redirect_uri: redirectUri, scope: 'patient/Observation.rs', state: 's', code_challenge: challenge, code_challenge_method: 'S256', login_hint: patient })}`,
+      { redirect: 'manual' },
+    );
+    const location = new URL(denied.headers.get('location')!);
+    expect(location.searchParams.get('error')).toBe('access_denied');
+    expect(location.searchParams.get('error_description')).toContain('closed');
   });
 });
 

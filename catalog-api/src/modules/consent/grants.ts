@@ -1,9 +1,23 @@
-// The patient's control over grants. Withdrawing a grant takes effect at once: the next request
-// with any token of it fails, at every instance, because the state is in the store.
+// The patient's control over grants, and the end of a patient's account. Both take effect at
+// once: the next use of any token of an ended grant fails, at every instance, because the state
+// is in the store.
 import type { Queryable } from '../../core/store/db.js';
-import { revokeGrant } from '../oauth/index.js';
+import { revokeGrant, revokeGrantsOfPerson } from '../oauth/index.js';
 
 /** Withdraws a grant as its patient would. Returns false when it was not active. */
 export async function withdrawGrant(db: Queryable, grantId: string): Promise<boolean> {
   return revokeGrant(db, grantId, 'withdrawn by the patient');
+}
+
+/**
+ * Records that a patient's account is closed: every grant for the patient, or given by them as a
+ * guardian, ends, and the consent step refuses new authorizations for them.
+ */
+export async function closePatientAccount(db: Queryable, patientId: string): Promise<{ grantsEnded: number }> {
+  await db.query('INSERT INTO closed_patient_accounts (patient_id) VALUES ($1) ON CONFLICT (patient_id) DO NOTHING', [patientId]);
+  return { grantsEnded: await revokeGrantsOfPerson(db, patientId, 'patient account closed') };
+}
+
+export async function isAccountClosed(db: Queryable, patientId: string): Promise<boolean> {
+  return (await db.query('SELECT 1 FROM closed_patient_accounts WHERE patient_id = $1', [patientId])).length > 0;
 }

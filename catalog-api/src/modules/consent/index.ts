@@ -2,7 +2,9 @@
 // authorization server hands over to a ConsentStep and takes back its decision. The sandbox
 // approves the request as given for a synthetic patient; the patient web pages (sign-in and
 // consent screen) plug in here for real patients.
+import type { Queryable } from '../../core/store/db.js';
 import type { ScopeSet } from '../oauth/scopes.js';
+import { isAccountClosed } from './grants.js';
 
 export interface AuthorizationToApprove {
   clientId: string;
@@ -37,12 +39,15 @@ export const SANDBOX_DEFAULT_PATIENT = 'sandbox-patient-1';
 const fhirId = /^[A-Za-z0-9.-]{1,64}$/;
 
 /** Sandbox: the patient named by `login_hint` (or the default one) approves exactly what is asked. */
-export function sandboxConsent(): ConsentStep {
+export function sandboxConsent(db: Queryable): ConsentStep {
   return {
     async decide(request) {
       const patientId = request.loginHint ?? SANDBOX_DEFAULT_PATIENT;
       if (!fhirId.test(patientId)) {
         return { approved: false, error: 'access_denied', description: 'login_hint must be the id of a sandbox patient' };
+      }
+      if (await isAccountClosed(db, patientId)) {
+        return { approved: false, error: 'access_denied', description: 'this patient account is closed' };
       }
       return { approved: true, patientId, actorId: patientId, scopes: request.scopes, expiresAt: null };
     },
@@ -58,4 +63,4 @@ export function unavailableConsent(): ConsentStep {
   };
 }
 
-export { withdrawGrant } from './grants.js';
+export { withdrawGrant, closePatientAccount, isAccountClosed } from './grants.js';

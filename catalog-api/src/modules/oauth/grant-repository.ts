@@ -292,3 +292,13 @@ export async function revokeAccessToken(db: Queryable, jti: string, expiresAt: D
 export async function accessTokenRevoked(db: Queryable, jti: string): Promise<boolean> {
   return (await db.query('SELECT 1 FROM oauth_revoked_access_tokens WHERE jti = $1', [jti])).length > 0;
 }
+
+/** Ends every active grant for or by a person (patient or acting guardian); returns how many. */
+export async function revokeGrantsOfPerson(db: Queryable, personId: string, reason: string): Promise<number> {
+  const rows = await db.query(
+    `UPDATE grants SET revoked_at = now(), revoked_reason = $2
+     WHERE (patient_id = $1 OR actor_id = $1) AND revoked_at IS NULL RETURNING id`,
+    [personId, reason],
+  );
+  return rows.length;
+}

@@ -28,3 +28,4 @@ export {
   type ResourceFacts,
 } from './scopes.js';
 export { revokeGrant } from './grant-repository.js';
+export { revokeGrantsOfPerson } from './grant-repository.js';

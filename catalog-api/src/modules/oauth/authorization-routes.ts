@@ -19,6 +19,7 @@ import {
 } from './authorization.js';
 import { authenticateClient, ClientAuthError, CLIENT_ASSERTION_ALGORITHMS } from './client-auth.js';
 import { DPOP_ALGORITHMS, DpopError, verifyDpopProof, type DpopNonces } from './dpop.js';
+import { findClientById } from './client-repository.js';
 import * as grants from './grant-repository.js';
 import type { ReplayCache } from './replay-cache.js';
 import { contextScopes, resourceTypes } from './scopes.js';
@@ -103,9 +104,7 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
         { issuer, endpointUrl: `${issuer}${endpoint}`, authorization: request.headers.authorization },
         { db, replay: deps.replay },
       );
-      const withApp = await grants.findClientWithApp(db, client.clientId);
-      if (!withApp) throw new OAuthError('invalid_client', 'unknown client');
-      return withApp;
+      return client;
     } catch (error) {
       if (error instanceof ClientAuthError) {
         throw new OAuthError(error.error, error.message, error.status, error.wwwAuthenticate ? { 'www-authenticate': error.wwwAuthenticate } : {});
@@ -200,7 +199,7 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
     async authorize({ request, query }) {
       const issuer = issuerOf(request, config);
       const page = (error: string, description: string) => ({ status: 400 as const, headers: pageHeaders, body: authorizationErrorPage(error, description) });
-      const client = await grants.findClientWithApp(db, query.client_id);
+      const client = await findClientById(db, query.client_id);
       if (!client) return page('invalid_client', 'This app is not known to the platform.');
       try {
         let params: Record<string, string | undefined>;

@@ -6,6 +6,7 @@ import type { AppConfig } from '../../core/config.js';
 import { OAuthError } from '../../core/oauth-error.js';
 import type { Db } from '../../core/store/db.js';
 import type { ConsentStep } from '../consent/index.js';
+import type { ClientWithApp } from './client-repository.js';
 import * as grants from './grant-repository.js';
 import { formatScopes, intersect, isEmptyScopeSet, isSubset, parseScopeString, scopeSet, type ScopeSet } from './scopes.js';
 import { appMayUseTokens, grantAllowsTokens } from './token-state.js';
@@ -51,7 +52,7 @@ function scopeErrorDescription(errors: readonly { token: string; reason: string 
  * Checks an authorization request against its client. The redirect URI is checked first: until
  * it is known to be registered, no error may be sent to it.
  */
-export function validateAuthorizationRequest(client: grants.ClientWithApp, params: Record<string, string | undefined>): ValidRequest {
+export function validateAuthorizationRequest(client: ClientWithApp, params: Record<string, string | undefined>): ValidRequest {
   const redirectUri = params.redirect_uri;
   if (!redirectUri) throw new AuthorizationError('invalid_request', 'redirect_uri is required', null);
   if (!redirectUriRegistered(client.redirectUris, redirectUri)) {
@@ -96,12 +97,12 @@ export function validateAuthorizationRequest(client: grants.ClientWithApp, param
 }
 
 /** Apps receive data only while certified, except in the sandbox (until suspended or revoked). */
-export function clientMayObtainTokens(client: grants.ClientWithApp, config: AppConfig): boolean {
-  return appMayUseTokens(client.certificationStatus, config);
+export function clientMayObtainTokens(client: ClientWithApp, config: AppConfig): boolean {
+  return appMayUseTokens(client.appCertificationStatus, config);
 }
 
 /** What the app's version may ask for (its registered, and once certified, certified scopes). */
-export function appScopeCeiling(client: grants.ClientWithApp): ScopeSet {
+export function appScopeCeiling(client: ClientWithApp): ScopeSet {
   const parsed = parseScopeString(client.appScopes.join(' '));
   return parsed.scopes ?? scopeSet([]);
 }
@@ -130,7 +131,7 @@ export async function completeAuthorization(
   db: Db,
   config: AppConfig,
   consent: ConsentStep,
-  client: grants.ClientWithApp,
+  client: ClientWithApp,
   request: ValidRequest,
   issuer: string,
 ): Promise<AuthorizeOutcome> {
@@ -191,7 +192,7 @@ export interface CodeExchange {
 export async function exchangeCode(
   db: Db,
   form: Record<string, string | undefined>,
-  client: grants.ClientWithApp,
+  client: ClientWithApp,
   jkt: string,
 ): Promise<CodeExchange> {
   const invalid = (description: string) => new OAuthError('invalid_grant', description);
@@ -237,7 +238,7 @@ export async function exchangeRefreshToken(
   db: Db,
   config: AppConfig,
   form: Record<string, string | undefined>,
-  client: grants.ClientWithApp,
+  client: ClientWithApp,
   jkt: string,
 ): Promise<RefreshExchange> {
   const invalid = (description: string) => new OAuthError('invalid_grant', description);

@@ -81,12 +81,28 @@ export type CertificationStatus = components['schemas']['CertificationStatus'];
 /** A client as the OAuth endpoints meet it: by its `client_id` alone, with its app's certification status. */
 export interface ClientWithApp extends Client {
   appCertificationStatus: CertificationStatus;
+  appName: string;
+  /** The app's registered redirect URIs, matched exactly at the authorization endpoint. */
+  redirectUris: string[];
+  /** The scopes the app version asks for (and, once certified, is certified for). */
+  appScopes: string[];
 }
 
 export async function findClientById(db: Queryable, clientId: string): Promise<ClientWithApp | null> {
-  const rows = await db.query<ClientRow & { certification_status: CertificationStatus }>(
-    `SELECT c.*, a.certification_status FROM oauth_clients c JOIN apps a ON a.id = c.app_id WHERE c.id = $1`,
+  const rows = await db.query<
+    ClientRow & { certification_status: CertificationStatus; app_name: string; redirect_uris: string[]; scopes: { scope: string }[] }
+  >(
+    `SELECT c.*, a.certification_status, a.name AS app_name, a.redirect_uris, a.scopes
+     FROM oauth_clients c JOIN apps a ON a.id = c.app_id WHERE c.id = $1`,
     [clientId],
   );
-  return rows[0] ? { ...toClient(rows[0]), appCertificationStatus: rows[0].certification_status } : null;
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    ...toClient(row),
+    appCertificationStatus: row.certification_status,
+    appName: row.app_name,
+    redirectUris: row.redirect_uris,
+    appScopes: row.scopes.map((s) => s.scope),
+  };
 }

@@ -6,44 +6,6 @@ import type { CertificationStatus } from '../catalog/index.js';
 export const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
 export const randomToken = () => randomBytes(32).toString('base64url');
 
-export interface ClientWithApp {
-  clientId: string;
-  type: 'confidential' | 'public';
-  appId: string;
-  appName: string;
-  redirectUris: string[];
-  /** The scopes the app version asks for (and, once certified, is certified for). */
-  appScopes: string[];
-  certificationStatus: CertificationStatus;
-}
-
-export async function findClientWithApp(db: Queryable, clientId: string): Promise<ClientWithApp | null> {
-  const rows = await db.query<{
-    id: string;
-    type: 'confidential' | 'public';
-    app_id: string;
-    name: string;
-    redirect_uris: string[];
-    scopes: { scope: string }[];
-    certification_status: CertificationStatus;
-  }>(
-    `SELECT c.id, c.type, c.app_id, a.name, a.redirect_uris, a.scopes, a.certification_status
-     FROM oauth_clients c JOIN apps a ON a.id = c.app_id WHERE c.id = $1`,
-    [clientId],
-  );
-  const row = rows[0];
-  if (!row) return null;
-  return {
-    clientId: row.id,
-    type: row.type,
-    appId: row.app_id,
-    appName: row.name,
-    redirectUris: row.redirect_uris,
-    appScopes: row.scopes.map((s) => s.scope),
-    certificationStatus: row.certification_status,
-  };
-}
-
 export interface AuthorizationParams {
   client_id: string;
   redirect_uri: string;

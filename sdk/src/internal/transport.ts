@@ -9,11 +9,17 @@ import { defaultMaxRetries, retryOptions } from './retry.js';
 export type FetchLike = (input: Request | URL | string, init?: RequestInit) => Promise<Response>;
 
 export interface TransportOptions {
+  /** Base URL of the API, e.g. `https://api.sandbox.example` or `http://localhost:4010`. */
   baseUrl: string;
+  /** A publisher API key (`mes_pk_…`), sent as `Authorization: Bearer`. Not needed for the catalogue. */
   apiKey?: string | undefined;
+  /** A `fetch` implementation; defaults to the global `fetch`. */
   fetch?: FetchLike | undefined;
+  /** Milliseconds to wait for each attempt's response (default 30 000). */
   timeout?: number | undefined;
+  /** Retries of idempotent calls on network errors, 408, 429 and 5xx (default 2; 0 disables). */
   maxRetries?: number | undefined;
+  /** Headers sent with every request. */
   headers?: Record<string, string> | undefined;
 }
 

@@ -35,7 +35,7 @@ import {
   startDeviceAuthorization,
 } from './device.js';
 import { authenticateApiKey } from '../catalog/index.js';
-import { activeAccessToken, grantAllowsTokens } from './token-state.js';
+import { accessTokenVerifier, grantAllowsTokens } from './token-state.js';
 
 type AuthorizationOperations =
   | 'getAuthorizationServerMetadata'
@@ -95,6 +95,7 @@ function sharedMetadata(issuer: string) {
 
 export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap<AuthorizationOperations> {
   const { db, config } = deps;
+  const activeAccessToken = accessTokenVerifier(db, config);
 
   async function authenticate(request: FastifyRequest, form: Record<string, string | undefined>, endpoint: string) {
     const issuer = issuerOf(request, config);
@@ -345,7 +346,7 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
         if (refresh.clientId === client.clientId) await grants.revokeGrant(db, refresh.grantId, 'refresh token revoked by the client');
         return { status: 200 };
       }
-      const access = await activeAccessToken(db, config, form.token, issuerOf(request, config));
+      const access = await activeAccessToken(form.token, issuerOf(request, config));
       if (access && access.client_id === client.clientId) await grants.revokeAccessToken(db, access.jti!, new Date(access.exp! * 1000));
       // Unknown, invalid or another client's token: nothing to do, and nothing to tell (RFC 7009 §2.2).
       return { status: 200 };
@@ -357,7 +358,7 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
       if (!form.token) throw new OAuthError('invalid_request', 'token is required');
       const inactive = { status: 200 as const, body: { active: false } };
       const issuer = issuerOf(request, config);
-      const access = await activeAccessToken(db, config, form.token, issuer);
+      const access = await activeAccessToken(form.token, issuer);
       if (access) {
         if (access.client_id !== client.clientId) return inactive;
         return {

@@ -250,18 +250,23 @@ export async function exchangeRefreshToken(
     if (!parsed.ok) throw new OAuthError('invalid_scope', scopeErrorDescription(parsed.errors));
     requested = parsed.scopes;
   }
-  const outcome = await db.transaction(async (tx) => {
+  // Errors are returned, not thrown, so that a reuse's revocation commits with the transaction.
+  type Outcome = { refused: OAuthError } | { exchange: RefreshExchange };
+  const refuse = (description: string): Outcome => ({ refused: invalid(description) });
+  const outcome = await db.transaction(async (tx): Promise<Outcome> => {
     const token = await grants.findRefreshToken(tx, refreshToken, true);
-    if (!token) return { error: 'the refresh token is unknown' } as const;
-    if (token.clientId !== client.clientId) return { error: 'the refresh token was issued to another client' } as const;
-    if (token.jkt !== jkt) return { error: 'the refresh token is bound to another DPoP key' } as const;
+    if (!token) return refuse('the refresh token is unknown');
+    if (token.clientId !== client.clientId) return refuse('the refresh token was issued to another client');
+    if (token.jkt !== jkt) return refuse('the refresh token is bound to another DPoP key');
     if (token.rotated) {
       await grants.revokeGrant(tx, token.grantId, 'rotated refresh token reused');
-      return { error: 'the refresh token was already exchanged; the grant is revoked' } as const;
+      return refuse('the refresh token was already exchanged; the grant is revoked');
     }
-    if (token.revoked || !grantAllowsTokens(token.grant, config)) return { error: 'the grant is no longer active' } as const;
+    if (token.revoked || !grantAllowsTokens(token.grant, config)) return refuse('the grant is no longer active');
     const granted = parseScopeString(token.scope).scopes;
-    if (requested && !isSubset(requested, granted)) return { error: 'scope', scope: true } as const;
+    if (requested && !isSubset(requested, granted)) {
+      return { refused: new OAuthError('invalid_scope', 'a refresh may narrow the scope of the grant, never widen it') };
+    }
     let newRefreshToken: string | null = null;
     if (client.type === 'public') {
       await grants.markRefreshTokenRotated(tx, token.tokenHash);
@@ -275,9 +280,8 @@ export async function exchangeRefreshToken(
         scope: requested ? formatScopes(requested) : token.scope,
         newRefreshToken,
       },
-    } as const;
+    };
   });
-  if ('scope' in outcome) throw new OAuthError('invalid_scope', 'a refresh may narrow the scope of the grant, never widen it');
-  if ('error' in outcome) throw invalid(String(outcome.error));
+  if ('refused' in outcome) throw outcome.refused;
   return outcome.exchange;
 }

@@ -23,6 +23,8 @@ import { authorizationHandlers } from './modules/oauth/authorization-routes.js';
 import { createDpopNonces } from './modules/oauth/dpop.js';
 import { storeReplayCache } from './modules/oauth/replay-cache.js';
 import { secretBox } from './core/secret-box.js';
+import type { OutboundPolicy } from './core/outbound/safe-fetch.js';
+import { remoteKeySets } from './modules/oauth/client-remote-keys.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -38,6 +40,11 @@ export interface BuildOptions {
   db?: Db;
   /** Where log lines go (standard output by default). */
   logStream?: NodeJS.WritableStream;
+  /**
+   * Certificates to trust and name resolution for outbound fetches (tests serve a jwks_uri from a
+   * local HTTPS server this way); the system's by default.
+   */
+  outbound?: Pick<OutboundPolicy, 'ca' | 'resolve'>;
 }
 
 /** Routes served outside the spec: the spec itself and its interactive reference. */
@@ -139,10 +146,13 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       sendProblem(request, reply, new ProblemError('route_not_found', `No route ${request.method} ${request.url.split('?')[0]}.`));
     });
 
+    const remoteKeys = remoteKeySets({
+      policy: { allowPrivateNetworks: config.outboundAllowPrivateNetworks, timeoutMs: config.outboundTimeoutMs, ...options.outbound },
+    });
     const handlers: HandlerMap = {
       ...healthHandlers(db, migrations),
       ...catalogHandlers(db, config),
-      ...oauthHandlers(db, config, box),
+      ...oauthHandlers(db, config, box, { remoteKeys }),
       ...authorizationHandlers({
         db,
         config,
@@ -150,6 +160,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
         replay: storeReplayCache(db),
         nonces: createDpopNonces(db),
         sign: accessTokenSigner(db, box),
+        remoteKeys,
       }),
     };
     registerOperations(app, operations(spec), handlers, {

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { defaultConfig, type AppConfig } from './core/config.js';
+import type { BuildOptions } from './app.js';
 import { startServer, type RunningServer } from './server.js';
 
 /** Configuration for a test app: isolated store, silent logs, sandbox mode unless overridden. */
@@ -37,9 +38,9 @@ export interface TestServer extends RunningServer {
 }
 
 /** Starts a real server on a free port; `close()` stops it and drops its PostgreSQL schema. */
-export async function startTestServer(overrides: Partial<AppConfig> = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<AppConfig> = {}, options: BuildOptions = {}): Promise<TestServer> {
   const config = testConfig(overrides);
-  const server = await startServer(config);
+  const server = await startServer(config, options);
   return {
     ...server,
     config,

@@ -81,7 +81,6 @@ let ed: Signer;
 let appId: string;
 let confidentialId: string;
 let publicId: string;
-let jwksUriId: string;
 
 beforeAll(async () => {
   replay = storeReplayCache(server().app.db);
@@ -96,9 +95,6 @@ beforeAll(async () => {
   });
   expect(confidential.status).toBe(201);
   confidentialId = confidential.body.clientId;
-  const byUri = await call(server(), 'POST', clients, { key: publisher.key, body: { type: 'confidential', jwksUri: 'https://backend.example.fr/jwks.json' } });
-  expect(byUri.status).toBe(201);
-  jwksUriId = byUri.body.clientId;
   const listed = await call(server(), 'GET', clients, { key: publisher.key });
   publicId = listed.body.items.find((client: { type: string }) => client.type === 'public').clientId;
 });
@@ -285,11 +281,6 @@ describe('private_key_jwt refusals', () => {
   it('refuses an assertion from a public client', async () => {
     const assertion = await sign(ec, claimsFor(publicId));
     await expectRefused(authenticateClient(form(publicId, assertion), context, deps()), 'invalid_client', /this client is public/);
-  });
-
-  it('refuses, for now, clients that registered a jwks_uri', async () => {
-    const assertion = await sign(ec, claimsFor(jwksUriId));
-    await expectRefused(authenticateClient(form(jwksUriId, assertion), context, deps()), 'invalid_client', /jwks_uri is not supported yet/);
   });
 
   it('refuses a wrong or missing client_assertion_type, and a type without assertion', async () => {

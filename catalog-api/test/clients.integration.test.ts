@@ -33,9 +33,7 @@ describe('OAuth clients of an app', () => {
     expect(created.body).toMatchObject({ type: 'confidential', tokenEndpointAuthMethod: 'private_key_jwt', jwks, jwksUri: null });
     expect(created.headers.get('location')).toBe(`${clients}/${created.body.clientId}`);
     expect((await call(server(), 'GET', `${clients}/${created.body.clientId}`, { key })).body).toEqual(created.body);
-
-    const byUri = await call(server(), 'POST', clients, { key, body: { type: 'confidential', jwksUri: 'https://backend.example.fr/jwks.json' } });
-    expect(byUri.body).toMatchObject({ jwks: null, jwksUri: 'https://backend.example.fr/jwks.json' });
+    // Clients with a jwksUri: client-jwks-uri.integration.test.ts.
   });
 
   it('rotates a confidential client’s keys, and refuses keys for a public client', async () => {

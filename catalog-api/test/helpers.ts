@@ -2,13 +2,13 @@
 import { afterAll, beforeAll, expect } from 'vitest';
 import { sampleAppInput, startTestServer, uniqueRegistrationNumber, type TestServer } from '../src/testing.js';
 import type { AppConfig } from '../src/core/config.js';
-
+import type { BuildOptions } from '../src/app.js';
 
 /** Starts one real server (port 0) for the test file and closes it afterwards. */
-export function useServer(overrides: Partial<AppConfig> = {}): () => TestServer {
+export function useServer(overrides: Partial<AppConfig> = {}, options: BuildOptions | (() => BuildOptions) = {}): () => TestServer {
   let server: TestServer | undefined;
   beforeAll(async () => {
-    server = await startTestServer(overrides);
+    server = await startTestServer(overrides, typeof options === 'function' ? options() : options);
   });
   afterAll(async () => {
     await server?.close();

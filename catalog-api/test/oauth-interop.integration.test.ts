@@ -2,11 +2,24 @@
 // option that weakens its checks beyond allowing plain HTTP on the loopback test server.
 import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair as joseKeyPair, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX_DEFAULT_PATIENT } from '../src/modules/consent/index.js';
 import { appInput, call, registerPublisher, useServer } from './helpers.js';
+import { startHttpsServer, type TestHttpsServer } from './https-server.js';
 
-const server = useServer();
+// The backend of a confidential client that publishes its keys at a jwks_uri (the second variant
+// of the confidential flow), on loopback: the server runs as a sandbox on a developer's machine.
+let backend: TestHttpsServer;
+let publishedKeys: unknown[] = [];
+beforeAll(async () => {
+  backend = await startHttpsServer(['backend.tensiosuivi.test'], (_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/jwk-set+json' });
+    response.end(JSON.stringify({ keys: publishedKeys }));
+  });
+});
+afterAll(async () => backend?.close());
+
+const server = useServer({ outboundAllowPrivateNetworks: true }, () => ({ outbound: { ca: backend.ca, resolve: backend.resolve } }));
 const insecure = { [oauth.allowInsecureRequests]: true };
 const redirectUri = 'https://tensiosuivi.example.fr/oauth/callback';
 
@@ -123,7 +136,7 @@ describe('oauth4webapi against the authorization server', () => {
     await expectAccessToken(tokens, dpopKeys, client.client_id);
   });
 
-  it('completes the confidential-client flow: PAR, private_key_jwt, PKCE, DPoP, then refresh, introspect, revoke', async () => {
+  it.each(['jwks', 'jwksUri'] as const)('completes the confidential-client flow (keys registered as %s): PAR, private_key_jwt, PKCE, DPoP, then refresh, introspect, revoke', async (keysAs) => {
     const publisher = await registerPublisher(server());
     const app = await call(server(), 'POST', '/apps', {
       key: publisher.key,
@@ -135,9 +148,11 @@ describe('oauth4webapi against the authorization server', () => {
       }),
     });
     const signing = await joseKeyPair('ES256', { extractable: true });
+    const keys = [{ ...(await exportJWK(signing.publicKey)), kid: 'backend-1' }];
+    publishedKeys = keys;
     const created = await call(server(), 'POST', `/apps/${app.body.id}/clients`, {
       key: publisher.key,
-      body: { type: 'confidential', jwks: { keys: [{ ...(await exportJWK(signing.publicKey)), kid: 'backend-1' }] } },
+      body: { type: 'confidential', ...(keysAs === 'jwks' ? { jwks: { keys } } : { jwksUri: `${backend.origin}/jwks.json` }) },
     });
     expect(created.status).toBe(201);
     const as = await discover();

@@ -849,6 +849,16 @@ export interface components {
             keys: components["schemas"]["Jwk"][];
         };
         /**
+         * Format: uri
+         * @description URL of the JWK Set the client serves, instead of registering `jwks`. Fetched at once to check
+         *     it (a URL that cannot be fetched or holds no usable key is refused with
+         *     `invalid_client_metadata`), then cached per its `Cache-Control` max-age (60 s to 1 h) and
+         *     fetched again when an assertion names an unknown `kid`. `https` with a valid certificate, a
+         *     public address (no private, loopback or link-local targets), no redirects, at most 64 KiB.
+         * @example https://backend.tensiosuivi.example.fr/.well-known/jwks.json
+         */
+        JwksUri: string;
+        /**
          * @description `confidential`: a backend that authenticates with `private_key_jwt` using the keys of `jwks`
          *     or `jwksUri`. `public`: a native or single-page app that cannot keep a secret
          *     (`token_endpoint_auth_method: none`).
@@ -875,14 +885,12 @@ export interface components {
         ClientInput: {
             type: components["schemas"]["ClientType"];
             jwks?: components["schemas"]["Jwks"];
-            /** Format: uri */
-            jwksUri?: string;
+            jwksUri?: components["schemas"]["JwksUri"];
         };
         /** @description New keys for a confidential client (rotation). Exactly one of `jwks` and `jwksUri`. */
         ClientKeysUpdate: {
             jwks?: components["schemas"]["Jwks"];
-            /** Format: uri */
-            jwksUri?: string;
+            jwksUri?: components["schemas"]["JwksUri"];
         };
         Client: {
             /** @description The OAuth `client_id`. */

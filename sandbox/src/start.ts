@@ -7,9 +7,12 @@ if (process.env.MES_MODE && process.env.MES_MODE !== 'sandbox') {
   console.error('The sandbox runs in sandbox mode only; unset MES_MODE or set it to "sandbox".');
   process.exit(1);
 }
+// On a developer's own machine (listening on loopback), the apps under test run there too: their
+// jwks_uri may point at localhost. A sandbox that others can reach keeps outbound fetches public.
+const loopback = ['127.0.0.1', '::1', 'localhost'].includes(process.env.HOST || '127.0.0.1');
 let config: AppConfig;
 try {
-  config = loadConfig(process.env, { mode: 'sandbox' });
+  config = loadConfig(process.env, { mode: 'sandbox', outboundAllowPrivateNetworks: loopback });
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(`Configuration error: ${error.message}`);

@@ -27,6 +27,13 @@ export interface AppConfig {
   keyEncryptionKey?: Buffer;
   /** How long a retired signing key stays published, in seconds (at least the longest token lifetime). */
   retiredKeyPublishSeconds: number;
+  /**
+   * Whether URLs given by outsiders (a client's jwks_uri) may point at private, loopback or
+   * link-local addresses. Only for a sandbox on a developer's own machine.
+   */
+  outboundAllowPrivateNetworks: boolean;
+  /** Deadline of one outbound fetch, in milliseconds. */
+  outboundTimeoutMs: number;
 }
 
 export const defaultConfig: AppConfig = {
@@ -38,6 +45,8 @@ export const defaultConfig: AppConfig = {
   bodyLimit: 1024 * 1024,
   jsonMaxDepth: 32,
   retiredKeyPublishSeconds: 3600,
+  outboundAllowPrivateNetworks: false,
+  outboundTimeoutMs: 5000,
 };
 
 export class ConfigError extends Error {
@@ -52,6 +61,14 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
     throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
   }
   return value;
+}
+
+function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
 /** Reads the configuration from environment variables (documented in docs/operators.md). */
@@ -81,6 +98,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       600,
       30 * 24 * 3600,
     ),
+    outboundAllowPrivateNetworks: boolean(
+      env,
+      'OUTBOUND_ALLOW_PRIVATE_NETWORKS',
+      overrides.outboundAllowPrivateNetworks ?? defaultConfig.outboundAllowPrivateNetworks,
+    ),
+    outboundTimeoutMs: integer(env, 'OUTBOUND_TIMEOUT_MS', overrides.outboundTimeoutMs ?? defaultConfig.outboundTimeoutMs, 100, 60_000),
   };
   if (databaseUrl) config.databaseUrl = databaseUrl;
   if (env.DATABASE_SCHEMA) config.databaseSchema = env.DATABASE_SCHEMA;
@@ -92,6 +115,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   if (config.mode === 'production' && !config.publicUrl) {
     throw new ConfigError('PUBLIC_URL is required outside the sandbox: it is the OAuth issuer, which must not come from the Host header');
+  }
+  if (config.mode === 'production' && config.outboundAllowPrivateNetworks) {
+    throw new ConfigError('OUTBOUND_ALLOW_PRIVATE_NETWORKS is for a sandbox on a developer machine; outside the sandbox, fetched URLs must be public');
   }
   if (config.mode === 'production' && !config.keyEncryptionKey) {
     throw new ConfigError('KEY_ENCRYPTION_KEY is required outside the sandbox: the signing keys are encrypted with it');

@@ -21,6 +21,7 @@ import { authenticateClient, ClientAuthError, CLIENT_ASSERTION_ALGORITHMS } from
 import { DPOP_ALGORITHMS, DpopError, verifyDpopProof, type DpopNonces } from './dpop.js';
 import { findClientById } from './client-repository.js';
 import * as grants from './grant-repository.js';
+import type { RemoteKeySets } from './client-remote-keys.js';
 import type { ReplayCache } from './replay-cache.js';
 import { contextScopes, resourceTypes } from './scopes.js';
 import { authorizationErrorPage, deviceDecisionPage, deviceSignInPage, pageHeaders } from './pages.js';
@@ -58,6 +59,8 @@ export interface AuthorizationServerDeps {
   replay: ReplayCache;
   nonces: DpopNonces;
   sign: Signer;
+  /** Key sets of clients that registered a jwks_uri. */
+  remoteKeys: RemoteKeySets;
 }
 
 /**
@@ -103,7 +106,7 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
       const { client } = await authenticateClient(
         form,
         { issuer, endpointUrl: `${issuer}${endpoint}`, authorization: request.headers.authorization },
-        { db, replay: deps.replay },
+        { db, replay: deps.replay, remoteKeys: deps.remoteKeys },
       );
       return client;
     } catch (error) {

@@ -4,8 +4,10 @@
 //
 // What a client assertion must be:
 // - signed with ES256, PS256 or EdDSA (also spelled `Ed25519`, the fully-specified name of RFC 9864
-//   that oauth4webapi 3.x puts in the header for Ed25519 keys) by one of the client's registered
-//   keys: the one of the header's `kid`, else each registered key that fits the algorithm;
+//   that oauth4webapi 3.x puts in the header for Ed25519 keys) by one of the client's keys: the one
+//   of the header's `kid`, else each key that fits the algorithm. The keys are the registered JWKS,
+//   or the set published at the client's `jwks_uri` (fetched safely and cached; fetched again, at
+//   most once per cool-down, when no cached key verifies, so a key rotation at the client works);
 // - `iss` = `sub` = the client_id, and = the `client_id` parameter when the request has one;
 // - `aud` = the issuer identifier (what oauth4webapi sends, and what FAPI 2.0 and rfc7523bis want)
 //   or the URL of the endpoint receiving it, as a string or in an array;
@@ -17,8 +19,8 @@
 //   in the store, so a replay to another instance is refused too).
 import { compactVerify, decodeJwt, decodeProtectedHeader, importJWK, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import type { Queryable } from '../../core/store/db.js';
-import type { Jwk } from './client-keys.js';
 import { findClientById, type ClientWithApp } from './client-repository.js';
+import { RemoteKeysError, type RemoteKeySets, type VerificationKey } from './client-remote-keys.js';
 import type { ReplayCache } from './replay-cache.js';
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -34,7 +36,7 @@ type AssertionAlgorithm = (typeof CLIENT_ASSERTION_ALGORITHMS)[number];
 
 const MAX_JTI_LENGTH = 256;
 
-const keyFits: Record<AssertionAlgorithm, (jwk: Jwk) => boolean> = {
+const keyFits: Record<AssertionAlgorithm, (jwk: VerificationKey) => boolean> = {
   ES256: (jwk) => jwk.kty === 'EC' && jwk.crv === 'P-256',
   PS256: (jwk) => jwk.kty === 'RSA',
   EdDSA: (jwk) => jwk.kty === 'OKP' && jwk.crv === 'Ed25519',
@@ -93,6 +95,8 @@ export interface ClientAuthContext {
 export interface ClientAuthDeps {
   db: Queryable;
   replay: ReplayCache;
+  /** Where the keys of clients that registered a `jwks_uri` come from; such clients are refused without it. */
+  remoteKeys?: RemoteKeySets | undefined;
   /** Milliseconds since the epoch; `Date.now` by default. */
   now?: () => number;
 }
@@ -198,22 +202,48 @@ async function privateKeyJwt(
   if (client.type !== 'confidential') {
     throw invalidClient('this client is public: it authenticates with none (client_id only) and has no keys to verify a client_assertion');
   }
-  if (!client.jwks) {
-    throw invalidClient('this client registered a jwks_uri, and jwks_uri is not supported yet: register the public keys inline (jwks)');
+  let keyId: string | undefined;
+  if (client.jwks) {
+    keyId = await verifySignature(assertion, header, algorithm, client.jwks.keys);
+  } else {
+    const uri = client.jwksUri!;
+    const remote = deps.remoteKeys;
+    if (!remote) throw invalidClient('this server cannot fetch jwks_uri key sets; register the public keys inline (jwks)');
+    const published = await remoteKeys(() => remote.get(uri));
+    try {
+      keyId = await verifySignature(assertion, header, algorithm, published.keys);
+    } catch (error) {
+      // The client may have rotated its keys since the set was cached: look once more.
+      const again = await remoteKeys(() => remote.refresh(uri));
+      if (again.fetchedAt === published.fetchedAt) throw error;
+      keyId = await verifySignature(assertion, header, algorithm, again.keys);
+    }
   }
-
-  const keyId = await verifySignature(assertion, header, algorithm, client.jwks.keys);
   await checkClaims(claims, client.clientId, context, deps);
-  return { client, method: 'private_key_jwt', keyId };
+  return { client, method: 'private_key_jwt', ...(keyId !== undefined ? { keyId } : {}) };
 }
 
-/** Verifies the signature with a registered key and returns that key's kid. */
-async function verifySignature(assertion: string, header: ProtectedHeaderParameters, alg: AssertionAlgorithm, keys: Jwk[]): Promise<string> {
-  let candidates: Jwk[];
+async function remoteKeys<T>(fetch: () => Promise<T>): Promise<T> {
+  try {
+    return await fetch();
+  } catch (error) {
+    if (error instanceof RemoteKeysError) throw invalidClient(`the key set at this client's jwks_uri ${error.message}`);
+    throw error;
+  }
+}
+
+/** Verifies the signature with one of the client's keys and returns that key's kid (if it has one). */
+async function verifySignature(
+  assertion: string,
+  header: ProtectedHeaderParameters,
+  alg: AssertionAlgorithm,
+  keys: VerificationKey[],
+): Promise<string | undefined> {
+  let candidates: VerificationKey[];
   if (header.kid !== undefined) {
     const key = keys.find((jwk) => jwk.kid === header.kid);
     if (!key) throw invalidClient(`no key of this client has kid ${shown(header.kid)}`);
-    if (!keyFits[alg](key)) throw invalidClient(`key ${shown(key.kid)} is an ${key.kty} key; it cannot verify alg ${alg}`);
+    if (!keyFits[alg](key)) throw invalidClient(`key ${shown(header.kid)} is an ${key.kty} key; it cannot verify alg ${alg}`);
     candidates = [key];
   } else {
     candidates = keys.filter(keyFits[alg]);

@@ -8,6 +8,8 @@ export type Jwk = components['schemas']['Jwk'];
 export type Jwks = components['schemas']['Jwks'];
 
 export const clientAssertionAlgorithms = ['ES256', 'PS256', 'EdDSA'] as const;
+/** Members of a JWK that only a private (or symmetric) key has. */
+export const PRIVATE_KEY_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 const MIN_RSA_BITS = 2048;
 
 const expected: Record<Jwk['kty'], { alg: string; members: (keyof Jwk)[]; crv?: string }> = {
@@ -17,17 +19,19 @@ const expected: Record<Jwk['kty'], { alg: string; members: (keyof Jwk)[]; crv?: 
 };
 const allMembers: (keyof Jwk)[] = ['crv', 'x', 'y', 'n', 'e'];
 
-function keyProblem(jwk: Jwk): string | null {
+/** Why a registered (or published) public key cannot be used, or null when it can. */
+export function keyProblem(jwk: Jwk): string | null {
   const rule = expected[jwk.kty];
-  for (const member of rule.members) if (jwk[member] === undefined) return `a ${jwk.kty} key needs "${member}"`;
+  for (const member of rule.members) if (jwk[member] === undefined) return `an ${jwk.kty} key needs "${member}"`;
   for (const member of allMembers) {
-    if (!rule.members.includes(member) && jwk[member] !== undefined) return `"${member}" does not belong in a ${jwk.kty} key`;
+    if (!rule.members.includes(member) && jwk[member] !== undefined) return `"${member}" does not belong in an ${jwk.kty} key`;
   }
-  if (rule.crv && jwk.crv !== rule.crv) return `a ${jwk.kty} key must be on ${rule.crv}`;
-  if (jwk.alg && jwk.alg !== rule.alg) return `a ${jwk.kty} key is used with ${rule.alg}, not ${jwk.alg}`;
+  if (rule.crv && jwk.crv !== rule.crv) return `an ${jwk.kty} key must be on ${rule.crv}`;
+  if (jwk.alg && jwk.alg !== rule.alg) return `an ${jwk.kty} key is used with ${rule.alg}, not ${jwk.alg}`;
   let details: { modulusLength?: number } | undefined;
   try {
-    details = createPublicKey({ key: { ...jwk } as never, format: 'jwk' }).asymmetricKeyDetails;
+    const { kty, crv, x, y, n, e } = jwk;
+    details = createPublicKey({ key: { kty, crv, x, y, n, e } as never, format: 'jwk' }).asymmetricKeyDetails;
   } catch {
     return 'is not a valid public key';
   }

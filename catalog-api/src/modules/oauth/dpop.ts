@@ -19,6 +19,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { calculateJwkThumbprint, compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
 import type { Queryable } from '../../core/store/db.js';
+import { PRIVATE_KEY_MEMBERS } from './client-keys.js';
 import type { ReplayCache } from './replay-cache.js';
 
 /**
@@ -40,7 +41,6 @@ const MAX_JTI_LENGTH = 256;
 /** A proof with an RSA-4096 key is under 2 KB; anything far bigger is not a proof. */
 const MAX_PROOF_LENGTH = 8192;
 const MIN_RSA_BITS = 2048;
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 
 export type DpopErrorCode = 'invalid_dpop_proof' | 'use_dpop_nonce';
 
@@ -139,7 +139,7 @@ const publicMembers: Record<string, string[]> = { EC: ['crv', 'kty', 'x', 'y'], 
 
 /** The key the proof names, reduced to its public members; refuses a private or unsuitable key. */
 function publicJwkFor(alg: DpopAlgorithm, jwk: Record<string, unknown>): JWK {
-  for (const member of PRIVATE_MEMBERS) {
+  for (const member of PRIVATE_KEY_MEMBERS) {
     if (member in jwk) throw invalid(`DPoP proof jwk must be a public key, it holds the private member "${member}"`);
   }
   const kty = jwk.kty;

@@ -6,7 +6,7 @@ import { publisherOf, type HandlerContext, type HandlerMap, type OperationId } f
 import type { Db } from '../../core/store/db.js';
 import { findApp } from '../catalog/index.js';
 import * as repo from './client-repository.js';
-import { createClient, replaceClientKeys } from './clients.js';
+import { createClient, replaceClientKeys, type ClientDeps } from './clients.js';
 import { publishedKeys, rotateSigningKey } from './signing-keys.js';
 
 type OAuthOperations =
@@ -18,7 +18,7 @@ type OAuthOperations =
   | 'getJwks'
   | 'rotateSigningKeys';
 
-export function oauthHandlers(db: Db, config: AppConfig, box: SecretBox): HandlerMap<OAuthOperations> {
+export function oauthHandlers(db: Db, config: AppConfig, box: SecretBox, clientDeps: ClientDeps = {}): HandlerMap<OAuthOperations> {
   /** The app of the path, if it is the caller's: another publisher's app is reported as missing. */
   async function ownApp<K extends OperationId>(context: HandlerContext<K> & { params: { appId: string } }): Promise<string> {
     const { publisherId } = publisherOf(context);
@@ -34,7 +34,7 @@ export function oauthHandlers(db: Db, config: AppConfig, box: SecretBox): Handle
     },
     async createClient(context) {
       const appId = await ownApp(context);
-      const client = await createClient(db, appId, context.body);
+      const client = await createClient(db, appId, context.body, clientDeps);
       return { status: 201, body: client, headers: { location: `/apps/${appId}/clients/${client.clientId}` } };
     },
     async getClient(context) {
@@ -48,7 +48,7 @@ export function oauthHandlers(db: Db, config: AppConfig, box: SecretBox): Handle
     },
     async replaceClientKeys(context) {
       const appId = await ownApp(context);
-      return { status: 200, body: await replaceClientKeys(db, appId, context.params.clientId, context.body) };
+      return { status: 200, body: await replaceClientKeys(db, appId, context.params.clientId, context.body, clientDeps) };
     },
     async getJwks() {
       const keys = await publishedKeys(db, config.retiredKeyPublishSeconds);

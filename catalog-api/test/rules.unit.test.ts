@@ -114,6 +114,13 @@ describe('configuration', () => {
     expect(config.publicUrl).toBe('https://api.example.fr');
     expect(config).toMatchObject({ mode: 'production', port: 4010, dataDir: './.data', bodyLimit: 1048576, jsonMaxDepth: 32, keyEncryptionKey: key });
     expect(loadConfig({ PORT: '0', MES_MODE: 'sandbox', DATABASE_URL: 'postgres://x/y' })).toMatchObject({ port: 0, mode: 'sandbox', databaseUrl: 'postgres://x/y' });
+    expect(config).toMatchObject({ outboundAllowPrivateNetworks: false, outboundTimeoutMs: 5000 });
+    expect(loadConfig({ MES_MODE: 'sandbox', OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true', OUTBOUND_TIMEOUT_MS: '2500' })).toMatchObject({
+      outboundAllowPrivateNetworks: true,
+      outboundTimeoutMs: 2500,
+    });
+    // The environment wins over the sandbox's own default (npm start turns it on for a loopback HOST).
+    expect(loadConfig({ MES_MODE: 'sandbox', OUTBOUND_ALLOW_PRIVATE_NETWORKS: '0' }, { outboundAllowPrivateNetworks: true }).outboundAllowPrivateNetworks).toBe(false);
   });
 
   it.each([
@@ -125,6 +132,12 @@ describe('configuration', () => {
     [{ PUBLIC_URL: 'https://api.example.fr' }, 'KEY_ENCRYPTION_KEY is required'],
     [{ PUBLIC_URL: 'https://api.example.fr', KEY_ENCRYPTION_KEY: 'c2hvcnQ=' }, 'KEY_ENCRYPTION_KEY must be 32 bytes'],
     [{}, 'PUBLIC_URL is required'],
+    [{ MES_MODE: 'sandbox', OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'yes' }, 'OUTBOUND_ALLOW_PRIVATE_NETWORKS must be true or false'],
+    [{ MES_MODE: 'sandbox', OUTBOUND_TIMEOUT_MS: '10' }, 'OUTBOUND_TIMEOUT_MS'],
+    [
+      { PUBLIC_URL: 'https://api.example.fr', KEY_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'), OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true' },
+      'OUTBOUND_ALLOW_PRIVATE_NETWORKS is for a sandbox',
+    ],
   ])('refuses %o', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(name);

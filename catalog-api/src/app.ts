@@ -8,18 +8,19 @@ import { ConfigError, type AppConfig } from './core/config.js';
 import { ProblemError, toProblem, type FieldError } from './core/errors.js';
 import { parseJsonBody } from './core/json-body.js';
 import { OAuthError, parseFormBody } from './core/oauth-error.js';
-import { operatorTokenAuthenticator } from './core/operator-auth.js';
+import { operatorTokenScheme } from './core/operator-auth.js';
 import { registerOperations, type HandlerMap } from './core/operations.js';
 import { componentsSchema, loadSpec, operations } from './core/spec.js';
 import { openStore, type Db } from './core/store/db.js';
 import { loadMigrations, migrate } from './core/store/migrate.js';
 import { createValidatorCompiler } from './core/validation.js';
-import { catalogHandlers, publisherApiKeyAuthenticator } from './modules/catalog/index.js';
+import { catalogHandlers, publisherApiKeyScheme } from './modules/catalog/index.js';
 import { healthHandlers } from './modules/health/routes.js';
 import { sandboxConsent, unavailableConsent } from './modules/consent/index.js';
 import { ensureSigningKey, oauthHandlers } from './modules/oauth/index.js';
 import { accessTokenSigner } from './modules/oauth/access-tokens.js';
-import { authorizationHandlers } from './modules/oauth/authorization-routes.js';
+import { authorizationHandlers, issuerOf } from './modules/oauth/authorization-routes.js';
+import { platformTokenScheme } from './modules/oauth/platform-auth.js';
 import { createDpopNonces } from './modules/oauth/dpop.js';
 import { storeReplayCache } from './modules/oauth/replay-cache.js';
 import { secretBox } from './core/secret-box.js';
@@ -149,6 +150,8 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     const remoteKeys = remoteKeySets({
       policy: { allowPrivateNetworks: config.outboundAllowPrivateNetworks, timeoutMs: config.outboundTimeoutMs, ...options.outbound },
     });
+    const replay = storeReplayCache(db);
+    const nonces = createDpopNonces(db);
     const handlers: HandlerMap = {
       ...healthHandlers(db, migrations),
       ...catalogHandlers(db, config),
@@ -157,15 +160,16 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
         db,
         config,
         consent: config.mode === 'sandbox' ? sandboxConsent(db) : unavailableConsent(),
-        replay: storeReplayCache(db),
-        nonces: createDpopNonces(db),
+        replay,
+        nonces,
         sign: accessTokenSigner(db, box),
         remoteKeys,
       }),
     };
     registerOperations(app, operations(spec), handlers, {
-      publisherApiKey: publisherApiKeyAuthenticator(db),
-      operatorToken: operatorTokenAuthenticator(config.operatorToken),
+      publisherApiKey: publisherApiKeyScheme(db),
+      platformToken: platformTokenScheme({ db, config, replay, nonces, issuerOf: (request) => issuerOf(request, config) }),
+      operatorToken: operatorTokenScheme(config.operatorToken),
     });
 
     await app.register(fastifySwagger, { mode: 'static', specification: { document: spec as never } });

@@ -90,7 +90,11 @@ describe('apps of a publisher', () => {
     expectProblem(missing, 401, 'authentication_required');
     expect(missing.headers.get('www-authenticate')).toMatch(/^Bearer realm="mes"/);
     expectProblem(await call(server(), 'GET', '/apps', { key: 'mes_pk_notakey' }), 401, 'invalid_api_key');
-    expectProblem(await call(server(), 'GET', '/apps', { headers: { authorization: 'Basic dXNlcjpwYXNz' } }), 401, 'invalid_api_key');
+    expectProblem(await call(server(), 'GET', '/apps', { headers: { authorization: 'Bearer' } }), 401, 'invalid_api_key');
+    // A scheme neither credential uses: the answer names both ways to authenticate.
+    const basic = await call(server(), 'GET', '/apps', { headers: { authorization: 'Basic dXNlcjpwYXNz' } });
+    expectProblem(basic, 401, 'authentication_required');
+    expect(basic.headers.get('www-authenticate')).toBe('Bearer realm="mes", DPoP algs="ES256 PS256 EdDSA"');
     // Authentication comes before validation: an anonymous caller learns nothing about the body rules.
     expectProblem(await call(server(), 'POST', '/apps', { body: { name: 1 } }), 401, 'authentication_required');
   });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import Fastify from 'fastify';
 import { documentationRoutes } from '../src/app.js';
 import { problemCodes } from '../src/core/errors.js';
-import { ContractError, registerOperations } from '../src/core/operations.js';
+import { ContractError, registerOperations, type SecurityScheme } from '../src/core/operations.js';
 import { componentsSchema, loadSpec, operations, type JsonObject } from '../src/core/spec.js';
 import { createValidatorCompiler } from '../src/core/validation.js';
 import { call, useServer } from './helpers.js';
@@ -27,11 +27,20 @@ describe('spec and server agree', () => {
     expect(undocumented).toEqual([]);
   });
 
+  /** Security schemes that let everyone through: these tests are about routing and serialization. */
+  const stubSchemes = (): Record<string, SecurityScheme> =>
+    Object.fromEntries(
+      [['publisherApiKey', 'bearer'], ['platformToken', 'dpop'], ['operatorToken', 'bearer']].map(([name, authScheme]) => [
+        name,
+        { authScheme: authScheme!, challenge: authScheme!, hint: name!, authenticate: async () => ({ kind: 'operator' as const }) },
+      ]),
+    );
+
   it('refuses to start when an operation has no handler or a handler has no operation', () => {
     const ops = operations(spec);
     const noop = async () => ({ status: 200 });
     const handlers = Object.fromEntries(ops.map((op) => [op.operationId, noop]));
-    const auth = { publisherApiKey: async () => ({ kind: 'operator' as const }), operatorToken: async () => ({ kind: 'operator' as const }) };
+    const auth = stubSchemes();
     const { getApp: _missing, ...withoutOne } = handlers;
     expect(() => registerOperations(Fastify(), ops, withoutOne, auth)).toThrow(new ContractError('operation getApp has no handler'));
     expect(() => registerOperations(Fastify(), ops, { ...handlers, stealData: noop }, auth)).toThrow(/stealData/);
@@ -45,7 +54,7 @@ describe('spec and server agree', () => {
     app.setValidatorCompiler(createValidatorCompiler(components));
     const ops = operations(spec);
     const leaky = async () => ({ status: 200, body: { status: 'ok', passwordHash: 'secret', internal: { id: 1 } } });
-    const auth = { publisherApiKey: async () => ({ kind: 'operator' as const }), operatorToken: async () => ({ kind: 'operator' as const }) };
+    const auth = stubSchemes();
     registerOperations(app, ops, Object.fromEntries(ops.map((op) => [op.operationId, leaky])), auth);
     try {
       const response = await app.inject({ method: 'GET', url: '/healthz' });
@@ -119,7 +128,7 @@ describe('spec and server agree', () => {
         const expected =
           byId.get(operationId)!.errorFormat === 'oauth'
             ? ['OAuthError', 'text/html']
-            : ['Problem', 'ClientError', 'BadRequest', 'Unauthorized', 'NotFound', 'Conflict', 'PayloadTooLarge', 'UnsupportedMediaType', 'text/html'];
+            : ['Problem', 'ClientError', 'BadRequest', 'Unauthorized', 'Forbidden', 'NotFound', 'Conflict', 'PayloadTooLarge', 'UnsupportedMediaType', 'text/html'];
         for (const [status, response] of clientErrors) {
           expect(expected.some((name) => JSON.stringify(response).includes(name)), `${operationId} ${status}`).toBe(true);
         }

@@ -69,3 +69,49 @@ export async function createConfidentialClient(baseUrl: string, publisherKey: st
   if (response.status !== 201) throw new Error(`client creation failed: ${await response.text()}`);
   return { clientId: ((await response.json()) as { clientId: string }).clientId, keys };
 }
+
+/** A DPoP proof for a request to a protected resource: its method and URL, and `ath` of the token. */
+export async function resourceProof(
+  keys: Keys,
+  request: { method: string; url: string; accessToken: string },
+  claims: Record<string, unknown> = {},
+): Promise<string> {
+  const payload: Record<string, unknown> = {
+    htm: request.method,
+    htu: request.url,
+    jti: randomBytes(12).toString('base64url'),
+    ath: createHash('sha256').update(request.accessToken).digest('base64url'),
+    iat: Math.floor(Date.now() / 1000),
+    ...claims,
+  };
+  for (const [name, value] of Object.entries(payload)) if (value === undefined) delete payload[name];
+  return new SignJWT(payload).setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: keys.publicJwk }).sign(keys.privateKey);
+}
+
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+export interface CommandLineSession {
+  accessToken: string;
+  refreshToken?: string;
+  keys: Keys;
+  scope: string;
+}
+
+/**
+ * Signs the command line in as a person would: device authorization, approval on /device with
+ * the publisher's API key, then the poll that gives the tokens.
+ */
+export async function commandLineSignIn(baseUrl: string, publisherKey: string, scope = 'platform/apps.read platform/apps.write'): Promise<CommandLineSession> {
+  const keys = await newKeys();
+  const started = await postForm(baseUrl, '/oauth/device_authorization', form({ client_id: 'mes-cli', scope }));
+  if (started.status !== 200) throw new Error(`device authorization failed: ${JSON.stringify(started.body)}`);
+  const approval = await fetch(`${baseUrl}/device`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: form({ user_code: started.body.user_code, api_key: publisherKey, decision: 'approve' }),
+  });
+  if (approval.status !== 200) throw new Error(`device approval failed: ${approval.status} ${await approval.text()}`);
+  const tokens = await postForm(baseUrl, '/oauth/token', form({ grant_type: DEVICE_GRANT, client_id: 'mes-cli', device_code: started.body.device_code }), keys);
+  if (tokens.status !== 200) throw new Error(`device token failed: ${JSON.stringify(tokens.body)}`);
+  return { accessToken: tokens.body.access_token, refreshToken: tokens.body.refresh_token, keys, scope: tokens.body.scope };
+}

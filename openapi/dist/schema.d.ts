@@ -239,7 +239,10 @@ export interface paths {
          * Token endpoint
          * @description Exchanges an authorization code (with the PKCE verifier) or a refresh token for a DPoP-bound
          *     access token. Every request carries a `DPoP` proof; confidential clients authenticate with
-         *     `private_key_jwt`.
+         *     `private_key_jwt`. The platform's command line (`client_id=mes-cli`, no client credential)
+         *     polls here with `urn:ietf:params:oauth:grant-type:device_code`, and refreshes its session
+         *     with `refresh_token` when it signed in with `offline_access` (its refresh tokens rotate on
+         *     every use; a rotated one presented again ends the session).
          */
         post: operations["token"];
         delete?: never;
@@ -306,7 +309,8 @@ export interface paths {
         /**
          * Revoke a token (RFC 7009)
          * @description Revokes an access token or a refresh token of the calling client. Revoking a refresh token
-         *     ends the whole grant. Answers 200 whether or not the token was known.
+         *     ends the whole grant. The command line (`client_id=mes-cli`) signs out here: either of its
+         *     tokens ends its session. Answers 200 whether or not the token was known.
          */
         post: operations["revokeToken"];
         delete?: never;
@@ -592,7 +596,7 @@ export interface components {
          *     docs/reference/errors.md. New codes may be added; existing codes never change meaning.
          * @enum {string}
          */
-        ProblemCode: "validation_failed" | "malformed_json" | "json_too_deep" | "invalid_cursor" | "invalid_redirect_uri" | "invalid_scope" | "invalid_client_metadata" | "payload_too_large" | "unsupported_media_type" | "authentication_required" | "invalid_api_key" | "invalid_operator_token" | "not_found" | "route_not_found" | "publisher_exists" | "app_not_deletable" | "client_not_confidential" | "not_ready" | "internal_error";
+        ProblemCode: "validation_failed" | "malformed_json" | "json_too_deep" | "invalid_cursor" | "invalid_redirect_uri" | "invalid_scope" | "invalid_client_metadata" | "payload_too_large" | "unsupported_media_type" | "authentication_required" | "invalid_api_key" | "invalid_operator_token" | "not_found" | "route_not_found" | "publisher_exists" | "app_not_deletable" | "client_not_confidential" | "invalid_token" | "invalid_dpop_proof" | "use_dpop_nonce" | "insufficient_scope" | "not_ready" | "internal_error";
         /** @description Opaque cursor of the next page, or null on the last page. */
         PageCursor: string | null;
         /** @description A text in French (required) and optionally English. */
@@ -1113,10 +1117,30 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Missing or invalid credentials (`authentication_required`, `invalid_api_key`). */
+        /**
+         * @description Missing or invalid credentials (`authentication_required`, `invalid_api_key`, and for
+         *     platform tokens `invalid_token`, `invalid_dpop_proof`, `use_dpop_nonce`).
+         */
         Unauthorized: {
             headers: {
-                /** @description The authentication scheme expected. */
+                /**
+                 * @description The authentication schemes accepted, e.g. `Bearer realm="mes"` and `DPoP algs="ES256
+                 *     PS256 EdDSA"`, with `error` and `error_description` (RFC 6750, RFC 9449) when a
+                 *     credential was refused.
+                 */
+                "WWW-Authenticate"?: string;
+                /** @description With `use_dpop_nonce`, the nonce to put in the next proof. */
+                "DPoP-Nonce"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The platform token lacks the scope this operation needs (`insufficient_scope`). */
+        Forbidden: {
+            headers: {
+                /** @description `DPoP error="insufficient_scope", scope="<the scope needed>"`. */
                 "WWW-Authenticate"?: string;
                 [name: string]: unknown;
             };
@@ -1285,6 +1309,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
         };
     };
     updateCurrentPublisher: {
@@ -1311,6 +1336,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
         };
@@ -1834,6 +1860,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
         };
     };
     createApp: {
@@ -1862,6 +1889,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
         };
@@ -1888,6 +1916,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
         };
     };
@@ -1911,6 +1940,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
         };
@@ -1941,6 +1971,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -1968,6 +1999,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
         };
     };
@@ -1999,6 +2031,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2027,6 +2060,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
         };
     };
@@ -2051,6 +2085,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
         };
     };
@@ -2081,6 +2116,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];

@@ -57,7 +57,10 @@ export type Reply<K extends OperationId> = {
 }[ReplyStatus<K>];
 
 /** Who is calling, as established by the operation's security scheme. */
-export type Principal = { kind: 'publisher'; publisherId: string; apiKeyId: string } | { kind: 'operator' };
+export type Principal =
+  | { kind: 'publisher'; publisherId: string; via: 'api_key'; apiKeyId: string }
+  | { kind: 'publisher'; publisherId: string; via: 'platform_token'; sessionId: string; scope: string }
+  | { kind: 'operator' };
 
 export interface HandlerContext<K extends OperationId> {
   request: FastifyRequest;
@@ -70,8 +73,20 @@ export interface HandlerContext<K extends OperationId> {
 export type Handler<K extends OperationId> = (context: HandlerContext<K>) => Promise<Reply<K>>;
 export type HandlerMap<K extends OperationId = OperationId> = { [P in K]: Handler<P> };
 
-/** Checks the credentials of one security scheme; throws a ProblemError when they are wrong. */
-export type Authenticator = (request: FastifyRequest) => Promise<Principal>;
+/**
+ * One security scheme of the spec: the Authorization scheme its credentials travel in, the
+ * challenge to send when none came, and the check of a credential, given the roles (scopes) the
+ * operation lists with the scheme. `authenticate` throws a ProblemError when it refuses.
+ */
+export interface SecurityScheme {
+  /** Lower-case name of the HTTP authentication scheme, e.g. `bearer` or `dpop`. */
+  authScheme: string;
+  /** The WWW-Authenticate challenge of this scheme, e.g. `Bearer realm="mes"`. */
+  challenge: string;
+  /** How to send the credential, for an error detail. */
+  hint: string;
+  authenticate(request: FastifyRequest, scopes: readonly string[]): Promise<Principal>;
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -83,7 +98,7 @@ declare module 'fastify' {
   }
 }
 
-export function publisherOf(context: { principal: Principal | null }): { publisherId: string; apiKeyId: string } {
+export function publisherOf(context: { principal: Principal | null }): { publisherId: string } {
   if (context.principal?.kind !== 'publisher') throw new ProblemError('authentication_required');
   return context.principal;
 }
@@ -99,7 +114,7 @@ export function registerOperations(
   app: FastifyInstance,
   specOperations: OperationSpec[],
   handlers: { readonly [operationId: string]: unknown },
-  authenticators: Record<string, Authenticator>,
+  securitySchemes: Record<string, SecurityScheme>,
 ): void {
   const known = new Set(specOperations.map((operation) => operation.operationId));
   const extra = Object.keys(handlers).filter((id) => !known.has(id));
@@ -109,11 +124,15 @@ export function registerOperations(
   for (const operation of specOperations) {
     const handler = handlers[operation.operationId] as AnyHandler | undefined;
     if (!handler) throw new ContractError(`operation ${operation.operationId} has no handler`);
-    const schemes = operation.security.map((name) => {
-      const authenticate = authenticators[name];
-      if (!authenticate) throw new ContractError(`security scheme ${name} has no authenticator`);
-      return authenticate;
+    const alternatives = operation.security.map(({ scheme: name, scopes }) => {
+      const scheme = securitySchemes[name];
+      if (!scheme) throw new ContractError(`security scheme ${name} has no authenticator`);
+      return { scheme, scopes };
     });
+    const authSchemes = alternatives.map(({ scheme }) => scheme.authScheme);
+    if (new Set(authSchemes).size !== authSchemes.length) {
+      throw new ContractError(`operation ${operation.operationId} lists two security schemes sent the same way (${authSchemes.join(', ')})`);
+    }
 
     app.route({
       method: operation.method,
@@ -121,10 +140,18 @@ export function registerOperations(
       schema: { ...operation.schema, operationId: operation.operationId } as never,
       config: { operationId: operation.operationId, errorFormat: operation.errorFormat },
       // Authentication runs before validation: an anonymous caller learns nothing from the schema.
-      onRequest: schemes.length
+      onRequest: alternatives.length
         ? async (request) => {
-            // Operations list their schemes as alternatives; today each lists exactly one.
-            request.principal = await schemes[0]!(request);
+            // The alternatives of an operation travel in different Authorization schemes: the
+            // header's scheme picks one. With a single alternative, it judges any header itself.
+            const sent = request.headers.authorization?.trim().split(/\s+/)[0]?.toLowerCase();
+            const chosen = alternatives.find(({ scheme }) => scheme.authScheme === sent) ?? (alternatives.length === 1 ? alternatives[0] : undefined);
+            if (!chosen) {
+              throw new ProblemError('authentication_required', `Send ${alternatives.map(({ scheme }) => scheme.hint).join(', or ')}.`, undefined, {
+                'www-authenticate': alternatives.map(({ scheme }) => scheme.challenge).join(', '),
+              });
+            }
+            request.principal = await chosen.scheme.authenticate(request, chosen.scopes);
           }
         : undefined,
       preValidation: async (request) => {

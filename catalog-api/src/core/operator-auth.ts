@@ -2,14 +2,14 @@
 // operator operations are refused to everybody.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ProblemError } from './errors.js';
-import type { Authenticator } from './operations.js';
+import type { SecurityScheme } from './operations.js';
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
-export function operatorTokenAuthenticator(operatorToken: string | undefined): Authenticator {
+export function operatorTokenScheme(operatorToken: string | undefined): SecurityScheme {
   const expected = operatorToken ? digest(operatorToken) : null;
   const challenge = { 'www-authenticate': 'Bearer realm="mes-operator"' };
-  return async (request) => {
+  const authenticate: SecurityScheme['authenticate'] = async (request) => {
     const header = request.headers.authorization;
     if (!header) throw new ProblemError('authentication_required', 'This operation needs the operator token.', undefined, challenge);
     const token = header.startsWith('Bearer ') ? header.slice(7) : '';
@@ -18,4 +18,5 @@ export function operatorTokenAuthenticator(operatorToken: string | undefined): A
     }
     return { kind: 'operator' };
   };
+  return { authScheme: 'bearer', challenge: challenge['www-authenticate'], hint: 'the operator token as "Authorization: Bearer <token>"', authenticate };
 }

@@ -22,7 +22,8 @@ export interface OperationSpec {
   path: string;
   /** The same path in fastify's syntax, e.g. `/apps/:appId`. */
   url: string;
-  security: string[];
+  /** Alternative security schemes (any one suffices), each with the roles (scopes) it needs. */
+  security: { scheme: string; scopes: string[] }[];
   schema: {
     params?: JsonObject;
     querystring?: JsonObject;
@@ -142,7 +143,10 @@ export function operations(spec: OpenApiDocument = loadSpec()): OperationSpec[] 
         bodyRequired = requestBody.required === true;
       }
 
-      const security = ((operation.security ?? globalSecurity) as JsonObject[]).flatMap((entry) => Object.keys(entry));
+      // Each entry of `security` is an alternative; this API has one scheme per entry.
+      const security = ((operation.security ?? globalSecurity) as JsonObject[]).flatMap((entry) =>
+        Object.entries(entry).map(([scheme, scopes]) => ({ scheme, scopes: (scopes ?? []) as string[] })),
+      );
       const schema: OperationSpec['schema'] = { response };
       const params = parametersSchema(spec, parameters, 'path', true);
       const querystring = parametersSchema(spec, parameters, 'query', true);

@@ -1,5 +1,5 @@
 // Public surface of the catalogue module: publishers, their apps and the public catalogue.
-export { catalogHandlers, publisherApiKeyAuthenticator, authenticateApiKey } from './routes.js';
+export { catalogHandlers, publisherApiKeyScheme, authenticateApiKey } from './routes.js';
 export { registerPublisher, createApp, updateApp, deleteApp, issueApiKey } from './service.js';
 export { findPublisherByRegistrationNumber, findApp, appNames, setCertificationStatus } from './repository.js';
 export type { App, AppInput, Publisher, CatalogApp, CertificationStatus } from './repository.js';

@@ -2,7 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AppConfig } from '../../core/config.js';
 import { ProblemError } from '../../core/errors.js';
-import { publisherOf, type Authenticator, type HandlerMap } from '../../core/operations.js';
+import { publisherOf, type HandlerMap, type SecurityScheme } from '../../core/operations.js';
 import { decodeCursor, encodeCursor } from '../../core/pagination.js';
 import type { Db } from '../../core/store/db.js';
 import * as repo from './repository.js';
@@ -45,13 +45,18 @@ export async function authenticateApiKey(db: Db, key: string): Promise<{ publish
 }
 
 /** Authenticates a publisher API key sent as a bearer token. */
-export function publisherApiKeyAuthenticator(db: Db): Authenticator {
-  return async (request) => {
-    const token = bearerToken(request);
-    if (!token) throw new ProblemError('authentication_required', 'Send your API key as "Authorization: Bearer <key>".', undefined, challenge());
-    const found = await authenticateApiKey(db, token);
-    if (!found) throw new ProblemError('invalid_api_key', 'The API key is unknown or revoked.', undefined, challenge('invalid_token'));
-    return { kind: 'publisher', ...found };
+export function publisherApiKeyScheme(db: Db): SecurityScheme {
+  return {
+    authScheme: 'bearer',
+    challenge: 'Bearer realm="mes"',
+    hint: 'your API key as "Authorization: Bearer <key>"',
+    async authenticate(request) {
+      const token = bearerToken(request);
+      if (!token) throw new ProblemError('authentication_required', 'Send your API key as "Authorization: Bearer <key>".', undefined, challenge());
+      const found = await authenticateApiKey(db, token);
+      if (!found) throw new ProblemError('invalid_api_key', 'The API key is unknown or revoked.', undefined, challenge('invalid_token'));
+      return { kind: 'publisher', via: 'api_key', ...found };
+    },
   };
 }
 
@@ -90,7 +95,7 @@ export function catalogHandlers(db: Db, config: AppConfig): HandlerMap<CatalogOp
 
     async revokeApiKey(context) {
       const { publisherId } = publisherOf(context);
-      if (!(await repo.revokeApiKey(db, publisherId, context.params.keyId))) throw notFound(`API key ${context.params.keyId}`);
+      if (!(await service.revokeApiKey(db, publisherId, context.params.keyId))) throw notFound(`API key ${context.params.keyId}`);
       return { status: 204 };
     },
 

@@ -3,7 +3,7 @@
 import type { components } from '@mes/openapi';
 import { ProblemError } from '../../core/errors.js';
 import type { Db } from '../../core/store/db.js';
-import { createClient } from '../oauth/index.js';
+import { createClient, endPlatformSessionsApprovedWith } from '../oauth/index.js';
 import * as repo from './repository.js';
 import { canonicalScopes, generateApiKey, redirectUriErrors, undeletableStatuses } from './rules.js';
 
@@ -35,6 +35,18 @@ export async function issueApiKey(db: Pick<Db, 'query'>, publisherId: string, la
   const secret = generateApiKey();
   const key = await repo.insertApiKey(db as Db, publisherId, { label, prefix: secret.prefix, hash: secret.hash });
   return { ...key, key: secret.key };
+}
+
+/**
+ * Revokes an API key, and with it every command-line session it approved: a leaked key must not
+ * leave sessions open behind it. False when the key is not the publisher's or already revoked.
+ */
+export async function revokeApiKey(db: Db, publisherId: string, keyId: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    if (!(await repo.revokeApiKey(tx, publisherId, keyId))) return false;
+    await endPlatformSessionsApprovedWith(tx, keyId);
+    return true;
+  });
 }
 
 function validateApp(input: Partial<repo.AppInput>): Partial<repo.AppInput> {

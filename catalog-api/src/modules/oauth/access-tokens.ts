@@ -39,6 +39,8 @@ export interface PlatformTokenClaims {
   clientId: string;
   scope: string;
   jkt: string;
+  /** The platform session: ending it ends the token. */
+  sessionId: string;
 }
 
 export interface Signer {
@@ -88,7 +90,7 @@ export function accessTokenSigner(db: Queryable, box: SecretBox, cacheMs = 30_00
   };
   const platformAccessToken = async (claims: PlatformTokenClaims) => {
     const { kid, key } = await signingKey();
-    return new SignJWT({ client_id: claims.clientId, scope: claims.scope, cnf: { jkt: claims.jkt } })
+    return new SignJWT({ client_id: claims.clientId, scope: claims.scope, cnf: { jkt: claims.jkt }, sid: claims.sessionId })
       .setProtectedHeader({ alg: SIGNING_ALG, typ: 'at+jwt', kid })
       .setIssuer(claims.issuer)
       .setSubject(claims.subject)

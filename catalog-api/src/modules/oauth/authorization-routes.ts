@@ -36,7 +36,15 @@ import {
   startDeviceAuthorization,
 } from './device.js';
 import { authenticateApiKey } from '../catalog/index.js';
-import { accessTokenVerifier, grantAllowsTokens } from './token-state.js';
+import { accessTokenVerifier, grantAllowsTokens, platformTokenVerifier, signedTokenVerifier } from './token-state.js';
+import {
+  endPlatformSession,
+  exchangePlatformRefreshToken,
+  insertPlatformRefreshToken,
+  openPlatformSession,
+  PLATFORM_SESSION_LIFETIME_SECONDS,
+  platformSessionOfRefreshToken,
+} from './platform-sessions.js';
 
 type AuthorizationOperations =
   | 'getAuthorizationServerMetadata'
@@ -51,6 +59,10 @@ type AuthorizationOperations =
   | 'decideDeviceSignIn';
 
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+/** A request of the command line: it names itself and sends no client credential (it has none). */
+const isCommandLine = (form: Record<string, string | undefined>) =>
+  form.client_id === CLI_CLIENT_ID && form.client_assertion === undefined && form.client_secret === undefined;
 
 export interface AuthorizationServerDeps {
   db: Db;
@@ -98,7 +110,9 @@ function sharedMetadata(issuer: string) {
 
 export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap<AuthorizationOperations> {
   const { db, config } = deps;
-  const activeAccessToken = accessTokenVerifier(db, config);
+  const signed = signedTokenVerifier(db, config);
+  const activeAccessToken = accessTokenVerifier(db, config, signed);
+  const activePlatformToken = platformTokenVerifier(db, config, signed);
 
   async function authenticate(request: FastifyRequest, form: Record<string, string | undefined>, endpoint: string) {
     const issuer = issuerOf(request, config);
@@ -231,15 +245,46 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
     async token({ request, body }) {
       const form = body as Record<string, string | undefined>;
       const jkt = await dpopKey(request, '/oauth/token');
-      if (form.grant_type === DEVICE_CODE_GRANT) {
-        // The command line is a public client built into the platform: it is named, not authenticated.
-        const approved = await pollDevice(db, form);
+      // The command line is a public client built into the platform: it is named, not authenticated.
+      if (form.grant_type === DEVICE_CODE_GRANT || (form.grant_type === 'refresh_token' && isCommandLine(form))) {
         const issuer = issuerOf(request, config);
-        const accessToken = await deps.sign.platformAccessToken({ issuer, subject: approved.subject, clientId: CLI_CLIENT_ID, scope: approved.scope, jkt });
+        let session: { id: string; subject: string; scope: string; refreshToken: string | null };
+        if (form.grant_type === DEVICE_CODE_GRANT) {
+          const approved = await pollDevice(db, form);
+          // With offline_access the command line stays signed in (refreshing) for up to 30 days; without, for one token.
+          const offline = approved.scope.split(' ').includes('offline_access');
+          session = await db.transaction(async (tx) => {
+            const id = await openPlatformSession(tx, {
+              clientId: CLI_CLIENT_ID,
+              subject: approved.subject,
+              apiKeyId: approved.apiKeyId,
+              scope: approved.scope,
+              lifetimeSeconds: offline ? PLATFORM_SESSION_LIFETIME_SECONDS : ACCESS_TOKEN_LIFETIME_SECONDS,
+            });
+            return { id, subject: approved.subject, scope: approved.scope, refreshToken: offline ? await insertPlatformRefreshToken(tx, id, jkt) : null };
+          });
+        } else {
+          const refreshed = await exchangePlatformRefreshToken(db, form, jkt);
+          session = { id: refreshed.sessionId, subject: refreshed.subject, scope: refreshed.scope, refreshToken: refreshed.refreshToken };
+        }
+        const accessToken = await deps.sign.platformAccessToken({
+          issuer,
+          subject: session.subject,
+          clientId: CLI_CLIENT_ID,
+          scope: session.scope,
+          jkt,
+          sessionId: session.id,
+        });
         return {
           status: 200,
           headers: { pragma: 'no-cache', 'dpop-nonce': await deps.nonces.current() },
-          body: { access_token: accessToken, token_type: 'DPoP', expires_in: ACCESS_TOKEN_LIFETIME_SECONDS, scope: approved.scope },
+          body: {
+            access_token: accessToken,
+            token_type: 'DPoP',
+            expires_in: ACCESS_TOKEN_LIFETIME_SECONDS,
+            scope: session.scope,
+            ...(session.refreshToken ? { refresh_token: session.refreshToken } : {}),
+          },
         };
       }
       const client = await authenticate(request, form, '/oauth/token');
@@ -333,7 +378,12 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
       if (form.decision !== 'approve') return refuse('Choisissez « Approuver » ou « Refuser ».');
       const publisher = form.api_key ? await authenticateApiKey(db, form.api_key) : null;
       if (!publisher) return refuse('Cette clé d’API est inconnue ou révoquée.');
-      if (!(await decideDevice(db, userCode, { approved: true, subject: `publisher:${publisher.publisherId}` }))) {
+      const pending = await pendingDevice(db, userCode);
+      if (pending?.scope.split(' ').includes('platform/certification.review')) {
+        // A publisher's key cannot open reviewer access; reviewers sign in with their own account.
+        return refuse('Une clé d’éditeur ne donne pas l’accès « relecture de certification ». Relancez « mes login » sans ce droit.');
+      }
+      if (!(await decideDevice(db, userCode, { approved: true, subject: `publisher:${publisher.publisherId}`, apiKeyId: publisher.apiKeyId }))) {
         return refuse('Ce code est inconnu, expiré ou déjà utilisé. Relancez « mes login ».');
       }
       return { status: 200, headers: pageHeaders, body: deviceDecisionPage(true) };
@@ -341,6 +391,14 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
 
     async revokeToken({ request, body }) {
       const form = body as Record<string, string | undefined>;
+      if (isCommandLine(form)) {
+        // Sign-out of the command line: its refresh token or access token ends the whole session.
+        if (!form.token) throw new OAuthError('invalid_request', 'token is required');
+        const sessionId =
+          (await platformSessionOfRefreshToken(db, form.token)) ?? (await activePlatformToken(form.token, issuerOf(request, config)))?.sid;
+        if (sessionId) await endPlatformSession(db, sessionId, 'signed out');
+        return { status: 200 };
+      }
       const client = await authenticate(request, form, '/oauth/revoke');
       if (!form.token) throw new OAuthError('invalid_request', 'token is required');
       const refresh = await grants.findRefreshToken(db, form.token, false);

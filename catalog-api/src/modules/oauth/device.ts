@@ -69,11 +69,15 @@ export async function pendingDevice(db: Queryable, userCode: string): Promise<Pe
 }
 
 /** Records the decision on a pending user code; false when there is none (unknown, expired or decided). */
-export async function decideDevice(db: Queryable, userCode: string, decision: { approved: true; subject: string } | { approved: false }): Promise<boolean> {
+export async function decideDevice(
+  db: Queryable,
+  userCode: string,
+  decision: { approved: true; subject: string; apiKeyId: string } | { approved: false },
+): Promise<boolean> {
   const rows = await db.query(
-    `UPDATE device_authorizations SET status = $2, subject = $3
+    `UPDATE device_authorizations SET status = $2, subject = $3, api_key_id = $4
      WHERE user_code = $1 AND status = 'pending' AND expires_at > now() RETURNING user_code`,
-    [userCode, decision.approved ? 'approved' : 'denied', decision.approved ? decision.subject : null],
+    [userCode, decision.approved ? 'approved' : 'denied', decision.approved ? decision.subject : null, decision.approved ? decision.apiKeyId : null],
   );
   return rows.length === 1;
 }
@@ -82,10 +86,13 @@ export async function decideDevice(db: Queryable, userCode: string, decision: { 
  * One poll of the CLI at the token endpoint. Answers the RFC 8628 errors while the person has not
  * decided, and the subject and scope once, when they approved.
  */
-export async function pollDevice(db: Queryable, form: Record<string, string | undefined>): Promise<{ subject: string; scope: string }> {
+export async function pollDevice(
+  db: Queryable,
+  form: Record<string, string | undefined>,
+): Promise<{ subject: string; scope: string; apiKeyId: string | null }> {
   if (form.client_id !== CLI_CLIENT_ID) throw new OAuthError('invalid_client', 'unknown client', 401);
   if (!form.device_code) throw new OAuthError('invalid_request', 'device_code is required');
-  const rows = await db.query<{ status: string; expired: boolean; too_fast: boolean; subject: string | null; scope: string }>(
+  const rows = await db.query<{ status: string; expired: boolean; too_fast: boolean; subject: string | null; scope: string; api_key_id: string | null }>(
     `WITH target AS (
        SELECT device_code_hash, status, expires_at <= now() AS expired,
               (last_polled_at IS NOT NULL AND last_polled_at > now() - make_interval(secs => interval_seconds)) AS too_fast
@@ -96,7 +103,7 @@ export async function pollDevice(db: Queryable, form: Record<string, string | un
        interval_seconds = CASE WHEN t.too_fast THEN d.interval_seconds + 5 ELSE d.interval_seconds END,
        status = CASE WHEN d.status = 'approved' AND NOT t.expired THEN 'redeemed' ELSE d.status END
      FROM target t WHERE d.device_code_hash = t.device_code_hash
-     RETURNING t.status, t.expired, t.too_fast, d.subject, d.scope`,
+     RETURNING t.status, t.expired, t.too_fast, d.subject, d.scope, d.api_key_id`,
     [sha256(form.device_code)],
   );
   const row = rows[0];
@@ -108,5 +115,5 @@ export async function pollDevice(db: Queryable, form: Record<string, string | un
     if (row.too_fast) throw new OAuthError('slow_down', 'polling too fast: wait 5 more seconds between requests');
     throw new OAuthError('authorization_pending', 'the sign-in has not been approved yet');
   }
-  return { subject: row.subject!, scope: row.scope };
+  return { subject: row.subject!, scope: row.scope, apiKeyId: row.api_key_id };
 }

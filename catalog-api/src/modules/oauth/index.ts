@@ -29,3 +29,4 @@ export {
 } from './scopes.js';
 export { revokeGrant } from './grant-repository.js';
 export { revokeGrantsOfPerson } from './grant-repository.js';
+export { endPlatformSessionsApprovedWith } from './platform-sessions.js';

@@ -6,6 +6,7 @@ import type { AppConfig } from '../../core/config.js';
 import type { CertificationStatus } from '../catalog/index.js';
 import type { Queryable } from '../../core/store/db.js';
 import * as grants from './grant-repository.js';
+import { platformSessionState } from './platform-sessions.js';
 import { publishedKeys } from './signing-keys.js';
 
 export interface AccessTokenPayload extends JWTPayload {
@@ -29,14 +30,23 @@ export function grantAllowsTokens(state: grants.GrantState | null, config: AppCo
   return !!state && state.active && state.clientExists && appMayUseTokens(state.certificationStatus, config);
 }
 
-export type AccessTokenVerifier = (token: string, issuer: string) => Promise<AccessTokenPayload | null>;
+export interface PlatformTokenPayload extends JWTPayload {
+  client_id: string;
+  scope: string;
+  /** The platform session the token belongs to. */
+  sid: string;
+  cnf: { jkt: string };
+}
+
+type SignedTokenVerifier = (token: string, expected: { issuer: string; audience: string }) => Promise<JWTPayload | null>;
 
 /**
- * Verifies access tokens issued by this server and checks their state; null when not active.
- * The published keys are kept for a short while, and read again when a token names a key not
- * seen yet (a rotation by another instance), at most once a second.
+ * Verifies the signature and the claims of a JWT access token this server issued (`typ: at+jwt`,
+ * ES256, issuer, audience, expiry); null when it is not one. The published keys are kept for a
+ * short while, and read again when a token names a key not seen yet (a rotation by another
+ * instance), at most once a second.
  */
-export function accessTokenVerifier(db: Queryable, config: AppConfig, cacheMs = 30_000): AccessTokenVerifier {
+export function signedTokenVerifier(db: Queryable, config: AppConfig, cacheMs = 30_000): SignedTokenVerifier {
   let cached: { at: number; kids: Set<string>; jwks: ReturnType<typeof createLocalJWKSet> } | undefined;
   async function keySet(kid: unknown) {
     const age = cached ? Date.now() - cached.at : Infinity;
@@ -46,17 +56,40 @@ export function accessTokenVerifier(db: Queryable, config: AppConfig, cacheMs = 
     }
     return cached!.jwks;
   }
-  return async (token, issuer) => {
-    let payload: AccessTokenPayload;
+  return async (token, expected) => {
     try {
       const jwks = await keySet(decodeProtectedHeader(token).kid);
-      ({ payload } = (await jwtVerify(token, jwks, { issuer, typ: 'at+jwt', algorithms: ['ES256'] })) as { payload: AccessTokenPayload });
+      const { payload } = await jwtVerify(token, jwks, { ...expected, typ: 'at+jwt', algorithms: ['ES256'], requiredClaims: ['jti', 'exp', 'sub'] });
+      if (typeof payload.jti !== 'string' || typeof (payload.cnf as { jkt?: unknown } | undefined)?.jkt !== 'string') return null;
+      return payload;
     } catch {
       return null;
     }
-    if (typeof payload.grant_id !== 'string' || typeof payload.jti !== 'string') return null;
-    if (await grants.accessTokenRevoked(db, payload.jti)) return null;
+  };
+}
+
+export type AccessTokenVerifier = (token: string, issuer: string) => Promise<AccessTokenPayload | null>;
+
+/** Verifies patient-data access tokens (audience `<issuer>/fhir`) and checks their grant; null when not active. */
+export function accessTokenVerifier(db: Queryable, config: AppConfig, signed = signedTokenVerifier(db, config)): AccessTokenVerifier {
+  return async (token, issuer) => {
+    const payload = (await signed(token, { issuer, audience: `${issuer}/fhir` })) as AccessTokenPayload | null;
+    if (!payload || typeof payload.grant_id !== 'string') return null;
+    if (await grants.accessTokenRevoked(db, payload.jti!)) return null;
     if (!grantAllowsTokens(await grants.grantState(db, payload.grant_id), config)) return null;
+    return payload;
+  };
+}
+
+export type PlatformTokenVerifier = (token: string, issuer: string) => Promise<PlatformTokenPayload | null>;
+
+/** Verifies the command line's platform tokens (audience `<issuer>/platform`) and checks their session; null when not active. */
+export function platformTokenVerifier(db: Queryable, config: AppConfig, signed = signedTokenVerifier(db, config)): PlatformTokenVerifier {
+  return async (token, issuer) => {
+    const payload = (await signed(token, { issuer, audience: `${issuer}/platform` })) as PlatformTokenPayload | null;
+    if (!payload || typeof payload.sid !== 'string' || typeof payload.scope !== 'string') return null;
+    const session = await platformSessionState(db, payload.sid);
+    if (!session?.active || session.subject !== payload.sub) return null;
     return payload;
   };
 }

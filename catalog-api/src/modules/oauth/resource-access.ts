@@ -1,0 +1,115 @@
+// What a protected resource of this server checks on a request that carries a DPoP-bound access
+// token (RFC 9449 §7): `Authorization: DPoP <token>` (never `Bearer`: a bound token used as a
+// bearer token is a downgrade), one valid proof for this method and URL whose `ath` is the
+// token's hash and whose key is the token's `cnf.jkt`, the token itself (signature, issuer,
+// audience, expiry and the state behind it, through the verifier given), and the scope the
+// operation needs. Refusals carry the RFC 6750 / RFC 9449 challenge to send in WWW-Authenticate.
+// No HTTP framework here: the platform API and the FHIR API map a ResourceAccessError to their
+// own error format.
+import { DPOP_ALGORITHMS, DpopError, verifyDpopProof, type DpopNonces } from './dpop.js';
+import type { ReplayCache } from './replay-cache.js';
+
+export type ResourceAccessErrorCode = 'invalid_token' | 'invalid_dpop_proof' | 'use_dpop_nonce' | 'insufficient_scope';
+
+/** Algorithms a resource accepts proofs in, as the `algs` challenge parameter lists them. */
+const challengeAlgs = DPOP_ALGORITHMS.filter((alg) => alg !== 'Ed25519').join(' ');
+
+/** A `WWW-Authenticate: DPoP …` challenge; description and scope limited to the characters RFC 6750 allows. */
+export function dpopChallenge(error?: ResourceAccessErrorCode, description?: string, scope?: string): string {
+  const quoted = (value: string) => value.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '?');
+  const parts = [`algs="${challengeAlgs}"`];
+  if (error) parts.push(`error="${error}"`);
+  if (description) parts.push(`error_description="${quoted(description)}"`);
+  if (scope) parts.push(`scope="${quoted(scope)}"`);
+  return `DPoP ${parts.join(', ')}`;
+}
+
+/** A refused request: status, code, why, and the challenge (and nonce) to answer with. */
+export class ResourceAccessError extends Error {
+  override name = 'ResourceAccessError';
+  readonly status: 401 | 403;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    readonly code: ResourceAccessErrorCode,
+    description: string,
+    options: { scope?: string; nonce?: string } = {},
+  ) {
+    super(description);
+    this.status = code === 'insufficient_scope' ? 403 : 401;
+    this.headers = { 'www-authenticate': dpopChallenge(code, description, options.scope) };
+    if (options.nonce) this.headers['dpop-nonce'] = options.nonce;
+  }
+}
+
+/** The claims a resource needs of a DPoP-bound token. */
+export interface BoundTokenClaims {
+  scope: string;
+  cnf: { jkt: string };
+}
+
+export interface BoundRequest {
+  /** The Authorization header. */
+  authorization: string | undefined;
+  /** The DPoP header value(s). */
+  dpop: string | string[] | undefined;
+  method: string;
+  /** The request's public URL (the issuer's origin, never the Host header outside the sandbox). */
+  url: string;
+}
+
+export interface BoundRequestDeps<T extends BoundTokenClaims> {
+  /** Verifies the token and its state; null when it is not an active token for this resource. */
+  verifyToken: (token: string) => Promise<T | null>;
+  replay: ReplayCache;
+  nonces: DpopNonces;
+}
+
+/** The access token of `Authorization: DPoP <token>`, or why there is none. */
+export function dpopAccessToken(authorization: string | undefined): string {
+  if (authorization === undefined || authorization.trim() === '') throw new ResourceAccessError('invalid_token', 'no access token: send Authorization: DPoP <token> with a DPoP proof');
+  const match = /^(\S+)\s+(\S+)$/.exec(authorization.trim());
+  if (!match) throw new ResourceAccessError('invalid_token', 'the Authorization header must be "DPoP <access token>"');
+  const [, scheme, token] = match as unknown as [string, string, string];
+  if (scheme.toLowerCase() === 'bearer') {
+    throw new ResourceAccessError('invalid_token', 'this token is DPoP-bound: send it as Authorization: DPoP <token> with a DPoP proof, not as a bearer token');
+  }
+  if (scheme.toLowerCase() !== 'dpop') throw new ResourceAccessError('invalid_token', `the Authorization scheme must be DPoP, not ${scheme.slice(0, 20)}`);
+  if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) throw new ResourceAccessError('invalid_token', 'the access token is malformed');
+  return token;
+}
+
+/**
+ * Checks a request made with a DPoP-bound access token and returns the token's claims, or throws
+ * a ResourceAccessError. The proof is checked before the token, so that a proof problem is
+ * reported as such, and its `jti` is recorded (a replayed request is refused).
+ */
+export async function verifyBoundRequest<T extends BoundTokenClaims>(request: BoundRequest, deps: BoundRequestDeps<T>): Promise<T> {
+  const token = dpopAccessToken(request.authorization);
+  let jkt: string;
+  try {
+    ({ jkt } = await verifyDpopProof(
+      { headers: request.dpop, method: request.method, url: request.url, accessToken: token },
+      { replay: deps.replay, nonces: deps.nonces },
+    ));
+  } catch (error) {
+    if (error instanceof DpopError) {
+      throw new ResourceAccessError(error.code, error.message, error.nonce ? { nonce: error.nonce } : {});
+    }
+    throw error;
+  }
+  const claims = await deps.verifyToken(token);
+  if (!claims) throw new ResourceAccessError('invalid_token', 'the access token is not active (expired, revoked, ended, or not issued for this API)');
+  // RFC 9449 §7.1's example wording: the proof is fine, but made with another key than the token's.
+  if (claims.cnf.jkt !== jkt) throw new ResourceAccessError('invalid_token', 'invalid DPoP key binding: the proof key is not the key the token is bound to');
+  return claims;
+}
+
+/** Refuses a token whose scope lacks every one of `required` (any one is enough). */
+export function requireScope(claims: BoundTokenClaims, required: readonly string[]): void {
+  if (required.length === 0) return;
+  const granted = new Set(claims.scope.split(' '));
+  if (!required.some((scope) => granted.has(scope))) {
+    throw new ResourceAccessError('insufficient_scope', `this operation needs the scope ${required.join(' or ')}`, { scope: required.join(' ') });
+  }
+}

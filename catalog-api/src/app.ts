@@ -21,6 +21,7 @@ import { ensureSigningKey, oauthHandlers } from './modules/oauth/index.js';
 import { accessTokenSigner } from './modules/oauth/access-tokens.js';
 import { authorizationHandlers, issuerOf } from './modules/oauth/authorization-routes.js';
 import { platformTokenScheme } from './modules/oauth/platform-auth.js';
+import { patientPageHandlers } from './web/patient-pages.js';
 import { createDpopNonces } from './modules/oauth/dpop.js';
 import { storeReplayCache } from './modules/oauth/replay-cache.js';
 import { secretBox } from './core/secret-box.js';
@@ -165,6 +166,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
         sign: accessTokenSigner(db, box),
         remoteKeys,
       }),
+      ...patientPageHandlers({ db, config, issuerOf: (request) => issuerOf(request, config) }),
     };
     registerOperations(app, operations(spec), handlers, {
       publisherApiKey: publisherApiKeyScheme(db),

@@ -382,6 +382,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/patient/sign-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Patient sign-in page
+         * @description In the sandbox, a picker of synthetic patients. Outside the sandbox, patients sign in through
+         *     the national identity federation; until that is configured on the server, the page says so
+         *     (503).
+         */
+        get: operations["showPatientSignIn"];
+        put?: never;
+        /**
+         * Sign a patient in (sandbox picker)
+         * @description Opens a session for the synthetic patient chosen, then goes back to `return_to`.
+         */
+        post: operations["patientSignIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/patient/sign-out": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign the patient out */
+        post: operations["patientSignOut"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/patient/apps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My connected apps (the SMART management_endpoint)
+         * @description Every app the patient has authorized, for themselves or as a guardian for a child: what it
+         *     may do, since when and until when, with a button that withdraws the access at once; and the
+         *     accesses that have ended. Without a session, answers 303 to the sign-in page.
+         */
+        get: operations["showConnectedApps"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/patient/apps/{grantId}/withdrawal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw an app's access
+         * @description Ends the grant at once: every token issued under it fails at its next use. A grant that is
+         *     not the signed-in person's changes nothing.
+         */
+        post: operations["withdrawConnectedApp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/apps": {
         parameters: {
             query?: never;
@@ -976,8 +1062,10 @@ export interface components {
             scopes_supported: string[];
             response_types_supported: string[];
             capabilities: string[];
-            revocation_endpoint?: string;
-            introspection_endpoint?: string;
+            revocation_endpoint: string;
+            introspection_endpoint: string;
+            /** @description The patient's "my connected apps" page, where every authorization is shown and can be withdrawn. */
+            management_endpoint: string;
             code_challenge_methods_supported: string[];
         };
         /**
@@ -1080,6 +1168,17 @@ export interface components {
             api_key?: string;
             decision?: string;
         };
+        /** @description The sandbox's patient picker. */
+        PatientSignInForm: {
+            /** @description Id of a synthetic patient, e.g. `sandbox-patient-1`. */
+            patient_id: string;
+            return_to?: components["schemas"]["ReturnToPath"];
+        };
+        CsrfForm: {
+            csrf_token: string;
+        };
+        /** @description A page of the patient's pages to go back to after signing in. */
+        ReturnToPath: string;
         /** @description A certified app as the public catalogue shows it. */
         CatalogApp: {
             /** Format: uuid */
@@ -1193,6 +1292,23 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description A page (HTML). */
+        Page: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "text/html": string;
+            };
+        };
+        /** @description Go to the page named in `Location`. */
+        SeeOther: {
+            headers: {
+                Location?: string;
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
     };
     parameters: {
         /** @description Maximum number of items in the page. */
@@ -1201,6 +1317,7 @@ export interface components {
         Cursor: string;
         AppId: string;
         ClientId: string;
+        ReturnTo: components["schemas"]["ReturnToPath"];
     };
     requestBodies: never;
     headers: {
@@ -1833,6 +1950,95 @@ export interface operations {
                 };
             };
             "4XX": components["responses"]["ClientError"];
+        };
+    };
+    showPatientSignIn: {
+        parameters: {
+            query?: {
+                return_to?: components["parameters"]["ReturnTo"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Page"];
+            400: components["responses"]["BadRequest"];
+            503: components["responses"]["Page"];
+        };
+    };
+    patientSignIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["PatientSignInForm"];
+            };
+        };
+        responses: {
+            303: components["responses"]["SeeOther"];
+            400: components["responses"]["Page"];
+            403: components["responses"]["Page"];
+            503: components["responses"]["Page"];
+        };
+    };
+    patientSignOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["CsrfForm"];
+            };
+        };
+        responses: {
+            200: components["responses"]["Page"];
+            403: components["responses"]["Page"];
+        };
+    };
+    showConnectedApps: {
+        parameters: {
+            query?: {
+                /** @description A message to show after an action (`withdrawn`). */
+                notice?: "withdrawn" | "already-ended";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Page"];
+            303: components["responses"]["SeeOther"];
+            400: components["responses"]["BadRequest"];
+        };
+    };
+    withdrawConnectedApp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                grantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["CsrfForm"];
+            };
+        };
+        responses: {
+            303: components["responses"]["SeeOther"];
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Page"];
         };
     };
     listApps: {

@@ -32,6 +32,7 @@ Mon espace santé developer platform: sandbox ready
   API reference      ${url}/docs
   OpenAPI document   ${url}/openapi.json
   OAuth discovery    ${url}/.well-known/oauth-authorization-server
+  Patient pages      ${url}/patient/apps (sign in as a synthetic patient, withdraw grants)
   Store              ${store}${seed.createdApps.length ? ` (seeded ${seed.createdApps.length} demo apps)` : ' (existing data reused)'}
 
   Demo publisher API key (sandbox only):

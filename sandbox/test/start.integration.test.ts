@@ -46,6 +46,8 @@ describe('npm start (the sandbox process)', () => {
     await runSandbox(async ({ url, key, text }) => {
       firstKey = key;
       expect(text).toContain(`${url}/docs`);
+      expect(text).toContain(`${url}/patient/apps`);
+      expect((await fetch(`${url}/patient/apps`, { redirect: 'manual' })).status).toBe(303);
       expect(text).toContain('seeded 5 demo apps');
       expect((await fetch(`${url}/readyz`)).status).toBe(200);
       const me = await fetch(`${url}/publishers/me`, { headers: { authorization: `Bearer ${key}` } });

@@ -2,11 +2,28 @@
 // once: the next use of any token of an ended grant fails, at every instance, because the state
 // is in the store.
 import type { Queryable } from '../../core/store/db.js';
-import { revokeGrant, revokeGrantsOfPerson } from '../oauth/index.js';
+import { grantsOfPerson, revokeGrant, revokeGrantOfPerson, revokeGrantsOfPerson, type GrantSummary } from '../oauth/index.js';
 
 /** Withdraws a grant as its patient would. Returns false when it was not active. */
 export async function withdrawGrant(db: Queryable, grantId: string): Promise<boolean> {
-  return revokeGrant(db, grantId, 'withdrawn by the patient');
+  return revokeGrant(db, grantId, WITHDRAWN_BY_PATIENT);
+}
+
+const WITHDRAWN_BY_PATIENT = 'withdrawn by the patient';
+/** Most grants shown to a person at once. */
+export const MAX_LISTED_GRANTS = 200;
+
+/** The apps a person has authorized (for themselves or, as a guardian, for a child), newest first. */
+export async function connectedApps(db: Queryable, personId: string): Promise<GrantSummary[]> {
+  return grantsOfPerson(db, personId, MAX_LISTED_GRANTS);
+}
+
+/**
+ * Withdraws one of the person's grants, from their "my connected apps" page. False when the
+ * grant is not theirs or is no longer active: another person's grant id changes nothing.
+ */
+export async function withdrawOwnGrant(db: Queryable, grantId: string, personId: string): Promise<boolean> {
+  return revokeGrantOfPerson(db, grantId, personId, WITHDRAWN_BY_PATIENT);
 }
 
 /**

@@ -63,4 +63,4 @@ export function unavailableConsent(): ConsentStep {
   };
 }
 
-export { withdrawGrant, closePatientAccount, isAccountClosed } from './grants.js';
+export { withdrawGrant, withdrawOwnGrant, connectedApps, closePatientAccount, isAccountClosed } from './grants.js';

@@ -175,6 +175,8 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
         status: 200,
         body: {
           ...sharedMetadata(issuer),
+          // The patient's "my connected apps" page: every app they authorized, each withdrawn in one click.
+          management_endpoint: `${issuer}/patient/apps`,
           capabilities: [
             'launch-standalone',
             'client-public',

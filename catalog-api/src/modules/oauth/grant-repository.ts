@@ -264,3 +264,73 @@ export async function revokeGrantsOfPerson(db: Queryable, personId: string, reas
   );
   return rows.length;
 }
+
+/** A grant as its patient sees it in "my connected apps". */
+export interface GrantSummary {
+  id: string;
+  appId: string;
+  appName: string;
+  appCertificationStatus: CertificationStatus;
+  patientId: string;
+  actorId: string;
+  scope: string;
+  createdAt: Date;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  revokedReason: string | null;
+  /** Not withdrawn, not revoked, not past its end. */
+  active: boolean;
+}
+
+/**
+ * The grants given for or by a person (the patient, or a guardian acting for a child), newest
+ * first, at most `limit`.
+ */
+export async function grantsOfPerson(db: Queryable, personId: string, limit: number): Promise<GrantSummary[]> {
+  const rows = await db.query<{
+    id: string;
+    app_id: string;
+    app_name: string;
+    certification_status: CertificationStatus;
+    patient_id: string;
+    actor_id: string;
+    scope: string;
+    created_at: Date;
+    expires_at: Date | null;
+    revoked_at: Date | null;
+    revoked_reason: string | null;
+    active: boolean;
+  }>(
+    `SELECT g.id, g.app_id, a.name AS app_name, a.certification_status, g.patient_id, g.actor_id, g.scope,
+            g.created_at, g.expires_at, g.revoked_at, g.revoked_reason,
+            (g.revoked_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > now())) AS active
+     FROM grants g JOIN apps a ON a.id = g.app_id
+     WHERE g.patient_id = $1 OR g.actor_id = $1
+     ORDER BY g.created_at DESC, g.id LIMIT $2`,
+    [personId, limit],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    appId: row.app_id,
+    appName: row.app_name,
+    appCertificationStatus: row.certification_status,
+    patientId: row.patient_id,
+    actorId: row.actor_id,
+    scope: row.scope,
+    createdAt: new Date(row.created_at),
+    expiresAt: row.expires_at ? new Date(row.expires_at) : null,
+    revokedAt: row.revoked_at ? new Date(row.revoked_at) : null,
+    revokedReason: row.revoked_reason,
+    active: row.active,
+  }));
+}
+
+/** Ends a grant given for or by `personId`; false when it is not theirs or not active. */
+export async function revokeGrantOfPerson(db: Queryable, grantId: string, personId: string, reason: string): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE grants SET revoked_at = now(), revoked_reason = $3
+     WHERE id = $1 AND (patient_id = $2 OR actor_id = $2) AND revoked_at IS NULL RETURNING id`,
+    [grantId, personId, reason],
+  );
+  return rows.length === 1;
+}

@@ -28,5 +28,5 @@ export {
   type ResourceFacts,
 } from './scopes.js';
 export { revokeGrant } from './grant-repository.js';
-export { revokeGrantsOfPerson } from './grant-repository.js';
+export { revokeGrantsOfPerson, grantsOfPerson, revokeGrantOfPerson, type GrantSummary } from './grant-repository.js';
 export { endPlatformSessionsApprovedWith } from './platform-sessions.js';

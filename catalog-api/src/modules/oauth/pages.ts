@@ -2,52 +2,18 @@
 // an unregistered redirect URI, an expired pushed request. Sending the error to an unverified
 // redirect URI would make the platform an open redirector.
 
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+import { escapeHtml, page } from '../../web/html.js';
+
+export { pageHeaders } from '../../web/html.js';
 
 export function authorizationErrorPage(error: string, description: string): string {
-  return `<!doctype html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Autorisation impossible</title>
-</head>
-<body>
-<main>
-<h1>Cette demande d’accès ne peut pas aboutir</h1>
+  return page(
+    'Autorisation impossible',
+    `<h1>Cette demande d’accès ne peut pas aboutir</h1>
 <p>L’application qui vous a envoyé ici a fait une demande que la plateforme refuse. Aucune donnée n’a été partagée. Vous pouvez fermer cette page et revenir à l’application.</p>
 <p lang="en">The app that sent you here made a request the platform refuses. No data was shared.</p>
-<p><code>${escapeHtml(error)}</code>: ${escapeHtml(description)}</p>
-</main>
-</body>
-</html>
-`;
-}
-
-/** Headers of every page the authorization server shows: no framing, no scripts, no caching. */
-export const pageHeaders = {
-  'content-security-policy': "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'cache-control': 'no-store',
-  'referrer-policy': 'no-referrer',
-  'x-content-type-options': 'nosniff',
-};
-
-function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-</head>
-<body>
-<main>
-${body}
-</main>
-</body>
-</html>
-`;
+<p><code>${escapeHtml(error)}</code>: ${escapeHtml(description)}</p>`,
+  );
 }
 
 /** The device sign-in form: the code shown by `mes login`, the publisher's API key, approve or refuse. */

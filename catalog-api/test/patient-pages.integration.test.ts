@@ -1,0 +1,301 @@
+// The patient's "my connected apps" page (the SMART management_endpoint) and the sandbox sign-in
+// in front of it: what the patient sees, withdrawal taking effect at once, and every way a form
+// is refused (no session, no or wrong CSRF token, another origin, another person's grant).
+import { decodeJwt } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { insertGrant } from '../src/modules/oauth/grant-repository.js';
+import { appInput, call, registerPublisher, useServer } from './helpers.js';
+import { form, newKeys, pkce, postForm } from './oauth-helpers.js';
+
+const server = useServer();
+const redirectUri = 'https://tensiosuivi.example.fr/oauth/callback';
+let publisherKey: string;
+let app: { id: string; name: string; clientId: string };
+
+beforeAll(async () => {
+  publisherKey = (await registerPublisher(server())).key;
+  const created = await call(server(), 'POST', '/apps', {
+    key: publisherKey,
+    body: appInput({
+      name: 'TensioSuivi',
+      scopes: [
+        { scope: 'offline_access', justification: 'Synchroniser vos mesures sans vous redemander.' },
+        { scope: 'patient/Observation.crs?category=vital-signs', justification: 'Lire et ajouter vos mesures de tension.' },
+        { scope: 'patient/Immunization.rs', justification: 'Rappeler vos vaccins.' },
+      ],
+    }),
+  });
+  const [client] = (await call(server(), 'GET', `/apps/${created.body.id}/clients`, { key: publisherKey })).body.items;
+  app = { id: created.body.id, name: created.body.name, clientId: client.clientId };
+});
+
+/** A patient's authorization of the app in the sandbox, with a refresh token to try afterwards. */
+async function authorizeApp(patient: string) {
+  const { verifier, challenge } = pkce();
+  const response = await fetch(
+    `${server().url}/oauth/authorize?${form({
+      client_id: app.clientId,
+      response_type: 'code',
+      redirect_uri: redirectUri,
+      scope: 'offline_access patient/Observation.rs?category=vital-signs patient/Immunization.rs',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      login_hint: patient,
+    })}`,
+    { redirect: 'manual' },
+  );
+  const code = new URL(response.headers.get('location')!).searchParams.get('code')!;
+  const keys = await newKeys();
+  const tokens = await postForm(server().url, '/oauth/token', form({ grant_type: 'authorization_code', client_id: app.clientId, code, code_verifier: verifier, redirect_uri: redirectUri }), keys);
+  expect(tokens.status).toBe(200);
+  return { grantId: decodeJwt(tokens.body.access_token).grant_id as string, refreshToken: tokens.body.refresh_token as string, keys };
+}
+
+/** A browser: keeps its cookies, sends its pages' Origin on form posts, does not follow redirects. */
+function browser(origin = server().url) {
+  const jar = new Map<string, string>();
+  async function request(method: string, path: string, options: { form?: Record<string, string>; headers?: Record<string, string> } = {}) {
+    // An empty value means "do not send this header at all" (origin: '' sends no Origin).
+    const given = Object.entries(options.headers ?? {});
+    const headers = new Headers(given.filter(([, value]) => value !== ''));
+    if (jar.size) headers.set('cookie', [...jar].map(([name, value]) => `${name}=${value}`).join('; '));
+    if (options.form) {
+      headers.set('content-type', 'application/x-www-form-urlencoded');
+      if (!given.some(([name]) => name === 'origin')) headers.set('origin', origin);
+    }
+    const response = await fetch(`${server().url}${path}`, { method, headers, redirect: 'manual', ...(options.form ? { body: form(options.form) } : {}) });
+    for (const cookie of response.headers.getSetCookie()) {
+      const [pair] = cookie.split(';');
+      const [name, value] = pair!.split('=') as [string, string];
+      if (/Max-Age=0/.test(cookie)) jar.delete(name);
+      else jar.set(name, value);
+    }
+    return { status: response.status, headers: response.headers, html: await response.text(), location: response.headers.get('location') };
+  }
+  return {
+    jar,
+    get: (path: string, headers?: Record<string, string>) => request('GET', path, headers ? { headers } : {}),
+    post: (path: string, values: Record<string, string>, headers?: Record<string, string>) => request('POST', path, { form: values, ...(headers ? { headers } : {}) }),
+    async signIn(patient: string) {
+      const signedIn = await request('POST', '/patient/sign-in', { form: { patient_id: patient, return_to: '/patient/apps' } });
+      expect(signedIn.status, signedIn.html).toBe(303);
+      expect(signedIn.location).toBe('/patient/apps');
+      return signedIn;
+    },
+  };
+}
+
+const csrfOf = (html: string) => /name="csrf_token" value="([^"]+)"/.exec(html)![1]!;
+const withdrawalAction = (grantId: string) => `/patient/apps/${grantId}/withdrawal`;
+const grantActive = async (grantId: string) =>
+  (await server().app.db.query<{ revoked_at: Date | null }>('SELECT revoked_at FROM grants WHERE id = $1', [grantId]))[0]!.revoked_at === null;
+/** Whether the app can still refresh; its refresh token rotates (public client), so the grant keeps the new one. */
+async function refreshWorks(grant: { refreshToken: string; keys: Awaited<ReturnType<typeof newKeys>> }): Promise<boolean> {
+  const result = await postForm(server().url, '/oauth/token', form({ grant_type: 'refresh_token', client_id: app.clientId, refresh_token: grant.refreshToken }), grant.keys);
+  if (result.status === 200) grant.refreshToken = result.body.refresh_token;
+  return result.status === 200;
+}
+
+describe('my connected apps', () => {
+  it('is the SMART management_endpoint, and sends a visitor without a session to sign in', async () => {
+    const smart = await call(server(), 'GET', '/.well-known/smart-configuration');
+    expect(smart.body.management_endpoint).toBe(`${server().url}/patient/apps`);
+    const visitor = await browser().get('/patient/apps');
+    expect(visitor.status).toBe(303);
+    expect(visitor.location).toBe('/patient/sign-in?return_to=%2Fpatient%2Fapps');
+    const signIn = await browser().get(visitor.location!);
+    expect(signIn.status).toBe(200);
+    expect(signIn.html).toContain('Identifiant du patient de test');
+    expect(signIn.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+  });
+
+  it('shows each authorized app with what it may do, in plain words, and withdraws it at once', async () => {
+    const patient = 'patient-pages-1';
+    const grant = await authorizeApp(patient);
+    const me = browser();
+    const signedIn = await me.signIn(patient);
+    const cookie = signedIn.headers.getSetCookie()[0]!;
+    expect(cookie).toMatch(/^mes_patient=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=1800$/);
+
+    const listed = await me.get('/patient/apps');
+    expect(listed.status).toBe(200);
+    expect(listed.headers.get('cache-control')).toBe('no-store');
+    expect(listed.headers.get('referrer-policy')).toBe('same-origin');
+    expect(listed.html).toContain('<h3>TensioSuivi</h3>');
+    expect(listed.html).toContain('jusqu’à ce que vous la retiriez');
+    expect(listed.html).toContain('<li>Lire vos mesures et résultats (signes vitaux)</li>');
+    expect(listed.html).toContain('<li>Lire vos vaccinations</li>');
+    expect(listed.html).toContain('<li>Garder l’accès sans vous le redemander, jusqu’à ce que vous le retiriez</li>');
+    expect(listed.html).toContain(`action="${withdrawalAction(grant.grantId)}"`);
+
+    const withdrawn = await me.post(withdrawalAction(grant.grantId), { csrf_token: csrfOf(listed.html) });
+    expect(withdrawn.status).toBe(303);
+    expect(withdrawn.location).toBe('/patient/apps?notice=withdrawn');
+    // Effective at once: the app's refresh fails, introspection says inactive.
+    expect(await grantActive(grant.grantId)).toBe(false);
+    expect(await refreshWorks(grant)).toBe(false);
+    const after = await me.get(withdrawn.location!);
+    expect(after.html).toContain('L’accès a été retiré.');
+    expect(after.html).toContain('Aucune application n’a accès à vos données.');
+    expect(after.html).toMatch(/<h2>Accès terminés<\/h2>\s*<ul><li>\s*<h3>TensioSuivi<\/h3>[\s\S]*Vous avez retiré cet accès/);
+    expect(after.html).not.toContain(`action="${withdrawalAction(grant.grantId)}"`);
+
+    // Withdrawing again changes nothing and says so.
+    const again = await me.post(withdrawalAction(grant.grantId), { csrf_token: csrfOf(after.html) });
+    expect(again.location).toBe('/patient/apps?notice=already-ended');
+  });
+
+  it('shows a guardian the grants they gave for a child, and lets them withdraw those', async () => {
+    const guardian = 'guardian-1';
+    const child = 'child-of-guardian-1';
+    const grantId = await insertGrant(server().app.db, { appId: app.id, clientId: app.clientId, patientId: child, actorId: guardian, scope: 'patient/Immunization.rs', expiresAt: new Date(Date.now() + 90 * 86400_000) });
+    const me = browser();
+    await me.signIn(guardian);
+    const listed = await me.get('/patient/apps');
+    expect(listed.html).toContain(`Pour ${child}, dont vous êtes le représentant légal.`);
+    expect(listed.html).toMatch(/jusqu’au \d{1,2} \S+ \d{4}/);
+    expect((await me.post(withdrawalAction(grantId), { csrf_token: csrfOf(listed.html) })).location).toBe('/patient/apps?notice=withdrawn');
+    expect(await grantActive(grantId)).toBe(false);
+  });
+
+  it('tells the patient when an app they authorized is no longer certified', async () => {
+    const patient = 'patient-pages-suspended';
+    const publisher = await registerPublisher(server(), 'Éditeur suspendu');
+    const other = await call(server(), 'POST', '/apps', { key: publisher.key, body: appInput({ name: 'Appli suspendue' }) });
+    const [client] = (await call(server(), 'GET', `/apps/${other.body.id}/clients`, { key: publisher.key })).body.items;
+    await insertGrant(server().app.db, { appId: other.body.id, clientId: client.clientId, patientId: patient, actorId: patient, scope: 'patient/Observation.rs', expiresAt: null });
+    await server().app.db.query(`UPDATE apps SET certification_status = 'suspended' WHERE id = $1`, [other.body.id]);
+    const me = browser();
+    await me.signIn(patient);
+    expect((await me.get('/patient/apps')).html).toContain('Cette application n’est plus certifiée (certification suspendue)');
+  });
+
+  it('escapes what apps and patients name themselves', async () => {
+    const publisher = await registerPublisher(server(), 'Éditeur taquin');
+    const sneaky = await call(server(), 'POST', '/apps', { key: publisher.key, body: appInput({ name: 'Appli <img src=x onerror=alert(1)>' }) });
+    expect(sneaky.status).toBe(201);
+    const [client] = (await call(server(), 'GET', `/apps/${sneaky.body.id}/clients`, { key: publisher.key })).body.items;
+    await insertGrant(server().app.db, { appId: sneaky.body.id, clientId: client.clientId, patientId: 'patient-escape', actorId: 'patient-escape', scope: 'patient/Observation.rs', expiresAt: null });
+    const me = browser();
+    await me.signIn('patient-escape');
+    const listed = await me.get('/patient/apps');
+    expect(listed.html).toContain('Appli &lt;img src=x onerror=alert(1)&gt;');
+    expect(listed.html).not.toContain('<img');
+  });
+});
+
+describe('forms of the patient pages that are refused, changing nothing', () => {
+  let grant: Awaited<ReturnType<typeof authorizeApp>>;
+  let me: ReturnType<typeof browser>;
+  let csrf: string;
+  beforeAll(async () => {
+    grant = await authorizeApp('patient-pages-2');
+    me = browser();
+    await me.signIn('patient-pages-2');
+    csrf = csrfOf((await me.get('/patient/apps')).html);
+  });
+
+  it.each([
+    ['without the CSRF token', () => ({}), {}],
+    ['with another CSRF token', () => ({ csrf_token: 'A'.repeat(32) }), {}],
+    ['from another site (Origin)', () => ({ csrf_token: csrf }), { origin: 'https://evil.example.com' }],
+    ['from an opaque origin (Origin: null)', () => ({ csrf_token: csrf }), { origin: 'null' }],
+    ['with neither Origin nor Referer', () => ({ csrf_token: csrf }), { origin: '' }],
+  ])('refuses a withdrawal %s', async (_case, values, headers: Record<string, string>) => {
+    const result = await me.post(withdrawalAction(grant.grantId), values() as Record<string, string>, headers);
+    if (_case === 'without the CSRF token') {
+      // The form schema itself requires the token.
+      expect(result.status).toBe(400);
+    } else {
+      expect(result.status).toBe(403);
+      expect(result.html).toContain('Rien n’a été modifié');
+    }
+    expect(await grantActive(grant.grantId)).toBe(true);
+    expect(await refreshWorks(grant)).toBe(true);
+  });
+
+  it('accepts a Referer from its own pages when a browser sends no Origin', async () => {
+    const other = await authorizeApp('patient-pages-2');
+    const result = await me.post(withdrawalAction(other.grantId), { csrf_token: csrf }, { origin: '', referer: `${server().url}/patient/apps` });
+    expect(result.location).toBe('/patient/apps?notice=withdrawn');
+  });
+
+  it('refuses to withdraw another person’s grant', async () => {
+    const stranger = browser();
+    await stranger.signIn('patient-pages-stranger');
+    const strangerCsrf = csrfOf((await stranger.get('/patient/apps')).html);
+    const result = await stranger.post(withdrawalAction(grant.grantId), { csrf_token: strangerCsrf });
+    expect(result.location).toBe('/patient/apps?notice=already-ended');
+    expect(await grantActive(grant.grantId)).toBe(true);
+  });
+
+  it('refuses a withdrawal without a session, and a CSRF token of another session', async () => {
+    const anonymous = browser();
+    expect((await anonymous.post(withdrawalAction(grant.grantId), { csrf_token: csrf })).status).toBe(403);
+    const other = browser();
+    await other.signIn('patient-pages-2');
+    expect((await other.post(withdrawalAction(grant.grantId), { csrf_token: csrf })).status).toBe(403);
+    expect(await grantActive(grant.grantId)).toBe(true);
+  });
+
+  it('refuses a sign-in posted from another site, and bad patient ids', async () => {
+    const attacked = browser();
+    const result = await attacked.post('/patient/sign-in', { patient_id: 'patient-pages-2' }, { origin: 'https://evil.example.com' });
+    expect(result.status).toBe(403);
+    expect(attacked.jar.size).toBe(0);
+    const bad = await browser().post('/patient/sign-in', { patient_id: '../etc' });
+    expect(bad.status).toBe(400);
+    expect(bad.html).toContain('role="alert"');
+    const open = await browser().post('/patient/sign-in', { patient_id: 'x', return_to: 'https://evil.example.com/' });
+    expect(open.status).toBe(400); // return_to is a path of the patient pages, never another site
+  });
+
+  it('ends the session on sign-out and at its end', async () => {
+    const someone = browser();
+    await someone.signIn('patient-pages-3');
+    const page = await someone.get('/patient/apps');
+    const cookie = [...someone.jar][0]!;
+    const out = await someone.post('/patient/sign-out', { csrf_token: csrfOf(page.html) });
+    expect(out.status).toBe(200);
+    expect(out.headers.getSetCookie()[0]).toMatch(/^mes_patient=; .*Max-Age=0$/);
+    // The old cookie no longer opens the page, even if a browser kept it.
+    const replayed = await fetch(`${server().url}/patient/apps`, { headers: { cookie: cookie.join('=') }, redirect: 'manual' });
+    expect(replayed.status).toBe(303);
+
+    const later = browser();
+    await later.signIn('patient-pages-3');
+    await server().app.db.query(`UPDATE patient_sessions SET expires_at = now() - interval '1 second' WHERE patient_id = 'patient-pages-3' AND ended_at IS NULL`);
+    expect((await later.get('/patient/apps')).status).toBe(303);
+  });
+});
+
+describe('patient pages outside the sandbox, and over HTTPS', () => {
+  const production = useServer({ mode: 'production', publicUrl: 'https://api.mes.example.fr' });
+  const secureSandbox = useServer({ publicUrl: 'https://sandbox.mes.example.fr' });
+
+  it('says patient sign-in is not available yet, and opens no session', async () => {
+    const page = await fetch(`${production().url}/patient/sign-in`);
+    expect(page.status).toBe(503);
+    expect(await page.text()).toContain('pas encore disponible');
+    const post = await fetch(`${production().url}/patient/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://api.mes.example.fr' },
+      body: form({ patient_id: 'someone' }),
+    });
+    expect(post.status).toBe(503);
+    expect(post.headers.getSetCookie()).toEqual([]);
+    const apps = await fetch(`${production().url}/patient/apps`, { redirect: 'manual' });
+    expect(apps.status).toBe(303);
+  });
+
+  it('sets a __Host- Secure cookie when the platform is served over HTTPS', async () => {
+    const signedIn = await fetch(`${secureSandbox().url}/patient/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://sandbox.mes.example.fr' },
+      body: form({ patient_id: 'secure-patient' }),
+      redirect: 'manual',
+    });
+    expect(signedIn.status).toBe(303);
+    expect(signedIn.headers.getSetCookie()[0]).toMatch(/^__Host-mes_patient=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Secure; Max-Age=1800$/);
+  });
+});

@@ -22,6 +22,9 @@ import { accessTokenSigner } from './modules/oauth/access-tokens.js';
 import { authorizationHandlers, issuerOf } from './modules/oauth/authorization-routes.js';
 import { platformTokenScheme } from './modules/oauth/platform-auth.js';
 import { patientPageHandlers } from './web/patient-pages.js';
+import { patientSessionSweep } from './web/patient-session.js';
+import { startSweeper, type SweepTask } from './core/store/sweeper.js';
+import { oauthSweepTasks } from './modules/oauth/sweeps.js';
 import { createDpopNonces } from './modules/oauth/dpop.js';
 import { storeReplayCache } from './modules/oauth/replay-cache.js';
 import { secretBox } from './core/secret-box.js';
@@ -32,6 +35,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     db: Db;
     config: AppConfig;
+    /** Every module's clean-up of expired rows, run periodically by the sweeper. */
+    sweepTasks: readonly SweepTask[];
     /** Every route registered, in order: the contract test compares them with the spec. */
     registeredRoutes: { method: string; url: string }[];
   }
@@ -173,6 +178,14 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       platformToken: platformTokenScheme({ db, config, replay, nonces, issuerOf: (request) => issuerOf(request, config) }),
       operatorToken: operatorTokenScheme(config.operatorToken),
     });
+
+    const sweepTasks = [...oauthSweepTasks, patientSessionSweep];
+    app.decorate('sweepTasks', sweepTasks);
+    if (config.sweepIntervalSeconds > 0) {
+      const sweeper = startSweeper(db, sweepTasks, { intervalSeconds: config.sweepIntervalSeconds, log: app.log });
+      // Stopped, and its round under way finished, before the store closes.
+      app.addHook('preClose', () => sweeper.stop());
+    }
 
     await app.register(fastifySwagger, { mode: 'static', specification: { document: spec as never } });
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

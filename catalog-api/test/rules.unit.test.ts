@@ -114,7 +114,8 @@ describe('configuration', () => {
     expect(config.publicUrl).toBe('https://api.example.fr');
     expect(config).toMatchObject({ mode: 'production', port: 4010, dataDir: './.data', bodyLimit: 1048576, jsonMaxDepth: 32, keyEncryptionKey: key });
     expect(loadConfig({ PORT: '0', MES_MODE: 'sandbox', DATABASE_URL: 'postgres://x/y' })).toMatchObject({ port: 0, mode: 'sandbox', databaseUrl: 'postgres://x/y' });
-    expect(config).toMatchObject({ outboundAllowPrivateNetworks: false, outboundTimeoutMs: 5000 });
+    expect(config).toMatchObject({ outboundAllowPrivateNetworks: false, outboundTimeoutMs: 5000, sweepIntervalSeconds: 600 });
+    expect(loadConfig({ MES_MODE: 'sandbox', SWEEP_INTERVAL_SECONDS: '0' }).sweepIntervalSeconds).toBe(0);
     expect(loadConfig({ MES_MODE: 'sandbox', OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true', OUTBOUND_TIMEOUT_MS: '2500' })).toMatchObject({
       outboundAllowPrivateNetworks: true,
       outboundTimeoutMs: 2500,
@@ -134,6 +135,7 @@ describe('configuration', () => {
     [{}, 'PUBLIC_URL is required'],
     [{ MES_MODE: 'sandbox', OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'yes' }, 'OUTBOUND_ALLOW_PRIVATE_NETWORKS must be true or false'],
     [{ MES_MODE: 'sandbox', OUTBOUND_TIMEOUT_MS: '10' }, 'OUTBOUND_TIMEOUT_MS'],
+    [{ MES_MODE: 'sandbox', SWEEP_INTERVAL_SECONDS: '-1' }, 'SWEEP_INTERVAL_SECONDS'],
     [
       { PUBLIC_URL: 'https://api.example.fr', KEY_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'), OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true' },
       'OUTBOUND_ALLOW_PRIVATE_NETWORKS is for a sandbox',

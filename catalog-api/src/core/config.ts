@@ -34,6 +34,8 @@ export interface AppConfig {
   outboundAllowPrivateNetworks: boolean;
   /** Deadline of one outbound fetch, in milliseconds. */
   outboundTimeoutMs: number;
+  /** Seconds between two sweeps of expired rows (codes, sessions…); 0 turns the sweep off. */
+  sweepIntervalSeconds: number;
 }
 
 export const defaultConfig: AppConfig = {
@@ -47,6 +49,7 @@ export const defaultConfig: AppConfig = {
   retiredKeyPublishSeconds: 3600,
   outboundAllowPrivateNetworks: false,
   outboundTimeoutMs: 5000,
+  sweepIntervalSeconds: 600,
 };
 
 export class ConfigError extends Error {
@@ -104,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       overrides.outboundAllowPrivateNetworks ?? defaultConfig.outboundAllowPrivateNetworks,
     ),
     outboundTimeoutMs: integer(env, 'OUTBOUND_TIMEOUT_MS', overrides.outboundTimeoutMs ?? defaultConfig.outboundTimeoutMs, 100, 60_000),
+    sweepIntervalSeconds: integer(env, 'SWEEP_INTERVAL_SECONDS', overrides.sweepIntervalSeconds ?? defaultConfig.sweepIntervalSeconds, 0, 86_400),
   };
   if (databaseUrl) config.databaseUrl = databaseUrl;
   if (env.DATABASE_SCHEMA) config.databaseSchema = env.DATABASE_SCHEMA;

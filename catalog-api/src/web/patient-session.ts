@@ -5,9 +5,13 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Queryable } from '../core/store/db.js';
+import { deleteWhere } from '../core/store/sweeper.js';
 
 /** A patient session lasts 30 minutes from sign-in: these pages hold health information. */
 export const PATIENT_SESSION_SECONDS = 30 * 60;
+
+/** Sessions are forgotten a day after their end (signed out or not, every session ends within 30 minutes). */
+export const patientSessionSweep = deleteWhere('patient_sessions', 'patient_sessions', "expires_at < now() - interval '1 day'");
 
 export interface PatientSession {
   patientId: string;

@@ -246,8 +246,7 @@ export async function grantState(db: Queryable, grantId: string): Promise<GrantS
 }
 
 export async function revokeAccessToken(db: Queryable, jti: string, expiresAt: Date): Promise<void> {
-  // Entries past the token's expiry serve no purpose: the token is refused as expired anyway.
-  await db.query('DELETE FROM oauth_revoked_access_tokens WHERE expires_at < now()');
+  // Entries past the token's expiry serve no purpose (it is refused as expired anyway): the sweep deletes them.
   await db.query('INSERT INTO oauth_revoked_access_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING', [jti, expiresAt]);
 }
 

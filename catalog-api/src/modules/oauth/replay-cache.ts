@@ -10,8 +10,8 @@ export interface ReplayCache {
   firstUse(namespace: string, jti: string, expiresAt: Date): Promise<boolean>;
 }
 
+/** Expired records are deleted by the periodic sweep (sweeps.ts); until then they are simply taken over. */
 export function storeReplayCache(db: Queryable): ReplayCache {
-  let lastSweep = 0;
   return {
     async firstUse(namespace, jti, expiresAt) {
       // An expired record may be taken over: the identifier would be refused as too old anyway.
@@ -22,10 +22,6 @@ export function storeReplayCache(db: Queryable): ReplayCache {
          RETURNING jti`,
         [namespace, jti, expiresAt],
       );
-      if (Date.now() - lastSweep > 60_000) {
-        lastSweep = Date.now();
-        await db.query('DELETE FROM oauth_replay WHERE expires_at < now()');
-      }
       return rows.length === 1;
     },
   };

@@ -36,6 +36,7 @@
 //                be async (to fetch a DPoP nonce, for instance).
 
 import { codeExchangeScenario, confidentialRefreshScenario, publicRefreshScenario } from './lib/oauth-scenarios.mjs';
+import { apiKeyScenario, platformTokenScenario } from './lib/platform-scenarios.mjs';
 
 /** Page size of the catalogue scenario, and how many certified apps run.mjs puts in the catalogue. */
 export const catalogPageSize = 20;
@@ -71,6 +72,10 @@ export const scenarios = [
   codeExchangeScenario({ confidential: false }),
   confidentialRefreshScenario(),
   publicRefreshScenario(),
+  // GET /apps: 'apps-list-api-key' and 'apps-list-platform-token' (lib/platform-scenarios.mjs),
+  // the cost of the resource-server checks (DPoP proof with ath, token, session) beside an API key.
+  apiKeyScenario,
+  platformTokenScenario,
   // Next: 'fhir-search' (GET /fhir/Observation?... with a DPoP-bound token minted in setup()).
   // See bench/README.md, "Adding a scenario".
 ];

@@ -35,10 +35,14 @@ export function es256Signer(privateJwk) {
 
 const newJti = () => randomBytes(16).toString('base64url');
 
-/** A DPoP proof for one request: its own jti, `htm`/`htu` of the request, the server's nonce. */
-export function dpopProof(signer, publicJwk, { htm, htu, nonce }) {
+/**
+ * A DPoP proof for one request: its own jti, `htm`/`htu` of the request, the server's nonce, and
+ * at a protected resource `ath`, the hash of the access token sent with it.
+ */
+export function dpopProof(signer, publicJwk, { htm, htu, nonce, ath }) {
   const payload = { jti: newJti(), htm, htu, iat: Math.floor(Date.now() / 1000) };
   if (nonce) payload.nonce = nonce;
+  if (ath) payload.ath = ath;
   return signer({ typ: 'dpop+jwt', jwk: publicJwk }, payload);
 }
 

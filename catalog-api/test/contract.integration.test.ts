@@ -128,7 +128,7 @@ describe('spec and server agree', () => {
         const expected =
           byId.get(operationId)!.errorFormat === 'oauth'
             ? ['OAuthError', 'text/html']
-            : ['Problem', 'ClientError', 'BadRequest', 'Unauthorized', 'Forbidden', 'NotFound', 'Conflict', 'PayloadTooLarge', 'UnsupportedMediaType', 'text/html'];
+            : ['Problem', 'ClientError', 'BadRequest', 'Unauthorized', 'Forbidden', 'NotFound', 'Conflict', 'PayloadTooLarge', 'UnsupportedMediaType', 'PageOrProblem', 'text/html', 'responses/Page'];
         for (const [status, response] of clientErrors) {
           expect(expected.some((name) => JSON.stringify(response).includes(name)), `${operationId} ${status}`).toBe(true);
         }

@@ -1309,6 +1309,19 @@ export interface components {
             };
             content?: never;
         };
+        /**
+         * @description A page saying what to correct (HTML); a form that does not match its schema at all (a
+         *     missing field, an unknown one) is answered as a problem document instead.
+         */
+        PageOrProblem: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "text/html": string;
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
     };
     parameters: {
         /** @description Maximum number of items in the page. */
@@ -1982,7 +1995,7 @@ export interface operations {
         };
         responses: {
             303: components["responses"]["SeeOther"];
-            400: components["responses"]["Page"];
+            400: components["responses"]["PageOrProblem"];
             403: components["responses"]["Page"];
             503: components["responses"]["Page"];
         };
@@ -2001,6 +2014,7 @@ export interface operations {
         };
         responses: {
             200: components["responses"]["Page"];
+            400: components["responses"]["BadRequest"];
             403: components["responses"]["Page"];
         };
     };

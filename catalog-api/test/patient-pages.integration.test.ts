@@ -196,13 +196,14 @@ describe('forms of the patient pages that are refused, changing nothing', () => 
   });
 
   it.each([
-    ['without the CSRF token', () => ({}), {}],
-    ['with another CSRF token', () => ({ csrf_token: 'A'.repeat(32) }), {}],
-    ['from another site (Origin)', () => ({ csrf_token: csrf }), { origin: 'https://evil.example.com' }],
-    ['from an opaque origin (Origin: null)', () => ({ csrf_token: csrf }), { origin: 'null' }],
-    ['with neither Origin nor Referer', () => ({ csrf_token: csrf }), { origin: '' }],
-  ])('refuses a withdrawal %s', async (_case, values, headers: Record<string, string>) => {
-    const result = await me.post(withdrawalAction(grant.grantId), values() as Record<string, string>, headers);
+    ['without the CSRF token', () => ({}), () => ({})],
+    ['with another CSRF token', () => ({ csrf_token: 'A'.repeat(32) }), () => ({})],
+    ['from another site (Origin)', () => ({ csrf_token: csrf }), () => ({ origin: 'https://evil.example.com' })],
+    // Even with a Referer of the platform: a null origin is not the platform's own page posting.
+    ['from an opaque origin (Origin: null)', () => ({ csrf_token: csrf }), () => ({ origin: 'null', referer: `${server().url}/patient/apps` })],
+    ['with neither Origin nor Referer', () => ({ csrf_token: csrf }), () => ({ origin: '' })],
+  ])('refuses a withdrawal %s', async (_case, values, headers) => {
+    const result = await me.post(withdrawalAction(grant.grantId), values() as Record<string, string>, headers() as Record<string, string>);
     if (_case === 'without the CSRF token') {
       // The form schema itself requires the token.
       expect(result.status).toBe(400);
@@ -281,6 +282,7 @@ describe('patient pages outside the sandbox, and over HTTPS', () => {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://api.mes.example.fr' },
       body: form({ patient_id: 'someone' }),
+      redirect: 'manual',
     });
     expect(post.status).toBe(503);
     expect(post.headers.getSetCookie()).toEqual([]);

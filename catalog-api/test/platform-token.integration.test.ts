@@ -2,7 +2,9 @@
 // may do, every way a request with one is refused (RFC 9449 §7 at a protected resource), and the
 // session behind them: refresh with rotation and reuse detection, sign-out, the approving API
 // key revoked, the end of a session.
-import { decodeJwt } from 'jose';
+import { decodeJwt, SignJWT } from 'jose';
+import { secretBox } from '../src/core/secret-box.js';
+import { activeSigningKey } from '../src/modules/oauth/signing-keys.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { appInput, call, expectProblem, registerPublisher, useServer, type CallResult } from './helpers.js';
 import { commandLineSignIn, form, newKeys, pkce, postForm, resourceProof, type CommandLineSession, type Keys } from './oauth-helpers.js';
@@ -141,6 +143,17 @@ describe('requests refused at the platform API', () => {
     const replay = await withToken('GET', '/apps', { dpop: proof });
     expectProblem(replay, 401, 'invalid_dpop_proof');
     expect(replay.body.detail).toMatch(/already used|replay/i);
+  });
+
+  it('refuses a token signed by the platform for another audience, even with a live session', async () => {
+    // Everything right but aud: the FHIR API's audience instead of the platform API's.
+    const claims = decodeJwt(session.accessToken);
+    const { kid, key } = await activeSigningKey(server().app.db, secretBox(server().config.keyEncryptionKey));
+    const token = await new SignJWT({ ...claims, aud: `${server().url}/fhir` }).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid }).sign(key);
+    expectProblem(await withToken('GET', '/apps', { token }), 401, 'invalid_token');
+    // The same claims with the right audience pass: only aud made the difference.
+    const control = await new SignJWT({ ...claims }).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid }).sign(key);
+    expect((await withToken('GET', '/apps', { token: control })).status).toBe(200);
   });
 
   it('refuses a patient-data token, which is for the FHIR API', async () => {

@@ -7,6 +7,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import { ConfigError, type AppConfig } from './core/config.js';
 import { ProblemError, toProblem, type FieldError } from './core/errors.js';
 import { parseJsonBody } from './core/json-body.js';
+import { FhirError, outcomeOfProblem, type OperationOutcome } from './core/fhir-error.js';
 import { OAuthError, parseFormBody } from './core/oauth-error.js';
 import { operatorTokenScheme } from './core/operator-auth.js';
 import { registerOperations, type HandlerMap } from './core/operations.js';
@@ -21,6 +22,9 @@ import { ensureSigningKey, oauthHandlers } from './modules/oauth/index.js';
 import { accessTokenSigner } from './modules/oauth/access-tokens.js';
 import { authorizationHandlers, issuerOf } from './modules/oauth/authorization-routes.js';
 import { platformTokenScheme } from './modules/oauth/platform-auth.js';
+import { patientDataTokenScheme } from './modules/oauth/patient-data-auth.js';
+import { recordsHandlers } from './modules/records/index.js';
+import { ensureAccessHistoryPartitions } from './modules/audit/index.js';
 import { patientPageHandlers } from './web/patient-pages.js';
 import { patientSessionSweep } from './web/patient-session.js';
 import { startSweeper, type SweepTask } from './core/store/sweeper.js';
@@ -118,7 +122,8 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     app.setValidatorCompiler(createValidatorCompiler(components));
     // JSON is the only body format of the API; anything else is refused with 415.
     app.removeAllContentTypeParsers();
-    app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    // FHIR resources arrive as application/fhir+json, parsed with the same guards.
+    app.addContentTypeParser(['application/json', 'application/fhir+json'], { parseAs: 'string' }, (_request, body, done) => {
       try {
         done(null, parseJsonBody(body as string, config.jsonMaxDepth));
       } catch (error) {
@@ -172,14 +177,25 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
         remoteKeys,
       }),
       ...patientPageHandlers({ db, config, issuerOf: (request) => issuerOf(request, config) }),
+      ...recordsHandlers({ db, config, issuerOf: (request) => issuerOf(request, config) }),
     };
     registerOperations(app, operations(spec), handlers, {
       publisherApiKey: publisherApiKeyScheme(db),
       platformToken: platformTokenScheme({ db, config, replay, nonces, issuerOf: (request) => issuerOf(request, config) }),
+      patientDataToken: patientDataTokenScheme({ db, config, replay, nonces, issuerOf: (request) => issuerOf(request, config) }),
       operatorToken: operatorTokenScheme(config.operatorToken),
     });
 
-    const sweepTasks = [...oauthSweepTasks, patientSessionSweep];
+    // The access history's monthly partitions: this month's and the next two now, then at every sweep round.
+    for (const problem of await ensureAccessHistoryPartitions(db)) app.log.warn(problem);
+    const partitionTask: SweepTask = {
+      name: 'access_history_partitions',
+      async sweep(tx) {
+        for (const problem of await ensureAccessHistoryPartitions(tx)) app.log.warn(problem);
+        return 0;
+      },
+    };
+    const sweepTasks = [...oauthSweepTasks, patientSessionSweep, partitionTask];
     app.decorate('sweepTasks', sweepTasks);
     if (config.sweepIntervalSeconds > 0) {
       const sweeper = startSweeper(db, sweepTasks, { intervalSeconds: config.sweepIntervalSeconds, log: app.log });
@@ -252,23 +268,36 @@ const fastifyCodes: Record<string, ProblemError['code']> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'malformed_json',
 };
 
-function handleError(this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  if (request.routeOptions.config?.errorFormat === 'oauth') return sendOAuthError.call(this, error, request, reply);
-  if (error instanceof ProblemError) return sendProblem(request, reply, error);
+/** Any error of an operation as a problem with its stable code; unexpected ones are logged. */
+function asProblem(this: FastifyInstance, error: FastifyError, request: FastifyRequest): ProblemError {
+  if (error instanceof ProblemError) return error;
   if (error.validation) {
     const errors = fieldErrors(error.validation as AjvErrorLike[], error.validationContext);
     const detail = errors.map((e) => `${e.pointer}: ${e.detail}`).join('; ');
-    return sendProblem(request, reply, new ProblemError('validation_failed', detail, errors));
+    return new ProblemError('validation_failed', detail, errors);
   }
   const mapped = error.code ? fastifyCodes[error.code] : undefined;
   if (mapped) {
-    const detail =
-      mapped === 'payload_too_large' ? `The request body is larger than ${this.config.bodyLimit} bytes.` : error.message;
-    return sendProblem(request, reply, new ProblemError(mapped, detail));
+    const limit = request.routeOptions.bodyLimit ?? this.config.bodyLimit;
+    return new ProblemError(mapped, mapped === 'payload_too_large' ? `The request body is larger than ${limit} bytes.` : error.message);
   }
-  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-    return sendProblem(request, reply, new ProblemError('validation_failed', error.message));
-  }
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return new ProblemError('validation_failed', error.message);
   request.log.error({ err: error }, 'unhandled error');
-  return sendProblem(request, reply, new ProblemError('internal_error', 'An unexpected error occurred; quote the request id when reporting it.'));
+  return new ProblemError('internal_error', 'An unexpected error occurred; quote the request id when reporting it.');
+}
+
+function handleError(this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const format = request.routeOptions.config?.errorFormat;
+  if (format === 'oauth') return sendOAuthError.call(this, error, request, reply);
+  if (format === 'fhir') {
+    if (error instanceof FhirError) return sendOutcome(reply, error.status, error.headers, error.toOutcome());
+    const problem = asProblem.call(this, error, request);
+    const resourceType = /^\/fhir\/([A-Za-z]+)/.exec(request.url)?.[1];
+    return sendOutcome(reply, problem.status, problem.headers, outcomeOfProblem(problem, resourceType));
+  }
+  return sendProblem(request, reply, asProblem.call(this, error, request));
+}
+
+function sendOutcome(reply: FastifyReply, status: number, headers: Record<string, string>, outcome: OperationOutcome) {
+  reply.code(status).headers(headers).type('application/fhir+json').send(outcome);
 }

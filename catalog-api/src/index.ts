@@ -6,5 +6,6 @@ export { openStore, type Db, type Queryable } from './core/store/db.js';
 export { migrate, loadMigrations } from './core/store/migrate.js';
 export { operations as specOperations, loadSpec } from './core/spec.js';
 export * as catalog from './modules/catalog/index.js';
+export * as records from './modules/records/index.js';
 export { startServer, listen, closeOnSignals, type RunningServer } from './server.js';
-export { testConfig, startTestServer, dropTestSchema, sampleAppInput, uniqueRegistrationNumber, type TestServer } from './testing.js';
+export { testConfig, startTestServer, dropTestSchema, sampleAppInput, uniqueRegistrationNumber, fhirResourceValidator, type TestServer } from './testing.js';

@@ -5,6 +5,8 @@ import pg from 'pg';
 import { defaultConfig, type AppConfig } from './core/config.js';
 import type { BuildOptions } from './app.js';
 import { startServer, type RunningServer } from './server.js';
+import { COMPONENTS_ID, componentsSchema, loadSpec } from './core/spec.js';
+import { createValidatorCompiler } from './core/validation.js';
 
 /** Configuration for a test app: isolated store, silent logs, sandbox mode unless overridden. */
 export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
@@ -78,4 +80,25 @@ export function uniqueRegistrationNumber(): string {
   const pid = String(process.pid % 100_000).padStart(5, '0');
   const clock = String(Date.now() % 100_000).padStart(5, '0');
   return `${pid}${clock}${String(registrations % 10_000).padStart(4, '0')}`;
+}
+
+/**
+ * Checks a FHIR resource against its schema in the spec, with the server's own validator
+ * settings: the errors, or an empty list when it is valid. For tests of data the server stores
+ * without a request (the sandbox's synthetic records).
+ */
+export function fhirResourceValidator(): (resource: { resourceType: string }) => string[] {
+  const components = componentsSchema(loadSpec());
+  const compile = createValidatorCompiler(components);
+  const validators = new Map<string, (value: unknown) => boolean>();
+  return (resource) => {
+    let validate = validators.get(resource.resourceType);
+    if (!validate) {
+      validate = compile({ schema: { $ref: `${COMPONENTS_ID}#/$defs/${resource.resourceType}` }, httpPart: 'body' } as never) as unknown as (value: unknown) => boolean;
+      validators.set(resource.resourceType, validate);
+    }
+    if (validate(resource)) return [];
+    const errors = (validate as unknown as { errors?: { instancePath: string; message?: string }[] }).errors ?? [];
+    return errors.map((error) => `${resource.resourceType}${error.instancePath}: ${error.message ?? 'is not valid'}`);
+  };
 }

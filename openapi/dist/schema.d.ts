@@ -468,6 +468,376 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/fhir/metadata": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * FHIR capability statement
+         * @description What the FHIR API supports, with the SMART `oauth-uris` extension. No token needed.
+         */
+        get: operations["getFhirCapabilities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/Patient": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search the patient
+         * @description A page of the token's patient's the patient, newest first unless `_sort` says otherwise, as a
+         *     `searchset` Bundle with `self` and `next` links. Needs `patient/Patient.s`; a granular scope
+         *     (e.g. `?category=…`) limits the results to what it names.
+         */
+        get: operations["searchPatient"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/Patient/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one of the the patient
+         * @description One resource of the token's patient, with `ETag` (its version). Needs `patient/Patient.r`.
+         */
+        get: operations["readPatient"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/Observation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search measurements and results
+         * @description A page of the token's patient's measurements and results, newest first unless `_sort` says otherwise, as a
+         *     `searchset` Bundle with `self` and `next` links. Needs `patient/Observation.s`; a granular scope
+         *     (e.g. `?category=…`) limits the results to what it names.
+         */
+        get: operations["searchObservation"];
+        put?: never;
+        /**
+         * Add a measurement
+         * @description Creates a Observation for the token's patient (its `subject` must be that patient, or is set to it).
+         *     Needs `patient/Observation.c`; a granular scope limits what may be created. The resource is
+         *     validated (structure and the codes the platform requires) and refused with an
+         *     `OperationOutcome` otherwise.
+         */
+        post: operations["createObservation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/Observation/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one of the measurements and results
+         * @description One resource of the token's patient, with `ETag` (its version). Needs `patient/Observation.r`.
+         */
+        get: operations["readObservation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/Immunization": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search vaccinations
+         * @description A page of the token's patient's vaccinations, newest first unless `_sort` says otherwise, as a
+         *     `searchset` Bundle with `self` and `next` links. Needs `patient/Immunization.s`; a granular scope
+         *     (e.g. `?category=…`) limits the results to what it names.
+         */
+        get: operations["searchImmunization"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/Immunization/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one of the vaccinations
+         * @description One resource of the token's patient, with `ETag` (its version). Needs `patient/Immunization.r`.
+         */
+        get: operations["readImmunization"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/AllergyIntolerance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search allergies
+         * @description A page of the token's patient's allergies, newest first unless `_sort` says otherwise, as a
+         *     `searchset` Bundle with `self` and `next` links. Needs `patient/AllergyIntolerance.s`; a granular scope
+         *     (e.g. `?category=…`) limits the results to what it names.
+         */
+        get: operations["searchAllergyIntolerance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/AllergyIntolerance/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one of the allergies
+         * @description One resource of the token's patient, with `ETag` (its version). Needs `patient/AllergyIntolerance.r`.
+         */
+        get: operations["readAllergyIntolerance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/Condition": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search conditions (history)
+         * @description A page of the token's patient's conditions (history), newest first unless `_sort` says otherwise, as a
+         *     `searchset` Bundle with `self` and `next` links. Needs `patient/Condition.s`; a granular scope
+         *     (e.g. `?category=…`) limits the results to what it names.
+         */
+        get: operations["searchCondition"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/Condition/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one of the conditions (history)
+         * @description One resource of the token's patient, with `ETag` (its version). Needs `patient/Condition.r`.
+         */
+        get: operations["readCondition"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/MedicationStatement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search treatments
+         * @description A page of the token's patient's treatments, newest first unless `_sort` says otherwise, as a
+         *     `searchset` Bundle with `self` and `next` links. Needs `patient/MedicationStatement.s`; a granular scope
+         *     (e.g. `?category=…`) limits the results to what it names.
+         */
+        get: operations["searchMedicationStatement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/MedicationStatement/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one of the treatments
+         * @description One resource of the token's patient, with `ETag` (its version). Needs `patient/MedicationStatement.r`.
+         */
+        get: operations["readMedicationStatement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/DocumentReference": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search documents
+         * @description A page of the token's patient's documents, newest first unless `_sort` says otherwise, as a
+         *     `searchset` Bundle with `self` and `next` links. Needs `patient/DocumentReference.s`; a granular scope
+         *     (e.g. `?category=…`) limits the results to what it names.
+         */
+        get: operations["searchDocumentReference"];
+        put?: never;
+        /**
+         * Deposit a document
+         * @description Creates a DocumentReference for the token's patient (its `subject` must be that patient, or is set to it).
+         *     Needs `patient/DocumentReference.c`; a granular scope limits what may be created. The resource is
+         *     validated (structure and the codes the platform requires) and refused with an
+         *     `OperationOutcome` otherwise.
+         */
+        post: operations["createDocumentReference"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/DocumentReference/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one of the documents
+         * @description One resource of the token's patient, with `ETag` (its version). Needs `patient/DocumentReference.r`.
+         */
+        get: operations["readDocumentReference"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/Appointment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search appointments
+         * @description A page of the token's patient's appointments, newest first unless `_sort` says otherwise, as a
+         *     `searchset` Bundle with `self` and `next` links. Needs `patient/Appointment.s`; a granular scope
+         *     (e.g. `?category=…`) limits the results to what it names.
+         */
+        get: operations["searchAppointment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/Appointment/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one of the appointments
+         * @description One resource of the token's patient, with `ETag` (its version). Needs `patient/Appointment.r`.
+         */
+        get: operations["readAppointment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/apps": {
         parameters: {
             query?: never;
@@ -1179,6 +1549,458 @@ export interface components {
         };
         /** @description A page of the patient's pages to go back to after signing in. */
         ReturnToPath: string;
+        /**
+         * @description A patient of the national record. `identifier` holds the INS (system
+         *     `urn:oid:1.2.250.1.213.1.4.8`). A child's `contact` lists their legal guardians.
+         */
+        Patient: {
+            /** @constant */
+            resourceType: "Patient";
+            id?: components["schemas"]["FhirId"];
+            meta?: components["schemas"]["FhirMeta"];
+            identifier?: components["schemas"]["FhirIdentifier"][];
+            active?: boolean;
+            name?: components["schemas"]["FhirHumanName"][];
+            telecom?: components["schemas"]["FhirContactPoint"][];
+            /** @enum {string} */
+            gender?: "male" | "female" | "other" | "unknown";
+            /** Format: date */
+            birthDate?: string;
+            address?: components["schemas"]["FhirAddress"][];
+            contact?: {
+                relationship?: components["schemas"]["FhirCodeableConcept"][];
+                name?: components["schemas"]["FhirHumanName"];
+                telecom?: components["schemas"]["FhirContactPoint"][];
+            }[];
+        };
+        /**
+         * @description A measurement or a result. Apps may create measurements (`category` vital-signs or activity,
+         *     or laboratory for glucose) with one of the LOINC codes the platform accepts, in its UCUM unit:
+         *     weight 29463-7 (kg), height 8302-2 (cm), blood pressure 85354-9 (components 8480-6 and 8462-4,
+         *     mm[Hg]), heart rate 8867-4 (/min), temperature 8310-5 (Cel), SpO2 59408-5 (%), glucose 2339-0
+         *     (mg/dL), steps 55423-8 ({steps}/d).
+         */
+        Observation: {
+            /** @constant */
+            resourceType: "Observation";
+            id?: components["schemas"]["FhirId"];
+            meta?: components["schemas"]["FhirMeta"];
+            text?: components["schemas"]["FhirNarrative"];
+            /** @enum {string} */
+            status: "registered" | "preliminary" | "final" | "amended" | "corrected" | "cancelled" | "entered-in-error" | "unknown";
+            category?: components["schemas"]["FhirCodeableConcept"][];
+            code: components["schemas"]["FhirCodeableConcept"];
+            subject?: components["schemas"]["FhirReference"];
+            effectiveDateTime?: components["schemas"]["FhirDateTime"];
+            issued?: components["schemas"]["FhirDateTime"];
+            valueQuantity?: components["schemas"]["FhirQuantity"];
+            component?: components["schemas"]["ObservationComponent"][];
+            device?: components["schemas"]["FhirReference"];
+        };
+        ObservationComponent: {
+            code: components["schemas"]["FhirCodeableConcept"];
+            valueQuantity?: components["schemas"]["FhirQuantity"];
+        };
+        /** @description A vaccination (vaccine coded with ATC). */
+        Immunization: {
+            /** @constant */
+            resourceType: "Immunization";
+            id?: components["schemas"]["FhirId"];
+            meta?: components["schemas"]["FhirMeta"];
+            /** @enum {string} */
+            status: "completed" | "entered-in-error" | "not-done";
+            vaccineCode: components["schemas"]["FhirCodeableConcept"];
+            patient?: components["schemas"]["FhirReference"];
+            occurrenceDateTime?: components["schemas"]["FhirDateTime"];
+            primarySource?: boolean;
+            lotNumber?: string;
+            performer?: {
+                actor?: components["schemas"]["FhirReference"];
+            }[];
+            protocolApplied?: {
+                targetDisease?: components["schemas"]["FhirCodeableConcept"][];
+                doseNumberPositiveInt?: number;
+            }[];
+        };
+        /** @description An allergy or intolerance (SNOMED CT). */
+        AllergyIntolerance: {
+            /** @constant */
+            resourceType: "AllergyIntolerance";
+            id?: components["schemas"]["FhirId"];
+            meta?: components["schemas"]["FhirMeta"];
+            clinicalStatus?: components["schemas"]["FhirCodeableConcept"];
+            verificationStatus?: components["schemas"]["FhirCodeableConcept"];
+            /** @enum {string} */
+            type?: "allergy" | "intolerance";
+            category?: ("food" | "medication" | "environment" | "biologic")[];
+            /** @enum {string} */
+            criticality?: "low" | "high" | "unable-to-assess";
+            code?: components["schemas"]["FhirCodeableConcept"];
+            patient?: components["schemas"]["FhirReference"];
+            onsetDateTime?: components["schemas"]["FhirDateTime"];
+            recordedDate?: components["schemas"]["FhirDateTime"];
+            reaction?: {
+                manifestation?: components["schemas"]["FhirCodeableConcept"][];
+                /** @enum {string} */
+                severity?: "mild" | "moderate" | "severe";
+            }[];
+        };
+        /** @description A condition or diagnosis in the patient's history (CIM-10). */
+        Condition: {
+            /** @constant */
+            resourceType: "Condition";
+            id?: components["schemas"]["FhirId"];
+            meta?: components["schemas"]["FhirMeta"];
+            clinicalStatus?: components["schemas"]["FhirCodeableConcept"];
+            verificationStatus?: components["schemas"]["FhirCodeableConcept"];
+            category?: components["schemas"]["FhirCodeableConcept"][];
+            code?: components["schemas"]["FhirCodeableConcept"];
+            subject?: components["schemas"]["FhirReference"];
+            onsetDateTime?: components["schemas"]["FhirDateTime"];
+            abatementDateTime?: components["schemas"]["FhirDateTime"];
+            recordedDate?: components["schemas"]["FhirDateTime"];
+        };
+        /** @description A treatment the patient takes or took (ATC). */
+        MedicationStatement: {
+            /** @constant */
+            resourceType: "MedicationStatement";
+            id?: components["schemas"]["FhirId"];
+            meta?: components["schemas"]["FhirMeta"];
+            /** @enum {string} */
+            status: "active" | "completed" | "entered-in-error" | "intended" | "stopped" | "on-hold" | "unknown" | "not-taken";
+            medicationCodeableConcept?: components["schemas"]["FhirCodeableConcept"];
+            subject?: components["schemas"]["FhirReference"];
+            effectivePeriod?: components["schemas"]["FhirPeriod"];
+            dateAsserted?: components["schemas"]["FhirDateTime"];
+            reasonCode?: components["schemas"]["FhirCodeableConcept"][];
+            dosage?: {
+                text?: string;
+            }[];
+        };
+        /**
+         * @description A document of the record (a PDF as a base64 attachment). Apps may deposit one with a
+         *     document type of LOINC: 11488-4 (consultation), 18842-5 (discharge letter), 11502-2
+         *     (laboratory report), 18748-4 (imaging report), 57833-6 (prescription), 34133-9 (summary).
+         */
+        DocumentReference: {
+            /** @constant */
+            resourceType: "DocumentReference";
+            id?: components["schemas"]["FhirId"];
+            meta?: components["schemas"]["FhirMeta"];
+            text?: components["schemas"]["FhirNarrative"];
+            /** @enum {string} */
+            status: "current" | "superseded" | "entered-in-error";
+            type: components["schemas"]["FhirCodeableConcept"];
+            subject?: components["schemas"]["FhirReference"];
+            date?: components["schemas"]["FhirDateTime"];
+            author?: components["schemas"]["FhirReference"][];
+            description?: string;
+            content: {
+                attachment: components["schemas"]["FhirAttachment"];
+            }[];
+        };
+        /** @description An appointment with a health professional. */
+        Appointment: {
+            /** @constant */
+            resourceType: "Appointment";
+            id?: components["schemas"]["FhirId"];
+            meta?: components["schemas"]["FhirMeta"];
+            /** @enum {string} */
+            status: "proposed" | "pending" | "booked" | "arrived" | "fulfilled" | "cancelled" | "noshow" | "entered-in-error" | "checked-in" | "waitlist";
+            appointmentType?: components["schemas"]["FhirCodeableConcept"];
+            serviceType?: components["schemas"]["FhirCodeableConcept"][];
+            description?: string;
+            start?: components["schemas"]["FhirDateTime"];
+            end?: components["schemas"]["FhirDateTime"];
+            participant?: {
+                actor?: components["schemas"]["FhirReference"];
+                /** @enum {string} */
+                status?: "accepted" | "declined" | "tentative" | "needs-action";
+            }[];
+        };
+        /**
+         * @description Every error of the FHIR API.
+         * @example {
+         *       "resourceType": "OperationOutcome",
+         *       "issue": [
+         *         {
+         *           "severity": "error",
+         *           "code": "code-invalid",
+         *           "diagnostics": "Observation.code: LOINC 1234-5 is not a measurement the platform accepts",
+         *           "expression": [
+         *             "Observation.code"
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        OperationOutcome: {
+            /** @constant */
+            resourceType: "OperationOutcome";
+            issue: {
+                /** @enum {string} */
+                severity: "fatal" | "error" | "warning" | "information";
+                /** @description FHIR issue type: invalid, required, value, code-invalid, security, login, forbidden, not-found, not-supported, too-costly, throttled, exception, processing. */
+                code: string;
+                diagnostics?: string;
+                expression?: string[];
+            }[];
+        };
+        /** @description What this FHIR server supports, exactly (`GET /fhir/metadata`). */
+        CapabilityStatement: {
+            /** @constant */
+            resourceType: "CapabilityStatement";
+            status: string;
+            date?: string;
+            publisher?: string;
+            kind: string;
+            software?: {
+                name?: string;
+                version?: string;
+            };
+            implementation?: {
+                description?: string;
+                url?: string;
+            };
+            fhirVersion: string;
+            format: string[];
+            rest: {
+                mode?: string;
+                security?: {
+                    extension?: components["schemas"]["FhirExtension"][];
+                    service?: components["schemas"]["FhirCodeableConcept"][];
+                    description?: string;
+                };
+                resource?: {
+                    type?: string;
+                    interaction?: {
+                        code?: string;
+                    }[];
+                    searchParam?: {
+                        name?: string;
+                        type?: string;
+                        documentation?: string;
+                    }[];
+                }[];
+            }[];
+        };
+        /** @description A page of Patient search results (`searchset`); follow the `next` link for the next page. */
+        PatientBundle: {
+            /** @constant */
+            resourceType: "Bundle";
+            /** @constant */
+            type: "searchset";
+            link: components["schemas"]["FhirBundleLink"][];
+            entry: {
+                fullUrl?: string;
+                resource?: components["schemas"]["Patient"];
+                search?: {
+                    /** @constant */
+                    mode?: "match";
+                };
+            }[];
+        };
+        /** @description A page of Observation search results (`searchset`); follow the `next` link for the next page. */
+        ObservationBundle: {
+            /** @constant */
+            resourceType: "Bundle";
+            /** @constant */
+            type: "searchset";
+            link: components["schemas"]["FhirBundleLink"][];
+            entry: {
+                fullUrl?: string;
+                resource?: components["schemas"]["Observation"];
+                search?: {
+                    /** @constant */
+                    mode?: "match";
+                };
+            }[];
+        };
+        /** @description A page of Immunization search results (`searchset`); follow the `next` link for the next page. */
+        ImmunizationBundle: {
+            /** @constant */
+            resourceType: "Bundle";
+            /** @constant */
+            type: "searchset";
+            link: components["schemas"]["FhirBundleLink"][];
+            entry: {
+                fullUrl?: string;
+                resource?: components["schemas"]["Immunization"];
+                search?: {
+                    /** @constant */
+                    mode?: "match";
+                };
+            }[];
+        };
+        /** @description A page of AllergyIntolerance search results (`searchset`); follow the `next` link for the next page. */
+        AllergyIntoleranceBundle: {
+            /** @constant */
+            resourceType: "Bundle";
+            /** @constant */
+            type: "searchset";
+            link: components["schemas"]["FhirBundleLink"][];
+            entry: {
+                fullUrl?: string;
+                resource?: components["schemas"]["AllergyIntolerance"];
+                search?: {
+                    /** @constant */
+                    mode?: "match";
+                };
+            }[];
+        };
+        /** @description A page of Condition search results (`searchset`); follow the `next` link for the next page. */
+        ConditionBundle: {
+            /** @constant */
+            resourceType: "Bundle";
+            /** @constant */
+            type: "searchset";
+            link: components["schemas"]["FhirBundleLink"][];
+            entry: {
+                fullUrl?: string;
+                resource?: components["schemas"]["Condition"];
+                search?: {
+                    /** @constant */
+                    mode?: "match";
+                };
+            }[];
+        };
+        /** @description A page of MedicationStatement search results (`searchset`); follow the `next` link for the next page. */
+        MedicationStatementBundle: {
+            /** @constant */
+            resourceType: "Bundle";
+            /** @constant */
+            type: "searchset";
+            link: components["schemas"]["FhirBundleLink"][];
+            entry: {
+                fullUrl?: string;
+                resource?: components["schemas"]["MedicationStatement"];
+                search?: {
+                    /** @constant */
+                    mode?: "match";
+                };
+            }[];
+        };
+        /** @description A page of DocumentReference search results (`searchset`); follow the `next` link for the next page. */
+        DocumentReferenceBundle: {
+            /** @constant */
+            resourceType: "Bundle";
+            /** @constant */
+            type: "searchset";
+            link: components["schemas"]["FhirBundleLink"][];
+            entry: {
+                fullUrl?: string;
+                resource?: components["schemas"]["DocumentReference"];
+                search?: {
+                    /** @constant */
+                    mode?: "match";
+                };
+            }[];
+        };
+        /** @description A page of Appointment search results (`searchset`); follow the `next` link for the next page. */
+        AppointmentBundle: {
+            /** @constant */
+            resourceType: "Bundle";
+            /** @constant */
+            type: "searchset";
+            link: components["schemas"]["FhirBundleLink"][];
+            entry: {
+                fullUrl?: string;
+                resource?: components["schemas"]["Appointment"];
+                search?: {
+                    /** @constant */
+                    mode?: "match";
+                };
+            }[];
+        };
+        /** @description A FHIR logical id. */
+        FhirId: string;
+        /** Format: date-time */
+        FhirDateTime: string;
+        FhirCoding: {
+            system?: string;
+            code: string;
+            display?: string;
+        };
+        FhirCodeableConcept: {
+            coding?: components["schemas"]["FhirCoding"][];
+            text?: string;
+        };
+        FhirReference: {
+            /** @description A relative reference, e.g. `Patient/sandbox-patient-1`. */
+            reference?: string;
+            display?: string;
+        };
+        FhirIdentifier: {
+            /** @enum {string} */
+            use?: "usual" | "official" | "temp" | "secondary" | "old";
+            system?: string;
+            value?: string;
+        };
+        FhirQuantity: {
+            value: number;
+            unit?: string;
+            system?: string;
+            code?: string;
+        };
+        FhirPeriod: {
+            start?: components["schemas"]["FhirDateTime"];
+            end?: components["schemas"]["FhirDateTime"];
+        };
+        FhirHumanName: {
+            /** @enum {string} */
+            use?: "usual" | "official" | "temp" | "nickname" | "anonymous" | "old" | "maiden";
+            family?: string;
+            given?: string[];
+        };
+        FhirContactPoint: {
+            /** @enum {string} */
+            system?: "phone" | "fax" | "email" | "pager" | "url" | "sms" | "other";
+            value?: string;
+            /** @enum {string} */
+            use?: "home" | "work" | "temp" | "old" | "mobile";
+        };
+        FhirAddress: {
+            /** @enum {string} */
+            use?: "home" | "work" | "temp" | "old" | "billing";
+            line?: string[];
+            city?: string;
+            postalCode?: string;
+            country?: string;
+        };
+        FhirAttachment: {
+            contentType: string;
+            language?: string;
+            /** @description The document, base64-encoded (2 MiB at most once decoded). */
+            data?: string;
+            size?: number;
+            /** @description SHA-1 of the data, base64 (FHIR R4). */
+            hash?: string;
+            title?: string;
+            creation?: components["schemas"]["FhirDateTime"];
+        };
+        /** @description Set by the server; ignored in writes. */
+        FhirMeta: {
+            versionId?: string;
+            lastUpdated?: components["schemas"]["FhirDateTime"];
+        };
+        /** @description Accepted in writes and dropped (the server does not keep narratives). */
+        FhirNarrative: {
+            status?: string;
+            div?: string;
+        };
+        FhirBundleLink: {
+            /** @enum {string} */
+            relation: "self" | "next";
+            url: string;
+        };
+        FhirExtension: {
+            url: string;
+            valueUri?: string;
+            valueCode?: string;
+            extension?: components["schemas"]["FhirExtension"][];
+        };
+        DateSearchValue: string;
+        TokenSearchValue: string;
         /** @description A certified app as the public catalogue shows it. */
         CatalogApp: {
             /** Format: uuid */
@@ -1322,6 +2144,17 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description An `OperationOutcome`: bad search parameters or a resource that does not match its schema (400), no valid DPoP-bound token (401, with `WWW-Authenticate: DPoP error=…`), a scope or compartment that does not allow it (403), nothing the token may see with that id (404), a body too large (413), a resource the platform's rules refuse, such as a code it does not accept (422). */
+        FhirError: {
+            headers: {
+                /** @description `DPoP algs="ES256 PS256 EdDSA", error="…"` on 401 and 403. */
+                "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/fhir+json": components["schemas"]["OperationOutcome"];
+            };
+        };
     };
     parameters: {
         /** @description Maximum number of items in the page. */
@@ -1331,6 +2164,39 @@ export interface components {
         AppId: string;
         ClientId: string;
         ReturnTo: components["schemas"]["ReturnToPath"];
+        /** @description One id, or several separated by commas. */
+        Id: string;
+        /** @description When the resource was last changed on the platform, with the prefixes of `date`. */
+        LastUpdated: components["schemas"]["DateSearchValue"][];
+        /** @description Results per page (default 20, at most 100). */
+        Count: number;
+        /** @description `date` (oldest first) or `-date` (newest first, the default), or `_lastUpdated` / `-_lastUpdated`. */
+        Sort: "date" | "-date" | "_lastUpdated" | "-_lastUpdated";
+        /** @description Opaque position of the next page, from the `next` link of the previous one; valid only with the same search. */
+        "Cursor-2": string;
+        ResourceId: components["schemas"]["FhirId"];
+        /** @description `Patient/<id>` or `<id>`: must be the patient of the token (the only one it may read). */
+        Patient: string;
+        /**
+         * @description The resource's date (Observation effective, Immunization occurrence, Condition onset,
+         *     AllergyIntolerance recorded, MedicationStatement start, DocumentReference date,
+         *     Appointment start), with a prefix `eq` (default), `gt`, `lt`, `ge` or `le` and a date of
+         *     any precision (`2026`, `2026-11`, `2026-11-30`, `2026-11-30T08:00:00Z`). Repeat it for a
+         *     range: `date=ge2026-01-01&date=lt2026-07-01`.
+         */
+        Date: components["schemas"]["DateSearchValue"][];
+        /** @description `code` or `system|code`; several separated by commas match any of them. */
+        Category: components["schemas"]["TokenSearchValue"];
+        /** @description `code` or `system|code` (e.g. `http://loinc.org|29463-7`); several separated by commas match any of them. */
+        Code: components["schemas"]["TokenSearchValue"];
+        /** @description The status; several separated by commas match any of them. */
+        Status: components["schemas"]["TokenSearchValue"];
+        /** @description The vaccine, `code` or `system|code` (ATC, e.g. `http://www.whocc.no/atc|J07BD52`). */
+        VaccineCode: components["schemas"]["TokenSearchValue"];
+        /** @description `active`, `inactive`, `resolved`…; several separated by commas match any of them. */
+        ClinicalStatus: components["schemas"]["TokenSearchValue"];
+        /** @description The document type, `code` or `system|code` (LOINC, e.g. `http://loinc.org|11488-4`). */
+        DocumentType: components["schemas"]["TokenSearchValue"];
     };
     requestBodies: never;
     headers: {
@@ -2053,6 +2919,689 @@ export interface operations {
             303: components["responses"]["SeeOther"];
             400: components["responses"]["BadRequest"];
             403: components["responses"]["Page"];
+        };
+    };
+    getFhirCapabilities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CapabilityStatement. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["CapabilityStatement"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+        };
+    };
+    searchPatient: {
+        parameters: {
+            query?: {
+                /** @description One id, or several separated by commas. */
+                _id?: components["parameters"]["Id"];
+                /** @description When the resource was last changed on the platform, with the prefixes of `date`. */
+                _lastUpdated?: components["parameters"]["LastUpdated"];
+                /** @description Results per page (default 20, at most 100). */
+                _count?: components["parameters"]["Count"];
+                /** @description `date` (oldest first) or `-date` (newest first, the default), or `_lastUpdated` / `-_lastUpdated`. */
+                _sort?: components["parameters"]["Sort"];
+                /** @description Opaque position of the next page, from the `next` link of the previous one; valid only with the same search. */
+                _cursor?: components["parameters"]["Cursor-2"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of results. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["PatientBundle"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+        };
+    };
+    readPatient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ResourceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The resource. */
+            200: {
+                headers: {
+                    ETag?: string;
+                    "Last-Modified"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["Patient"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+            404: components["responses"]["FhirError"];
+        };
+    };
+    searchObservation: {
+        parameters: {
+            query?: {
+                /** @description `Patient/<id>` or `<id>`: must be the patient of the token (the only one it may read). */
+                patient?: components["parameters"]["Patient"];
+                /** @description One id, or several separated by commas. */
+                _id?: components["parameters"]["Id"];
+                /**
+                 * @description The resource's date (Observation effective, Immunization occurrence, Condition onset,
+                 *     AllergyIntolerance recorded, MedicationStatement start, DocumentReference date,
+                 *     Appointment start), with a prefix `eq` (default), `gt`, `lt`, `ge` or `le` and a date of
+                 *     any precision (`2026`, `2026-11`, `2026-11-30`, `2026-11-30T08:00:00Z`). Repeat it for a
+                 *     range: `date=ge2026-01-01&date=lt2026-07-01`.
+                 */
+                date?: components["parameters"]["Date"];
+                /** @description When the resource was last changed on the platform, with the prefixes of `date`. */
+                _lastUpdated?: components["parameters"]["LastUpdated"];
+                /** @description `code` or `system|code`; several separated by commas match any of them. */
+                category?: components["parameters"]["Category"];
+                /** @description `code` or `system|code` (e.g. `http://loinc.org|29463-7`); several separated by commas match any of them. */
+                code?: components["parameters"]["Code"];
+                /** @description The status; several separated by commas match any of them. */
+                status?: components["parameters"]["Status"];
+                /** @description Results per page (default 20, at most 100). */
+                _count?: components["parameters"]["Count"];
+                /** @description `date` (oldest first) or `-date` (newest first, the default), or `_lastUpdated` / `-_lastUpdated`. */
+                _sort?: components["parameters"]["Sort"];
+                /** @description Opaque position of the next page, from the `next` link of the previous one; valid only with the same search. */
+                _cursor?: components["parameters"]["Cursor-2"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of results. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["ObservationBundle"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+        };
+    };
+    createObservation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/fhir+json": components["schemas"]["Observation"];
+            };
+        };
+        responses: {
+            /** @description Created; `Location` and `ETag` name its version. */
+            201: {
+                headers: {
+                    Location?: string;
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["Observation"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+            413: components["responses"]["FhirError"];
+            415: components["responses"]["FhirError"];
+            422: components["responses"]["FhirError"];
+        };
+    };
+    readObservation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ResourceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The resource. */
+            200: {
+                headers: {
+                    ETag?: string;
+                    "Last-Modified"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["Observation"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+            404: components["responses"]["FhirError"];
+        };
+    };
+    searchImmunization: {
+        parameters: {
+            query?: {
+                /** @description `Patient/<id>` or `<id>`: must be the patient of the token (the only one it may read). */
+                patient?: components["parameters"]["Patient"];
+                /** @description One id, or several separated by commas. */
+                _id?: components["parameters"]["Id"];
+                /**
+                 * @description The resource's date (Observation effective, Immunization occurrence, Condition onset,
+                 *     AllergyIntolerance recorded, MedicationStatement start, DocumentReference date,
+                 *     Appointment start), with a prefix `eq` (default), `gt`, `lt`, `ge` or `le` and a date of
+                 *     any precision (`2026`, `2026-11`, `2026-11-30`, `2026-11-30T08:00:00Z`). Repeat it for a
+                 *     range: `date=ge2026-01-01&date=lt2026-07-01`.
+                 */
+                date?: components["parameters"]["Date"];
+                /** @description When the resource was last changed on the platform, with the prefixes of `date`. */
+                _lastUpdated?: components["parameters"]["LastUpdated"];
+                /** @description The vaccine, `code` or `system|code` (ATC, e.g. `http://www.whocc.no/atc|J07BD52`). */
+                "vaccine-code"?: components["parameters"]["VaccineCode"];
+                /** @description The status; several separated by commas match any of them. */
+                status?: components["parameters"]["Status"];
+                /** @description Results per page (default 20, at most 100). */
+                _count?: components["parameters"]["Count"];
+                /** @description `date` (oldest first) or `-date` (newest first, the default), or `_lastUpdated` / `-_lastUpdated`. */
+                _sort?: components["parameters"]["Sort"];
+                /** @description Opaque position of the next page, from the `next` link of the previous one; valid only with the same search. */
+                _cursor?: components["parameters"]["Cursor-2"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of results. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["ImmunizationBundle"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+        };
+    };
+    readImmunization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ResourceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The resource. */
+            200: {
+                headers: {
+                    ETag?: string;
+                    "Last-Modified"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["Immunization"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+            404: components["responses"]["FhirError"];
+        };
+    };
+    searchAllergyIntolerance: {
+        parameters: {
+            query?: {
+                /** @description `Patient/<id>` or `<id>`: must be the patient of the token (the only one it may read). */
+                patient?: components["parameters"]["Patient"];
+                /** @description One id, or several separated by commas. */
+                _id?: components["parameters"]["Id"];
+                /**
+                 * @description The resource's date (Observation effective, Immunization occurrence, Condition onset,
+                 *     AllergyIntolerance recorded, MedicationStatement start, DocumentReference date,
+                 *     Appointment start), with a prefix `eq` (default), `gt`, `lt`, `ge` or `le` and a date of
+                 *     any precision (`2026`, `2026-11`, `2026-11-30`, `2026-11-30T08:00:00Z`). Repeat it for a
+                 *     range: `date=ge2026-01-01&date=lt2026-07-01`.
+                 */
+                date?: components["parameters"]["Date"];
+                /** @description When the resource was last changed on the platform, with the prefixes of `date`. */
+                _lastUpdated?: components["parameters"]["LastUpdated"];
+                /** @description `code` or `system|code`; several separated by commas match any of them. */
+                category?: components["parameters"]["Category"];
+                /** @description `code` or `system|code` (e.g. `http://loinc.org|29463-7`); several separated by commas match any of them. */
+                code?: components["parameters"]["Code"];
+                /** @description `active`, `inactive`, `resolved`…; several separated by commas match any of them. */
+                "clinical-status"?: components["parameters"]["ClinicalStatus"];
+                /** @description Results per page (default 20, at most 100). */
+                _count?: components["parameters"]["Count"];
+                /** @description `date` (oldest first) or `-date` (newest first, the default), or `_lastUpdated` / `-_lastUpdated`. */
+                _sort?: components["parameters"]["Sort"];
+                /** @description Opaque position of the next page, from the `next` link of the previous one; valid only with the same search. */
+                _cursor?: components["parameters"]["Cursor-2"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of results. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["AllergyIntoleranceBundle"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+        };
+    };
+    readAllergyIntolerance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ResourceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The resource. */
+            200: {
+                headers: {
+                    ETag?: string;
+                    "Last-Modified"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["AllergyIntolerance"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+            404: components["responses"]["FhirError"];
+        };
+    };
+    searchCondition: {
+        parameters: {
+            query?: {
+                /** @description `Patient/<id>` or `<id>`: must be the patient of the token (the only one it may read). */
+                patient?: components["parameters"]["Patient"];
+                /** @description One id, or several separated by commas. */
+                _id?: components["parameters"]["Id"];
+                /**
+                 * @description The resource's date (Observation effective, Immunization occurrence, Condition onset,
+                 *     AllergyIntolerance recorded, MedicationStatement start, DocumentReference date,
+                 *     Appointment start), with a prefix `eq` (default), `gt`, `lt`, `ge` or `le` and a date of
+                 *     any precision (`2026`, `2026-11`, `2026-11-30`, `2026-11-30T08:00:00Z`). Repeat it for a
+                 *     range: `date=ge2026-01-01&date=lt2026-07-01`.
+                 */
+                date?: components["parameters"]["Date"];
+                /** @description When the resource was last changed on the platform, with the prefixes of `date`. */
+                _lastUpdated?: components["parameters"]["LastUpdated"];
+                /** @description `code` or `system|code`; several separated by commas match any of them. */
+                category?: components["parameters"]["Category"];
+                /** @description `code` or `system|code` (e.g. `http://loinc.org|29463-7`); several separated by commas match any of them. */
+                code?: components["parameters"]["Code"];
+                /** @description `active`, `inactive`, `resolved`…; several separated by commas match any of them. */
+                "clinical-status"?: components["parameters"]["ClinicalStatus"];
+                /** @description Results per page (default 20, at most 100). */
+                _count?: components["parameters"]["Count"];
+                /** @description `date` (oldest first) or `-date` (newest first, the default), or `_lastUpdated` / `-_lastUpdated`. */
+                _sort?: components["parameters"]["Sort"];
+                /** @description Opaque position of the next page, from the `next` link of the previous one; valid only with the same search. */
+                _cursor?: components["parameters"]["Cursor-2"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of results. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["ConditionBundle"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+        };
+    };
+    readCondition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ResourceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The resource. */
+            200: {
+                headers: {
+                    ETag?: string;
+                    "Last-Modified"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["Condition"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+            404: components["responses"]["FhirError"];
+        };
+    };
+    searchMedicationStatement: {
+        parameters: {
+            query?: {
+                /** @description `Patient/<id>` or `<id>`: must be the patient of the token (the only one it may read). */
+                patient?: components["parameters"]["Patient"];
+                /** @description One id, or several separated by commas. */
+                _id?: components["parameters"]["Id"];
+                /**
+                 * @description The resource's date (Observation effective, Immunization occurrence, Condition onset,
+                 *     AllergyIntolerance recorded, MedicationStatement start, DocumentReference date,
+                 *     Appointment start), with a prefix `eq` (default), `gt`, `lt`, `ge` or `le` and a date of
+                 *     any precision (`2026`, `2026-11`, `2026-11-30`, `2026-11-30T08:00:00Z`). Repeat it for a
+                 *     range: `date=ge2026-01-01&date=lt2026-07-01`.
+                 */
+                date?: components["parameters"]["Date"];
+                /** @description When the resource was last changed on the platform, with the prefixes of `date`. */
+                _lastUpdated?: components["parameters"]["LastUpdated"];
+                /** @description `code` or `system|code` (e.g. `http://loinc.org|29463-7`); several separated by commas match any of them. */
+                code?: components["parameters"]["Code"];
+                /** @description The status; several separated by commas match any of them. */
+                status?: components["parameters"]["Status"];
+                /** @description Results per page (default 20, at most 100). */
+                _count?: components["parameters"]["Count"];
+                /** @description `date` (oldest first) or `-date` (newest first, the default), or `_lastUpdated` / `-_lastUpdated`. */
+                _sort?: components["parameters"]["Sort"];
+                /** @description Opaque position of the next page, from the `next` link of the previous one; valid only with the same search. */
+                _cursor?: components["parameters"]["Cursor-2"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of results. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["MedicationStatementBundle"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+        };
+    };
+    readMedicationStatement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ResourceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The resource. */
+            200: {
+                headers: {
+                    ETag?: string;
+                    "Last-Modified"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["MedicationStatement"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+            404: components["responses"]["FhirError"];
+        };
+    };
+    searchDocumentReference: {
+        parameters: {
+            query?: {
+                /** @description `Patient/<id>` or `<id>`: must be the patient of the token (the only one it may read). */
+                patient?: components["parameters"]["Patient"];
+                /** @description One id, or several separated by commas. */
+                _id?: components["parameters"]["Id"];
+                /**
+                 * @description The resource's date (Observation effective, Immunization occurrence, Condition onset,
+                 *     AllergyIntolerance recorded, MedicationStatement start, DocumentReference date,
+                 *     Appointment start), with a prefix `eq` (default), `gt`, `lt`, `ge` or `le` and a date of
+                 *     any precision (`2026`, `2026-11`, `2026-11-30`, `2026-11-30T08:00:00Z`). Repeat it for a
+                 *     range: `date=ge2026-01-01&date=lt2026-07-01`.
+                 */
+                date?: components["parameters"]["Date"];
+                /** @description When the resource was last changed on the platform, with the prefixes of `date`. */
+                _lastUpdated?: components["parameters"]["LastUpdated"];
+                /** @description The document type, `code` or `system|code` (LOINC, e.g. `http://loinc.org|11488-4`). */
+                type?: components["parameters"]["DocumentType"];
+                /** @description The status; several separated by commas match any of them. */
+                status?: components["parameters"]["Status"];
+                /** @description Results per page (default 20, at most 100). */
+                _count?: components["parameters"]["Count"];
+                /** @description `date` (oldest first) or `-date` (newest first, the default), or `_lastUpdated` / `-_lastUpdated`. */
+                _sort?: components["parameters"]["Sort"];
+                /** @description Opaque position of the next page, from the `next` link of the previous one; valid only with the same search. */
+                _cursor?: components["parameters"]["Cursor-2"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of results. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["DocumentReferenceBundle"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+        };
+    };
+    createDocumentReference: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/fhir+json": components["schemas"]["DocumentReference"];
+            };
+        };
+        responses: {
+            /** @description Created; `Location` and `ETag` name its version. */
+            201: {
+                headers: {
+                    Location?: string;
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["DocumentReference"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+            413: components["responses"]["FhirError"];
+            415: components["responses"]["FhirError"];
+            422: components["responses"]["FhirError"];
+        };
+    };
+    readDocumentReference: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ResourceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The resource. */
+            200: {
+                headers: {
+                    ETag?: string;
+                    "Last-Modified"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["DocumentReference"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+            404: components["responses"]["FhirError"];
+        };
+    };
+    searchAppointment: {
+        parameters: {
+            query?: {
+                /** @description `Patient/<id>` or `<id>`: must be the patient of the token (the only one it may read). */
+                patient?: components["parameters"]["Patient"];
+                /** @description One id, or several separated by commas. */
+                _id?: components["parameters"]["Id"];
+                /**
+                 * @description The resource's date (Observation effective, Immunization occurrence, Condition onset,
+                 *     AllergyIntolerance recorded, MedicationStatement start, DocumentReference date,
+                 *     Appointment start), with a prefix `eq` (default), `gt`, `lt`, `ge` or `le` and a date of
+                 *     any precision (`2026`, `2026-11`, `2026-11-30`, `2026-11-30T08:00:00Z`). Repeat it for a
+                 *     range: `date=ge2026-01-01&date=lt2026-07-01`.
+                 */
+                date?: components["parameters"]["Date"];
+                /** @description When the resource was last changed on the platform, with the prefixes of `date`. */
+                _lastUpdated?: components["parameters"]["LastUpdated"];
+                /** @description The status; several separated by commas match any of them. */
+                status?: components["parameters"]["Status"];
+                /** @description Results per page (default 20, at most 100). */
+                _count?: components["parameters"]["Count"];
+                /** @description `date` (oldest first) or `-date` (newest first, the default), or `_lastUpdated` / `-_lastUpdated`. */
+                _sort?: components["parameters"]["Sort"];
+                /** @description Opaque position of the next page, from the `next` link of the previous one; valid only with the same search. */
+                _cursor?: components["parameters"]["Cursor-2"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of results. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["AppointmentBundle"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+        };
+    };
+    readAppointment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ResourceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The resource. */
+            200: {
+                headers: {
+                    ETag?: string;
+                    "Last-Modified"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["Appointment"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+            404: components["responses"]["FhirError"];
         };
     };
     listApps: {

@@ -11,9 +11,11 @@ type Op<K extends OperationId> = operations[K];
 
 type JsonContent<T> = T extends { content: { 'application/json': infer B } }
   ? B
-  : T extends { content: { 'application/x-www-form-urlencoded': infer F } }
-    ? F
-    : undefined;
+  : T extends { content: { 'application/fhir+json': infer R } }
+    ? R
+    : T extends { content: { 'application/x-www-form-urlencoded': infer F } }
+      ? F
+      : undefined;
 
 export type RequestBody<K extends OperationId> = Op<K> extends { requestBody: infer RB }
   ? JsonContent<RB>
@@ -36,9 +38,11 @@ type SuccessStatus = 200 | 201 | 202 | 204 | 303;
 type Responses<K extends OperationId> = Op<K>['responses'];
 type BodyOf<R> = R extends { content: { 'application/json': infer B } }
   ? B
-  : R extends { content: { 'text/html': string } }
-    ? string
-    : undefined;
+  : R extends { content: { 'application/fhir+json': infer F } }
+    ? F
+    : R extends { content: { 'text/html': string } }
+      ? string
+      : undefined;
 
 /** Statuses answered with a page (e.g. the authorization endpoint's error page), whatever their code. */
 type PageStatus<K extends OperationId> = {
@@ -60,7 +64,18 @@ export type Reply<K extends OperationId> = {
 export type Principal =
   | { kind: 'publisher'; publisherId: string; via: 'api_key'; apiKeyId: string }
   | { kind: 'publisher'; publisherId: string; via: 'platform_token'; sessionId: string; scope: string }
-  | { kind: 'operator' };
+  | { kind: 'operator' }
+  | {
+      /** An app with a patient-data token: for one patient, under one grant, within its scopes. */
+      kind: 'patient_data';
+      patientId: string;
+      /** Who approved the grant: the patient, or a guardian acting for a child. */
+      actorId: string;
+      grantId: string;
+      clientId: string;
+      appId: string;
+      scope: string;
+    };
 
 export interface HandlerContext<K extends OperationId> {
   request: FastifyRequest;
@@ -94,7 +109,7 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     operationId?: string;
-    errorFormat?: 'problem' | 'oauth';
+    errorFormat?: 'problem' | 'oauth' | 'fhir';
   }
 }
 
@@ -139,6 +154,7 @@ export function registerOperations(
       url: operation.url,
       schema: { ...operation.schema, operationId: operation.operationId } as never,
       config: { operationId: operation.operationId, errorFormat: operation.errorFormat },
+      ...(operation.bodyLimit ? { bodyLimit: operation.bodyLimit } : {}),
       // Authentication runs before validation: an anonymous caller learns nothing from the schema.
       onRequest: alternatives.length
         ? async (request) => {
@@ -158,7 +174,9 @@ export function registerOperations(
         // Each operation takes one body format: a JSON body sent to a form endpoint is refused, and the reverse.
         if (request.body !== undefined && operation.bodyMediaType) {
           const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
-          if (type !== operation.bodyMediaType) {
+          // FHIR servers accept plain application/json for FHIR JSON too (FHIR R4 §3.1.0.1.9).
+          const accepted = operation.bodyMediaType === 'application/fhir+json' ? ['application/fhir+json', 'application/json'] : [operation.bodyMediaType];
+          if (!accepted.includes(type as never)) {
             throw new ProblemError('unsupported_media_type', `This operation takes ${operation.bodyMediaType}.`);
           }
         }
@@ -175,7 +193,7 @@ export function registerOperations(
         if (result.headers) reply.headers(result.headers);
         reply.code(result.status);
         if (result.body === undefined) return reply.send();
-        return reply.type(typeof result.body === 'string' ? 'text/html; charset=utf-8' : 'application/json').send(result.body);
+        return reply.type(typeof result.body === 'string' ? 'text/html; charset=utf-8' : operation.responseMediaType).send(result.body);
       },
     });
   }

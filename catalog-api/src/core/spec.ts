@@ -33,13 +33,19 @@ export interface OperationSpec {
   };
   bodyRequired: boolean;
   /** Media type of the request body: JSON for the API, form encoding for the OAuth endpoints. */
-  bodyMediaType: 'application/json' | 'application/x-www-form-urlencoded' | null;
+  bodyMediaType: 'application/json' | 'application/fhir+json' | 'application/x-www-form-urlencoded' | null;
+  /** Media type of the success responses with a body: JSON, FHIR JSON, or HTML pages. */
+  responseMediaType: 'application/json' | 'application/fhir+json' | 'text/html';
+  /** Largest request body of this operation when the spec says (`x-body-limit`), in bytes. */
+  bodyLimit: number | null;
   /** How errors are answered: RFC 9457 problems, or RFC 6749 error JSON (`x-error-format: oauth`). */
-  errorFormat: 'problem' | 'oauth';
+  errorFormat: 'problem' | 'oauth' | 'fhir';
 }
 
 /** Response media types fastify serializes from their schema; others (HTML pages) are sent as is. */
-const serializedMediaTypes = ['application/json', 'application/problem+json'];
+const serializedMediaTypes = ['application/json', 'application/problem+json', 'application/fhir+json'];
+const requestMediaTypes = ['application/json', 'application/fhir+json', 'application/x-www-form-urlencoded'] as const;
+const errorFormats = ['problem', 'oauth', 'fhir'] as const;
 
 let cached: OpenApiDocument | undefined;
 
@@ -136,14 +142,25 @@ export function operations(spec: OpenApiDocument = loadSpec()): OperationSpec[] 
       if (operation.requestBody) {
         const requestBody = resolve(spec, operation.requestBody);
         const content = requestBody.content as JsonObject;
-        bodyMediaType = 'application/json' in content ? 'application/json' : 'application/x-www-form-urlencoded';
-        const media = content[bodyMediaType] as JsonObject | undefined;
-        if (!media) throw new Error(`operation ${String(operation.operationId)}: unsupported request media type`);
+        const mediaType = requestMediaTypes.find((type) => type in content);
+        if (!mediaType) throw new Error(`operation ${String(operation.operationId)}: unsupported request media type`);
+        bodyMediaType = mediaType;
+        const media = content[mediaType] as JsonObject;
         body = rewriteRefs(media.schema ?? {}) as JsonObject;
         bodyRequired = requestBody.required === true;
       }
 
       // Each entry of `security` is an alternative; this API has one scheme per entry.
+      let responseMediaType: OperationSpec['responseMediaType'] = 'application/json';
+      for (const [status, ref] of Object.entries((operation.responses ?? {}) as JsonObject)) {
+        if (!status.startsWith('2')) continue;
+        const content = (resolve(spec, ref).content ?? {}) as JsonObject;
+        if ('application/fhir+json' in content) responseMediaType = 'application/fhir+json';
+        else if ('text/html' in content) responseMediaType = 'text/html';
+      }
+      const errorFormat = operation['x-error-format'] ?? 'problem';
+      if (!errorFormats.includes(errorFormat as never)) throw new Error(`operation ${String(operation.operationId)}: unknown x-error-format ${String(errorFormat)}`);
+
       const security = ((operation.security ?? globalSecurity) as JsonObject[]).flatMap((entry) =>
         Object.entries(entry).map(([scheme, scopes]) => ({ scheme, scopes: (scopes ?? []) as string[] })),
       );
@@ -164,7 +181,9 @@ export function operations(spec: OpenApiDocument = loadSpec()): OperationSpec[] 
         schema,
         bodyRequired,
         bodyMediaType,
-        errorFormat: operation['x-error-format'] === 'oauth' ? 'oauth' : 'problem',
+        responseMediaType,
+        bodyLimit: typeof operation['x-body-limit'] === 'number' ? operation['x-body-limit'] : null,
+        errorFormat: errorFormat as OperationSpec['errorFormat'],
       });
     }
   }

@@ -30,3 +30,4 @@ export {
 export { revokeGrant } from './grant-repository.js';
 export { revokeGrantsOfPerson, grantsOfPerson, revokeGrantOfPerson, type GrantSummary } from './grant-repository.js';
 export { endPlatformSessionsApprovedWith } from './platform-sessions.js';
+export { dpopChallenge } from './resource-access.js';

@@ -70,15 +70,32 @@ export function signedTokenVerifier(db: Queryable, config: AppConfig, cacheMs = 
 
 export type AccessTokenVerifier = (token: string, issuer: string) => Promise<AccessTokenPayload | null>;
 
+/** A patient-data token that is active, with the state of its grant (its app, patient and approver). */
+export interface ActiveAccessToken {
+  payload: AccessTokenPayload;
+  grant: grants.GrantState;
+}
+
 /** Verifies patient-data access tokens (audience `<issuer>/fhir`) and checks their grant; null when not active. */
-export function accessTokenVerifier(db: Queryable, config: AppConfig, signed = signedTokenVerifier(db, config)): AccessTokenVerifier {
+export function activeAccessTokenVerifier(
+  db: Queryable,
+  config: AppConfig,
+  signed = signedTokenVerifier(db, config),
+): (token: string, issuer: string) => Promise<ActiveAccessToken | null> {
   return async (token, issuer) => {
     const payload = (await signed(token, { issuer, audience: `${issuer}/fhir` })) as AccessTokenPayload | null;
-    if (!payload || typeof payload.grant_id !== 'string') return null;
+    if (!payload || typeof payload.grant_id !== 'string' || typeof payload.patient !== 'string' || typeof payload.scope !== 'string') return null;
     if (await grants.accessTokenRevoked(db, payload.jti!)) return null;
-    if (!grantAllowsTokens(await grants.grantState(db, payload.grant_id), config)) return null;
-    return payload;
+    const grant = await grants.grantState(db, payload.grant_id);
+    if (!grant || !grantAllowsTokens(grant, config) || grant.patientId !== payload.patient) return null;
+    return { payload, grant };
   };
+}
+
+/** The same, for introspection and revocation: the payload alone. */
+export function accessTokenVerifier(db: Queryable, config: AppConfig, signed = signedTokenVerifier(db, config)): AccessTokenVerifier {
+  const verify = activeAccessTokenVerifier(db, config, signed);
+  return async (token, issuer) => (await verify(token, issuer))?.payload ?? null;
 }
 
 export type PlatformTokenVerifier = (token: string, issuer: string) => Promise<PlatformTokenPayload | null>;

@@ -1,0 +1,217 @@
+// The access history: what each app read, searched or wrote of a patient's record, appended in
+// the same request (before the answer leaves, so an access is never shown without its entry),
+// chained per patient by SHA-256 so that tampering is detectable, and verifiable end to end.
+import { createHash } from 'node:crypto';
+import type { Db, Queryable } from '../../core/store/db.js';
+
+export type AccessInteraction = 'read' | 'search' | 'create';
+
+export interface AccessEntry {
+  patientId: string;
+  appId: string;
+  clientId: string;
+  grantId: string;
+  actorId: string;
+  resourceType: string;
+  interaction: AccessInteraction;
+  resourceCount: number;
+}
+
+export interface RecordedAccess extends AccessEntry {
+  seq: number;
+  occurredAt: Date;
+  prevHash: string;
+  hash: string;
+}
+
+/** The previous hash of a patient's first entry. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** The hash of an entry: SHA-256 over the previous hash and the entry's fields, in a fixed order. */
+export function entryHash(prevHash: string, entry: Omit<RecordedAccess, 'hash' | 'prevHash'>): string {
+  const fields = [
+    entry.patientId,
+    entry.seq,
+    entry.occurredAt.toISOString(),
+    entry.appId,
+    entry.clientId,
+    entry.grantId,
+    entry.actorId,
+    entry.resourceType,
+    entry.interaction,
+    entry.resourceCount,
+  ];
+  return createHash('sha256').update(`${prevHash}\n${JSON.stringify(fields)}`).digest('hex');
+}
+
+/**
+ * Appends an entry to the patient's chain, in one transaction: the chain head is locked (so
+ * entries of one patient are numbered in order, across instances), the entry written, the head
+ * moved. Returns the entry as recorded.
+ */
+export async function recordAccess(db: Db, entry: AccessEntry, now = new Date()): Promise<RecordedAccess> {
+  // Timestamps are kept to the millisecond, as JavaScript dates (and the hash) have them.
+  const occurredAt = new Date(Math.floor(now.getTime()));
+  return db.transaction(async (tx) => {
+    // Creates the head at the first entry, and locks it (a no-op update) in the same statement.
+    const [head] = await tx.query<{ seq: string; hash: string }>(
+      `INSERT INTO access_history_heads AS h (patient_id, seq, hash) VALUES ($1, 0, $2)
+       ON CONFLICT (patient_id) DO UPDATE SET seq = h.seq RETURNING h.seq, h.hash`,
+      [entry.patientId, GENESIS_HASH],
+    );
+    const seq = Number(head!.seq) + 1;
+    const recorded = { ...entry, seq, occurredAt, prevHash: head!.hash };
+    const hash = entryHash(head!.hash, recorded);
+    await tx.query(
+      `WITH appended AS (
+         INSERT INTO access_history (patient_id, seq, occurred_at, app_id, client_id, grant_id, actor_id, resource_type, interaction, resource_count, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING patient_id
+       )
+       UPDATE access_history_heads SET seq = $2, hash = $12 WHERE patient_id = (SELECT patient_id FROM appended)`,
+      [entry.patientId, seq, occurredAt, entry.appId, entry.clientId, entry.grantId, entry.actorId, entry.resourceType, entry.interaction, entry.resourceCount, head!.hash, hash],
+    );
+    return { ...recorded, hash };
+  });
+}
+
+interface EntryRow {
+  patient_id: string;
+  seq: string;
+  occurred_at: Date;
+  app_id: string;
+  client_id: string;
+  grant_id: string;
+  actor_id: string;
+  resource_type: string;
+  interaction: AccessInteraction;
+  resource_count: number;
+  prev_hash: string;
+  hash: string;
+  [key: string]: unknown;
+}
+
+const toEntry = (row: EntryRow): RecordedAccess => ({
+  patientId: row.patient_id,
+  seq: Number(row.seq),
+  occurredAt: new Date(row.occurred_at),
+  appId: row.app_id,
+  clientId: row.client_id,
+  grantId: row.grant_id,
+  actorId: row.actor_id,
+  resourceType: row.resource_type,
+  interaction: row.interaction,
+  resourceCount: row.resource_count,
+  prevHash: row.prev_hash,
+  hash: row.hash,
+});
+
+export interface ChainVerification {
+  patientId: string;
+  /** Entries checked. */
+  entries: number;
+  ok: boolean;
+  /** The first position where the chain breaks, and why. */
+  broken?: { seq: number; reason: string };
+}
+
+const VERIFY_BATCH = 1000;
+
+/**
+ * Recomputes a patient's chain from its first entry: every entry's hash, its link to the one
+ * before, positions without gaps, and the head at the end. A changed, removed or inserted entry
+ * breaks it.
+ */
+export async function verifyAccessChain(db: Queryable, patientId: string): Promise<ChainVerification> {
+  let expectedPrev = GENESIS_HASH;
+  let expectedSeq = 1;
+  let entries = 0;
+  const fail = (seq: number, reason: string): ChainVerification => ({ patientId, entries, ok: false, broken: { seq, reason } });
+  for (;;) {
+    const rows = await db.query<EntryRow>(
+      `SELECT * FROM access_history WHERE patient_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`,
+      [patientId, expectedSeq, VERIFY_BATCH],
+    );
+    for (const row of rows.map(toEntry)) {
+      if (row.seq !== expectedSeq) return fail(expectedSeq, `entry ${expectedSeq} is missing`);
+      if (row.prevHash !== expectedPrev) return fail(row.seq, 'its link to the previous entry does not match');
+      if (entryHash(row.prevHash, row) !== row.hash) return fail(row.seq, 'its content does not match its hash');
+      expectedPrev = row.hash;
+      expectedSeq += 1;
+      entries += 1;
+    }
+    if (rows.length < VERIFY_BATCH) break;
+  }
+  const [head] = await db.query<{ seq: string; hash: string }>('SELECT seq, hash FROM access_history_heads WHERE patient_id = $1', [patientId]);
+  const headSeq = head ? Number(head.seq) : 0;
+  if (headSeq !== entries) return fail(entries + 1, `the chain ends at ${entries} but its head says ${headSeq}`);
+  if (head && head.hash !== expectedPrev) return fail(entries, 'the last entry is not the head of the chain');
+  return { patientId, entries, ok: true };
+}
+
+export interface HistoryQuery {
+  /** The patients whose history is shown (the person, and the children they may act for). */
+  patientIds: string[];
+  appId?: string | undefined;
+  since?: Date | undefined;
+  until?: Date | undefined;
+  limit: number;
+  /** Resume after this entry (newest first). */
+  after?: { occurredAt: Date; patientId: string; seq: number } | undefined;
+}
+
+/** A page of history, newest first, with the app names. */
+export async function listAccessHistory(db: Queryable, query: HistoryQuery): Promise<{ entries: (RecordedAccess & { appName: string })[]; more: boolean }> {
+  const params: unknown[] = [query.patientIds];
+  let where = 'h.patient_id = ANY($1::text[])';
+  if (query.appId) {
+    params.push(query.appId);
+    where += ` AND h.app_id = $${params.length}`;
+  }
+  if (query.since) {
+    params.push(query.since);
+    where += ` AND h.occurred_at >= $${params.length}`;
+  }
+  if (query.until) {
+    params.push(query.until);
+    where += ` AND h.occurred_at < $${params.length}`;
+  }
+  if (query.after) {
+    params.push(query.after.occurredAt, query.after.patientId, query.after.seq);
+    where += ` AND (h.occurred_at, h.patient_id, h.seq) < ($${params.length - 2}, $${params.length - 1}, $${params.length})`;
+  }
+  params.push(query.limit + 1);
+  const rows = await db.query<EntryRow & { app_name: string | null }>(
+    `SELECT h.*, (SELECT name FROM apps a WHERE a.id = h.app_id) AS app_name FROM access_history h
+     WHERE ${where} ORDER BY h.occurred_at DESC, h.patient_id DESC, h.seq DESC LIMIT $${params.length}`,
+    params,
+  );
+  return {
+    entries: rows.slice(0, query.limit).map((row) => ({ ...toEntry(row), appName: row.app_name ?? 'application supprimée' })),
+    more: rows.length > query.limit,
+  };
+}
+
+const monthStart = (year: number, month: number) => new Date(Date.UTC(year, month, 1));
+
+/**
+ * Creates the monthly partitions of the current month and the next `ahead` ones, if missing. A
+ * month whose rows already went to the default partition cannot get its own (PostgreSQL refuses):
+ * that is reported, and its rows stay where they are.
+ */
+export async function ensureAccessHistoryPartitions(db: Queryable, now = new Date(), ahead = 2): Promise<string[]> {
+  const problems: string[] = [];
+  for (let offset = 0; offset <= ahead; offset++) {
+    const start = monthStart(now.getUTCFullYear(), now.getUTCMonth() + offset);
+    const end = monthStart(start.getUTCFullYear(), start.getUTCMonth() + 1);
+    const name = `access_history_${start.getUTCFullYear()}_${String(start.getUTCMonth() + 1).padStart(2, '0')}`;
+    try {
+      await db.query(
+        `CREATE TABLE IF NOT EXISTS ${name} PARTITION OF access_history FOR VALUES FROM ('${start.toISOString()}') TO ('${end.toISOString()}')`,
+      );
+    } catch (error) {
+      // Another instance created it at the same moment, or the default partition holds its rows.
+      if (!/already exists/.test(String((error as Error).message))) problems.push(`${name}: ${(error as Error).message}`);
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,13 @@
+// Public surface of the audit module: the patients' access history.
+export {
+  recordAccess,
+  verifyAccessChain,
+  listAccessHistory,
+  ensureAccessHistoryPartitions,
+  entryHash,
+  GENESIS_HASH,
+  type AccessEntry,
+  type AccessInteraction,
+  type RecordedAccess,
+  type ChainVerification,
+} from './history.js';

@@ -1,0 +1,59 @@
+// The `patientDataToken` security scheme of the spec: what the FHIR API checks before any
+// handler runs. A DPoP-bound access token for `<issuer>/fhir`, with a proof for this request, and
+// an active grant behind it (not withdrawn, not expired, app still certified, client not deleted):
+// a withdrawal, a suspension or an account closure takes effect at the next request. What the
+// token's scopes allow on each type and interaction is the records module's to enforce.
+import type { FastifyRequest } from 'fastify';
+import type { AppConfig } from '../../core/config.js';
+import { ProblemError } from '../../core/errors.js';
+import type { Principal, SecurityScheme } from '../../core/operations.js';
+import type { Queryable } from '../../core/store/db.js';
+import type { DpopNonces } from './dpop.js';
+import type { ReplayCache } from './replay-cache.js';
+import { dpopChallenge, ResourceAccessError, verifyBoundRequest } from './resource-access.js';
+import { activeAccessTokenVerifier, signedTokenVerifier } from './token-state.js';
+
+export interface PatientDataAuthDeps {
+  db: Queryable;
+  config: AppConfig;
+  replay: ReplayCache;
+  nonces: DpopNonces;
+  issuerOf: (request: FastifyRequest) => string;
+}
+
+export function patientDataTokenScheme(deps: PatientDataAuthDeps): SecurityScheme {
+  const verify = activeAccessTokenVerifier(deps.db, deps.config, signedTokenVerifier(deps.db, deps.config));
+  return {
+    authScheme: 'dpop',
+    challenge: dpopChallenge(),
+    hint: 'a patient-data access token as "Authorization: DPoP <token>" with a DPoP proof carrying ath',
+    async authenticate(request): Promise<Principal> {
+      const issuer = deps.issuerOf(request);
+      try {
+        const active = await verifyBoundRequest(
+          { authorization: request.headers.authorization, dpop: request.headers.dpop, method: request.method, url: `${issuer}${request.url}` },
+          {
+            verifyToken: async (token) => {
+              const found = await verify(token, issuer);
+              return found ? { ...found, scope: found.payload.scope, cnf: found.payload.cnf } : null;
+            },
+            replay: deps.replay,
+            nonces: deps.nonces,
+          },
+        );
+        return {
+          kind: 'patient_data',
+          patientId: active.payload.patient,
+          actorId: active.grant.actorId,
+          grantId: active.payload.grant_id,
+          clientId: active.payload.client_id,
+          appId: active.grant.appId,
+          scope: active.payload.scope,
+        };
+      } catch (error) {
+        if (error instanceof ResourceAccessError) throw new ProblemError(error.code, error.message, undefined, error.headers);
+        throw error;
+      }
+    },
+  };
+}

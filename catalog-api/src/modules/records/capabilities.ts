@@ -1,0 +1,80 @@
+// The CapabilityStatement of `GET /fhir/metadata`, built from the spec's FHIR operations so that
+// it lists exactly what the server routes: each type with its interactions and search
+// parameters, and the SMART `oauth-uris` extension pointing at the authorization server.
+import type { components } from '@mes/openapi';
+import { loadSpec, operations, type JsonObject } from '../../core/spec.js';
+
+type CapabilityStatement = components['schemas']['CapabilityStatement'];
+
+/** Result parameters: they shape a page, they are not search parameters of a type. */
+const resultParameters = new Set(['_count', '_sort', '_cursor']);
+
+function parameterType(name: string): string {
+  if (name === 'date' || name === '_lastUpdated') return 'date';
+  if (name === 'patient') return 'reference';
+  return 'token';
+}
+
+let described: { type: string; interactions: string[]; parameters: string[] }[] | undefined;
+
+/** What the spec says of each FHIR type, read once. */
+function resources() {
+  if (described) return described;
+  const byType = new Map<string, { interactions: Set<string>; parameters: Set<string> }>();
+  const spec = loadSpec();
+  for (const operation of operations(spec)) {
+    const match = /^\/fhir\/([A-Z][A-Za-z]+)(\/\{id\})?$/.exec(operation.path);
+    if (!match) continue;
+    const entry = byType.get(match[1]!) ?? { interactions: new Set<string>(), parameters: new Set<string>() };
+    byType.set(match[1]!, entry);
+    entry.interactions.add(match[2] ? 'read' : operation.method === 'POST' ? 'create' : 'search-type');
+    const querystring = operation.schema.querystring?.properties as Record<string, JsonObject> | undefined;
+    for (const name of Object.keys(querystring ?? {})) if (!resultParameters.has(name)) entry.parameters.add(name);
+  }
+  described = [...byType].map(([type, entry]) => ({
+    type,
+    interactions: [...entry.interactions].sort(),
+    parameters: [...entry.parameters].sort(),
+  }));
+  return described;
+}
+
+export function capabilityStatement(issuer: string): CapabilityStatement {
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: '2026-12-01',
+    publisher: 'Mon espace santé — plateforme des applications',
+    kind: 'instance',
+    software: { name: 'mes-platform', version: '0.1.0' },
+    implementation: { description: 'API des données de santé du patient (FHIR R4)', url: `${issuer}/fhir` },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json'],
+    rest: [
+      {
+        mode: 'server',
+        security: {
+          service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
+          extension: [
+            {
+              url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+              extension: [
+                { url: 'authorize', valueUri: `${issuer}/oauth/authorize` },
+                { url: 'token', valueUri: `${issuer}/oauth/token` },
+                { url: 'revoke', valueUri: `${issuer}/oauth/revoke` },
+                { url: 'introspect', valueUri: `${issuer}/oauth/introspect` },
+                { url: 'manage', valueUri: `${issuer}/patient/apps` },
+              ],
+            },
+          ],
+          description: 'SMART App Launch v2 : jetons d’accès JWT liés par DPoP (RFC 9449), un patient par jeton, portées patient/<Type>.<cruds> (granulaires acceptées).',
+        },
+        resource: resources().map((resource) => ({
+          type: resource.type,
+          interaction: resource.interactions.map((code) => ({ code })),
+          searchParam: resource.parameters.map((name) => ({ name, type: parameterType(name) })),
+        })),
+      },
+    ],
+  };
+}

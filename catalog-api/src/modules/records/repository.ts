@@ -1,0 +1,184 @@
+// SQL of the patient-data store. Every statement names the patient first: there is no query of
+// resources that is not confined to one compartment.
+import { randomUUID } from 'node:crypto';
+import type { Queryable } from '../../core/store/db.js';
+import { patientSearchText, resourceDate, searchTokens, type FhirResource, type FhirResourceType } from './resources.js';
+import type { SearchPlan } from './search.js';
+import type { SearchFilter } from '../oauth/index.js';
+
+export interface StoredResource {
+  resource: FhirResource;
+  versionId: number;
+  lastUpdated: Date;
+  /** The sort value of the search that found it (for the next page's cursor). */
+  sortValue: Date;
+}
+
+interface ResourceRow {
+  id: string;
+  version_id: number;
+  last_updated: Date;
+  resource_date: Date;
+  content: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** The stored resource as the API answers it: id and meta from the row, the rest as stored. */
+function toStored(row: ResourceRow, sortColumn: 'resource_date' | 'last_updated'): StoredResource {
+  const lastUpdated = new Date(row.last_updated);
+  const { resourceType, ...rest } = row.content;
+  return {
+    resource: { resourceType, id: row.id, meta: { versionId: String(row.version_id), lastUpdated: lastUpdated.toISOString() }, ...rest } as FhirResource,
+    versionId: row.version_id,
+    lastUpdated,
+    sortValue: new Date(sortColumn === 'last_updated' ? row.last_updated : row.resource_date),
+  };
+}
+
+/** `(tokens @> {a, b} OR tokens @> {c})`: a resource passes a scope when it matches one of its filters. */
+function filterClause(filters: readonly SearchFilter[] | null, params: unknown[]): string {
+  if (filters === null) return '';
+  if (filters.length === 0) return ' AND false';
+  const alternatives = filters.map((filter) => {
+    params.push(filter.map(([name, value]) => `${name}=${value}`));
+    return `tokens @> $${params.length}::text[]`;
+  });
+  return ` AND (${alternatives.join(' OR ')})`;
+}
+
+const columns = 'id, version_id, last_updated, resource_date, content';
+
+/**
+ * One page of a search, plus whether there is more: `filters` are the token's granular scope
+ * filters (null when the scope is unrestricted for this type).
+ */
+export async function searchResources(
+  db: Queryable,
+  plan: SearchPlan,
+  filters: readonly SearchFilter[] | null,
+): Promise<{ page: StoredResource[]; more: boolean }> {
+  const params: unknown[] = [plan.patientId, plan.resourceType];
+  let where = 'patient_id = $1 AND resource_type = $2';
+  if (plan.ids) {
+    params.push(plan.ids);
+    where += ` AND id = ANY($${params.length}::text[])`;
+  }
+  for (const bound of plan.dates) {
+    params.push(bound.value);
+    where += ` AND ${bound.column} ${bound.op} $${params.length}`;
+  }
+  for (const group of plan.tokenGroups) {
+    params.push(group);
+    where += ` AND tokens && $${params.length}::text[]`;
+  }
+  where += filterClause(filters, params);
+  const { column, descending } = plan.sort;
+  if (plan.after) {
+    params.push(plan.after.value, plan.after.id);
+    where += ` AND (${column}, id) ${descending ? '<' : '>'} ($${params.length - 1}, $${params.length})`;
+  }
+  params.push(plan.count + 1);
+  const direction = descending ? 'DESC' : 'ASC';
+  const rows = await db.query<ResourceRow>(
+    `SELECT ${columns} FROM fhir_resources WHERE ${where} ORDER BY ${column} ${direction}, id ${direction} LIMIT $${params.length}`,
+    params,
+  );
+  const more = rows.length > plan.count;
+  return { page: rows.slice(0, plan.count).map((row) => toStored(row, column)), more };
+}
+
+/** One resource of the patient, if it exists and passes the scope filters. */
+export async function readResource(
+  db: Queryable,
+  patientId: string,
+  resourceType: FhirResourceType,
+  id: string,
+  filters: readonly SearchFilter[] | null,
+): Promise<StoredResource | null> {
+  const params: unknown[] = [patientId, resourceType, id];
+  const rows = await db.query<ResourceRow>(
+    `SELECT ${columns} FROM fhir_resources WHERE patient_id = $1 AND resource_type = $2 AND id = $3${filterClause(filters, params)}`,
+    params,
+  );
+  return rows[0] ? toStored(rows[0], 'resource_date') : null;
+}
+
+/** What the store keeps of a resource: everything but the id, meta and narrative. */
+function contentOf(resource: FhirResource): Record<string, unknown> {
+  const { id: _id, meta: _meta, text: _text, ...content } = resource as FhirResource & { text?: unknown };
+  return content;
+}
+
+export interface NewResource {
+  patientId: string;
+  resource: FhirResource;
+  /** The resource's id; a new random one when absent. */
+  id?: string;
+  /** When it was last updated; now when absent. */
+  lastUpdated?: Date;
+}
+
+/** Rows for a multi-row INSERT of resources (the sandbox loads its synthetic records this way). */
+function rowValues(item: NewResource): unknown[] {
+  const lastUpdated = item.lastUpdated ?? new Date();
+  const date = resourceDate(item.resource);
+  return [
+    item.patientId,
+    item.resource.resourceType,
+    item.id ?? item.resource.id ?? randomUUID(),
+    lastUpdated,
+    date ? new Date(date) : lastUpdated,
+    searchTokens(item.resource),
+    patientSearchText(item.resource),
+    JSON.stringify(contentOf(item.resource)),
+  ];
+}
+
+const insertColumns = '(patient_id, resource_type, id, last_updated, resource_date, tokens, search_text, content)';
+
+/** Stores a new resource (version 1) and returns it as the API answers it. */
+export async function insertResource(db: Queryable, item: NewResource): Promise<StoredResource> {
+  const rows = await db.query<ResourceRow>(
+    `INSERT INTO fhir_resources ${insertColumns} VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${columns}`,
+    rowValues(item),
+  );
+  return toStored(rows[0]!, 'resource_date');
+}
+
+/** Stores many resources in one statement; returns how many were written (existing ids are skipped). */
+export async function insertResources(db: Queryable, items: readonly NewResource[]): Promise<number> {
+  if (items.length === 0) return 0;
+  const params: unknown[] = [];
+  const tuples = items.map((item) => {
+    const values = rowValues(item);
+    const start = params.length;
+    params.push(...values);
+    return `(${values.map((_, i) => `$${start + i + 1}`).join(', ')})`;
+  });
+  const rows = await db.query(`INSERT INTO fhir_resources ${insertColumns} VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING RETURNING 1 AS inserted`, params);
+  return rows.length;
+}
+
+/** Records that a guardian may act for a child, until the date given (the child's 18th birthday). */
+export async function insertGuardianships(
+  db: Queryable,
+  links: readonly { guardianId: string; childId: string; relationship: string; validUntil: string | null }[],
+): Promise<void> {
+  if (links.length === 0) return;
+  const params: unknown[] = [];
+  const tuples = links.map((link) => {
+    params.push(link.guardianId, link.childId, link.relationship, link.validUntil);
+    const n = params.length;
+    return `($${n - 3}, $${n - 2}, $${n - 1}, $${n})`;
+  });
+  await db.query(`INSERT INTO patient_guardians (guardian_id, child_id, relationship, valid_until) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`, params);
+}
+
+/** Whether `guardianId` may act for `childId` today. */
+export async function mayActFor(db: Queryable, guardianId: string, childId: string): Promise<boolean> {
+  const rows = await db.query(
+    `SELECT 1 FROM patient_guardians WHERE guardian_id = $1 AND child_id = $2 AND (valid_until IS NULL OR valid_until > current_date)`,
+    [guardianId, childId],
+  );
+  return rows.length > 0;
+}

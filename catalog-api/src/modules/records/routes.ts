@@ -1,0 +1,176 @@
+// HTTP handlers of the FHIR API, keyed by operationId. The security scheme has already checked
+// the token, its proof and its grant; here every request is confined to the token's patient
+// (and, when a guardian acts for a child, to a guardianship still in force), to what the token's
+// scopes allow on the type and interaction (granular scopes become filters of the query), and is
+// recorded in the patient's access history before the answer leaves.
+import type { FastifyRequest } from 'fastify';
+import type { components } from '@mes/openapi';
+import type { AppConfig } from '../../core/config.js';
+import { FhirError } from '../../core/fhir-error.js';
+import type { HandlerContext, HandlerMap, Principal } from '../../core/operations.js';
+import type { Db } from '../../core/store/db.js';
+import { recordAccess, type AccessInteraction } from '../audit/index.js';
+import { access, allows, dpopChallenge, parseScopeString, type Interaction, type ResourceAccess, type SearchFilter } from '../oauth/index.js';
+import { capabilityStatement } from './capabilities.js';
+import * as repo from './repository.js';
+import { factsOf, searchTokens, type FhirResource, type FhirResourceType } from './resources.js';
+import { encodeSearchCursor, planSearch, type SearchQuery } from './search.js';
+import { validateDocumentReference, validateObservation } from './validation.js';
+
+type Schemas = components['schemas'];
+type PatientData = Extract<Principal, { kind: 'patient_data' }>;
+
+type SearchOperation = `search${FhirResourceType}`;
+type ReadOperation = `read${FhirResourceType}`;
+type RecordsOperations = 'getFhirCapabilities' | SearchOperation | ReadOperation | 'createObservation' | 'createDocumentReference';
+
+export interface RecordsDeps {
+  db: Db;
+  config: AppConfig;
+  issuerOf: (request: FastifyRequest) => string;
+}
+
+/** Patient data is never cached by anyone but the app. */
+const noStore = { 'cache-control': 'no-store' };
+
+const httpDate = (date: Date) => date.toUTCString();
+
+function patientDataOf(context: { principal: Principal | null }): PatientData {
+  if (context.principal?.kind !== 'patient_data') throw new FhirError(401, 'login', 'a patient-data access token is required');
+  return context.principal;
+}
+
+export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations> {
+  const { db } = deps;
+
+  /**
+   * What the token may do with this type and interaction: refused with 403 insufficient_scope,
+   * or the filters of its granular scopes (null: unrestricted). Also refuses a guardian whose
+   * guardianship has ended (the child came of age).
+   */
+  async function authorize(principal: PatientData, resourceType: FhirResourceType, interaction: Interaction): Promise<readonly SearchFilter[] | null> {
+    if (principal.actorId !== principal.patientId && !(await repo.mayActFor(db, principal.actorId, principal.patientId))) {
+      throw new FhirError(403, 'forbidden', 'the person who approved this grant may no longer act for this patient (guardianship ended)', {
+        headers: { 'www-authenticate': dpopChallenge('invalid_token', 'the guardianship behind this grant has ended') },
+      });
+    }
+    const decision: ResourceAccess = access(parseScopeString(principal.scope, { purpose: 'any' }).scopes, resourceType, interaction);
+    if (decision.kind === 'denied') {
+      const needed = `patient/${resourceType}.${interaction}`;
+      throw new FhirError(403, 'forbidden', `this token's scopes do not allow ${interaction === 's' ? 'searching' : interaction === 'r' ? 'reading' : 'creating'} ${resourceType} (needs ${needed})`, {
+        headers: { 'www-authenticate': dpopChallenge('insufficient_scope', `needs ${needed}`, needed) },
+      });
+    }
+    return decision.kind === 'filtered' ? decision.filters : null;
+  }
+
+  const record = (principal: PatientData, resourceType: FhirResourceType, interaction: AccessInteraction, resourceCount: number) =>
+    recordAccess(db, {
+      patientId: principal.patientId,
+      appId: principal.appId,
+      clientId: principal.clientId,
+      grantId: principal.grantId,
+      actorId: principal.actorId,
+      resourceType,
+      interaction,
+      resourceCount,
+    });
+
+  const base = (request: FastifyRequest) => `${deps.issuerOf(request)}/fhir`;
+
+  function search<T extends FhirResourceType>(resourceType: T) {
+    return async (context: HandlerContext<SearchOperation>) => {
+      const principal = patientDataOf(context);
+      const filters = await authorize(principal, resourceType, 's');
+      const plan = planSearch(resourceType, context.query as SearchQuery, principal.patientId);
+      const { page, more } = await repo.searchResources(db, plan, filters);
+      await record(principal, resourceType, 'search', page.length);
+      const url = `${base(context.request)}/${resourceType}`;
+      const query = (extra: [string, string][] = []) => {
+        const params = new URLSearchParams([...plan.parameters, ...extra]).toString();
+        return params ? `${url}?${params}` : url;
+      };
+      const last = page.at(-1);
+      const links: { relation: 'self' | 'next'; url: string }[] = [{ relation: 'self', url: query(plan.after && typeof context.query._cursor === 'string' ? [['_cursor', context.query._cursor]] : []) }];
+      if (more && last) links.push({ relation: 'next', url: query([['_cursor', encodeSearchCursor(plan, { value: last.sortValue, id: last.resource.id! })]]) });
+      return {
+        status: 200 as const,
+        headers: noStore,
+        body: {
+          resourceType: 'Bundle' as const,
+          type: 'searchset' as const,
+          link: links,
+          entry: page.map((stored) => ({ fullUrl: `${url}/${stored.resource.id}`, resource: stored.resource, search: { mode: 'match' as const } })),
+        },
+      } as never;
+    };
+  }
+
+  function read<T extends FhirResourceType>(resourceType: T) {
+    return async (context: HandlerContext<ReadOperation>) => {
+      const principal = patientDataOf(context);
+      const filters = await authorize(principal, resourceType, 'r');
+      const stored = await repo.readResource(db, principal.patientId, resourceType, (context.params as { id: string }).id, filters);
+      await record(principal, resourceType, 'read', stored ? 1 : 0);
+      // Another patient's resource, or one the scopes do not cover, is simply not found: no existence leaks.
+      if (!stored) throw new FhirError(404, 'not-found', `no ${resourceType} with this id that this token may read`);
+      return {
+        status: 200 as const,
+        headers: { ...noStore, etag: `W/"${stored.versionId}"`, 'last-modified': httpDate(stored.lastUpdated) },
+        body: stored.resource,
+      } as never;
+    };
+  }
+
+  async function create(
+    context: HandlerContext<'createObservation' | 'createDocumentReference'>,
+    resourceType: 'Observation' | 'DocumentReference',
+    validate: (patientId: string) => FhirResource,
+  ) {
+    const principal = patientDataOf(context);
+    // The type-level scope first: a token that may not create learns nothing of the validation rules.
+    const filters = await authorize(principal, resourceType, 'c');
+    const resource = validate(principal.patientId);
+    // A granular create scope (patient/Observation.c?category=vital-signs) limits what may be written.
+    if (filters && !allows(parseScopeString(principal.scope, { purpose: 'any' }).scopes, resourceType, 'c', factsOf(searchTokens(resource)))) {
+      const needed = `patient/${resourceType}.c`;
+      throw new FhirError(403, 'forbidden', `this token may create only the ${resourceType} resources its scopes name (${principal.scope})`, {
+        headers: { 'www-authenticate': dpopChallenge('insufficient_scope', `needs ${needed} for this resource`, needed) },
+      });
+    }
+    const stored = await db.transaction(async (tx) => repo.insertResource(tx, { patientId: principal.patientId, resource }));
+    await record(principal, resourceType, 'create', 1);
+    const location = `${base(context.request)}/${resourceType}/${stored.resource.id}/_history/${stored.versionId}`;
+    return {
+      status: 201 as const,
+      headers: { ...noStore, location, etag: `W/"${stored.versionId}"`, 'last-modified': httpDate(stored.lastUpdated) },
+      body: stored.resource,
+    } as never;
+  }
+
+  return {
+    async getFhirCapabilities(context) {
+      const issuer = deps.issuerOf(context.request);
+      return { status: 200, headers: { 'cache-control': 'public, max-age=300' }, body: capabilityStatement(issuer) };
+    },
+    searchPatient: search('Patient'),
+    searchObservation: search('Observation'),
+    searchImmunization: search('Immunization'),
+    searchAllergyIntolerance: search('AllergyIntolerance'),
+    searchCondition: search('Condition'),
+    searchMedicationStatement: search('MedicationStatement'),
+    searchDocumentReference: search('DocumentReference'),
+    searchAppointment: search('Appointment'),
+    readPatient: read('Patient'),
+    readObservation: read('Observation'),
+    readImmunization: read('Immunization'),
+    readAllergyIntolerance: read('AllergyIntolerance'),
+    readCondition: read('Condition'),
+    readMedicationStatement: read('MedicationStatement'),
+    readDocumentReference: read('DocumentReference'),
+    readAppointment: read('Appointment'),
+    createObservation: (context) => create(context, 'Observation', (patientId) => validateObservation(context.body as Schemas['Observation'], patientId)),
+    createDocumentReference: (context) =>
+      create(context, 'DocumentReference', (patientId) => validateDocumentReference(context.body as Schemas['DocumentReference'], patientId)),
+  } as HandlerMap<RecordsOperations>;
+}

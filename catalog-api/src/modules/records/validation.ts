@@ -1,0 +1,104 @@
+// What an app may write, beyond the structure the spec's schemas check: measurements with a code
+// the platform accepts, in its unit and category, with plausible values; documents of an accepted
+// type whose attachment really is a PDF of the size and hash it claims. A write about another
+// patient is refused. Each refusal is an OperationOutcome issue naming the element at fault.
+import { createHash } from 'node:crypto';
+import type { components } from '@mes/openapi';
+import { FhirError } from '../../core/fhir-error.js';
+import { documentContentTypes, documentTypes, MAX_DOCUMENT_BYTES, measurements, systems } from './vocabulary.js';
+
+type Observation = components['schemas']['Observation'];
+type DocumentReference = components['schemas']['DocumentReference'];
+type Quantity = components['schemas']['FhirQuantity'];
+type CodeableConcept = components['schemas']['FhirCodeableConcept'];
+
+const refuse = (code: 'invalid' | 'required' | 'value' | 'code-invalid', expression: string, message: string) =>
+  new FhirError(422, code, `${expression}: ${message}`, { expression: [expression] });
+
+/** Writes may be dated at most this far in the future (device clocks drift). */
+const FUTURE_TOLERANCE_MS = 5 * 60_000;
+
+function checkSubject(subject: { reference?: string } | undefined, patientId: string, expression: string): { reference: string } {
+  if (subject === undefined) return { reference: `Patient/${patientId}` };
+  if (subject.reference !== `Patient/${patientId}`) {
+    throw new FhirError(403, 'forbidden', `${expression}: a resource may only be written for the token's patient (Patient/${patientId})`, { expression: [expression] });
+  }
+  return { reference: subject.reference };
+}
+
+function checkDate(value: string | undefined, expression: string, now: Date): void {
+  if (value === undefined) throw refuse('required', expression, 'is required');
+  if (new Date(value).getTime() > now.getTime() + FUTURE_TOLERANCE_MS) throw refuse('value', expression, 'is in the future');
+}
+
+const codingOf = (concept: CodeableConcept | undefined, system: string) => concept?.coding?.find((coding) => coding.system === system);
+
+function checkQuantity(quantity: Quantity | undefined, unit: { code: string }, range: [number, number], expression: string): void {
+  if (!quantity) throw refuse('required', expression, 'is required');
+  if (quantity.system !== systems.ucum || quantity.code !== unit.code) {
+    throw refuse('code-invalid', expression, `must be in UCUM unit ${unit.code} (system ${systems.ucum}, code ${unit.code})`);
+  }
+  if (quantity.value < range[0] || quantity.value > range[1]) throw refuse('value', `${expression}.value`, `${quantity.value} is outside the plausible range ${range[0]}–${range[1]}`);
+}
+
+/** A measurement an app deposits, checked and completed (subject); throws FhirError when refused. */
+export function validateObservation(observation: Observation, patientId: string, now = new Date()): Observation {
+  if (!['final', 'preliminary', 'amended'].includes(observation.status)) {
+    throw refuse('value', 'Observation.status', 'a measurement is final, preliminary or amended');
+  }
+  const coding = codingOf(observation.code, systems.loinc);
+  if (!coding) throw refuse('required', 'Observation.code', `needs a LOINC coding (system ${systems.loinc})`);
+  const kind = measurements[coding.code];
+  if (!kind) {
+    throw refuse('code-invalid', 'Observation.code', `LOINC ${coding.code} is not a measurement the platform accepts (${Object.keys(measurements).join(', ')})`);
+  }
+  const category = (observation.category ?? []).some((concept) => codingOf(concept, systems.observationCategory)?.code === kind.category);
+  if (!category) throw refuse('required', 'Observation.category', `LOINC ${kind.loinc} is filed under category ${kind.category} (system ${systems.observationCategory})`);
+  checkDate(observation.effectiveDateTime, 'Observation.effectiveDateTime', now);
+  if (kind.components) {
+    if (observation.valueQuantity) throw refuse('invalid', 'Observation.valueQuantity', `a ${kind.display.toLowerCase()} has components, not one value`);
+    const components = observation.component ?? [];
+    for (const expected of kind.components) {
+      const index = components.findIndex((c) => codingOf(c.code, systems.loinc)?.code === expected.loinc);
+      if (index === -1) throw refuse('required', 'Observation.component', `needs a component with LOINC ${expected.loinc} (${expected.display})`);
+      checkQuantity(components[index]!.valueQuantity, kind.unit, expected.range, `Observation.component[${index}].valueQuantity`);
+    }
+    if (components.length !== kind.components.length) throw refuse('invalid', 'Observation.component', `has exactly ${kind.components.length} components`);
+  } else {
+    if (observation.component?.length) throw refuse('invalid', 'Observation.component', `LOINC ${kind.loinc} has one value, no components`);
+    checkQuantity(observation.valueQuantity, kind.unit, kind.range, 'Observation.valueQuantity');
+  }
+  return { ...observation, subject: checkSubject(observation.subject, patientId, 'Observation.subject') };
+}
+
+/**
+ * A document an app deposits: an accepted LOINC type, a PDF attachment of at most 2 MiB whose
+ * `size` and `hash`, when given, are the real ones (they are filled in when absent).
+ */
+export function validateDocumentReference(document: DocumentReference, patientId: string, now = new Date()): DocumentReference {
+  if (document.status !== 'current') throw refuse('value', 'DocumentReference.status', 'a new document is current');
+  const coding = codingOf(document.type, systems.loinc);
+  if (!coding) throw refuse('required', 'DocumentReference.type', `needs a LOINC coding (system ${systems.loinc})`);
+  if (!documentTypes[coding.code]) {
+    throw refuse('code-invalid', 'DocumentReference.type', `LOINC ${coding.code} is not a document type the platform accepts (${Object.keys(documentTypes).join(', ')})`);
+  }
+  const attachment = document.content[0]!.attachment;
+  const at = 'DocumentReference.content[0].attachment';
+  if (!(documentContentTypes as readonly string[]).includes(attachment.contentType)) throw refuse('code-invalid', `${at}.contentType`, `must be one of ${documentContentTypes.join(', ')}`);
+  if (attachment.data === undefined) throw refuse('required', `${at}.data`, 'the document itself is required (base64); links to elsewhere are not accepted');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(attachment.data) || attachment.data.length % 4 !== 0) throw refuse('invalid', `${at}.data`, 'is not base64');
+  const bytes = Buffer.from(attachment.data, 'base64');
+  if (bytes.length === 0) throw refuse('value', `${at}.data`, 'is empty');
+  if (bytes.length > MAX_DOCUMENT_BYTES) throw refuse('value', `${at}.data`, `is ${bytes.length} bytes; at most ${MAX_DOCUMENT_BYTES} are accepted`);
+  if (bytes.subarray(0, 5).toString('latin1') !== '%PDF-') throw refuse('value', `${at}.data`, 'is not a PDF (it does not start with %PDF-)');
+  const hash = createHash('sha1').update(bytes).digest('base64');
+  if (attachment.size !== undefined && attachment.size !== bytes.length) throw refuse('value', `${at}.size`, `is ${attachment.size}, the data has ${bytes.length} bytes`);
+  if (attachment.hash !== undefined && attachment.hash !== hash) throw refuse('value', `${at}.hash`, 'is not the SHA-1 of the data');
+  if (document.date !== undefined) checkDate(document.date, 'DocumentReference.date', now);
+  return {
+    ...document,
+    date: document.date ?? now.toISOString(),
+    subject: checkSubject(document.subject, patientId, 'DocumentReference.subject'),
+    content: [{ attachment: { ...attachment, size: bytes.length, hash } }],
+  };
+}

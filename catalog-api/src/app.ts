@@ -24,9 +24,9 @@ import { authorizationHandlers, issuerOf } from './modules/oauth/authorization-r
 import { platformTokenScheme } from './modules/oauth/platform-auth.js';
 import { patientDataTokenScheme } from './modules/oauth/patient-data-auth.js';
 import { recordsHandlers } from './modules/records/index.js';
-import { ensureAccessHistoryPartitions } from './modules/audit/index.js';
+import { auditHandlers, ensureAccessHistoryPartitions } from './modules/audit/index.js';
 import { patientPageHandlers } from './web/patient-pages.js';
-import { patientSessionSweep } from './web/patient-session.js';
+import { patientSessions, patientSessionScheme, patientSessionSweep } from './web/patient-session.js';
 import { startSweeper, type SweepTask } from './core/store/sweeper.js';
 import { oauthSweepTasks } from './modules/oauth/sweeps.js';
 import { createDpopNonces } from './modules/oauth/dpop.js';
@@ -162,6 +162,8 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       policy: { allowPrivateNetworks: config.outboundAllowPrivateNetworks, timeoutMs: config.outboundTimeoutMs, ...options.outbound },
     });
     const replay = storeReplayCache(db);
+    // Patient sessions are __Host- cookies, Secure, when the platform is served over HTTPS.
+    const sessions = patientSessions(db, { secure: (config.publicUrl ?? '').startsWith('https://') });
     const nonces = createDpopNonces(db);
     const handlers: HandlerMap = {
       ...healthHandlers(db, migrations),
@@ -176,14 +178,16 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
         sign: accessTokenSigner(db, box),
         remoteKeys,
       }),
-      ...patientPageHandlers({ db, config, issuerOf: (request) => issuerOf(request, config) }),
+      ...patientPageHandlers({ db, config, sessions, issuerOf: (request) => issuerOf(request, config) }),
       ...recordsHandlers({ db, config, issuerOf: (request) => issuerOf(request, config) }),
+      ...auditHandlers(db),
     };
     registerOperations(app, operations(spec), handlers, {
       publisherApiKey: publisherApiKeyScheme(db),
       platformToken: platformTokenScheme({ db, config, replay, nonces, issuerOf: (request) => issuerOf(request, config) }),
       patientDataToken: patientDataTokenScheme({ db, config, replay, nonces, issuerOf: (request) => issuerOf(request, config) }),
       operatorToken: operatorTokenScheme(config.operatorToken),
+      patientSession: patientSessionScheme(sessions),
     });
 
     // The access history's monthly partitions: this month's and the next two now, then at every sweep round.

@@ -468,6 +468,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/patient/access-history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The patient's access history
+         * @description Every read, search and write an app made of the signed-in patient's record, and of the
+         *     records of the children they are the guardian of, newest first: when, which app, for whom,
+         *     what (resource type, interaction, how many resources). Pages of `limit`; pass `nextCursor`
+         *     back as `cursor`.
+         */
+        get: operations["listPatientAccessHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operator/access-history/verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Verify a patient's access-history chain
+         * @description Recomputes the hash chain of one patient's access history from its first entry: every
+         *     entry's hash, its link to the previous one, positions without gaps, and the chain head.
+         *     An entry changed, removed or inserted behind the server's back makes `ok` false and
+         *     `broken` say where.
+         */
+        get: operations["verifyAccessHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/fhir/metadata": {
         parameters: {
             query?: never;
@@ -1549,6 +1595,39 @@ export interface components {
         };
         /** @description A page of the patient's pages to go back to after signing in. */
         ReturnToPath: string;
+        AccessHistoryEntry: {
+            /** Format: date-time */
+            occurredAt: string;
+            app: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            };
+            /** @description Whose record was accessed (the patient, or one of their children). */
+            patientId: string;
+            /** @description Who had approved the access (the patient, or a guardian). */
+            actorId: string;
+            resourceType: string;
+            /** @enum {string} */
+            interaction: "read" | "search" | "create";
+            /** @description How many resources the app received (or wrote). */
+            resourceCount: number;
+        };
+        AccessHistoryPage: {
+            items: components["schemas"]["AccessHistoryEntry"][];
+            nextCursor: components["schemas"]["PageCursor"];
+        };
+        AccessChainVerification: {
+            patientId: string;
+            /** @description Entries checked, from the first. */
+            entries: number;
+            ok: boolean;
+            /** @description Where the chain breaks, when it does. */
+            broken?: {
+                seq: number;
+                reason: string;
+            };
+        };
         /**
          * @description A patient of the national record. `identifier` holds the INS (system
          *     `urn:oid:1.2.250.1.213.1.4.8`). A child's `contact` lists their legal guardians.
@@ -2919,6 +2998,64 @@ export interface operations {
             303: components["responses"]["SeeOther"];
             400: components["responses"]["BadRequest"];
             403: components["responses"]["Page"];
+        };
+    };
+    listPatientAccessHistory: {
+        parameters: {
+            query?: {
+                /** @description Only this app's accesses. */
+                app?: string;
+                /** @description Only accesses at or after this instant. */
+                since?: string;
+                /** @description Only accesses before this instant. */
+                until?: string;
+                /** @description Maximum number of items in the page. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the history. */
+            200: {
+                headers: {
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessHistoryPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    verifyAccessHistory: {
+        parameters: {
+            query: {
+                patient: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The verification. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessChainVerification"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
         };
     };
     getFhirCapabilities: {

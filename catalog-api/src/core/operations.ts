@@ -65,6 +65,8 @@ export type Principal =
   | { kind: 'publisher'; publisherId: string; via: 'api_key'; apiKeyId: string }
   | { kind: 'publisher'; publisherId: string; via: 'platform_token'; sessionId: string; scope: string }
   | { kind: 'operator' }
+  /** A patient signed in on the platform's pages. */
+  | { kind: 'patient'; patientId: string }
   | {
       /** An app with a patient-data token: for one patient, under one grant, within its scopes. */
       kind: 'patient_data';

@@ -9,7 +9,7 @@ import type { Queryable } from '../core/store/db.js';
 import { connectedApps, isAccountClosed, SANDBOX_DEFAULT_PATIENT, withdrawOwnGrant } from '../modules/consent/index.js';
 import type { GrantSummary } from '../modules/oauth/index.js';
 import { escapeHtml, page, pageHeaders } from './html.js';
-import { fromOwnOrigin, patientSessions, sameToken, type PatientSession } from './patient-session.js';
+import { fromOwnOrigin, sameToken, type PatientSession, type PatientSessions } from './patient-session.js';
 import { describeScopeString } from './scope-labels.js';
 
 type PatientPageOperations = 'showPatientSignIn' | 'patientSignIn' | 'patientSignOut' | 'showConnectedApps' | 'withdrawConnectedApp';
@@ -38,12 +38,12 @@ const endReasons: Record<string, string> = {
 export interface PatientPageDeps {
   db: Queryable;
   config: AppConfig;
+  sessions: PatientSessions;
   issuerOf: (request: FastifyRequest) => string;
 }
 
 export function patientPageHandlers(deps: PatientPageDeps): HandlerMap<PatientPageOperations> {
-  const { db, config } = deps;
-  const sessions = patientSessions(db, { secure: (config.publicUrl ?? '').startsWith('https://') });
+  const { db, config, sessions } = deps;
   const sandbox = config.mode === 'sandbox';
   const html = <S extends 200 | 400 | 403 | 503>(status: S, body: string, headers: Record<string, string> = {}) => ({
     status,

@@ -4,6 +4,8 @@
 // the state, so any instance serves any request and signing out ends the session everywhere.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { ProblemError } from '../core/errors.js';
+import type { SecurityScheme } from '../core/operations.js';
 import type { Queryable } from '../core/store/db.js';
 import { deleteWhere } from '../core/store/sweeper.js';
 
@@ -100,4 +102,18 @@ export function fromOwnOrigin(request: FastifyRequest, issuer: string): boolean 
   } catch {
     return false;
   }
+}
+
+/** The `patientSession` security scheme of the spec: the patient's JSON API behind their session cookie. */
+export function patientSessionScheme(sessions: PatientSessions): SecurityScheme {
+  return {
+    authScheme: 'cookie',
+    challenge: 'Cookie',
+    hint: 'the session cookie of a patient signed in at /patient/sign-in',
+    async authenticate(request) {
+      const session = await sessions.current(request);
+      if (!session) throw new ProblemError('authentication_required', 'Sign in at /patient/sign-in first; this API answers the signed-in patient only.');
+      return { kind: 'patient', patientId: session.patientId };
+    },
+  };
 }

@@ -11,3 +11,4 @@ export {
   type RecordedAccess,
   type ChainVerification,
 } from './history.js';
+export { auditHandlers } from './routes.js';

@@ -11,6 +11,7 @@ import type { Queryable } from '../../core/store/db.js';
 import type { DpopNonces } from './dpop.js';
 import type { ReplayCache } from './replay-cache.js';
 import { dpopChallenge, ResourceAccessError, verifyBoundRequest } from './resource-access.js';
+import { access, parseScopeString, type Interaction, type ResourceType } from './scopes.js';
 import { activeAccessTokenVerifier, signedTokenVerifier } from './token-state.js';
 
 export interface PatientDataAuthDeps {
@@ -27,7 +28,7 @@ export function patientDataTokenScheme(deps: PatientDataAuthDeps): SecuritySchem
     authScheme: 'dpop',
     challenge: dpopChallenge(),
     hint: 'a patient-data access token as "Authorization: DPoP <token>" with a DPoP proof carrying ath',
-    async authenticate(request): Promise<Principal> {
+    async authenticate(request, scopes): Promise<Principal> {
       const issuer = deps.issuerOf(request);
       try {
         const active = await verifyBoundRequest(
@@ -41,6 +42,16 @@ export function patientDataTokenScheme(deps: PatientDataAuthDeps): SecuritySchem
             nonces: deps.nonces,
           },
         );
+        // The operation's roles name the type and interaction it needs (`patient/Observation.c`):
+        // a token that has no grant of it at all is refused before the request is validated.
+        const set = parseScopeString(active.payload.scope, { purpose: 'any' }).scopes;
+        for (const role of scopes) {
+          const [, type, letter] = /^patient\/([A-Za-z]+)\.([cruds])$/.exec(role) ?? [];
+          if (!type || !letter) continue;
+          if (access(set, type as ResourceType, letter as Interaction).kind === 'denied') {
+            throw new ResourceAccessError('insufficient_scope', `needs ${role}`, { scope: role });
+          }
+        }
         return {
           kind: 'patient_data',
           patientId: active.payload.patient,

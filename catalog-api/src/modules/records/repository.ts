@@ -182,3 +182,12 @@ export async function mayActFor(db: Queryable, guardianId: string, childId: stri
   );
   return rows.length > 0;
 }
+
+/** The children `guardianId` may act for today. */
+export async function childrenOf(db: Queryable, guardianId: string): Promise<string[]> {
+  const rows = await db.query<{ child_id: string }>(
+    `SELECT child_id FROM patient_guardians WHERE guardian_id = $1 AND (valid_until IS NULL OR valid_until > current_date) ORDER BY child_id`,
+    [guardianId],
+  );
+  return rows.map((row) => row.child_id);
+}

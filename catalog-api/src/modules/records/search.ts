@@ -150,8 +150,9 @@ export function planSearch(resourceType: FhirResourceType, query: SearchQuery, p
   const sortParameter = typeof query._sort === 'string' ? query._sort : '-date';
   const sort = { column: sortParameter.endsWith('_lastUpdated') ? ('last_updated' as const) : ('resource_date' as const), descending: sortParameter.startsWith('-') };
   if (query._sort !== undefined) parameters.push(['_sort', sortParameter]);
+  // The spec's default fills in _count when absent: the links name it only when it differs.
   const count = typeof query._count === 'number' ? query._count : DEFAULT_COUNT;
-  if (query._count !== undefined) parameters.push(['_count', String(count)]);
+  if (count !== DEFAULT_COUNT) parameters.push(['_count', String(count)]);
 
   const fingerprint = createHash('sha256')
     .update(JSON.stringify({ resourceType, patientId, sort: sortParameter, count, parameters: parameters.filter(([name]) => name !== '_count' && name !== '_sort') }))

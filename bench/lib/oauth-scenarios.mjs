@@ -128,6 +128,8 @@ async function mintCode(params, scope) {
     code_challenge: challenge,
     code_challenge_method: 'S256',
     dpop_jkt: params.dpopJkt,
+    // The sandbox pre-approves consent for the patient named in login_hint (automated clients).
+    login_hint: 'sandbox-patient-1',
   };
   let query = request;
   if (params.confidential) {

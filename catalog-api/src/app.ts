@@ -26,6 +26,7 @@ import { patientDataTokenScheme } from './modules/oauth/patient-data-auth.js';
 import { recordsHandlers } from './modules/records/index.js';
 import { auditHandlers, ensureAccessHistoryPartitions } from './modules/audit/index.js';
 import { patientPageHandlers } from './web/patient-pages.js';
+import { authorizationPageHandlers } from './web/authorization-pages.js';
 import { patientSessions, patientSessionScheme, patientSessionSweep } from './web/patient-session.js';
 import { startSweeper, type SweepTask } from './core/store/sweeper.js';
 import { oauthSweepTasks } from './modules/oauth/sweeps.js';
@@ -181,6 +182,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       ...patientPageHandlers({ db, config, sessions, issuerOf: (request) => issuerOf(request, config) }),
       ...recordsHandlers({ db, config, issuerOf: (request) => issuerOf(request, config) }),
       ...auditHandlers(db),
+      ...authorizationPageHandlers({ db, config, sessions, issuerOf: (request) => issuerOf(request, config) }),
     };
     registerOperations(app, operations(spec), handlers, {
       publisherApiKey: publisherApiKeyScheme(db),

@@ -58,6 +58,7 @@ function publicRequest(overrides: Record<string, string | undefined> = {}, chall
     state: 'state-123',
     code_challenge: challenge,
     code_challenge_method: 'S256',
+    login_hint: 'sandbox-patient-1',
     ...overrides,
   };
 }
@@ -241,6 +242,7 @@ describe('pushed authorization requests', () => {
         scope: 'patient/Observation.rs',
         code_challenge: challenge,
         code_challenge_method: 'S256',
+        login_hint: 'sandbox-patient-1',
         state: 's',
         ...overrides,
       }),
@@ -293,6 +295,7 @@ describe('pushed authorization requests', () => {
         scope: 'patient/Observation.rs',
         code_challenge: challenge,
         code_challenge_method: 'S256',
+        login_hint: 'sandbox-patient-1',
       }),
       keys,
     );

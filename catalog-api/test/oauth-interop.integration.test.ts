@@ -112,6 +112,8 @@ describe('oauth4webapi against the authorization server', () => {
       state,
       code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
+      // The sandbox pre-approves consent for the patient named here (automated tests).
+      login_hint: SANDBOX_DEFAULT_PATIENT,
     }).toString();
     const callback = await authorizeAt(url);
     expect(callback.searchParams.get('iss')).toBe(server().url);
@@ -178,6 +180,7 @@ describe('oauth4webapi against the authorization server', () => {
             state,
             code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
             code_challenge_method: 'S256',
+            login_hint: SANDBOX_DEFAULT_PATIENT,
           },
           { DPoP, ...insecure },
         ),

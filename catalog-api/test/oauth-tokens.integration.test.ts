@@ -1,5 +1,6 @@
 // Refresh tokens, revocation, introspection and the cut-off: tokens of a withdrawn grant, a
 // suspended app or a deleted client stop working at their next use.
+import { SANDBOX_DEFAULT_PATIENT } from '../src/modules/consent/index.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setCertificationStatus } from '../src/modules/catalog/repository.js';
 import { startServer } from '../src/server.js';
@@ -58,7 +59,8 @@ async function tokensFor(
     state: 's',
     code_challenge: challenge,
     code_challenge_method: 'S256',
-    ...(loginHint ? { login_hint: loginHint } : {}),
+    // Consent pre-approved for this patient (the sandbox's login_hint), as automated tests do.
+    login_hint: loginHint ?? SANDBOX_DEFAULT_PATIENT,
   };
   let authorizeQuery: Record<string, string>;
   if (typeof client === 'string') {

@@ -165,7 +165,7 @@ describe('requests refused at the platform API', () => {
     const [client] = (await call(server(), 'GET', `/apps/${app.body.id}/clients`, { key: publisher.key })).body.items;
     const { verifier, challenge } = pkce();
     const authorize = await fetch(
-      `${server().url}/oauth/authorize?${form({ client_id: client.clientId, response_type: 'code', redirect_uri: 'https://tensiosuivi.example.fr/oauth/callback', scope: 'patient/Observation.rs', code_challenge: challenge, code_challenge_method: 'S256' })}`,
+      `${server().url}/oauth/authorize?${form({ client_id: client.clientId, response_type: 'code', redirect_uri: 'https://tensiosuivi.example.fr/oauth/callback', scope: 'patient/Observation.rs', code_challenge: challenge, code_challenge_method: 'S256', login_hint: 'sandbox-patient-1' })}`,
       { redirect: 'manual' },
     );
     const code = new URL(authorize.headers.get('location')!).searchParams.get('code')!;

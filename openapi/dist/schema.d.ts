@@ -491,6 +491,36 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/patient/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The patient's step of an authorization
+         * @description Where the authorization endpoint sends the browser when the patient must sign in and decide
+         *     (`interaction` names the waiting request, for 10 minutes). In the sandbox, a picker of
+         *     synthetic patients with search (`q`), then, for the chosen patient (`patient`), who it is
+         *     for (a guardian may act for a child) and what the app asks for, with Approve and Refuse.
+         */
+        get: operations["showAuthorization"];
+        put?: never;
+        /**
+         * Choose a patient, then approve or refuse
+         * @description Without `decision`, goes on to the chosen patient's page. With `decision=approve` (and, for
+         *     a guardian acting for a child, `for`), grants what the app asked for and sends the browser
+         *     back to the app with a code; with `decision=refuse`, back with `access_denied`. An
+         *     interaction is finished once.
+         */
+        post: operations["decideAuthorization"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/operator/access-history/verification": {
         parameters: {
             query?: never;
@@ -1595,6 +1625,16 @@ export interface components {
         };
         /** @description A page of the patient's pages to go back to after signing in. */
         ReturnToPath: string;
+        InteractionId: string;
+        AuthorizationDecisionForm: {
+            interaction: components["schemas"]["InteractionId"];
+            /** @description The synthetic patient who signs in. */
+            patient_id?: string;
+            /** @description Whose data the grant opens, when a guardian acts for a child (default the patient). */
+            for?: string;
+            /** @enum {string} */
+            decision?: "approve" | "refuse";
+        };
         AccessHistoryEntry: {
             /** Format: date-time */
             occurredAt: string;
@@ -2243,6 +2283,8 @@ export interface components {
         AppId: string;
         ClientId: string;
         ReturnTo: components["schemas"]["ReturnToPath"];
+        /** @description The waiting authorization request. */
+        Interaction: components["schemas"]["InteractionId"];
         /** @description One id, or several separated by commas. */
         Id: string;
         /** @description When the resource was last changed on the platform, with the prefixes of `date`. */
@@ -3032,6 +3074,46 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+        };
+    };
+    showAuthorization: {
+        parameters: {
+            query: {
+                /** @description The waiting authorization request. */
+                interaction: components["parameters"]["Interaction"];
+                /** @description Search of the sandbox's patients by name (accents and case do not matter). */
+                q?: string;
+                /** @description The patient chosen in the picker. */
+                patient?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Page"];
+            400: components["responses"]["PageOrProblem"];
+            503: components["responses"]["Page"];
+        };
+    };
+    decideAuthorization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["AuthorizationDecisionForm"];
+            };
+        };
+        responses: {
+            303: components["responses"]["SeeOther"];
+            400: components["responses"]["PageOrProblem"];
+            403: components["responses"]["Page"];
+            503: components["responses"]["Page"];
         };
     };
     verifyAccessHistory: {

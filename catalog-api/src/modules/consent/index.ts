@@ -4,6 +4,7 @@
 // consent screen) plug in here for real patients.
 import type { Queryable } from '../../core/store/db.js';
 import type { ScopeSet } from '../oauth/scopes.js';
+import { mayActFor } from '../records/index.js';
 import { isAccountClosed } from './grants.js';
 
 export interface AuthorizationToApprove {
@@ -30,28 +31,52 @@ export type ConsentDecision =
     }
   | { approved: false; error: 'access_denied' | 'temporarily_unavailable'; description: string };
 
+/**
+ * What the consent step answers at the authorization endpoint: a decision now, or `interact`:
+ * the patient must sign in and decide on the platform's pages first (the authorization server
+ * then keeps the request and sends the browser to `/patient/authorize`).
+ */
+export type ConsentOutcome = ConsentDecision | { interact: true };
+
 export interface ConsentStep {
-  decide(request: AuthorizationToApprove): Promise<ConsentDecision>;
+  decide(request: AuthorizationToApprove): Promise<ConsentOutcome>;
 }
 
 /** The synthetic patient the sandbox signs in when the app gives no `login_hint`. */
 export const SANDBOX_DEFAULT_PATIENT = 'sandbox-patient-1';
 const fhirId = /^[A-Za-z0-9.-]{1,64}$/;
 
-/** Sandbox: the patient named by `login_hint` (or the default one) approves exactly what is asked. */
+/**
+ * Sandbox. Without `login_hint`, the browser goes to the sandbox's patient picker (a person
+ * picks a synthetic patient, a guardian picks a child, then approves or refuses). With
+ * `login_hint`, consent is pre-approved, for automated tests: `<patient>` approves for
+ * themselves, `<guardian>:<child>` for a child. Pre-approval approves exactly what was asked.
+ */
 export function sandboxConsent(db: Queryable): ConsentStep {
   return {
     async decide(request) {
-      const patientId = request.loginHint ?? SANDBOX_DEFAULT_PATIENT;
-      if (!fhirId.test(patientId)) {
-        return { approved: false, error: 'access_denied', description: 'login_hint must be the id of a sandbox patient' };
+      if (request.loginHint === undefined) return { interact: true };
+      const [actorId, patientId = actorId] = request.loginHint.split(':') as [string, string | undefined];
+      if (!fhirId.test(actorId) || !fhirId.test(patientId) || request.loginHint.split(':').length > 2) {
+        return { approved: false, error: 'access_denied', description: 'login_hint must be a sandbox patient id, or <guardian id>:<child id>' };
       }
-      if (await isAccountClosed(db, patientId)) {
-        return { approved: false, error: 'access_denied', description: 'this patient account is closed' };
+      if (actorId !== patientId && !(await mayActFor(db, actorId, patientId))) {
+        return { approved: false, error: 'access_denied', description: `${actorId} is not a guardian of ${patientId}` };
       }
-      return { approved: true, patientId, actorId: patientId, scopes: request.scopes, expiresAt: null };
+      return approveFor(db, { actorId, patientId, scopes: request.scopes });
     },
   };
+}
+
+/** Approves for a patient, unless an account is closed; the scopes are approved as given. */
+export async function approveFor(
+  db: Queryable,
+  person: { actorId: string; patientId: string; scopes: ScopeSet },
+): Promise<ConsentDecision> {
+  for (const id of new Set([person.actorId, person.patientId])) {
+    if (await isAccountClosed(db, id)) return { approved: false, error: 'access_denied', description: 'this patient account is closed' };
+  }
+  return { approved: true, patientId: person.patientId, actorId: person.actorId, scopes: person.scopes, expiresAt: null };
 }
 
 /** Outside the sandbox until patient sign-in is configured: every authorization is refused, saying why. */

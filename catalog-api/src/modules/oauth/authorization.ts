@@ -5,8 +5,8 @@ import { createHash } from 'node:crypto';
 import type { AppConfig } from '../../core/config.js';
 import { OAuthError } from '../../core/oauth-error.js';
 import type { Db } from '../../core/store/db.js';
-import type { ConsentStep } from '../consent/index.js';
-import type { ClientWithApp } from './client-repository.js';
+import type { ConsentDecision, ConsentStep } from '../consent/index.js';
+import { findClientById, type ClientWithApp } from './client-repository.js';
 import * as grants from './grant-repository.js';
 import { formatScopes, intersect, isEmptyScopeSet, isSubset, parseScopeString, scopeSet, type ScopeSet } from './scopes.js';
 import { appMayUseTokens, grantAllowsTokens } from './token-state.js';
@@ -126,7 +126,15 @@ export function errorRedirect(error: AuthorizationError, issuer: string): string
   });
 }
 
-/** Runs the consent step for a valid request and, when approved, issues the code. */
+/** How long the patient has to sign in and decide, once the browser is sent to the consent pages. */
+export const INTERACTION_LIFETIME_SECONDS = 600;
+/** Where the authorization endpoint sends the browser when the patient must sign in and decide. */
+export const INTERACTION_PATH = '/patient/authorize';
+
+/**
+ * Runs the consent step for a valid request: a decision now (a code, or an error back to the
+ * app), or a hand-over to the patient's pages, which finish the request with finishAuthorization.
+ */
 export async function completeAuthorization(
   db: Db,
   config: AppConfig,
@@ -143,16 +151,28 @@ export async function completeAuthorization(
   if (isEmptyScopeSet(allowed)) {
     throw new AuthorizationError('invalid_scope', 'none of the requested scopes is among those registered for this app', back);
   }
-  const decision = await consent.decide({
+  const outcome = await consent.decide({
     clientId: client.clientId,
     appId: client.appId,
     appName: client.appName,
     scopes: allowed,
     loginHint: request.login_hint,
   });
+  if ('interact' in outcome) {
+    const { scopes: _scopes, ...params } = request;
+    const id = await grants.insertInteraction(db, { clientId: client.clientId, request: params, allowedScope: formatScopes(allowed), issuer }, INTERACTION_LIFETIME_SECONDS);
+    return { redirectTo: `${issuer}${INTERACTION_PATH}?interaction=${encodeURIComponent(id)}` };
+  }
+  return decide(db, client, request, allowed, outcome, issuer);
+}
+
+/** Issues the code of an approved decision, or the error of a refusal, as the redirect back to the app. */
+async function decide(db: Db, client: ClientWithApp, request: grants.AuthorizationParams, allowed: ScopeSet, decision: ConsentDecision, issuer: string) {
+  const back = { redirectUri: request.redirect_uri, state: request.state };
   if (!decision.approved) throw new AuthorizationError(decision.error, decision.description, back);
   // The consent step may narrow, never widen.
   const scope = formatScopes(intersect(decision.scopes, allowed));
+  if (scope === '') throw new AuthorizationError('access_denied', 'the patient approved none of the requested scopes', back);
   const code = await db.transaction(async (tx) => {
     const grantId = await grants.insertGrant(tx, {
       appId: client.appId,
@@ -177,6 +197,53 @@ export async function completeAuthorization(
     );
   });
   return { redirectTo: redirectWith(request.redirect_uri, { code, state: request.state, iss: issuer }) };
+}
+
+/** A request waiting for the patient, as the consent pages show it. */
+export interface PendingAuthorization {
+  clientId: string;
+  appId: string;
+  appName: string;
+  /** What the app may be granted: requested ∩ its ceiling. */
+  scopes: ScopeSet;
+  /** The app's hint of which patient signs in, if any. */
+  loginHint: string | undefined;
+}
+
+/** The request behind an interaction id, if it is still waiting (not used, not expired). */
+export async function pendingAuthorization(db: Db, interactionId: string): Promise<PendingAuthorization | null> {
+  const pending = await grants.findInteraction(db, interactionId);
+  if (!pending) return null;
+  const client = await findClientById(db, pending.clientId);
+  if (!client) return null;
+  return {
+    clientId: client.clientId,
+    appId: client.appId,
+    appName: client.appName,
+    scopes: parseScopeString(pending.allowedScope).scopes,
+    loginHint: pending.request.login_hint,
+  };
+}
+
+/**
+ * Finishes a waiting request with the patient's decision, once: answers where to send the
+ * browser (the app's redirect URI with a code, or with the error), or null when the interaction
+ * is unknown, used or expired (the page says so; nothing goes to the app).
+ */
+export async function finishAuthorization(db: Db, config: AppConfig, interactionId: string, decision: ConsentDecision): Promise<string | null> {
+  const pending = await grants.takeInteraction(db, interactionId);
+  if (!pending) return null;
+  const client = await findClientById(db, pending.clientId);
+  if (!client) return null;
+  const back = { redirectUri: pending.request.redirect_uri, state: pending.request.state };
+  try {
+    // The app may have been suspended while the patient was deciding.
+    if (!clientMayObtainTokens(client, config)) throw new AuthorizationError('unauthorized_client', `${client.appName} is not certified`, back);
+    return (await decide(db, client, pending.request, parseScopeString(pending.allowedScope).scopes, decision, pending.issuer)).redirectTo;
+  } catch (error) {
+    if (error instanceof AuthorizationError) return errorRedirect(error, pending.issuer);
+    throw error;
+  }
 }
 
 export interface CodeExchange {

@@ -333,3 +333,43 @@ export async function revokeGrantOfPerson(db: Queryable, grantId: string, person
   );
   return rows.length === 1;
 }
+
+export interface Interaction {
+  clientId: string;
+  request: AuthorizationParams;
+  allowedScope: string;
+  issuer: string;
+}
+
+/** Keeps a request waiting for the patient; returns the interaction id for the page's URL. */
+export async function insertInteraction(db: Queryable, interaction: Interaction, lifetimeSeconds: number): Promise<string> {
+  const id = randomToken();
+  await db.query(
+    `INSERT INTO authorization_interactions (id_hash, client_id, request, allowed_scope, issuer, expires_at)
+     VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))`,
+    [sha256(id), interaction.clientId, JSON.stringify(interaction.request), interaction.allowedScope, interaction.issuer, lifetimeSeconds],
+  );
+  return id;
+}
+
+type InteractionRow = { client_id: string; request: AuthorizationParams; allowed_scope: string; issuer: string };
+const toInteraction = (row: InteractionRow): Interaction => ({ clientId: row.client_id, request: row.request, allowedScope: row.allowed_scope, issuer: row.issuer });
+
+/** A waiting interaction, without using it up. */
+export async function findInteraction(db: Queryable, id: string): Promise<Interaction | null> {
+  const rows = await db.query<InteractionRow>(
+    `SELECT client_id, request, allowed_scope, issuer FROM authorization_interactions WHERE id_hash = $1 AND used_at IS NULL AND expires_at > now()`,
+    [sha256(id)],
+  );
+  return rows[0] ? toInteraction(rows[0]) : null;
+}
+
+/** Uses a waiting interaction up: only the first taker gets it. */
+export async function takeInteraction(db: Queryable, id: string): Promise<Interaction | null> {
+  const rows = await db.query<InteractionRow>(
+    `UPDATE authorization_interactions SET used_at = now() WHERE id_hash = $1 AND used_at IS NULL AND expires_at > now()
+     RETURNING client_id, request, allowed_scope, issuer`,
+    [sha256(id)],
+  );
+  return rows[0] ? toInteraction(rows[0]) : null;
+}

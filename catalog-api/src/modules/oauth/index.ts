@@ -31,3 +31,4 @@ export { revokeGrant } from './grant-repository.js';
 export { revokeGrantsOfPerson, grantsOfPerson, revokeGrantOfPerson, type GrantSummary } from './grant-repository.js';
 export { endPlatformSessionsApprovedWith } from './platform-sessions.js';
 export { dpopChallenge } from './resource-access.js';
+export { pendingAuthorization, finishAuthorization, INTERACTION_PATH, type PendingAuthorization } from './authorization.js';

@@ -2,7 +2,7 @@
 // resources that is not confined to one compartment.
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../../core/store/db.js';
-import { patientSearchText, resourceDate, searchTokens, type FhirResource, type FhirResourceType } from './resources.js';
+import { fold, patientSearchText, resourceDate, searchTokens, type FhirResource, type FhirResourceType } from './resources.js';
 import type { SearchPlan } from './search.js';
 import type { SearchFilter } from '../oauth/index.js';
 
@@ -190,4 +190,45 @@ export async function childrenOf(db: Queryable, guardianId: string): Promise<str
     [guardianId],
   );
   return rows.map((row) => row.child_id);
+}
+
+/** A patient as a picker lists them. */
+export interface PatientSummary {
+  id: string;
+  name: string;
+  birthDate: string | undefined;
+}
+
+function summaryOf(row: { patient_id: string; content: { name?: { family?: string; given?: string[] }[]; birthDate?: string } }): PatientSummary {
+  const name = row.content.name?.[0];
+  return {
+    id: row.patient_id,
+    name: [...(name?.given ?? []), name?.family ?? ''].join(' ').trim() || row.patient_id,
+    birthDate: row.content.birthDate,
+  };
+}
+
+/**
+ * Patients whose name contains `text` (folded: accents and case do not matter), or whose id it
+ * is, at most `limit`, in id order; all of them (up to `limit`) without a text.
+ */
+export async function findPatients(db: Queryable, text: string, limit: number): Promise<PatientSummary[]> {
+  const folded = fold(text.trim());
+  const rows = await db.query<{ patient_id: string; content: Record<string, never> }>(
+    `SELECT patient_id, content FROM fhir_resources
+     WHERE resource_type = 'Patient' AND ($1 = '' OR search_text LIKE '%' || $1 || '%' OR patient_id = $2)
+     ORDER BY length(patient_id), patient_id LIMIT $3`,
+    [folded.replace(/[%_\\]/g, ''), text.trim(), limit],
+  );
+  return rows.map(summaryOf);
+}
+
+/** The patients with these ids that exist, as a picker shows them. */
+export async function patientSummaries(db: Queryable, ids: readonly string[]): Promise<PatientSummary[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.query<{ patient_id: string; content: Record<string, never> }>(
+    `SELECT patient_id, content FROM fhir_resources WHERE resource_type = 'Patient' AND patient_id = ANY($1::text[]) ORDER BY patient_id`,
+    [ids],
+  );
+  return rows.map(summaryOf);
 }

@@ -27,6 +27,7 @@ import { recordsHandlers } from './modules/records/index.js';
 import { auditHandlers, ensureAccessHistoryPartitions } from './modules/audit/index.js';
 import { patientPageHandlers } from './web/patient-pages.js';
 import { authorizationPageHandlers } from './web/authorization-pages.js';
+import { registerSandboxHooks, sandboxHandlers } from './modules/sandbox/index.js';
 import { patientSessions, patientSessionScheme, patientSessionSweep } from './web/patient-session.js';
 import { startSweeper, type SweepTask } from './core/store/sweeper.js';
 import { oauthSweepTasks } from './modules/oauth/sweeps.js';
@@ -183,7 +184,10 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       ...recordsHandlers({ db, config, issuerOf: (request) => issuerOf(request, config) }),
       ...auditHandlers(db),
       ...authorizationPageHandlers({ db, config, sessions, issuerOf: (request) => issuerOf(request, config) }),
+      ...sandboxHandlers(db, config),
     };
+    // The sandbox injects the failures developers ask for and records each client's traffic.
+    if (config.mode === 'sandbox') registerSandboxHooks(app, db);
     registerOperations(app, operations(spec), handlers, {
       publisherApiKey: publisherApiKeyScheme(db),
       platformToken: platformTokenScheme({ db, config, replay, nonces, issuerOf: (request) => issuerOf(request, config) }),

@@ -914,6 +914,186 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sandbox/patients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the sandbox’s synthetic patients
+         * @description Search by name (accents and case do not matter) or id; each with the children they may act for.
+         *     Use an id as `login_hint` to pre-approve consent in automated tests.
+         */
+        get: operations["listSandboxPatients"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/clients/{clientId}/faults": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the client’s pending faults
+         * @description Faults still waiting for requests, oldest first.
+         */
+        get: operations["listFaults"];
+        put?: never;
+        /**
+         * Inject a failure for the client’s next requests
+         * @description The next `count` requests of the client (at the token endpoint, the FHIR API, or both) are
+         *     answered with the failure instead, so the app can be tested against it.
+         */
+        post: operations["injectFault"];
+        /**
+         * Clear the client’s pending faults
+         * @description No more injected failures for this client.
+         */
+        delete: operations["clearFaults"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/clients/{clientId}/token-expiry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Expire the client’s access tokens now
+         * @description Every access token issued to the client so far stops working at its next use, as if it had
+         *     expired; refresh tokens keep working, so the app can test its refresh.
+         */
+        post: operations["expireClientTokens"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/clients/{clientId}/withdrawal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw the client’s grants, as the patient would
+         * @description Ends the client’s active grants (of one patient with `patient`): every token issued under
+         *     them fails at its next use.
+         */
+        post: operations["withdrawClientGrants"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/clients/{clientId}/suspension": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Suspend the client’s app
+         * @description The app is suspended: its tokens stop working at once and no new ones are issued, as when a
+         *     reviewer suspends a certification.
+         */
+        put: operations["suspendClientApp"];
+        post?: never;
+        /**
+         * Reinstate the client’s app
+         * @description The app gets back the certification status it had before the suspension.
+         */
+        delete: operations["reinstateClientApp"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/clients/{clientId}/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset the client’s sandbox state
+         * @description Clears pending faults, the token expiry mark and the recorded traffic, and reinstates a
+         *     suspended app. Grants are kept.
+         */
+        post: operations["resetClient"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/clients/{clientId}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the sandbox saw of the client
+         * @description Grant types, PAR, PKCE and DPoP use, refreshes, scopes requested against resource types
+         *     called, and how the app reacted to 401, 429 and 503. Certification uses it as evidence.
+         */
+        get: operations["getTrafficReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/scenarios": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Put a synthetic patient into a state
+         * @description Consent withdrawn, app suspended, a child turning 18, account closed, patient opposed:
+         *     the states an app must handle. They stay until the sandbox data is reset.
+         */
+        post: operations["applyScenario"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/apps": {
         parameters: {
             query?: never;
@@ -1128,7 +1308,7 @@ export interface components {
          *     docs/reference/errors.md. New codes may be added; existing codes never change meaning.
          * @enum {string}
          */
-        ProblemCode: "validation_failed" | "malformed_json" | "json_too_deep" | "invalid_cursor" | "invalid_redirect_uri" | "invalid_scope" | "invalid_client_metadata" | "payload_too_large" | "unsupported_media_type" | "authentication_required" | "invalid_api_key" | "invalid_operator_token" | "not_found" | "route_not_found" | "publisher_exists" | "app_not_deletable" | "client_not_confidential" | "invalid_token" | "invalid_dpop_proof" | "use_dpop_nonce" | "insufficient_scope" | "not_ready" | "internal_error";
+        ProblemCode: "validation_failed" | "malformed_json" | "json_too_deep" | "invalid_cursor" | "invalid_redirect_uri" | "invalid_scope" | "invalid_client_metadata" | "payload_too_large" | "unsupported_media_type" | "authentication_required" | "invalid_api_key" | "invalid_operator_token" | "not_found" | "route_not_found" | "publisher_exists" | "app_not_deletable" | "client_not_confidential" | "invalid_token" | "invalid_dpop_proof" | "use_dpop_nonce" | "insufficient_scope" | "sandbox_only" | "not_ready" | "internal_error";
         /** @description Opaque cursor of the next page, or null on the last page. */
         PageCursor: string | null;
         /** @description A text in French (required) and optionally English. */
@@ -2120,6 +2300,147 @@ export interface components {
         };
         DateSearchValue: string;
         TokenSearchValue: string;
+        /**
+         * @description The failure to answer with, instead of the real answer: `invalid_client` (token endpoint,
+         *     401), `invalid_scope` (token endpoint, 400), `expired_token` and `revoked_grant` (FHIR API,
+         *     401 `WWW-Authenticate: DPoP error="invalid_token"`; at the token endpoint `revoked_grant` is
+         *     400 `invalid_grant`), `rate_limited` (429 with `Retry-After`), `unavailable` (503 with
+         *     `Retry-After`), `latency` (the real answer, `latencyMs` later).
+         * @enum {string}
+         */
+        FaultKind: "invalid_client" | "invalid_scope" | "expired_token" | "revoked_grant" | "rate_limited" | "unavailable" | "latency";
+        /**
+         * @description Which requests of the client the fault applies to.
+         * @enum {string}
+         */
+        FaultTarget: "token" | "fhir" | "any";
+        FaultInput: {
+            kind: components["schemas"]["FaultKind"];
+            /**
+             * @description For how many of the client's next requests.
+             * @default 1
+             */
+            count: number;
+            target?: components["schemas"]["FaultTarget"];
+            /** @description For `rate_limited` and `unavailable` (default 2). */
+            retryAfterSeconds?: number;
+            /** @description For `latency` (default 1000). */
+            latencyMs?: number;
+        };
+        Fault: {
+            /** Format: uuid */
+            id: string;
+            kind: components["schemas"]["FaultKind"];
+            target: components["schemas"]["FaultTarget"];
+            remaining: number;
+            retryAfterSeconds?: number | null;
+            latencyMs?: number | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        FaultList: {
+            items: components["schemas"]["Fault"][];
+        };
+        WithdrawalInput: {
+            /** @description Only this patient's grants (default every grant of the client). */
+            patient?: string;
+        };
+        ControlResult: {
+            clientId: string;
+            /** @description What was done, in words. */
+            done: string;
+            /** @description How many things it applied to (grants withdrawn, faults cleared…). */
+            count?: number;
+        };
+        SandboxPatient: {
+            /** @description The patient's id, to use as `login_hint` (pre-approved consent) or in the picker. */
+            id: string;
+            name: string;
+            /** Format: date */
+            birthDate?: string | null;
+            /** @description The children this patient may act for (as guardian), for `login_hint=<guardian>:<child>`. */
+            children?: string[];
+        };
+        SandboxPatientList: {
+            items: components["schemas"]["SandboxPatient"][];
+        };
+        ScenarioInput: {
+            /**
+             * @description `consent-withdrawn`: every grant for the patient ends (only the given client's with
+             *     `clientId`). `app-suspended`: the app of `clientId` is suspended. `child-turns-18`: the
+             *     patient (a child) comes of age today, so their guardians' access ends. `account-closed`:
+             *     the account is closed: grants end, new authorizations are refused. `patient-opposed`: the
+             *     patient opposes access by apps: the same effects, recorded as an opposition.
+             * @enum {string}
+             */
+            scenario: "consent-withdrawn" | "app-suspended" | "child-turns-18" | "account-closed" | "patient-opposed";
+            patient: string;
+            clientId?: string;
+        };
+        ScenarioResult: {
+            scenario: string;
+            patient: string;
+            done: string;
+        };
+        /** @description What the sandbox saw of one client, for the developer and as certification evidence. */
+        TrafficReport: {
+            clientId: string;
+            /** Format: date-time */
+            firstRequestAt?: string | null;
+            /** Format: date-time */
+            lastRequestAt?: string | null;
+            requests: number;
+            /** @description Token requests answered 200, by grant type. */
+            grantTypes: {
+                [key: string]: number;
+            };
+            authorization: {
+                /** @description Authorization requests that reached the consent step. */
+                requests: number;
+                /** @description Of which started with a pushed authorization request (PAR). */
+                pushed: number;
+                /** @description Of which with a PKCE S256 challenge (every accepted one: the server requires it). */
+                pkce: number;
+            };
+            dpop: {
+                tokenRequests: number;
+                tokenRequestsWithProof: number;
+                resourceRequests: number;
+                resourceRequestsWithProof: number;
+            };
+            refreshes?: number;
+            scopes: {
+                requested: string[];
+                resourceTypesCalled: string[];
+                /** @description Resource types the client asked for but never called (least privilege). */
+                unusedResourceScopes: string[];
+                /** @description FHIR calls refused for their scope (403). */
+                refusedCalls: number;
+            };
+            reactions: {
+                /** @description FHIR calls answered 401, and how many the client followed with a token request before calling again. */
+                unauthorized: {
+                    count: number;
+                    recovered: number;
+                };
+                rateLimited: {
+                    count: number;
+                    waitedRetryAfter: number;
+                    retriedTooSoon: number;
+                };
+                unavailable: {
+                    count: number;
+                    waitedRetryAfter: number;
+                    retriedTooSoon: number;
+                };
+            };
+            faults: {
+                /** @description Answers the sandbox replaced with an injected fault. */
+                injected: number;
+                /** @description Faults still waiting for requests. */
+                pending: number;
+            };
+        };
         /** @description A certified app as the public catalogue shows it. */
         CatalogApp: {
             /** Format: uuid */
@@ -2263,11 +2584,13 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description An `OperationOutcome`: bad search parameters or a resource that does not match its schema (400), no valid DPoP-bound token (401, with `WWW-Authenticate: DPoP error=…`), a scope or compartment that does not allow it (403), nothing the token may see with that id (404), a body too large (413), a resource the platform's rules refuse, such as a code it does not accept (422). */
+        /** @description An `OperationOutcome`: bad search parameters or a resource that does not match its schema (400), no valid DPoP-bound token (401, with `WWW-Authenticate: DPoP error=…`), a scope or compartment that does not allow it (403), nothing the token may see with that id (404), a body too large (413), a resource the platform's rules refuse, such as a code it does not accept (422), too many requests (429, with `Retry-After`), the service unavailable for a while (503, with `Retry-After`). */
         FhirError: {
             headers: {
                 /** @description `DPoP algs="ES256 PS256 EdDSA", error="…"` on 401 and 403. */
                 "WWW-Authenticate"?: string;
+                /** @description On 429 and 503, the seconds to wait before trying again. */
+                "Retry-After"?: number;
                 [name: string]: unknown;
             };
             content: {
@@ -2318,6 +2641,8 @@ export interface components {
         ClinicalStatus: components["schemas"]["TokenSearchValue"];
         /** @description The document type, `code` or `system|code` (LOINC, e.g. `http://loinc.org|11488-4`). */
         DocumentType: components["schemas"]["TokenSearchValue"];
+        /** @description One of the caller's OAuth clients. */
+        SandboxClientId: string;
     };
     requestBodies: never;
     headers: {
@@ -2729,6 +3054,26 @@ export interface operations {
             /** @description Client authentication failed (`invalid_client`). */
             401: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description Too many requests (`temporarily_unavailable`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description The service is unavailable for a while (`temporarily_unavailable`); wait `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3193,6 +3538,8 @@ export interface operations {
             400: components["responses"]["FhirError"];
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
         };
     };
     readPatient: {
@@ -3221,6 +3568,8 @@ export interface operations {
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
             404: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
         };
     };
     searchObservation: {
@@ -3271,6 +3620,8 @@ export interface operations {
             400: components["responses"]["FhirError"];
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
         };
     };
     createObservation: {
@@ -3303,6 +3654,8 @@ export interface operations {
             413: components["responses"]["FhirError"];
             415: components["responses"]["FhirError"];
             422: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
         };
     };
     readObservation: {
@@ -3331,6 +3684,8 @@ export interface operations {
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
             404: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
         };
     };
     searchImmunization: {
@@ -3379,6 +3734,8 @@ export interface operations {
             400: components["responses"]["FhirError"];
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
         };
     };
     readImmunization: {
@@ -3407,6 +3764,8 @@ export interface operations {
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
             404: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
         };
     };
     searchAllergyIntolerance: {
@@ -3457,6 +3816,8 @@ export interface operations {
             400: components["responses"]["FhirError"];
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
         };
     };
     readAllergyIntolerance: {
@@ -3485,6 +3846,8 @@ export interface operations {
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
             404: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
         };
     };
     searchCondition: {
@@ -3535,6 +3898,8 @@ export interface operations {
             400: components["responses"]["FhirError"];
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
         };
     };
     readCondition: {
@@ -3563,6 +3928,8 @@ export interface operations {
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
             404: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
         };
     };
     searchMedicationStatement: {
@@ -3611,6 +3978,8 @@ export interface operations {
             400: components["responses"]["FhirError"];
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
         };
     };
     readMedicationStatement: {
@@ -3639,6 +4008,8 @@ export interface operations {
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
             404: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
         };
     };
     searchDocumentReference: {
@@ -3687,6 +4058,8 @@ export interface operations {
             400: components["responses"]["FhirError"];
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
         };
     };
     createDocumentReference: {
@@ -3719,6 +4092,8 @@ export interface operations {
             413: components["responses"]["FhirError"];
             415: components["responses"]["FhirError"];
             422: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
         };
     };
     readDocumentReference: {
@@ -3747,6 +4122,8 @@ export interface operations {
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
             404: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
         };
     };
     searchAppointment: {
@@ -3793,6 +4170,8 @@ export interface operations {
             400: components["responses"]["FhirError"];
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
         };
     };
     readAppointment: {
@@ -3821,6 +4200,315 @@ export interface operations {
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
             404: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
+        };
+    };
+    listSandboxPatients: {
+        parameters: {
+            query?: {
+                q?: string;
+                /** @description Maximum number of items in the page. */
+                limit?: components["parameters"]["Limit"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SandboxPatientList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listFaults: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description One of the caller's OAuth clients. */
+                clientId: components["parameters"]["SandboxClientId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FaultList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    injectFault: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description One of the caller's OAuth clients. */
+                clientId: components["parameters"]["SandboxClientId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FaultInput"];
+            };
+        };
+        responses: {
+            /** @description Done. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Fault"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    clearFaults: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description One of the caller's OAuth clients. */
+                clientId: components["parameters"]["SandboxClientId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ControlResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    expireClientTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description One of the caller's OAuth clients. */
+                clientId: components["parameters"]["SandboxClientId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ControlResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    withdrawClientGrants: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description One of the caller's OAuth clients. */
+                clientId: components["parameters"]["SandboxClientId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["WithdrawalInput"];
+            };
+        };
+        responses: {
+            /** @description Done. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ControlResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    suspendClientApp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description One of the caller's OAuth clients. */
+                clientId: components["parameters"]["SandboxClientId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ControlResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    reinstateClientApp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description One of the caller's OAuth clients. */
+                clientId: components["parameters"]["SandboxClientId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ControlResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    resetClient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description One of the caller's OAuth clients. */
+                clientId: components["parameters"]["SandboxClientId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ControlResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getTrafficReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description One of the caller's OAuth clients. */
+                clientId: components["parameters"]["SandboxClientId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrafficReport"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    applyScenario: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScenarioInput"];
+            };
+        };
+        responses: {
+            /** @description Done. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
         };
     };
     listApps: {

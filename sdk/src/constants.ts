@@ -24,6 +24,7 @@ export const problemCodes = [
   'invalid_dpop_proof',
   'use_dpop_nonce',
   'insufficient_scope',
+  'sandbox_only',
   'not_found',
   'route_not_found',
   'publisher_exists',

@@ -27,6 +27,7 @@ export const problemCodes = {
   insufficient_scope: { status: 403, title: 'The access token lacks the scope this operation needs' },
   not_found: { status: 404, title: 'The resource does not exist' },
   route_not_found: { status: 404, title: 'No such route' },
+  sandbox_only: { status: 404, title: 'This operation exists only in the sandbox' },
   publisher_exists: { status: 409, title: 'A publisher with this registration number exists' },
   app_not_deletable: { status: 409, title: 'The app cannot be deleted in its certification status' },
   client_not_confidential: { status: 409, title: 'A public client has no keys' },

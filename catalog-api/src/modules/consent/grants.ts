@@ -38,3 +38,16 @@ export async function closePatientAccount(db: Queryable, patientId: string): Pro
 export async function isAccountClosed(db: Queryable, patientId: string): Promise<boolean> {
   return (await db.query('SELECT 1 FROM closed_patient_accounts WHERE patient_id = $1', [patientId])).length > 0;
 }
+
+/**
+ * Records that a patient opposes access to their record by apps: every grant for or by them
+ * ends, and the consent step refuses new authorizations for them.
+ */
+export async function recordOpposition(db: Queryable, patientId: string): Promise<{ grantsEnded: number }> {
+  await db.query('INSERT INTO patient_oppositions (patient_id) VALUES ($1) ON CONFLICT (patient_id) DO NOTHING', [patientId]);
+  return { grantsEnded: await revokeGrantsOfPerson(db, patientId, 'patient opposed to access by apps') };
+}
+
+export async function isOpposed(db: Queryable, patientId: string): Promise<boolean> {
+  return (await db.query('SELECT 1 FROM patient_oppositions WHERE patient_id = $1', [patientId])).length > 0;
+}

@@ -5,7 +5,7 @@
 import type { Queryable } from '../../core/store/db.js';
 import type { ScopeSet } from '../oauth/scopes.js';
 import { mayActFor } from '../records/index.js';
-import { isAccountClosed } from './grants.js';
+import { isAccountClosed, isOpposed } from './grants.js';
 
 export interface AuthorizationToApprove {
   clientId: string;
@@ -75,6 +75,7 @@ export async function approveFor(
 ): Promise<ConsentDecision> {
   for (const id of new Set([person.actorId, person.patientId])) {
     if (await isAccountClosed(db, id)) return { approved: false, error: 'access_denied', description: 'this patient account is closed' };
+    if (await isOpposed(db, id)) return { approved: false, error: 'access_denied', description: 'this patient opposes access to their record by apps' };
   }
   return { approved: true, patientId: person.patientId, actorId: person.actorId, scopes: person.scopes, expiresAt: null };
 }
@@ -88,4 +89,4 @@ export function unavailableConsent(): ConsentStep {
   };
 }
 
-export { withdrawGrant, withdrawOwnGrant, connectedApps, closePatientAccount, isAccountClosed } from './grants.js';
+export { withdrawGrant, withdrawOwnGrant, connectedApps, closePatientAccount, isAccountClosed, recordOpposition, isOpposed } from './grants.js';

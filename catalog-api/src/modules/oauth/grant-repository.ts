@@ -186,11 +186,14 @@ export interface GrantState {
   active: boolean;
   certificationStatus: CertificationStatus;
   clientExists: boolean;
+  /** Access tokens of the client issued before this instant no longer work (the sandbox's "expire now"). */
+  tokensNotBefore: Date | null;
 }
 
 const grantStateColumns = `g.patient_id, g.actor_id, g.app_id,
   (g.revoked_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > now())) AS grant_active,
-  a.certification_status, EXISTS (SELECT 1 FROM oauth_clients c WHERE c.id = g.client_id) AS client_exists`;
+  a.certification_status, EXISTS (SELECT 1 FROM oauth_clients c WHERE c.id = g.client_id) AS client_exists,
+  (SELECT t.not_before FROM client_token_cutoffs t WHERE t.client_id = g.client_id) AS tokens_not_before`;
 
 type GrantStateRow = {
   patient_id: string;
@@ -199,6 +202,7 @@ type GrantStateRow = {
   grant_active: boolean;
   certification_status: CertificationStatus;
   client_exists: boolean;
+  tokens_not_before: Date | null;
 };
 
 const toGrantState = (row: GrantStateRow): GrantState => ({
@@ -208,6 +212,7 @@ const toGrantState = (row: GrantStateRow): GrantState => ({
   active: row.grant_active,
   certificationStatus: row.certification_status,
   clientExists: row.client_exists,
+  tokensNotBefore: row.tokens_not_before ? new Date(row.tokens_not_before) : null,
 });
 
 /** A refresh token and the state of its grant, locked for the exchange when `forUpdate`. */
@@ -372,4 +377,14 @@ export async function takeInteraction(db: Queryable, id: string): Promise<Intera
     [sha256(id)],
   );
   return rows[0] ? toInteraction(rows[0]) : null;
+}
+
+/** Ends the active grants of a client (or of every client with null), of one patient when given; returns how many. */
+export async function revokeGrantsOfClient(db: Queryable, clientId: string | null, patientId: string | undefined, reason: string): Promise<number> {
+  const rows = await db.query(
+    `UPDATE grants SET revoked_at = now(), revoked_reason = $3
+     WHERE ($1::text IS NULL OR client_id = $1) AND ($2::text IS NULL OR patient_id = $2) AND revoked_at IS NULL RETURNING id`,
+    [clientId, patientId ?? null, reason],
+  );
+  return rows.length;
 }

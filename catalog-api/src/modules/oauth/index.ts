@@ -28,7 +28,8 @@ export {
   type ResourceFacts,
 } from './scopes.js';
 export { revokeGrant } from './grant-repository.js';
-export { revokeGrantsOfPerson, grantsOfPerson, revokeGrantOfPerson, type GrantSummary } from './grant-repository.js';
+export { revokeGrantsOfPerson, grantsOfPerson, revokeGrantOfPerson, revokeGrantsOfClient, type GrantSummary } from './grant-repository.js';
+export { findClientById, type ClientWithApp } from './client-repository.js';
 export { endPlatformSessionsApprovedWith } from './platform-sessions.js';
 export { dpopChallenge } from './resource-access.js';
 export { pendingAuthorization, finishAuthorization, INTERACTION_PATH, type PendingAuthorization } from './authorization.js';

@@ -88,6 +88,7 @@ export function activeAccessTokenVerifier(
     if (await grants.accessTokenRevoked(db, payload.jti!)) return null;
     const grant = await grants.grantState(db, payload.grant_id);
     if (!grant || !grantAllowsTokens(grant, config) || grant.patientId !== payload.patient) return null;
+    if (grant.tokensNotBefore && payload.iat! * 1000 < grant.tokensNotBefore.getTime()) return null;
     return { payload, grant };
   };
 }

@@ -232,3 +232,12 @@ export async function patientSummaries(db: Queryable, ids: readonly string[]): P
   );
   return rows.map(summaryOf);
 }
+
+/** Ends today every guardianship over a child (the child comes of age); returns how many. */
+export async function endGuardianshipsOf(db: Queryable, childId: string): Promise<number> {
+  const rows = await db.query(
+    `UPDATE patient_guardians SET valid_until = current_date WHERE child_id = $1 AND (valid_until IS NULL OR valid_until > current_date) RETURNING child_id`,
+    [childId],
+  );
+  return rows.length;
+}

@@ -1,0 +1,98 @@
+// In sandbox mode, around the requests of apps' clients (authorization endpoint, token endpoint,
+// FHIR API): a pending injected failure answers instead of the real handler (or delays it), and
+// every request is recorded in the client's traffic when its answer has left.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { decodeJwt } from 'jose';
+import type { Db } from '../../core/store/db.js';
+import { faultAnswer, takeFault } from './faults.js';
+import { recordTraffic, type TrafficDetails } from './traffic.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The fault that answered this request, if one did. */
+    sandboxFault?: string;
+  }
+}
+
+const clientOperations = new Set(['authorize', 'pushAuthorizationRequest', 'token', 'revokeToken', 'introspectToken']);
+const interactionOf = (operationId: string): TrafficDetails['interaction'] =>
+  operationId.startsWith('search') ? 'search' : operationId.startsWith('read') ? 'read' : operationId.startsWith('create') ? 'create' : undefined;
+
+type Form = Record<string, string | undefined>;
+
+/** The `sub` of a JWT, unverified: only to tell whose traffic a request is. */
+function unverifiedClaim(jwt: string | undefined, claim: 'sub' | 'client_id'): string | undefined {
+  if (!jwt) return undefined;
+  try {
+    const value = decodeJwt(jwt)[claim];
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The client a request comes from, if it is an app's request the sandbox follows. */
+function clientOf(request: FastifyRequest): { clientId: string; target: 'token' | 'fhir' | null; fhir: boolean } | null {
+  const operationId = request.routeOptions.config?.operationId;
+  if (!operationId) return null;
+  if (request.routeOptions.config.errorFormat === 'fhir' && operationId !== 'getFhirCapabilities') {
+    const principal = request.principal;
+    const clientId =
+      principal?.kind === 'patient_data' ? principal.clientId : unverifiedClaim(/^DPoP\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1], 'client_id');
+    return clientId ? { clientId, target: 'fhir', fhir: true } : null;
+  }
+  if (!clientOperations.has(operationId)) return null;
+  const form = ((operationId === 'authorize' ? request.query : request.body) ?? {}) as Form;
+  const clientId = form.client_id ?? unverifiedClaim(form.client_assertion, 'sub');
+  if (!clientId) return null;
+  return { clientId, target: operationId === 'token' || operationId === 'pushAuthorizationRequest' ? 'token' : null, fhir: false };
+}
+
+function detailsOf(request: FastifyRequest, reply: FastifyReply, fhir: boolean): TrafficDetails {
+  const operationId = request.routeOptions.config.operationId!;
+  const details: TrafficDetails = {};
+  if (fhir) {
+    details.resourceType = /^\/fhir\/([A-Za-z]+)/.exec(request.url)?.[1];
+    details.interaction = interactionOf(operationId);
+    details.dpop = /^DPoP\s/i.test(request.headers.authorization ?? '') && request.headers.dpop !== undefined;
+  } else {
+    const form = ((operationId === 'authorize' ? request.query : request.body) ?? {}) as Form;
+    if (operationId === 'token') {
+      details.grantType = form.grant_type;
+      details.dpop = request.headers.dpop !== undefined;
+    }
+    if (operationId === 'authorize') details.pushed = form.request_uri !== undefined;
+    if ((operationId === 'authorize' || operationId === 'pushAuthorizationRequest') && form.scope) details.scope = form.scope;
+  }
+  const retryAfter = Number(reply.getHeader('retry-after'));
+  if (Number.isFinite(retryAfter) && retryAfter > 0) details.retryAfter = retryAfter;
+  if (request.sandboxFault) details.injected = request.sandboxFault;
+  return details;
+}
+
+export function registerSandboxHooks(app: FastifyInstance, db: Db): void {
+  app.addHook('preHandler', async (request, reply) => {
+    const client = clientOf(request);
+    if (!client?.target) return;
+    const fault = await takeFault(db, client.clientId, client.target);
+    if (!fault) return;
+    request.sandboxFault = fault.kind;
+    const answer = faultAnswer(fault, client.target);
+    if (!answer) {
+      await new Promise((resolve) => setTimeout(resolve, fault.latencyMs ?? 0));
+      return;
+    }
+    return reply.code(answer.status).headers(answer.headers).type(answer.contentType).send(answer.body);
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const client = clientOf(request);
+    if (!client) return;
+    try {
+      await recordTraffic(db, { clientId: client.clientId, operation: request.routeOptions.config.operationId!, status: reply.statusCode, details: detailsOf(request, reply, client.fhir) });
+    } catch (error) {
+      // A client that does not exist (a typo in client_id) has no traffic to record.
+      request.log.debug({ err: error }, 'sandbox traffic not recorded');
+    }
+  });
+}

@@ -1,0 +1,148 @@
+// The recording of each client's traffic in the sandbox, and the report made of it: which grant
+// types it used, whether it pushed its requests (PAR), proved possession (DPoP) everywhere,
+// refreshed, which resource types it called against the scopes it asked for, and how it
+// reacted to 401, 429 and 503. The developer reads it to fix their app; certification reads it
+// as evidence of how the app really behaves.
+import type { components } from '@mes/openapi';
+import type { Queryable } from '../../core/store/db.js';
+
+export type TrafficReport = components['schemas']['TrafficReport'];
+
+export interface TrafficEntry {
+  clientId: string;
+  operation: string;
+  status: number;
+  details: TrafficDetails;
+}
+
+export interface TrafficDetails {
+  grantType?: string;
+  dpop?: boolean;
+  pushed?: boolean;
+  scope?: string;
+  resourceType?: string;
+  interaction?: 'read' | 'search' | 'create';
+  retryAfter?: number;
+  injected?: string;
+}
+
+export async function recordTraffic(db: Queryable, entry: TrafficEntry): Promise<void> {
+  await db.query('INSERT INTO sandbox_traffic (client_id, operation, status, details) VALUES ($1, $2, $3, $4)', [
+    entry.clientId,
+    entry.operation,
+    entry.status,
+    JSON.stringify(entry.details),
+  ]);
+}
+
+export async function clearTraffic(db: Queryable, clientId: string): Promise<number> {
+  return (await db.query('DELETE FROM sandbox_traffic WHERE client_id = $1 RETURNING id', [clientId])).length;
+}
+
+interface Row {
+  at: Date;
+  operation: string;
+  status: number;
+  details: TrafficDetails;
+  [key: string]: unknown;
+}
+
+/** Most requests a report reads (the newest ones). */
+const REPORT_WINDOW = 50_000;
+
+const isFhir = (row: Row) => row.details.resourceType !== undefined;
+const isTokenRequest = (row: Row) => row.operation === 'token';
+
+/** Builds the report of a client from its recorded traffic, oldest first. */
+export function buildReport(clientId: string, rows: readonly Row[], pendingFaults: number): TrafficReport {
+  const grantTypes: Record<string, number> = {};
+  const requested = new Set<string>();
+  const called = new Set<string>();
+  let authorizations = 0;
+  let pushedAuthorizations = 0;
+  let tokenRequests = 0;
+  let tokenWithProof = 0;
+  let resourceRequests = 0;
+  let resourceWithProof = 0;
+  let refusedCalls = 0;
+  let injected = 0;
+  const reactions = {
+    unauthorized: { count: 0, recovered: 0 },
+    rateLimited: { count: 0, waitedRetryAfter: 0, retriedTooSoon: 0 },
+    unavailable: { count: 0, waitedRetryAfter: 0, retriedTooSoon: 0 },
+  };
+
+  rows.forEach((row, index) => {
+    const { details } = row;
+    if (details.injected) injected += 1;
+    if (details.scope) for (const scope of details.scope.split(' ')) requested.add(scope);
+    if (row.operation === 'authorize' && row.status === 303) {
+      authorizations += 1;
+      if (details.pushed) pushedAuthorizations += 1;
+    }
+    if (isTokenRequest(row)) {
+      tokenRequests += 1;
+      if (details.dpop) tokenWithProof += 1;
+      if (row.status === 200 && details.grantType) grantTypes[details.grantType] = (grantTypes[details.grantType] ?? 0) + 1;
+    }
+    if (isFhir(row)) {
+      resourceRequests += 1;
+      if (details.dpop) resourceWithProof += 1;
+      if (row.status === 200 || row.status === 201) called.add(details.resourceType!);
+      if (row.status === 403) refusedCalls += 1;
+    }
+    // How the client went on after an error: did a new token come before its next FHIR call?
+    if (isFhir(row) && row.status === 401) {
+      reactions.unauthorized.count += 1;
+      for (let i = index + 1; i < rows.length; i++) {
+        if (isFhir(rows[i]!)) break;
+        if (isTokenRequest(rows[i]!) && rows[i]!.status === 200) {
+          reactions.unauthorized.recovered += 1;
+          break;
+        }
+      }
+    }
+    for (const [status, tally] of [[429, reactions.rateLimited], [503, reactions.unavailable]] as const) {
+      if (row.status !== status) continue;
+      tally.count += 1;
+      const next = rows[index + 1];
+      if (!next) continue;
+      const waited = (new Date(next.at).getTime() - new Date(row.at).getTime()) / 1000;
+      if (waited >= (details.retryAfter ?? 0)) tally.waitedRetryAfter += 1;
+      else tally.retriedTooSoon += 1;
+    }
+  });
+
+  const resourceScopeTypes = [...requested]
+    .map((scope) => /^patient\/([A-Za-z*]+)\./.exec(scope)?.[1])
+    .filter((type): type is string => type !== undefined && type !== '*');
+  return {
+    clientId,
+    firstRequestAt: rows[0] ? new Date(rows[0].at).toISOString() : null,
+    lastRequestAt: rows.at(-1) ? new Date(rows.at(-1)!.at).toISOString() : null,
+    requests: rows.length,
+    grantTypes,
+    authorization: { requests: authorizations, pushed: pushedAuthorizations, pkce: authorizations },
+    dpop: { tokenRequests, tokenRequestsWithProof: tokenWithProof, resourceRequests, resourceRequestsWithProof: resourceWithProof },
+    refreshes: grantTypes.refresh_token ?? 0,
+    scopes: {
+      requested: [...requested].sort(),
+      resourceTypesCalled: [...called].sort(),
+      unusedResourceScopes: [...new Set(resourceScopeTypes)].filter((type) => !called.has(type)).sort(),
+      refusedCalls,
+    },
+    reactions,
+    faults: { injected, pending: pendingFaults },
+  };
+}
+
+export async function trafficReport(db: Queryable, clientId: string): Promise<TrafficReport> {
+  const rows = await db.query<Row>(
+    `SELECT at, operation, status, details FROM (
+       SELECT id, at, operation, status, details FROM sandbox_traffic WHERE client_id = $1 ORDER BY id DESC LIMIT $2
+     ) newest ORDER BY id`,
+    [clientId, REPORT_WINDOW],
+  );
+  const [pending] = await db.query<{ n: string }>('SELECT coalesce(sum(remaining), 0) AS n FROM sandbox_faults WHERE client_id = $1', [clientId]);
+  return buildReport(clientId, rows, Number(pending?.n ?? 0));
+}

@@ -216,9 +216,13 @@ async function startPlatform({ api, sandbox }) {
       await catalog.setCertificationStatus(app.db, created.id, 'certified');
     }
     const server = await listen(app, config);
+    // A second server on the same store that does not record the FHIR access history: the
+    // fhir-search-without-history scenario measures what the history costs against it.
+    const withoutHistory = await listen(await buildApp(config, { db: app.db, withoutAccessHistoryForBenchmark: true }), config);
     const listed = await (await fetch(`${server.url}/catalog/apps?limit=100`)).json();
     return {
       url: server.url,
+      withoutHistoryUrl: withoutHistory.url,
       app,
       db: app.db,
       config,
@@ -228,6 +232,7 @@ async function startPlatform({ api, sandbox }) {
       catalogApps: Array.isArray(listed.items) ? listed.items.length : null,
       close: async () => {
         try {
+          await withoutHistory.close();
           await server.close();
         } finally {
           await cleanup();
@@ -619,9 +624,10 @@ async function main() {
   process.once('SIGTERM', onSignal);
   settings.store = platform.store;
   settings.catalogApps = platform.catalogApps;
-  const urls = { baseline: baselineServer.url, platform: platform.url };
+  const urls = { baseline: baselineServer.url, platform: platform.url, 'platform-without-history': platform.withoutHistoryUrl };
   const ctx = {
     url: platform.url,
+    urls,
     baselineUrl: baselineServer.url,
     app: platform.app,
     db: platform.db,
@@ -642,7 +648,7 @@ async function main() {
       try {
         entry.params = (await scenario.setup?.(ctx)) ?? null;
         const url = urls[scenario.target];
-        if (!url) throw new Error(`unknown target "${scenario.target}" (use 'platform' or 'baseline')`);
+        if (!url) throw new Error(`unknown target "${scenario.target}" (use ${Object.keys(urls).map((name) => `'${name}'`).join(', ')})`);
         if (scenario.preflight) await scenario.preflight({ ...ctx, url }, entry.params);
         else await defaultPreflight(scenario, url, entry.params, { ...ctx, url });
       } catch (error) {

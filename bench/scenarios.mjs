@@ -7,7 +7,9 @@
 //
 // A scenario is:
 //   name         unique, used in BENCH_SCENARIOS and in the results
-//   target       'platform' (the catalog-api server in sandbox mode) or 'baseline' (bare fastify)
+//   target       'platform' (the catalog-api server in sandbox mode), 'platform-without-history' (a
+//                second server on the same store that does not record the FHIR access history,
+//                for what the history costs) or 'baseline' (bare fastify)
 //   description  one line for the results file and the README
 //   setup(ctx)   optional, main thread, once before any request: create what the scenario needs
 //                (clients, grants, tokens...) with ctx.app / ctx.db / ctx.catalog / ctx.seed /
@@ -37,6 +39,7 @@
 
 import { codeExchangeScenario, confidentialRefreshScenario, publicRefreshScenario } from './lib/oauth-scenarios.mjs';
 import { apiKeyScenario, platformTokenScenario } from './lib/platform-scenarios.mjs';
+import { fhirReadScenario, fhirSearchScenario, fhirSearchWithoutHistoryScenario } from './lib/fhir-scenarios.mjs';
 
 /** Page size of the catalogue scenario, and how many certified apps run.mjs puts in the catalogue. */
 export const catalogPageSize = 20;
@@ -76,8 +79,11 @@ export const scenarios = [
   // the cost of the resource-server checks (DPoP proof with ath, token, session) beside an API key.
   apiKeyScenario,
   platformTokenScenario,
-  // Next: 'fhir-search' (GET /fhir/Observation?... with a DPoP-bound token minted in setup()).
-  // See bench/README.md, "Adding a scenario".
+  // The FHIR API: 'fhir-search' and 'fhir-read' with the access history appended, and
+  // 'fhir-search-without-history' on a second server that does not record it (lib/fhir-scenarios.mjs).
+  fhirSearchScenario,
+  fhirReadScenario,
+  fhirSearchWithoutHistoryScenario,
 ];
 
 /** Every entry by name, the baseline included (the worker looks its entry up here). */

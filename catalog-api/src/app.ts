@@ -58,6 +58,11 @@ export interface BuildOptions {
    * local HTTPS server this way); the system's by default.
    */
   outbound?: Pick<OutboundPolicy, 'ca' | 'resolve'>;
+  /**
+   * Serve the FHIR API without recording the access history. Only for the benchmark that
+   * measures what the history costs; a server that patients rely on never runs without it.
+   */
+  withoutAccessHistoryForBenchmark?: boolean;
 }
 
 /** Routes served outside the spec: the spec itself and its interactive reference. */
@@ -181,7 +186,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
         remoteKeys,
       }),
       ...patientPageHandlers({ db, config, sessions, issuerOf: (request) => issuerOf(request, config) }),
-      ...recordsHandlers({ db, config, issuerOf: (request) => issuerOf(request, config) }),
+      ...recordsHandlers({ db, config, issuerOf: (request) => issuerOf(request, config), recordHistory: !options.withoutAccessHistoryForBenchmark }),
       ...auditHandlers(db),
       ...authorizationPageHandlers({ db, config, sessions, issuerOf: (request) => issuerOf(request, config) }),
       ...sandboxHandlers(db, config),

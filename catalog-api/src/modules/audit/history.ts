@@ -2,7 +2,7 @@
 // the same request (before the answer leaves, so an access is never shown without its entry),
 // chained per patient by SHA-256 so that tampering is detectable, and verifiable end to end.
 import { createHash } from 'node:crypto';
-import type { Db, Queryable } from '../../core/store/db.js';
+import type { Queryable } from '../../core/store/db.js';
 
 export type AccessInteraction = 'read' | 'search' | 'create';
 
@@ -27,11 +27,20 @@ export interface RecordedAccess extends AccessEntry {
 /** The previous hash of a patient's first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** The hash of an entry: SHA-256 over the previous hash and the entry's fields, in a fixed order. */
+/**
+ * The hash of an entry: SHA-256 (hex) over the previous hash and the entry's fields, one per
+ * line, in a fixed order. No field can hold a line break (ids, codes, numbers, an ISO instant),
+ * so the lines cannot be shifted into one another. The store computes the same function when it
+ * appends (recordAccess), and verification recomputes it here.
+ */
 export function entryHash(prevHash: string, entry: Omit<RecordedAccess, 'hash' | 'prevHash'>): string {
-  const fields = [
+  return createHash('sha256').update([prevHash, ...entryFields(entry)].join('\n')).digest('hex');
+}
+
+function entryFields(entry: Omit<RecordedAccess, 'hash' | 'prevHash' | 'seq'> & { seq: number | string }): string[] {
+  return [
     entry.patientId,
-    entry.seq,
+    String(entry.seq),
     entry.occurredAt.toISOString(),
     entry.appId,
     entry.clientId,
@@ -39,39 +48,35 @@ export function entryHash(prevHash: string, entry: Omit<RecordedAccess, 'hash' |
     entry.actorId,
     entry.resourceType,
     entry.interaction,
-    entry.resourceCount,
+    String(entry.resourceCount),
   ];
-  return createHash('sha256').update(`${prevHash}\n${JSON.stringify(fields)}`).digest('hex');
 }
 
 /**
- * Appends an entry to the patient's chain, in one transaction: the chain head is locked (so
- * entries of one patient are numbered in order, across instances), the entry written, the head
- * moved. Returns the entry as recorded.
+ * Appends an entry to the patient's chain in one statement: the chain head is created or moved
+ * (its row lock orders the entries of one patient, across instances), the entry's hash computed
+ * by the store from the previous one, and the entry written with it. Returns the entry as recorded.
  */
-export async function recordAccess(db: Db, entry: AccessEntry, now = new Date()): Promise<RecordedAccess> {
+export async function recordAccess(db: Queryable, entry: AccessEntry, now = new Date()): Promise<RecordedAccess> {
   // Timestamps are kept to the millisecond, as JavaScript dates (and the hash) have them.
   const occurredAt = new Date(Math.floor(now.getTime()));
-  return db.transaction(async (tx) => {
-    // Creates the head at the first entry, and locks it (a no-op update) in the same statement.
-    const [head] = await tx.query<{ seq: string; hash: string }>(
-      `INSERT INTO access_history_heads AS h (patient_id, seq, hash) VALUES ($1, 0, $2)
-       ON CONFLICT (patient_id) DO UPDATE SET seq = h.seq RETURNING h.seq, h.hash`,
-      [entry.patientId, GENESIS_HASH],
-    );
-    const seq = Number(head!.seq) + 1;
-    const recorded = { ...entry, seq, occurredAt, prevHash: head!.hash };
-    const hash = entryHash(head!.hash, recorded);
-    await tx.query(
-      `WITH appended AS (
-         INSERT INTO access_history (patient_id, seq, occurred_at, app_id, client_id, grant_id, actor_id, resource_type, interaction, resource_count, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING patient_id
-       )
-       UPDATE access_history_heads SET seq = $2, hash = $12 WHERE patient_id = (SELECT patient_id FROM appended)`,
-      [entry.patientId, seq, occurredAt, entry.appId, entry.clientId, entry.grantId, entry.actorId, entry.resourceType, entry.interaction, entry.resourceCount, head!.hash, hash],
-    );
-    return { ...recorded, hash };
-  });
+  // The fields after the position, as entryHash writes them.
+  const rest = entryFields({ ...entry, seq: 0, occurredAt }).slice(2);
+  const fields = (seq: string) => `concat_ws(E'\\n', ${seq}::text, ${rest.map((_, i) => `$${i + 3}::text`).join(', ')})`;
+  const hashOf = (prev: string, seq: string) => `encode(sha256(convert_to(concat_ws(E'\\n', ${prev}, $1::text, ${fields(seq)}), 'UTF8')), 'hex')`;
+  const [row] = await db.query<{ seq: string; hash: string; prev_hash: string }>(
+    `WITH head AS (
+       INSERT INTO access_history_heads AS h (patient_id, seq, prev_hash, hash)
+       VALUES ($1, 1, $2::text, ${hashOf('$2::text', "'1'")})
+       ON CONFLICT (patient_id) DO UPDATE SET seq = h.seq + 1, prev_hash = h.hash, hash = ${hashOf('h.hash', '(h.seq + 1)')}
+       RETURNING seq, prev_hash, hash
+     )
+     INSERT INTO access_history (patient_id, seq, occurred_at, app_id, client_id, grant_id, actor_id, resource_type, interaction, resource_count, prev_hash, hash)
+     SELECT $1, head.seq, $3::timestamptz, $4::uuid, $5, $6::uuid, $7, $8, $9, $10::integer, head.prev_hash, head.hash FROM head
+     RETURNING seq, prev_hash, hash`,
+    [entry.patientId, GENESIS_HASH, ...rest],
+  );
+  return { ...entry, seq: Number(row!.seq), occurredAt, prevHash: row!.prev_hash, hash: row!.hash };
 }
 
 interface EntryRow {

@@ -30,7 +30,7 @@ describe('spec and server agree', () => {
   /** Security schemes that let everyone through: these tests are about routing and serialization. */
   const stubSchemes = (): Record<string, SecurityScheme> =>
     Object.fromEntries(
-      [['publisherApiKey', 'bearer'], ['platformToken', 'dpop'], ['operatorToken', 'bearer']].map(([name, authScheme]) => [
+      [['publisherApiKey', 'bearer'], ['platformToken', 'dpop'], ['operatorToken', 'bearer'], ['patientDataToken', 'dpop'], ['patientSession', 'cookie']].map(([name, authScheme]) => [
         name,
         { authScheme: authScheme!, challenge: authScheme!, hint: name!, authenticate: async () => ({ kind: 'operator' as const }) },
       ]),
@@ -125,9 +125,12 @@ describe('spec and server agree', () => {
         const clientErrors = Object.entries(responses).filter(([status]) => status.startsWith('4'));
         expect(clientErrors.length, operationId).toBeGreaterThan(0);
         // Pages (text/html) answer their errors as pages.
+        const format = byId.get(operationId)!.errorFormat;
         const expected =
-          byId.get(operationId)!.errorFormat === 'oauth'
+          format === 'oauth'
             ? ['OAuthError', 'text/html']
+            : format === 'fhir'
+              ? ['FhirError', 'OperationOutcome']
             : ['Problem', 'ClientError', 'BadRequest', 'Unauthorized', 'Forbidden', 'NotFound', 'Conflict', 'PayloadTooLarge', 'UnsupportedMediaType', 'PageOrProblem', 'text/html', 'responses/Page'];
         for (const [status, response] of clientErrors) {
           expect(expected.some((name) => JSON.stringify(response).includes(name)), `${operationId} ${status}`).toBe(true);

@@ -111,7 +111,7 @@ describe('the sandbox patient picker', () => {
   });
 
   it('sends access_denied back to the app when the person refuses, from either page', async () => {
-    for (const extra of [{}, { patient_id: 'picker-marc' }]) {
+    for (const extra of [{}, { patient_id: 'picker-marc' }] as Record<string, string>[]) {
       const { me, answer } = await startAuthorization();
       const refused = await me.post('/patient/authorize', { interaction: interactionOf(answer.location!), ...extra, decision: 'refuse' });
       const back = new URL(refused.location!);

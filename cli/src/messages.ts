@@ -30,4 +30,47 @@ export const messages = {
   fileNotObject: (file: string) => `${file} must contain a JSON object.`,
   badScope: (value: string) =>
     `--scope "${value}" must look like "scope=justification", e.g. "patient/Observation.rs=Lire vos mesures de tension."`,
+
+  // mes sandbox …
+  noSandboxPatients: 'No synthetic patient matches.',
+  noPublicClient: (appId: string) => `App ${appId} has no public client: the sandbox token needs one (every app gets one at its creation).`,
+  noRedirectUri: (appId: string) => `App ${appId} has no redirect URI: add one with "mes apps update ${appId} --redirect-uri <uri>".`,
+  unregisteredRedirectUri: (uri: string, registered: readonly string[]) =>
+    `--redirect-uri ${uri} is not one of the app's redirect URIs (${registered.join(', ')}); they must match exactly.`,
+  noPatientScopes: (appId: string) =>
+    `App ${appId} registered no patient/… or context scope: pass --scope, or add scopes with "mes apps update ${appId} --scope …".`,
+  noOAuthMetadata: (url: string, status: number) => `${url} answered ${status} without the authorization server's endpoints.`,
+  authorizationRefused: (error: string, description: string) => `${error}: the authorization endpoint refused the request${description ? `: ${description}` : '.'}`,
+  authorizationNotPreApproved: (location: string) =>
+    `The authorization endpoint did not pre-approve consent (it sent the browser to ${location}). Is the server a sandbox?`,
+  authorizationWrongIssuer: (got: string, expected: string) => `The authorization response came from ${got}, not ${expected}.`,
+  authorizationWrongState: 'The authorization response does not carry the state of the request.',
+  tokenRefused: (error: string, description: string) => `${error}: the token endpoint refused the code${description ? `: ${description}` : '.'}`,
+  tokenObtained: (patient: string, clientId: string, file: string) => `Token for patient ${patient} from client ${clientId}, saved with its DPoP key in ${file}.`,
+  tokenKey: (file: string) => `${file} (dpopPrivateJwk: a throw-away sandbox key, readable by you only)`,
+  tokenUsage: (url: string, file: string, bin: string) => [
+    'Call the FHIR API with a fresh DPoP proof for each request:',
+    `  URL=${url}`,
+    `  curl -H "Authorization: DPoP $(jq -r .accessToken ${file})" -H "DPoP: $(${bin} sandbox proof --url "$URL")" "$URL"`,
+  ],
+  noSandboxToken: 'No saved sandbox token: run "mes sandbox token --app <appId> --patient <id>" first.',
+  sandboxTokenInvalid: (file: string) => `${file} is not a saved sandbox token: run "mes sandbox token" again.`,
+  sandboxTokenExpired: (expiresAt: string) => `The saved token expired at ${expiresAt}: the server will answer 401. Run "mes sandbox token" again.`,
+  badProofUrl: (url: string) => `--url ${url} must be an absolute http(s) URL, e.g. http://localhost:4010/fhir/Observation.`,
+  badProofMethod: (method: string) => `--method ${method} must be an HTTP method such as GET or POST.`,
+  faultInjected: (kind: string, count: number, target: string, clientId: string) =>
+    `Injected ${kind} for the next ${count} ${target === 'any' ? 'token or FHIR' : target === 'token' ? 'token' : 'FHIR'} request(s) of ${clientId}.`,
+  noFaults: (clientId: string) => `No pending fault for ${clientId}.`,
+  controlDone: (clientId: string, done: string, count?: number) => `${clientId}: ${done}${count === undefined ? '' : ` (${count})`}.`,
+  scenarioDone: (scenario: string, patient: string, done: string) => `Scenario ${scenario} for patient ${patient}: ${done}.`,
+  reportEmpty: 'No traffic recorded for this client yet (or since its last reset).',
+  reportNotesHeader: 'To look at:',
+  reportNotes: {
+    tokenWithoutProof: (missing: number) => `${missing} token request(s) without a DPoP proof: every token request must carry one.`,
+    resourceWithoutProof: (missing: number) => `${missing} FHIR request(s) without a DPoP proof: every resource request must carry one, with ath.`,
+    unusedScopes: (types: readonly string[]) => `Scopes asked for but never used (${types.join(', ')}): ask only for what the app reads (least privilege).`,
+    refusedCalls: (count: number) => `${count} FHIR call(s) refused for their scope (403): call only what the granted scope allows.`,
+    unrecovered: (count: number) => `${count} 401 answer(s) not followed by a new token before the next call: refresh (or sign in again) after a 401.`,
+    tooSoon: (status: number, count: number) => `${count} retry(ies) after a ${status} came before Retry-After had passed: wait as told.`,
+  },
 } as const;

@@ -7,6 +7,7 @@ import { CatalogResource } from './resources/catalog.js';
 import { ClientsResource } from './resources/clients.js';
 import { HealthResource } from './resources/health.js';
 import { PublishersResource } from './resources/publishers.js';
+import { SandboxResource } from './resources/sandbox.js';
 
 /** Options of `createClient`: the transport's settings (base URL, API key, fetch, timeout, retries, headers). */
 export type ClientOptions = TransportOptions;
@@ -19,6 +20,8 @@ export class MesClient {
   readonly apps: AppsResource;
   readonly catalog: CatalogResource;
   readonly clients: ClientsResource;
+  /** The sandbox's developer controls (sandbox servers only). */
+  readonly sandbox: SandboxResource;
 
   constructor(options: ClientOptions) {
     const transport = new Transport(options);
@@ -29,6 +32,7 @@ export class MesClient {
     this.apps = new AppsResource(transport);
     this.catalog = new CatalogResource(transport);
     this.clients = new ClientsResource(transport);
+    this.sandbox = new SandboxResource(transport);
   }
 }
 

@@ -26,5 +26,23 @@ export type { CatalogResource } from './resources/catalog.js';
 export type { ClientsResource } from './resources/clients.js';
 export type { HealthResource } from './resources/health.js';
 export type { PublishersResource } from './resources/publishers.js';
+export { faultKinds, faultTargets, sandboxScenarios } from './resources/sandbox.js';
+export type {
+  SandboxResource,
+  SandboxPatient,
+  SandboxPatientList,
+  ListSandboxPatientsParams,
+  FaultInput,
+  FaultKind,
+  FaultTarget,
+  Fault,
+  FaultList,
+  WithdrawalInput,
+  ControlResult,
+  ScenarioInput,
+  SandboxScenario,
+  ScenarioResult,
+  TrafficReport,
+} from './resources/sandbox.js';
 /** The generated types of the whole contract, for anything the named types above do not cover. */
 export type { components, operations, paths } from '@mes/openapi';

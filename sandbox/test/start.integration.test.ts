@@ -4,15 +4,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 
 const entry = fileURLToPath(new URL('../dist/start.js', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'mes-start-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-async function runSandbox(check: (banner: { url: string; key: string; text: string }) => Promise<void>) {
+async function runSandbox(check: (banner: { url: string; key: string; text: string; output: () => string }) => Promise<void>) {
   const child = spawn(process.execPath, [entry], {
-    env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn' },
+    env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', SANDBOX_PATIENTS: '30' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
@@ -33,7 +33,7 @@ async function runSandbox(check: (banner: { url: string; key: string; text: stri
     void exited.then((code) => reject(new Error(`exited with ${code}:\n${text}`)));
   });
   try {
-    await check(banner);
+    await check({ ...banner, output: () => text });
   } finally {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
@@ -43,7 +43,7 @@ async function runSandbox(check: (banner: { url: string; key: string; text: stri
 describe('npm start (the sandbox process)', () => {
   it('starts ready, prints the URLs and a working demo key, and reuses its data on the next start', async () => {
     let firstKey = '';
-    await runSandbox(async ({ url, key, text }) => {
+    await runSandbox(async ({ url, key, text, output }) => {
       firstKey = key;
       expect(text).toContain(`${url}/docs`);
       expect(text).toContain(`${url}/patient/apps`);
@@ -54,12 +54,18 @@ describe('npm start (the sandbox process)', () => {
       expect((await me.json()).name).toBe('Démo Santé Numérique');
       const catalog = await (await fetch(`${url}/catalog/apps`)).json();
       expect(catalog.items).toHaveLength(4);
+      // The synthetic patients load after the banner; the picker's list finds them once loaded.
+      await vi.waitFor(() => expect(output()).toMatch(/Synthetic patients ready: 30 \(seed "sandbox", \d+ resources\)/), { timeout: 30_000, interval: 100 });
+      const patients = await (await fetch(`${url}/sandbox/patients?limit=100`, { headers: { authorization: `Bearer ${key}` } })).json();
+      expect(patients.items).toHaveLength(30);
+      expect(patients.items[0].id).toBe('sandbox-patient-1');
     });
-    await runSandbox(async ({ url, key, text }) => {
+    await runSandbox(async ({ url, key, text, output }) => {
       expect(key).toBe(firstKey);
       expect(text).toContain('existing data reused');
       const mine = await (await fetch(`${url}/apps`, { headers: { authorization: `Bearer ${key}` } })).json();
       expect(mine.items).toHaveLength(5);
+      await vi.waitFor(() => expect(output()).toContain('Synthetic patients ready: 30 (seed "sandbox"), reused.'), { timeout: 10_000, interval: 50 });
     });
   });
 

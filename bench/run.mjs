@@ -12,11 +12,12 @@
 // Results go to bench/results/latest.json and a timestamped copy; a summary table to stdout,
 // progress to stderr. Exits 1 when any measurement saw errors or non-2xx answers.
 //
-// Settings (environment): BENCH_DURATION (s, 10), BENCH_CONNECTIONS (10), BENCH_WARMUP (s, 2; 1
+// Settings (environment): BENCH_SANDBOX_PATIENTS (10000; 0 skips the sandbox start timing),
+// BENCH_DURATION (s, 10), BENCH_CONNECTIONS (10), BENCH_WARMUP (s, 2; 1
 // when BENCH_DURATION < 5), BENCH_ROUNDS (1), BENCH_SCENARIOS (comma-separated names, all),
 // BENCH_DATA_DIR (PGlite directory or memory://; a fresh temp dir), BENCH_DATABASE_URL (run the
 // platform on PostgreSQL instead, in a throw-away schema).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -578,6 +579,13 @@ function printSummary(results) {
     if (s.error) console.log(`\n${s.name}: ${s.error}`);
     else if (!s.ok) console.log(`\n${s.name}: errors or non-2xx answers during the run (status codes: ${JSON.stringify(s.statusCodes)}); ratio withheld`);
   }
+  const start = results.sandboxStart;
+  if (start && !start.error) {
+    console.log(
+      `\nsandbox start (npm start, embedded store, ${start.patients} synthetic patients, ${start.resources} resources): ` +
+        `first start ${start.firstStartSeconds} s (server up after ${start.firstStartServerUpSeconds} s), warm start ${start.warmStartSeconds} s`,
+    );
+  } else if (start?.error) console.log(`\nsandbox start: ${start.error}`);
   console.log(
     '\nratio = scenario req/s / baseline req/s measured just before it (1.0 = as fast as bare fastify).' +
       '\nserver ELU = event-loop utilisation of the servers\' thread during the run (≈1: the server was the bottleneck);' +
@@ -716,6 +724,8 @@ async function main() {
     };
   });
 
+  const sandboxStart = await measureSandboxStart(settings);
+
   const results = {
     schemaVersion: 1,
     startedAt,
@@ -725,11 +735,63 @@ async function main() {
     settings: { ...settings, loadGenerator: `autocannon ${machine.versions.autocannon} in a worker thread of the same process` },
     baseline: baselineSummary,
     scenarios: scenarioResults,
+    sandboxStart,
   };
   const stamped = writeResults(results);
   printSummary(results);
   log(`wrote ${relative(rootDir, stamped)} and bench/results/latest.json`);
   return results.ok ? 0 : 1;
+}
+
+/**
+ * `npm start` as a developer meets it, on the embedded store: the first start of the sandbox
+ * process (the server up, then the synthetic patients generated and loaded) and a warm start on
+ * the same data directory, timed from the spawn to the line that says the patients are ready.
+ * BENCH_SANDBOX_PATIENTS (default 10000; 0 skips it).
+ */
+async function measureSandboxStart(settings) {
+  const patients = positiveInteger('BENCH_SANDBOX_PATIENTS', 10_000, { min: 0, max: 200_000 });
+  if (patients === 0) return null;
+  const dataDir = mkdtempSync(join(os.tmpdir(), 'mes-bench-start-'));
+  const entry = join(rootDir, 'sandbox', 'dist', 'start.js');
+  const startOnce = () =>
+    new Promise((resolve, reject) => {
+      const started = performance.now();
+      const child = spawn(process.execPath, [entry], {
+        env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', SANDBOX_PATIENTS: String(patients) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      let listening = null;
+      let ready = null;
+      const onData = (chunk) => {
+        output += chunk.toString();
+        if (listening === null && output.includes('sandbox ready')) listening = performance.now() - started;
+        const line = /Synthetic patients ready: \d+[^\n]*/.exec(output)?.[0];
+        if (line && !ready) {
+          const resources = /(\d+) resources/.exec(line)?.[1];
+          ready = { seconds: Math.round(((performance.now() - started) / 1000) * 10) / 10, serverUpSeconds: Math.round(listening / 100) / 10, resources: resources ? Number(resources) : null };
+          child.kill('SIGTERM');
+        }
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.once('exit', (code) => (ready ? resolve(ready) : reject(new Error(`the sandbox exited with ${code} before its patients were ready:\n${output.slice(-2000)}`))));
+    });
+  try {
+    log(`sandbox start with ${patients} synthetic patients: first start…`);
+    const first = await startOnce();
+    log(`    ${first.seconds} s (server up after ${first.serverUpSeconds} s, ${first.resources} resources)`);
+    log('  warm start…');
+    const warm = await startOnce();
+    log(`    ${warm.seconds} s`);
+    return { patients, resources: first.resources, firstStartSeconds: first.seconds, firstStartServerUpSeconds: first.serverUpSeconds, warmStartSeconds: warm.seconds };
+  } catch (error) {
+    log(`sandbox start: ${error.message}`);
+    return { patients, error: error.message };
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }
 
 main().then(

@@ -5,6 +5,7 @@
 // Imported by the load generator too: no import of the platform here.
 import { createHash } from 'node:crypto';
 import { dpopProof, es256Signer, newEs256Key, pkce } from './oauth-client.mjs';
+import { api, newPublisher } from './setup.mjs';
 
 const PATIENT = 'bench-patient-1';
 const OBSERVATIONS = 200;
@@ -42,24 +43,12 @@ async function setUp(ctx) {
   if (!(await ctx.db.query('SELECT 1 FROM fhir_resources WHERE patient_id = $1 LIMIT 1', [PATIENT])).length) {
     await ctx.api.records.insertResources(ctx.db, records());
   }
-  const post = async (url, body, key) => {
-    const response = await fetch(`${ctx.url}${url}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
-      body: JSON.stringify(body),
-    });
-    if (response.status !== 201) throw new Error(`POST ${url} answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
-    return response.json();
-  };
-  const registered = await post('/publishers', {
-    name: 'Éditeur du banc d’essai FHIR',
-    registrationNumber: ctx.api.uniqueRegistrationNumber(),
-    contactEmail: 'fhir@banc-essai.example.fr',
-    domains: ['banc-essai.example.fr'],
+  const key = await newPublisher(ctx, 'Éditeur du banc d’essai FHIR');
+  const app = await api(ctx, 'POST', '/apps', {
+    key,
+    body: ctx.api.sampleAppInput({ name: 'Banc FHIR', redirectUris: [redirectUri], scopes: [{ scope: 'patient/Observation.rs', justification: 'Lire vos mesures.' }] }),
   });
-  const key = registered.apiKey.key;
-  const app = await post('/apps', ctx.api.sampleAppInput({ name: 'Banc FHIR', redirectUris: [redirectUri], scopes: [{ scope: 'patient/Observation.rs', justification: 'Lire vos mesures.' }] }), key);
-  const clients = await (await fetch(`${ctx.url}/apps/${app.id}/clients`, { headers: { authorization: `Bearer ${key}` } })).json();
+  const clients = await api(ctx, 'GET', `/apps/${app.id}/clients`, { key });
   return { clientId: clients.items[0].clientId, urls: ctx.urls };
 }
 

@@ -10,6 +10,7 @@ import {
   newEs256Key,
   pkce,
 } from './oauth-client.mjs';
+import { api, newPublisher } from './setup.mjs';
 
 // Every token request carries a fresh DPoP proof (its jti is replay-checked; htm POST, htu the
 // token endpoint, the server's nonce) and, for a confidential client, a fresh private_key_jwt
@@ -23,33 +24,13 @@ const onlineScope = 'launch/patient patient/Observation.rs';
 /** What the grants behind the refresh scenarios ask for: offline_access brings a refresh token. */
 const offlineScope = `${onlineScope} offline_access`;
 
-/** JSON call to the platform's API (setup only), failing loudly on anything but the expected status. */
-async function api(ctx, method, path, { key, body, expect = [200, 201] } = {}) {
-  const response = await fetch(`${ctx.url}${path}`, {
-    method,
-    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  if (!expect.includes(response.status)) throw new Error(`${method} ${path} answered ${response.status}: ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : undefined;
-}
-
 /**
  * A publisher of its own, an app registered for `offlineScope`, and its client: a new confidential
  * client with one ES256 key (private_key_jwt), or the public client the sandbox gives every app.
  * The DPoP key is the load generator's, one for the whole scenario, as one app instance has.
  */
 async function setUpOAuthClient(ctx, { confidential }) {
-  const registered = await api(ctx, 'POST', '/publishers', {
-    body: {
-      name: 'Éditeur du banc d’essai OAuth',
-      registrationNumber: ctx.api.uniqueRegistrationNumber(),
-      contactEmail: 'banc@banc-essai.example.fr',
-      domains: ['banc-essai.example.fr'],
-    },
-  });
-  const key = registered.apiKey.key;
+  const key = await newPublisher(ctx, 'Éditeur du banc d’essai OAuth');
   const app = await api(ctx, 'POST', '/apps', {
     key,
     body: ctx.api.sampleAppInput({

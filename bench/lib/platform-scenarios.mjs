@@ -4,29 +4,15 @@
 // Imported by the load generator too: no import of the platform here.
 import { createHash } from 'node:crypto';
 import { dpopProof, es256Signer, newEs256Key } from './oauth-client.mjs';
+import { api, newPublisher } from './setup.mjs';
 
 const APPS = 20;
 const path = `/apps?limit=${APPS}`;
 
 /** A publisher of its own with a full first page of apps: its API key. */
 async function setUpPublisher(ctx) {
-  const post = async (url, body, key) => {
-    const response = await fetch(`${ctx.url}${url}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
-      body: JSON.stringify(body),
-    });
-    if (response.status !== 201) throw new Error(`POST ${url} answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
-    return response.json();
-  };
-  const registered = await post('/publishers', {
-    name: 'Éditeur du banc d’essai de l’API',
-    registrationNumber: ctx.api.uniqueRegistrationNumber(),
-    contactEmail: 'api@banc-essai.example.fr',
-    domains: ['banc-essai.example.fr'],
-  });
-  const key = registered.apiKey.key;
-  for (let i = 0; i < APPS; i += 1) await post('/apps', ctx.api.sampleAppInput({ name: `Appli du banc ${i + 1}` }), key);
+  const key = await newPublisher(ctx, 'Éditeur du banc d’essai de l’API');
+  for (let i = 0; i < APPS; i += 1) await api(ctx, 'POST', '/apps', { key, body: ctx.api.sampleAppInput({ name: `Appli du banc ${i + 1}` }) });
   return { issuer: ctx.url, apiKey: key };
 }
 

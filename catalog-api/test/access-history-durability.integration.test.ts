@@ -1,18 +1,17 @@
 // The access history survives the process being killed: the entry of an access is committed
 // before its answer leaves, so every answer an app received has its entry after a restart, and
 // the chain still verifies. Runs the real process entry with SIGKILL in the middle of a load.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../src/core/config.js';
 import { dropTestSchema } from '../src/testing.js';
 import { appInput, registrationNumber } from './helpers.js';
+import { spawnServer } from './spawn-server.js';
 import { form, newKeys, pkce, postForm, resourceProof } from './oauth-helpers.js';
 
-const entry = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'mes-history-'));
 const OPERATOR_TOKEN = 'operator-token-for-the-durability-test-0123456789';
 const children: ChildProcess[] = [];
@@ -24,36 +23,17 @@ afterAll(async () => {
   if (databaseUrl) await dropTestSchema({ ...defaultConfig, databaseUrl, databaseSchema: schema });
 });
 
-async function start(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [entry], {
-    env: {
-      PATH: process.env.PATH,
-      DATA_DIR: dataDir,
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      MES_MODE: 'sandbox',
-      OPERATOR_TOKEN,
-      ...(databaseUrl ? { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schema } : {}),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+async function start() {
+  const server = await spawnServer({
+    DATA_DIR: dataDir,
+    PORT: '0',
+    LOG_LEVEL: 'info',
+    MES_MODE: 'sandbox',
+    OPERATOR_TOKEN,
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schema } : {}),
   });
-  children.push(child);
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/[^\s"]+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-  });
-  return { child, url };
+  children.push(server.child);
+  return server;
 }
 
 const json = async (url: string, init: RequestInit = {}) => {

@@ -1,49 +1,18 @@
 // The process entry as operators run it: configuration from the environment, graceful stop on
 // SIGTERM/SIGINT (in-flight requests finish, the store closes), data kept across restarts.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { appInput, registrationNumber } from './helpers.js';
+import { entry, spawnServer } from './spawn-server.js';
 
-const entry = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'mes-process-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-interface Started {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-  output: () => string;
-}
-
-async function start(): Promise<Started> {
-  const child = spawn(process.execPath, [entry], {
-    // The embedded store on purpose: this is what `npm start` runs on.
-    env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', MES_MODE: 'sandbox' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/[^\s"]+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then((code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-  });
-  return { child, url, exited, output: () => output };
-}
+const start = () => spawnServer({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', MES_MODE: 'sandbox' });
 
 /** Sends an HTTP request over a raw socket in two halves, calling `between` in the middle. */
 function slowRequest(url: string, path: string, headers: Record<string, string>, body: string, between: () => Promise<void>) {

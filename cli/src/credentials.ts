@@ -1,7 +1,7 @@
 // The saved login: `{ apiKey, apiUrl? }` in <configDir>/config.json, readable by its owner only
 // (file 0600 in a 0700 directory), written atomically so a crash never leaves half a key.
 import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 export interface StoredLogin {
   apiKey?: string;
@@ -54,13 +54,20 @@ export async function isTooOpen(configDir: string): Promise<boolean> {
 }
 
 export async function writeLogin(configDir: string, login: StoredLogin): Promise<string> {
-  const file = configFile(configDir);
+  return writePrivateJson(configDir, configFile(configDir), login);
+}
+
+/**
+ * Writes a secret file of the configuration directory: the directory 0700, the file 0600,
+ * replaced atomically (written aside, then renamed), so no other user can read it at any moment.
+ */
+export async function writePrivateJson(configDir: string, file: string, value: unknown): Promise<string> {
   await mkdir(configDir, { recursive: true, mode: 0o700 });
   // mkdir leaves an existing directory's mode alone, and the umask may have loosened a new one.
   await chmod(configDir, 0o700);
-  const temporary = join(configDir, `.config.json.${process.pid}.tmp`);
+  const temporary = join(configDir, `.${basename(file)}.${process.pid}.tmp`);
   try {
-    await writeFile(temporary, `${JSON.stringify(login, null, 2)}\n`, { mode: 0o600, flag: 'w' });
+    await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600, flag: 'w' });
     await chmod(temporary, 0o600);
     await rename(temporary, file);
   } catch (error) {

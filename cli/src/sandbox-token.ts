@@ -1,8 +1,9 @@
 // The saved sandbox token: a patient-data token and its DPoP key in <configDir>/sandbox-token.json,
 // readable by its owner only (0600 in a 0700 directory) and written atomically, as config.json is.
-import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CodedError } from './base-command.js';
+import { writePrivateJson } from './credentials.js';
 import { messages } from './messages.js';
 import { isEcPrivateJwk, type EcPrivateJwk } from './sandbox-dpop.js';
 
@@ -27,20 +28,7 @@ export function sandboxTokenFile(configDir: string): string {
 }
 
 export async function writeSandboxToken(configDir: string, token: SavedSandboxToken): Promise<string> {
-  const file = sandboxTokenFile(configDir);
-  await mkdir(configDir, { recursive: true, mode: 0o700 });
-  // mkdir leaves an existing directory's mode alone, and the umask may have loosened a new one.
-  await chmod(configDir, 0o700);
-  const temporary = join(configDir, `.sandbox-token.json.${process.pid}.tmp`);
-  try {
-    await writeFile(temporary, `${JSON.stringify(token, null, 2)}\n`, { mode: 0o600, flag: 'w' });
-    await chmod(temporary, 0o600);
-    await rename(temporary, file);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
-  return file;
+  return writePrivateJson(configDir, sandboxTokenFile(configDir), token);
 }
 
 const isText = (value: unknown): value is string => typeof value === 'string' && value !== '';

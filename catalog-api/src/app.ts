@@ -27,6 +27,8 @@ import { recordsHandlers } from './modules/records/index.js';
 import { auditHandlers, ensureAccessHistoryPartitions } from './modules/audit/index.js';
 import { patientPageHandlers } from './web/patient-pages.js';
 import { authorizationPageHandlers } from './web/authorization-pages.js';
+import { siteHandlers } from './web/site-routes.js';
+import { patientSignInHandlers } from './web/patient-sign-in.js';
 import { registerSandboxHooks, sandboxHandlers } from './modules/sandbox/index.js';
 import { patientSessions, patientSessionScheme, patientSessionSweep } from './web/patient-session.js';
 import { startSweeper, type SweepTask } from './core/store/sweeper.js';
@@ -170,7 +172,8 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     });
     const replay = storeReplayCache(db);
     // Patient sessions are __Host- cookies, Secure, when the platform is served over HTTPS.
-    const sessions = patientSessions(db, { secure: (config.publicUrl ?? '').startsWith('https://') });
+    const secureCookies = (config.publicUrl ?? '').startsWith('https://');
+    const sessions = patientSessions(db, { secure: secureCookies });
     const nonces = createDpopNonces(db);
     const handlers: HandlerMap = {
       ...healthHandlers(db, migrations),
@@ -186,10 +189,12 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
         remoteKeys,
       }),
       ...patientPageHandlers({ db, config, sessions, issuerOf: (request) => issuerOf(request, config) }),
+      ...patientSignInHandlers({ db, config, sessions, issuerOf: (request) => issuerOf(request, config) }),
       ...recordsHandlers({ db, config, issuerOf: (request) => issuerOf(request, config), recordHistory: !options.withoutAccessHistoryForBenchmark }),
       ...auditHandlers(db),
       ...authorizationPageHandlers({ db, config, sessions, issuerOf: (request) => issuerOf(request, config) }),
       ...sandboxHandlers(db, config),
+      ...siteHandlers({ secureCookies }),
     };
     // The sandbox injects the failures developers ask for and records each client's traffic.
     if (config.mode === 'sandbox') registerSandboxHooks(app, db);

@@ -382,6 +382,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/assets/site.css": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The pages' stylesheet
+         * @description The one stylesheet of the platform's pages (the pages' Content-Security-Policy allows no
+         *     other). Pages link it with `v`, the hash of its content, so it is cached for a year and a new
+         *     version is fetched at once.
+         */
+        get: operations["getStylesheet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/language": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Choose the pages' language
+         * @description Remembers the language (`fr`, the default, or `en`) in the `mes_lang` cookie for a year and
+         *     goes back to `return_to`, one of the platform's pages. Without the cookie, pages follow the
+         *     browser's `Accept-Language` between French and English, and French otherwise.
+         */
+        get: operations["switchLanguage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/patient/sign-in": {
         parameters: {
             query?: never;
@@ -1803,7 +1847,10 @@ export interface components {
         CsrfForm: {
             csrf_token: string;
         };
-        /** @description A page of the patient's pages to go back to after signing in. */
+        /**
+         * @description A page of the platform to go back to (after signing in, after choosing a language): a path
+         *     of the patient pages or of the catalogue, with its query.
+         */
         ReturnToPath: string;
         InteractionId: string;
         AuthorizationDecisionForm: {
@@ -2554,6 +2601,14 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description Go to the page named in `Location`. */
+        SeeOther: {
+            headers: {
+                Location?: string;
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
         /** @description A page (HTML). */
         Page: {
             headers: {
@@ -2562,14 +2617,6 @@ export interface components {
             content: {
                 "text/html": string;
             };
-        };
-        /** @description Go to the page named in `Location`. */
-        SeeOther: {
-            headers: {
-                Location?: string;
-                [name: string]: unknown;
-            };
-            content?: never;
         };
         /**
          * @description A page saying what to correct (HTML); a form that does not match its schema at all (a
@@ -3295,6 +3342,48 @@ export interface operations {
                 };
             };
             "4XX": components["responses"]["ClientError"];
+        };
+    };
+    getStylesheet: {
+        parameters: {
+            query?: {
+                /** @description The version the page links (ignored; it only names the content for caches). */
+                v?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stylesheet. */
+            200: {
+                headers: {
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/css": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+        };
+    };
+    switchLanguage: {
+        parameters: {
+            query: {
+                lang: "fr" | "en";
+                /** @description The page to go back to (a path of the patient pages or the catalogue). */
+                return_to?: components["schemas"]["ReturnToPath"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            303: components["responses"]["SeeOther"];
+            400: components["responses"]["BadRequest"];
         };
     };
     showPatientSignIn: {

@@ -40,7 +40,7 @@ type BodyOf<R> = R extends { content: { 'application/json': infer B } }
   ? B
   : R extends { content: { 'application/fhir+json': infer F } }
     ? F
-    : R extends { content: { 'text/html': string } }
+    : R extends { content: { 'text/html': string } | { 'text/css': string } | { 'text/csv': string } }
       ? string
       : undefined;
 
@@ -195,7 +195,9 @@ export function registerOperations(
         if (result.headers) reply.headers(result.headers);
         reply.code(result.status);
         if (result.body === undefined) return reply.send();
-        return reply.type(typeof result.body === 'string' ? 'text/html; charset=utf-8' : operation.responseMediaType).send(result.body);
+        // A text body is a page unless the handler named its type (a stylesheet, a CSV export).
+        const type = typeof result.body === 'string' ? (result.headers?.['content-type'] ?? 'text/html; charset=utf-8') : operation.responseMediaType;
+        return reply.type(type).send(result.body);
       },
     });
   }

@@ -12,7 +12,7 @@ import { approveFor } from '../modules/consent/index.js';
 import { finishAuthorization, pendingAuthorization, type PendingAuthorization } from '../modules/oauth/index.js';
 import { childrenOf, findPatients, mayActFor, patientSummaries, type PatientSummary } from '../modules/records/index.js';
 import { escapeHtml, page } from './html.js';
-import { patientPageHeaders } from './patient-pages.js';
+import { patientPageHeaders } from './layout.js';
 import { fromOwnOrigin, type PatientSessions } from './patient-session.js';
 import { describeScopes } from './scope-labels.js';
 
@@ -33,7 +33,7 @@ export function authorizationPageHandlers(deps: AuthorizationPageDeps): HandlerM
   const { db, config } = deps;
   const html = <S extends 200 | 400 | 403 | 503>(status: S, body: string, headers: Record<string, string> = {}) => ({
     status,
-    headers: { ...patientPageHeaders, ...headers },
+    headers: { ...patientPageHeaders(), ...headers },
     body,
   });
   const expired = () =>
@@ -62,7 +62,7 @@ export function authorizationPageHandlers(deps: AuthorizationPageDeps): HandlerM
       }
       const pending = await pendingAuthorization(db, body.interaction);
       if (!pending) return expired();
-      const back = (location: string, headers: Record<string, string> = {}) => ({ status: 303 as const, headers: { ...patientPageHeaders, location, ...headers } });
+      const back = (location: string, headers: Record<string, string> = {}) => ({ status: 303 as const, headers: { ...patientPageHeaders(), location, ...headers } });
       if (body.decision === 'refuse') {
         const location = await finishAuthorization(db, config, body.interaction, { approved: false, error: 'access_denied', description: 'the patient refused' });
         return location ? back(location) : expired();

@@ -1,13 +1,25 @@
 // The shell of every page the server renders (device sign-in, authorization errors, the
 // patient's pages): escaping, the document around a body, and the headers that keep pages out
 // of frames, caches and other origins' scripts.
+import { STYLESHEET_HREF } from './styles.js';
 
 export const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
+/**
+ * The Content-Security-Policy of a page: nothing but the platform's own stylesheet and images,
+ * no script at all, no framing, forms only to the platform, and to `formTargets` (origins a form
+ * of the page is redirected to after its post, such as the app's redirect URI on the consent
+ * screen: browsers apply `form-action` to those redirects too).
+ */
+export function contentSecurityPolicy(formTargets: readonly string[] = []): string {
+  const targets = [...new Set(formTargets)].map((origin) => ` ${origin}`).join('');
+  return `default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'${targets}; frame-ancestors 'none'; base-uri 'none'`;
+}
+
 /** Headers of every page: no framing, no scripts, no caching, no referrer. */
 export const pageHeaders = {
-  'content-security-policy': "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'content-security-policy': contentSecurityPolicy(),
   'cache-control': 'no-store',
   'referrer-policy': 'no-referrer',
   'x-content-type-options': 'nosniff',
@@ -21,6 +33,7 @@ export function page(title: string, body: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
+<link rel="stylesheet" href="${STYLESHEET_HREF}">
 </head>
 <body>
 <main>

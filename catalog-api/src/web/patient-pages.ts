@@ -6,19 +6,15 @@ import type { FastifyRequest } from 'fastify';
 import type { AppConfig } from '../core/config.js';
 import type { HandlerMap } from '../core/operations.js';
 import type { Queryable } from '../core/store/db.js';
-import { connectedApps, isAccountClosed, SANDBOX_DEFAULT_PATIENT, withdrawOwnGrant } from '../modules/consent/index.js';
+import { connectedApps, withdrawOwnGrant } from '../modules/consent/index.js';
 import type { GrantSummary } from '../modules/oauth/index.js';
-import { escapeHtml, page, pageHeaders } from './html.js';
+import { escapeHtml, page } from './html.js';
+import { patientPageHeaders } from './layout.js';
 import { fromOwnOrigin, sameToken, type PatientSession, type PatientSessions } from './patient-session.js';
 import { describeScopeString } from './scope-labels.js';
 
-type PatientPageOperations = 'showPatientSignIn' | 'patientSignIn' | 'patientSignOut' | 'showConnectedApps' | 'withdrawConnectedApp';
+type PatientPageOperations = 'showConnectedApps' | 'withdrawConnectedApp';
 
-/**
- * Headers of the patient's pages: those of every page, but `Referrer-Policy: same-origin`, so
- * that browsers send the page's Origin with its own form posts (checked by fromOwnOrigin).
- */
-export const patientPageHeaders = { ...pageHeaders, 'referrer-policy': 'same-origin' };
 
 const CONNECTED_APPS = '/patient/apps';
 const fhirId = /^[A-Za-z0-9.-]{1,64}$/;
@@ -47,12 +43,12 @@ export function patientPageHandlers(deps: PatientPageDeps): HandlerMap<PatientPa
   const sandbox = config.mode === 'sandbox';
   const html = <S extends 200 | 400 | 403 | 503>(status: S, body: string, headers: Record<string, string> = {}) => ({
     status,
-    headers: { ...patientPageHeaders, ...headers },
+    headers: { ...patientPageHeaders(), ...headers },
     body,
   });
   const seeOther = (location: string, headers: Record<string, string> = {}) => ({
     status: 303 as const,
-    headers: { ...patientPageHeaders, location, ...headers },
+    headers: { ...patientPageHeaders(), location, ...headers },
   });
   const forbidden = () =>
     html(403, page('Action refusée', `<h1>Action refusée</h1><p>Ce formulaire a expiré ou ne vient pas de cette plateforme. Rien n’a été modifié.</p><p><a href="${CONNECTED_APPS}">Revenir à mes applications connectées</a></p>`));
@@ -65,34 +61,6 @@ export function patientPageHandlers(deps: PatientPageDeps): HandlerMap<PatientPa
   }
 
   return {
-    async showPatientSignIn({ query }) {
-      if (!sandbox) return html(503, signInUnavailablePage());
-      return html(200, pickerPage({ returnTo: query.return_to ?? CONNECTED_APPS }));
-    },
-
-    async patientSignIn({ request, body }) {
-      if (!sandbox) return html(503, signInUnavailablePage());
-      if (!fromOwnOrigin(request, deps.issuerOf(request))) return forbidden();
-      const returnTo = body.return_to ?? CONNECTED_APPS;
-      const patientId = body.patient_id.trim();
-      if (!fhirId.test(patientId)) {
-        return html(400, pickerPage({ returnTo, patientId, error: 'L’identifiant d’un patient de test n’a que des lettres, chiffres, points et tirets.' }));
-      }
-      if (await isAccountClosed(db, patientId)) return html(400, pickerPage({ returnTo, patientId, error: 'Le compte de ce patient est fermé.' }));
-      const { setCookie } = await sessions.open(patientId);
-      return seeOther(returnTo, { 'set-cookie': setCookie });
-    },
-
-    async patientSignOut({ request, body }) {
-      if (!(await formSession(request, body.csrf_token))) return forbidden();
-      const clear = await sessions.end(request);
-      return html(
-        200,
-        page('Déconnecté', `<h1>Vous êtes déconnecté</h1><p><a href="/patient/sign-in">Se connecter à nouveau</a></p>`),
-        { 'set-cookie': clear },
-      );
-    },
-
     async showConnectedApps({ request, query }) {
       const session = await sessions.current(request);
       if (!session) return seeOther(`/patient/sign-in?return_to=${encodeURIComponent(CONNECTED_APPS)}`);
@@ -107,29 +75,6 @@ export function patientPageHandlers(deps: PatientPageDeps): HandlerMap<PatientPa
       return seeOther(`${CONNECTED_APPS}?notice=${withdrawn ? 'withdrawn' : 'already-ended'}`);
     },
   };
-}
-
-function signInUnavailablePage(): string {
-  return page(
-    'Connexion indisponible',
-    `<h1>La connexion des patients n’est pas encore disponible</h1>
-<p>Ce serveur n’est pas encore relié à la fédération d’identité qui permet aux patients de se connecter. Réessayez plus tard.</p>`,
-  );
-}
-
-function pickerPage(options: { returnTo: string; patientId?: string; error?: string }): string {
-  return page(
-    'Connexion au bac à sable',
-    `<h1>Connexion au bac à sable</h1>
-<p>Dans le bac à sable, choisissez le patient de test au nom duquel vous naviguez. Aucune donnée réelle n’est utilisée.</p>
-${options.error ? `<p role="alert"><strong>${escapeHtml(options.error)}</strong></p>` : ''}
-<form method="post" action="/patient/sign-in">
-<input type="hidden" name="return_to" value="${escapeHtml(options.returnTo)}">
-<p><label for="patient_id">Identifiant du patient de test</label><br>
-<input id="patient_id" name="patient_id" required maxlength="64" autocomplete="off" value="${escapeHtml(options.patientId ?? SANDBOX_DEFAULT_PATIENT)}"></p>
-<p><button>Se connecter</button></p>
-</form>`,
-  );
 }
 
 function period(grant: GrantSummary): string {

@@ -1,0 +1,37 @@
+// What every patient page needs to know about its request before it renders: the language, the
+// page's own path (for the language switch and sign-in return), whether this is the sandbox, and
+// who is signed in (with their name, for the header).
+import type { FastifyRequest } from 'fastify';
+import type { AppConfig } from '../core/config.js';
+import type { Queryable } from '../core/store/db.js';
+import { patientSummaries } from '../modules/records/index.js';
+import { languageOf, type Lang } from './i18n.js';
+import type { PageView } from './layout.js';
+import type { PatientSession, PatientSessions } from './patient-session.js';
+
+export interface PageContext {
+  lang: Lang;
+  path: string;
+  sandbox: boolean;
+  session: PatientSession | null;
+  signedIn: PageView['signedIn'];
+}
+
+export interface PageDeps {
+  db: Queryable;
+  config: AppConfig;
+  sessions: PatientSessions;
+}
+
+/** The context of a page request; `session` may be passed when the caller already read it. */
+export async function pageContext(deps: PageDeps, request: FastifyRequest, session?: PatientSession | null): Promise<PageContext> {
+  const current = session === undefined ? await deps.sessions.current(request) : session;
+  const [person] = current ? await patientSummaries(deps.db, [current.patientId]) : [];
+  return {
+    lang: languageOf(request),
+    path: request.url,
+    sandbox: deps.config.mode === 'sandbox',
+    session: current,
+    signedIn: current ? { name: person?.name ?? current.patientId, csrfToken: current.csrfToken } : null,
+  };
+}

@@ -1485,6 +1485,12 @@ export interface components {
             scope: string;
             /** @description Why the app needs this scope, in French. */
             justification: string;
+            /**
+             * @description Whether the app cannot work without this scope (absent: it can). The consent screen lets the patient untick
+             *     every scope that is not required; a required one can only be accepted with the whole
+             *     request or refused.
+             */
+            required?: boolean;
         };
         SupportContact: {
             /** Format: email */
@@ -1575,6 +1581,8 @@ export interface components {
             certificationStatus: components["schemas"]["CertificationStatus"];
             /** Format: date-time */
             certifiedAt: string | null;
+            /** @description The reference of the app's certification (e.g. `MES-2026-000042`), given the first time it is certified. */
+            certificateReference: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -2508,6 +2516,8 @@ export interface components {
             certificationStatus: "certified";
             /** Format: date-time */
             certifiedAt: string;
+            /** @description The reference of the app's certification (e.g. `MES-2026-000042`). */
+            certificateReference: string;
         };
         CatalogPage: {
             items: components["schemas"]["CatalogApp"][];

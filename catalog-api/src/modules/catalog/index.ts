@@ -1,6 +1,6 @@
 // Public surface of the catalogue module: publishers, their apps and the public catalogue.
 export { catalogHandlers, publisherApiKeyScheme, authenticateApiKey } from './routes.js';
 export { registerPublisher, createApp, updateApp, deleteApp, issueApiKey } from './service.js';
-export { findPublisherByRegistrationNumber, findApp, appNames, setCertificationStatus } from './repository.js';
-export type { App, AppInput, Publisher, CatalogApp, CertificationStatus } from './repository.js';
+export { findPublisherByRegistrationNumber, findApp, appNames, setCertificationStatus, findAppForPatients } from './repository.js';
+export type { App, AppInput, Publisher, CatalogApp, CertificationStatus, AppForPatients } from './repository.js';
 export { redirectUriProblem, foldText } from './rules.js';

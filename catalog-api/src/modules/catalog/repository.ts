@@ -180,6 +180,7 @@ interface AppRow {
   support_contact: App['supportContact'];
   certification_status: CertificationStatus;
   certified_at: Date | null;
+  certificate_reference: string | null;
   sort_key: string;
   created_at: Date;
   updated_at: Date;
@@ -189,7 +190,7 @@ interface AppRow {
 // Explicit columns (not a.*): search_text would be read for nothing, and every column costs.
 const appColumns = `a.id, a.seq::text AS seq, a.publisher_id, a.name, a.short_description, a.long_description, a.category,
   a.website_url, a.logo_url, a.redirect_uris, a.scopes, a.privacy_policy_url, a.terms_url, a.support_contact,
-  a.certification_status, a.certified_at, a.sort_key, a.created_at, a.updated_at`;
+  a.certification_status, a.certified_at, a.certificate_reference, a.sort_key, a.created_at, a.updated_at`;
 const catalogColumns = `${appColumns}, (SELECT p.name FROM publishers p WHERE p.id = a.publisher_id) AS publisher_name`;
 
 function toApp(row: AppRow): App {
@@ -209,6 +210,7 @@ function toApp(row: AppRow): App {
     supportContact: row.support_contact,
     certificationStatus: row.certification_status,
     certifiedAt: isoOrNull(row.certified_at),
+    certificateReference: row.certificate_reference,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };
@@ -216,12 +218,13 @@ function toApp(row: AppRow): App {
 
 /** The public view of a certified app: its listing fields, without what is private to the publisher. */
 function toCatalogApp(row: AppRow): CatalogApp {
-  const { publisherId, redirectUris: _private, createdAt: _c, updatedAt: _u, certifiedAt, ...listing } = toApp(row);
+  const { publisherId, redirectUris: _private, createdAt: _c, updatedAt: _u, certifiedAt, certificateReference, ...listing } = toApp(row);
   return {
     ...listing,
     publisher: { id: publisherId, name: row.publisher_name ?? '' },
     certificationStatus: 'certified',
     certifiedAt: certifiedAt ?? iso(row.updated_at),
+    certificateReference: certificateReference ?? '',
   };
 }
 
@@ -325,6 +328,10 @@ export async function setCertificationStatus(
   const rows = await db.query<AppRow>(
     `UPDATE apps AS a SET certification_status = $2,
        certified_at = CASE WHEN $2 = 'certified' THEN COALESCE(certified_at, now()) ELSE certified_at END,
+       certificate_reference = CASE WHEN $2 = 'certified' AND certificate_reference IS NULL
+         THEN 'MES-' || to_char(now() AT TIME ZONE 'UTC', 'YYYY') || '-' || lpad(nextval('certificate_numbers')::text, 6, '0')
+         ELSE certificate_reference END,
+       certification_changed_at = CASE WHEN certification_status IS DISTINCT FROM $2 THEN now() ELSE certification_changed_at END,
        updated_at = now()
      WHERE id = $1 RETURNING ${appColumns}`,
     [appId, status],
@@ -360,4 +367,21 @@ export async function findCatalogApp(db: Queryable, appId: string): Promise<Cata
     [appId],
   );
   return rows[0] ? toCatalogApp(rows[0]) : null;
+}
+
+/**
+ * An app as patients are shown it on the consent screen and in "my connected apps", whatever its
+ * certification status: the catalogue's fields, with its real status.
+ */
+export type AppForPatients = Omit<CatalogApp, 'certificationStatus' | 'certifiedAt' | 'certificateReference'> & {
+  certificationStatus: CertificationStatus;
+  certifiedAt: string | null;
+  certificateReference: string | null;
+};
+
+export async function findAppForPatients(db: Queryable, appId: string): Promise<AppForPatients | null> {
+  const rows = await db.query<AppRow>(`SELECT ${catalogColumns} FROM apps a WHERE a.id = $1`, [appId]);
+  const row = rows[0];
+  if (!row) return null;
+  return { ...toCatalogApp(row), certificationStatus: row.certification_status, certifiedAt: isoOrNull(row.certified_at), certificateReference: row.certificate_reference };
 }

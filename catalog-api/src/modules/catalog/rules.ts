@@ -37,6 +37,7 @@ export function redirectUriErrors(uris: readonly string[]): FieldError[] {
 export interface ScopeRequest {
   scope: string;
   justification: string;
+  required?: boolean;
 }
 
 /** Validates every requested scope and returns them in canonical SMART v2 form. */
@@ -56,7 +57,7 @@ export function canonicalScopes(scopes: readonly ScopeRequest[]): { scopes: Scop
       return;
     }
     seen.set(parsed.canonical, index);
-    result.push({ scope: parsed.canonical, justification: request.justification });
+    result.push({ scope: parsed.canonical, justification: request.justification, ...(request.required ? { required: true } : {}) });
   });
   return { scopes: result, errors };
 }

@@ -29,6 +29,9 @@ import { patientPageHandlers } from './web/patient-pages.js';
 import { authorizationPageHandlers } from './web/authorization-pages.js';
 import { siteHandlers } from './web/site-routes.js';
 import { patientSignInHandlers } from './web/patient-sign-in.js';
+import { identityProviderClient } from './web/oidc/relying-party.js';
+import { signInAttemptSweep } from './web/oidc/sign-in-attempts.js';
+import { historyPageHandlers } from './web/history-pages.js';
 import { registerSandboxHooks, sandboxHandlers } from './modules/sandbox/index.js';
 import { patientSessions, patientSessionScheme, patientSessionSweep } from './web/patient-session.js';
 import { startSweeper, type SweepTask } from './core/store/sweeper.js';
@@ -38,6 +41,7 @@ import { storeReplayCache } from './modules/oauth/replay-cache.js';
 import { secretBox } from './core/secret-box.js';
 import type { OutboundPolicy } from './core/outbound/safe-fetch.js';
 import { remoteKeySets } from './modules/oauth/client-remote-keys.js';
+import { catalogueHandlers } from './web/catalogue-pages.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -175,6 +179,10 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     const secureCookies = (config.publicUrl ?? '').startsWith('https://');
     const sessions = patientSessions(db, { secure: secureCookies });
     const nonces = createDpopNonces(db);
+    // The identity provider patients sign in at, when one is configured (discovered at first use).
+    const identityProvider = config.patientIdentityProvider
+      ? await identityProviderClient(config.patientIdentityProvider, { timeoutMs: config.outboundTimeoutMs, allowPrivateNetworks: config.outboundAllowPrivateNetworks, ...options.outbound })
+      : null;
     const handlers: HandlerMap = {
       ...healthHandlers(db, migrations),
       ...catalogHandlers(db, config),
@@ -189,12 +197,14 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
         remoteKeys,
       }),
       ...patientPageHandlers({ db, config, sessions, issuerOf: (request) => issuerOf(request, config) }),
-      ...patientSignInHandlers({ db, config, sessions, issuerOf: (request) => issuerOf(request, config) }),
+      ...patientSignInHandlers({ db, config, sessions, box, identityProvider, secureCookies, issuerOf: (request) => issuerOf(request, config) }),
+      ...historyPageHandlers({ db, config, sessions }),
       ...recordsHandlers({ db, config, issuerOf: (request) => issuerOf(request, config), recordHistory: !options.withoutAccessHistoryForBenchmark }),
       ...auditHandlers(db),
       ...authorizationPageHandlers({ db, config, sessions, issuerOf: (request) => issuerOf(request, config) }),
       ...sandboxHandlers(db, config),
       ...siteHandlers({ secureCookies }),
+      ...catalogueHandlers({ db, config, sessions, outbound: options.outbound }),
     };
     // The sandbox injects the failures developers ask for and records each client's traffic.
     if (config.mode === 'sandbox') registerSandboxHooks(app, db);
@@ -215,7 +225,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
         return 0;
       },
     };
-    const sweepTasks = [...oauthSweepTasks, patientSessionSweep, partitionTask];
+    const sweepTasks = [...oauthSweepTasks, patientSessionSweep, signInAttemptSweep, partitionTask];
     app.decorate('sweepTasks', sweepTasks);
     if (config.sweepIntervalSeconds > 0) {
       const sweeper = startSweeper(db, sweepTasks, { intervalSeconds: config.sweepIntervalSeconds, log: app.log });

@@ -4,7 +4,9 @@
 import { decodeJwt } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { insertGrant } from '../src/modules/oauth/grant-repository.js';
-import { appInput, call, registerPublisher, useServer } from './helpers.js';
+import { setCertificationStatus } from '../src/modules/catalog/index.js';
+import { appInput, call, expectProblem, registerPublisher, useServer } from './helpers.js';
+import { fhirRequest, patientToken, seedRecord } from './fhir-helpers.js';
 import { form, newKeys, pkce, postForm } from './oauth-helpers.js';
 
 const server = useServer();
@@ -121,8 +123,10 @@ describe('my connected apps', () => {
     expect(listed.status).toBe(200);
     expect(listed.headers.get('cache-control')).toBe('no-store');
     expect(listed.headers.get('referrer-policy')).toBe('same-origin');
-    expect(listed.html).toContain('<h3>TensioSuivi</h3>');
+    expect(listed.html).toContain(`<h3><a href="/catalogue/${app.id}">TensioSuivi</a></h3>`);
     expect(listed.html).toContain('jusqu’à ce que vous la retiriez');
+    expect(listed.html).toContain('<strong>Pour vous</strong>');
+    expect(listed.html).toContain('L’application n’a pas encore accédé à vos données.');
     expect(listed.html).toContain('<li>Lire vos mesures et résultats (signes vitaux)</li>');
     expect(listed.html).toContain('<li>Lire vos vaccinations</li>');
     expect(listed.html).toContain('<li>Garder l’accès sans vous le redemander, jusqu’à ce que vous le retiriez</li>');
@@ -137,7 +141,7 @@ describe('my connected apps', () => {
     const after = await me.get(withdrawn.location!);
     expect(after.html).toContain('L’accès a été retiré.');
     expect(after.html).toContain('Aucune application n’a accès à vos données.');
-    expect(after.html).toMatch(/<h2>Accès terminés<\/h2>\s*<ul><li>\s*<h3>TensioSuivi<\/h3>[\s\S]*Vous avez retiré cet accès/);
+    expect(after.html).toMatch(/<h2>Accès terminés<\/h2>\s*<ul class="cards"><li class="card">[\s\S]*TensioSuivi<\/a><\/h3>[\s\S]*Vous avez retiré cet accès/);
     expect(after.html).not.toContain(`action="${withdrawalAction(grant.grantId)}"`);
 
     // Withdrawing again changes nothing and says so.
@@ -152,22 +156,98 @@ describe('my connected apps', () => {
     const me = browser();
     await me.signIn(guardian);
     const listed = await me.get('/patient/apps');
-    expect(listed.html).toContain(`Pour ${child}, dont vous êtes le représentant légal.`);
+    expect(listed.html).toContain(`<strong>Pour ${child}, dont vous êtes le représentant légal</strong>`);
     expect(listed.html).toMatch(/jusqu’au \d{1,2} \S+ \d{4}/);
     expect((await me.post(withdrawalAction(grantId), { csrf_token: csrfOf(listed.html) })).location).toBe('/patient/apps?notice=withdrawn');
     expect(await grantActive(grantId)).toBe(false);
   });
 
-  it('tells the patient when an app they authorized is no longer certified', async () => {
+  it('tells the patient at their next visit when an app they authorized is suspended, until they dismiss it', async () => {
     const patient = 'patient-pages-suspended';
     const publisher = await registerPublisher(server(), 'Éditeur suspendu');
     const other = await call(server(), 'POST', '/apps', { key: publisher.key, body: appInput({ name: 'Appli suspendue' }) });
     const [client] = (await call(server(), 'GET', `/apps/${other.body.id}/clients`, { key: publisher.key })).body.items;
+    await setCertificationStatus(server().app.db, other.body.id, 'certified');
     await insertGrant(server().app.db, { appId: other.body.id, clientId: client.clientId, patientId: patient, actorId: patient, scope: 'patient/Observation.rs', expiresAt: null });
-    await server().app.db.query(`UPDATE apps SET certification_status = 'suspended' WHERE id = $1`, [other.body.id]);
     const me = browser();
     await me.signIn(patient);
-    expect((await me.get('/patient/apps')).html).toContain('Cette application n’est plus certifiée (certification suspendue)');
+    expect((await me.get('/patient/apps')).html).not.toContain('a été suspendue');
+
+    await setCertificationStatus(server().app.db, other.body.id, 'suspended');
+    const visit = await me.get('/patient/apps');
+    expect(visit.html).toContain('<h2>Appli suspendue a été suspendue</h2>');
+    expect(visit.html).toContain('cette application ne peut plus accéder à vos données');
+    expect(visit.html).toContain('<span class="badge warn">Certification suspendue</span>');
+    // Someone who never authorized it is not told.
+    const stranger = browser();
+    await stranger.signIn('patient-pages-never-authorized');
+    expect((await stranger.get('/patient/apps')).html).not.toContain('Appli suspendue');
+
+    // A forged dismissal changes nothing; the patient's own dismisses this change only.
+    const action = `/patient/apps/notices/${other.body.id}/dismissal`;
+    expect((await me.post(action, { csrf_token: csrfOf(visit.html) }, { origin: 'https://evil.example.com' })).status).toBe(403);
+    expect((await me.get('/patient/apps')).html).toContain('a été suspendue');
+    const dismissed = await me.post(action, { csrf_token: csrfOf(visit.html) });
+    expect(dismissed.location).toBe('/patient/apps');
+    const after = await me.get('/patient/apps');
+    expect(after.html).not.toContain('a été suspendue');
+    expect(after.html).toContain('tant que sa certification n’est pas rétablie');
+
+    // A later change (revoked) is a new notice.
+    await server().app.db.query(`UPDATE apps SET certification_changed_at = now() - interval '1 second' WHERE id = $1`, [other.body.id]);
+    await setCertificationStatus(server().app.db, other.body.id, 'revoked');
+    expect((await me.get('/patient/apps')).html).toContain('<h2>Appli suspendue n’est plus certifiée</h2>');
+  });
+
+  it('shows when the app last accessed the record', async () => {
+    const patient = 'patient-pages-last-access';
+    await seedRecord(server(), patient);
+    const session = await patientToken(server(), patient, 'patient/Immunization.rs');
+    expect((await fhirRequest(server(), session, 'GET', `/fhir/Immunization?patient=${patient}`)).status).toBe(200);
+    const me = browser();
+    await me.signIn(patient);
+    const listed = await me.get('/patient/apps');
+    expect(listed.html).toMatch(/Dernier accès à vos données : \d{1,2} \S+ \d{4} à \d{2}:\d{2}/);
+    expect(listed.html).toContain(`href="/patient/history?app=${session.appId}"`);
+  });
+
+  it('offers the same data as JSON, and a withdrawal through it', async () => {
+    const patient = 'patient-pages-json';
+    const grant = await authorizeApp(patient);
+    const me = browser();
+    await me.signIn(patient);
+    const cookie = [...me.jar].map(([name, value]) => `${name}=${value}`).join('; ');
+    const listed = await call(server(), 'GET', '/patient/grants', { headers: { cookie } });
+    expect(listed.status).toBe(200);
+    expect(listed.body.active).toEqual([
+      expect.objectContaining({
+        grantId: grant.grantId,
+        app: { id: app.id, name: 'TensioSuivi', publisher: 'Éditeur de test', certificationStatus: expect.any(String), certificateReference: null },
+        patientId: patient,
+        actorId: patient,
+        scope: expect.stringContaining('patient/Immunization.rs'),
+        expiresAt: null,
+        lastAccessAt: null,
+        active: true,
+        endedAt: null,
+        endReason: null,
+      }),
+    ]);
+    expectProblem(await call(server(), 'GET', '/patient/grants'), 401, 'authentication_required');
+    // Another site's page cannot withdraw through the API; another person cannot either.
+    expectProblem(await call(server(), 'DELETE', `/patient/grants/${grant.grantId}`, { headers: { cookie, origin: 'https://evil.example.com' } }), 403, 'cross_origin_request');
+    const stranger = browser();
+    await stranger.signIn('patient-pages-json-stranger');
+    const strangerCookie = [...stranger.jar].map(([name, value]) => `${name}=${value}`).join('; ');
+    expectProblem(await call(server(), 'DELETE', `/patient/grants/${grant.grantId}`, { headers: { cookie: strangerCookie } }), 404, 'not_found');
+    expect(await grantActive(grant.grantId)).toBe(true);
+
+    const withdrawn = await fetch(`${server().url}/patient/grants/${grant.grantId}`, { method: 'DELETE', headers: { cookie, origin: server().url } });
+    expect(withdrawn.status).toBe(204);
+    expect(await refreshWorks(grant)).toBe(false);
+    const after = await call(server(), 'GET', '/patient/grants', { headers: { cookie } });
+    expect(after.body.active).toEqual([]);
+    expect(after.body.ended).toEqual([expect.objectContaining({ grantId: grant.grantId, active: false, endReason: 'withdrawn', endedAt: expect.any(String) })]);
   });
 
   it('escapes what apps and patients name themselves', async () => {

@@ -31,4 +31,21 @@ describe('scope descriptions for patients', () => {
   it('shows a scope it cannot read as it is, rather than nothing', () => {
     expect(describeScopeString('patient/Dragon.rs')).toEqual(['patient/Dragon.rs']);
   });
+
+  it.each([
+    ['patient/Observation.crs?category=vital-signs', ['Read your measurements and results (vital signs)', 'Add measurements (vital signs)']],
+    ['patient/Immunization.rs', ['Read your vaccinations']],
+    ['patient/DocumentReference.cud', ['Add documents', 'Change your documents', 'Delete your documents']],
+    ['launch/patient offline_access', ['Know which patient the app is used for', 'Keep access without asking you again, until you withdraw it']],
+  ])('describes %s in English', (scope, lines) => {
+    expect(describeScopeString(scope, 'en')).toEqual(lines);
+  });
+
+  it('has English words for every resource type too', () => {
+    for (const type of resourceTypes) {
+      const [line] = describeScopeString(`patient/${type}.rs`, 'en');
+      expect(line).toMatch(/^Read your /);
+      expect(line, type).not.toContain(type);
+    }
+  });
 });

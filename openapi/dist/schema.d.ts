@@ -435,17 +435,71 @@ export interface paths {
         };
         /**
          * Patient sign-in page
-         * @description In the sandbox, a picker of synthetic patients. Outside the sandbox, patients sign in through
-         *     the national identity federation; until that is configured on the server, the page says so
-         *     (503).
+         * @description In the sandbox, a picker of synthetic patients: search them by name or id (`q`; accents and
+         *     case do not matter), then choose one; a typed id works too. With an identity provider
+         *     configured, a link to sign in there (`/patient/sign-in/start`). Without one, outside the
+         *     sandbox, the page says sign-in is not available (503).
          */
         get: operations["showPatientSignIn"];
         put?: never;
         /**
-         * Sign a patient in (sandbox picker)
-         * @description Opens a session for the synthetic patient chosen, then goes back to `return_to`.
+         * Sign a synthetic patient in (sandbox picker)
+         * @description Sandbox only: opens a session for the synthetic patient chosen, then goes back to
+         *     `return_to`. The form must come from the platform's own pages (Origin). Outside the sandbox
+         *     it opens nothing: 403 when patients sign in at the identity provider, 503 when none is
+         *     configured.
          */
         post: operations["patientSignIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/patient/sign-in/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Go to the identity provider to sign in
+         * @description Starts a sign-in at the identity provider: remembers the attempt for 10 minutes (state,
+         *     nonce, PKCE verifier, `return_to`), bound to the browser by a short HttpOnly cookie, and
+         *     answers 303 to the provider's authorization endpoint (authorization code flow, PKCE S256,
+         *     pushed first when the provider requires PAR). 502 when the provider cannot be reached; 503
+         *     when none is configured.
+         */
+        get: operations["startPatientSignIn"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/patient/sign-in/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The identity provider's answer (redirect URI)
+         * @description The redirect URI registered at the identity provider (`<PUBLIC_URL>/patient/sign-in/callback`).
+         *     Takes the browser's sign-in attempt (once), checks the answer (state, `iss`), redeems the
+         *     code, validates the ID token (signature, issuer, audience, expiry, nonce), finds the patient
+         *     the identity names, opens their session and answers 303 to the attempt's `return_to`. A
+         *     replayed, expired or foreign answer, an error from the provider (e.g. `access_denied`), an
+         *     identity without a record or with a closed account each answer a page that says so, with a
+         *     link to try again, and open no session.
+         */
+        get: operations["finishPatientSignIn"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -461,8 +515,36 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign the patient out */
+        /**
+         * Sign the patient out
+         * @description Ends the session (form with the session's CSRF token, from the platform's own pages). After
+         *     a sign-in at the identity provider, also signs out there when it offers RP-initiated
+         *     logout: 303 to its end_session_endpoint (with `id_token_hint`, and
+         *     `post_logout_redirect_uri` `<PUBLIC_URL>/patient/signed-out`), or a page with a link to it
+         *     when the pages' CSP does not allow that redirect. Otherwise answers the signed-out page.
+         */
         post: operations["patientSignOut"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/patient/signed-out": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The signed-out page
+         * @description Says the patient is signed out, with a link to sign in again. The identity provider sends
+         *     the browser here after signing out (the post-logout redirect URI to register there).
+         */
+        get: operations["showPatientSignedOut"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -478,9 +560,12 @@ export interface paths {
         };
         /**
          * My connected apps (the SMART management_endpoint)
-         * @description Every app the patient has authorized, for themselves or as a guardian for a child: what it
-         *     may do, since when and until when, with a button that withdraws the access at once; and the
-         *     accesses that have ended. Without a session, answers 303 to the sign-in page.
+         * @description Every app the patient has authorized, for themselves or as a guardian for a child: the app
+         *     (logo, publisher, certification), for whom, what it may do, since when and until when, its
+         *     last access to the record, a button that withdraws the access at once and a link to what it
+         *     looked at; the accesses that have ended, with why. When an authorized app was suspended or
+         *     lost its certification since the last visit, a notice says so until the patient dismisses
+         *     it. Without a session, answers 303 to the sign-in page.
          */
         get: operations["showConnectedApps"];
         put?: never;
@@ -512,6 +597,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/patient/apps/notices/{appId}/dismissal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Dismiss the notice about an app's certification
+         * @description The patient has read that the app was suspended, revoked or expired; a later change shows a new notice.
+         */
+        post: operations["dismissCertificationNotice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/patient/grants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My connected apps, as JSON
+         * @description The data of "my connected apps" for the signed-in patient (session cookie): the active
+         *     grants and the ended ones, newest first, each with its app, for whom, scopes, dates and
+         *     last access; and the certification notices not yet dismissed.
+         */
+        get: operations["listConnectedApps"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/patient/grants/{grantId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Withdraw an app's access (JSON API)
+         * @description Ends the grant at once, as the button of "my connected apps" does. 404 when no active
+         *     grant of the signed-in person has this id. A browser request from another origin is refused
+         *     (`cross_origin_request`); there is no CORS on the patient API.
+         */
+        delete: operations["withdrawConnectedAppApi"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/patient/access-history": {
         parameters: {
             query?: never;
@@ -535,6 +684,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/patient/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The access history page
+         * @description Every read, search and write an app made of the signed-in person's record, and of the
+         *     records of the children they are the guardian of, newest first, 50 a page: when (Paris
+         *     time), which app, for whom, what (kind of data and action) and how many resources. Filters:
+         *     an app, a period (`from`, `to`, or a quick `period` that sets them), and for a guardian, one
+         *     person. `cursor` goes on to older entries. Without a session, answers 303 to the sign-in
+         *     page, which comes back here with the same query. Invalid filters answer 400 with the page
+         *     saying what to correct.
+         */
+        get: operations["showAccessHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/patient/history.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The access history as a CSV file
+         * @description The entries the page shows for the same filters, all of them up to 10,000 (the newest; the
+         *     `X-Export-Truncated: true` header says when more matched), as a download: UTF-8 with a
+         *     byte order mark, RFC 4180 quoting, CRLF line ends, a header row in the page's language,
+         *     `;` between fields in French (what Excel expects in French locales) and `,` in English.
+         *     Each entry gives its instant in ISO 8601 (UTC) and in Paris time. A cell that starts with
+         *     `=`, `+`, `-`, `@`, a tab or a line break is prefixed with `'` so that a spreadsheet does
+         *     not run it as a formula. Without a session, answers 303 to the sign-in page, which comes
+         *     back to the history page with the same filters; invalid filters answer 400 with that page.
+         */
+        get: operations["exportAccessHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/patient/authorize": {
         parameters: {
             query?: never;
@@ -543,20 +745,27 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The patient's step of an authorization
-         * @description Where the authorization endpoint sends the browser when the patient must sign in and decide
-         *     (`interaction` names the waiting request, for 10 minutes). In the sandbox, a picker of
-         *     synthetic patients with search (`q`), then, for the chosen patient (`patient`), who it is
-         *     for (a guardian may act for a child) and what the app asks for, with Approve and Refuse.
+         * The consent screen
+         * @description Where the authorization endpoint sends the browser when the patient must decide
+         *     (`interaction` names the waiting request, for 10 minutes). Without a session, answers 303
+         *     to the sign-in page, which comes back here. Then the consent screen: the app (logo, name,
+         *     publisher, certification status and certificate reference, privacy policy); every
+         *     permission asked in plain words with the publisher's justification, ticked, each one that
+         *     is not required can be unticked; for how long (one time, 3 months, 1 year, until
+         *     withdrawn — offered when the app asks for `offline_access`, otherwise the access is one
+         *     time); and, for a guardian, whether the access is for themselves or a child.
          */
         get: operations["showAuthorization"];
         put?: never;
         /**
-         * Choose a patient, then approve or refuse
-         * @description Without `decision`, goes on to the chosen patient's page. With `decision=approve` (and, for
-         *     a guardian acting for a child, `for`), grants what the app asked for and sends the browser
-         *     back to the app with a code; with `decision=refuse`, back with `access_denied`. An
-         *     interaction is finished once.
+         * Approve or refuse on the consent screen
+         * @description `decision=approve` grants the ticked permissions (`grant_<n>` fields, each the scope
+         *     offered by the screen; required ones are always included), for `duration`, to the patient
+         *     or, with `for`, to a child the signed-in guardian acts for, and sends the browser back to
+         *     the app with a code; `decision=refuse` sends it back with `access_denied`. A permission the
+         *     request did not offer, no permission at all, or a `for` the person may not act for answers
+         *     the screen again (400) and grants nothing. Needs the session's CSRF token and the
+         *     platform's own Origin (403 otherwise). An interaction is finished once.
          */
         post: operations["decideAuthorization"];
         delete?: never;
@@ -1302,6 +1511,80 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/catalogue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The catalogue of certified apps (page)
+         * @description The certified apps, sorted by name, 20 a page: a search form (`q`, in names and
+         *     descriptions, case- and accent-insensitive) and a category filter. The next page's link
+         *     carries `cursor` (the same cursors as `GET /catalog/apps`). No sign-in needed; a signed-in
+         *     patient sees their name in the header. Empty values of `q` and `category` (a form sent
+         *     without them) mean no filter.
+         */
+        get: operations["showCatalogue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/catalogue/{appId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An app of the catalogue (page)
+         * @description A certified app: its description, publisher, website, the scopes it can ask for with the
+         *     publisher's justification of each (and which ones it cannot work without), its
+         *     certification (status, date, certificate reference), its privacy policy, terms and support
+         *     contact. An app that is not certified is not in the catalogue: 404, a page that says so
+         *     (naming the app and its status when it was certified and is now suspended, withdrawn or
+         *     expired, so a patient who connected it learns why).
+         */
+        get: operations["showCatalogueApp"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/catalogue/{appId}/logo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An app's logo
+         * @description The logo the publisher gave as `logoUrl`, fetched once by the platform (HTTPS, public
+         *     addresses only, no redirect, at most 256 KiB, PNG, JPEG or WebP checked by its bytes, at
+         *     most 2048 pixels a side; never SVG) and served from the platform's origin. Fetched again
+         *     when `logoUrl` changes or after a day; after a failed fetch, not tried again for 10 minutes.
+         *     Served for apps patients can see (certified, and suspended, withdrawn or expired ones, which
+         *     patients still see in their connected apps; every app in the sandbox), never for drafts.
+         */
+        get: operations["getCatalogueAppLogo"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1352,7 +1635,7 @@ export interface components {
          *     docs/reference/errors.md. New codes may be added; existing codes never change meaning.
          * @enum {string}
          */
-        ProblemCode: "validation_failed" | "malformed_json" | "json_too_deep" | "invalid_cursor" | "invalid_redirect_uri" | "invalid_scope" | "invalid_client_metadata" | "payload_too_large" | "unsupported_media_type" | "authentication_required" | "invalid_api_key" | "invalid_operator_token" | "not_found" | "route_not_found" | "publisher_exists" | "app_not_deletable" | "client_not_confidential" | "invalid_token" | "invalid_dpop_proof" | "use_dpop_nonce" | "insufficient_scope" | "sandbox_only" | "not_ready" | "internal_error";
+        ProblemCode: "validation_failed" | "malformed_json" | "json_too_deep" | "invalid_cursor" | "invalid_redirect_uri" | "invalid_scope" | "invalid_client_metadata" | "payload_too_large" | "unsupported_media_type" | "authentication_required" | "invalid_api_key" | "invalid_operator_token" | "not_found" | "route_not_found" | "publisher_exists" | "app_not_deletable" | "client_not_confidential" | "invalid_token" | "invalid_dpop_proof" | "use_dpop_nonce" | "insufficient_scope" | "cross_origin_request" | "sandbox_only" | "not_ready" | "internal_error";
         /** @description Opaque cursor of the next page, or null on the last page. */
         PageCursor: string | null;
         /** @description A text in French (required) and optionally English. */
@@ -1863,12 +2146,20 @@ export interface components {
         InteractionId: string;
         AuthorizationDecisionForm: {
             interaction: components["schemas"]["InteractionId"];
-            /** @description The synthetic patient who signs in. */
-            patient_id?: string;
-            /** @description Whose data the grant opens, when a guardian acts for a child (default the patient). */
-            for?: string;
+            csrf_token: string;
             /** @enum {string} */
-            decision?: "approve" | "refuse";
+            decision: "approve" | "refuse";
+            /** @description Whose data the grant opens, when a guardian acts for a child (default the signed-in patient). */
+            for?: string;
+            /**
+             * @description How long the access lasts (default 3 months). `once`: a quarter of an hour, without a
+             *     refresh token. Ignored when the app did not ask for `offline_access` (the access is then
+             *     one time).
+             * @enum {string}
+             */
+            duration?: "once" | "3-months" | "1-year" | "until-withdrawn";
+        } & {
+            [key: string]: string;
         };
         AccessHistoryEntry: {
             /** Format: date-time */
@@ -2523,6 +2814,54 @@ export interface components {
             items: components["schemas"]["CatalogApp"][];
             nextCursor: components["schemas"]["PageCursor"];
         };
+        ConnectedApp: {
+            /** Format: uuid */
+            grantId: string;
+            app: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                publisher: string;
+                certificationStatus: components["schemas"]["CertificationStatus"];
+                certificateReference: string | null;
+            };
+            /** @description Whose record the grant opens (the patient, or one of their children). */
+            patientId: string;
+            /** @description Who approved it. */
+            actorId: string;
+            scope: string;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description When the access ends; null until withdrawn.
+             */
+            expiresAt: string | null;
+            /**
+             * Format: date-time
+             * @description The app's last access to the record under this grant.
+             */
+            lastAccessAt: string | null;
+            active: boolean;
+            /** Format: date-time */
+            endedAt: string | null;
+            /** @enum {string|null} */
+            endReason: "withdrawn" | "account-closed" | "stopped-for-safety" | "ended-by-app" | "expired" | "stopped" | null;
+        };
+        CertificationNotice: {
+            /** Format: uuid */
+            appId: string;
+            appName: string;
+            /** @enum {string} */
+            status: "suspended" | "revoked" | "expired";
+            /** Format: date-time */
+            changedAt: string;
+        };
+        ConnectedApps: {
+            active: components["schemas"]["ConnectedApp"][];
+            ended: components["schemas"]["ConnectedApp"][];
+            notices: components["schemas"]["CertificationNotice"][];
+        };
     };
     responses: {
         /** @description The request is not valid (`validation_failed`, `malformed_json`, `json_too_deep`, …). */
@@ -2654,6 +2993,19 @@ export interface components {
                 "application/fhir+json": components["schemas"]["OperationOutcome"];
             };
         };
+        /**
+         * @description No logo to show: unknown app, a draft, no `logoUrl`, or a logo that could not be fetched or
+         *     was refused. The body is a small neutral placeholder image, so a page that shows the logo
+         *     shows an empty frame rather than a broken image.
+         */
+        LogoNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "image/png": string;
+            };
+        };
     };
     parameters: {
         /** @description Maximum number of items in the page. */
@@ -2663,6 +3015,19 @@ export interface components {
         AppId: string;
         ClientId: string;
         ReturnTo: components["schemas"]["ReturnToPath"];
+        /** @description Only this app's accesses, by app id (a UUID, from the page's list); empty for every app. */
+        HistoryApp: string;
+        /** @description Only accesses on or after this day (`YYYY-MM-DD`, from midnight Paris time); empty for no start. */
+        HistoryFrom: string;
+        /** @description Only accesses on or before this day (`YYYY-MM-DD`, until midnight after it, Paris time); empty for no end. */
+        HistoryTo: string;
+        /**
+         * @description A quick choice that replaces `from` and `to`: the last 7 days (`7d`), 30 days (`30d`) or 12
+         *     months (`12m`), today included. Sent by the page's buttons.
+         */
+        HistoryPeriod: "7d" | "30d" | "12m";
+        /** @description For a guardian, only this person's accesses (their own id or a child's); empty for everyone. */
+        HistoryFor: string;
         /** @description The waiting authorization request. */
         Interaction: components["schemas"]["InteractionId"];
         /** @description One id, or several separated by commas. */
@@ -2700,6 +3065,8 @@ export interface components {
         DocumentType: components["schemas"]["TokenSearchValue"];
         /** @description One of the caller's OAuth clients. */
         SandboxClientId: string;
+        /** @description The app's id (anything else is answered as an unknown app). */
+        CatalogueAppId: string;
     };
     requestBodies: never;
     headers: {
@@ -3400,6 +3767,8 @@ export interface operations {
         parameters: {
             query?: {
                 return_to?: components["parameters"]["ReturnTo"];
+                /** @description Search of the sandbox's patients by name or id (accents and case do not matter). */
+                q?: string;
             };
             header?: never;
             path?: never;
@@ -3431,6 +3800,49 @@ export interface operations {
             503: components["responses"]["Page"];
         };
     };
+    startPatientSignIn: {
+        parameters: {
+            query?: {
+                return_to?: components["parameters"]["ReturnTo"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            303: components["responses"]["SeeOther"];
+            400: components["responses"]["BadRequest"];
+            502: components["responses"]["Page"];
+            503: components["responses"]["Page"];
+        };
+    };
+    finishPatientSignIn: {
+        parameters: {
+            query?: {
+                code?: string;
+                state?: string;
+                /** @description The provider's issuer identifier (RFC 9207). */
+                iss?: string;
+                error?: string;
+                error_description?: string;
+                error_uri?: string;
+                /** @description Sent by some providers (OpenID Connect Session Management); ignored. */
+                session_state?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            303: components["responses"]["SeeOther"];
+            400: components["responses"]["PageOrProblem"];
+            403: components["responses"]["Page"];
+            502: components["responses"]["Page"];
+            503: components["responses"]["Page"];
+        };
+    };
     patientSignOut: {
         parameters: {
             query?: never;
@@ -3445,8 +3857,25 @@ export interface operations {
         };
         responses: {
             200: components["responses"]["Page"];
+            303: components["responses"]["SeeOther"];
             400: components["responses"]["BadRequest"];
             403: components["responses"]["Page"];
+        };
+    };
+    showPatientSignedOut: {
+        parameters: {
+            query?: {
+                /** @description The state the sign-out sent to the provider, which it sends back; ignored. */
+                state?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Page"];
+            400: components["responses"]["BadRequest"];
         };
     };
     showConnectedApps: {
@@ -3486,6 +3915,72 @@ export interface operations {
             403: components["responses"]["Page"];
         };
     };
+    dismissCertificationNotice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["CsrfForm"];
+            };
+        };
+        responses: {
+            303: components["responses"]["SeeOther"];
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Page"];
+        };
+    };
+    listConnectedApps: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The patient's grants. */
+            200: {
+                headers: {
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectedApps"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    withdrawConnectedAppApi: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                grantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Withdrawn. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
     listPatientAccessHistory: {
         parameters: {
             query?: {
@@ -3520,15 +4015,24 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
         };
     };
-    showAuthorization: {
+    showAccessHistory: {
         parameters: {
-            query: {
-                /** @description The waiting authorization request. */
-                interaction: components["parameters"]["Interaction"];
-                /** @description Search of the sandbox's patients by name (accents and case do not matter). */
-                q?: string;
-                /** @description The patient chosen in the picker. */
-                patient?: string;
+            query?: {
+                /** @description Only this app's accesses, by app id (a UUID, from the page's list); empty for every app. */
+                app?: components["parameters"]["HistoryApp"];
+                /** @description Only accesses on or after this day (`YYYY-MM-DD`, from midnight Paris time); empty for no start. */
+                from?: components["parameters"]["HistoryFrom"];
+                /** @description Only accesses on or before this day (`YYYY-MM-DD`, until midnight after it, Paris time); empty for no end. */
+                to?: components["parameters"]["HistoryTo"];
+                /**
+                 * @description A quick choice that replaces `from` and `to`: the last 7 days (`7d`), 30 days (`30d`) or 12
+                 *     months (`12m`), today included. Sent by the page's buttons.
+                 */
+                period?: components["parameters"]["HistoryPeriod"];
+                /** @description For a guardian, only this person's accesses (their own id or a child's); empty for everyone. */
+                for?: components["parameters"]["HistoryFor"];
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
             path?: never;
@@ -3537,8 +4041,66 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: components["responses"]["Page"];
+            303: components["responses"]["SeeOther"];
             400: components["responses"]["PageOrProblem"];
-            503: components["responses"]["Page"];
+        };
+    };
+    exportAccessHistory: {
+        parameters: {
+            query?: {
+                /** @description Only this app's accesses, by app id (a UUID, from the page's list); empty for every app. */
+                app?: components["parameters"]["HistoryApp"];
+                /** @description Only accesses on or after this day (`YYYY-MM-DD`, from midnight Paris time); empty for no start. */
+                from?: components["parameters"]["HistoryFrom"];
+                /** @description Only accesses on or before this day (`YYYY-MM-DD`, until midnight after it, Paris time); empty for no end. */
+                to?: components["parameters"]["HistoryTo"];
+                /**
+                 * @description A quick choice that replaces `from` and `to`: the last 7 days (`7d`), 30 days (`30d`) or 12
+                 *     months (`12m`), today included. Sent by the page's buttons.
+                 */
+                period?: components["parameters"]["HistoryPeriod"];
+                /** @description For a guardian, only this person's accesses (their own id or a child's); empty for everyone. */
+                for?: components["parameters"]["HistoryFor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CSV file. */
+            200: {
+                headers: {
+                    /** @description `attachment; filename="historique-des-acces-YYYY-MM-DD.csv"` (the date of the export, Paris time). */
+                    "Content-Disposition"?: string;
+                    "Cache-Control"?: string;
+                    /** @description `true` when more than 10,000 entries matched and only the newest 10,000 are in the file. */
+                    "X-Export-Truncated"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            303: components["responses"]["SeeOther"];
+            400: components["responses"]["PageOrProblem"];
+        };
+    };
+    showAuthorization: {
+        parameters: {
+            query: {
+                /** @description The waiting authorization request. */
+                interaction: components["parameters"]["Interaction"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Page"];
+            303: components["responses"]["SeeOther"];
+            400: components["responses"]["PageOrProblem"];
         };
     };
     decideAuthorization: {
@@ -3557,7 +4119,6 @@ export interface operations {
             303: components["responses"]["SeeOther"];
             400: components["responses"]["PageOrProblem"];
             403: components["responses"]["Page"];
-            503: components["responses"]["Page"];
         };
     };
     verifyAccessHistory: {
@@ -4949,6 +5510,83 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
+        };
+    };
+    showCatalogue: {
+        parameters: {
+            query?: {
+                /** @description Text to search for in names and descriptions. */
+                q?: string;
+                /** @description Only apps of this category (empty for every category). */
+                category?: components["schemas"]["AppCategory"] | "";
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Page"];
+            400: components["responses"]["PageOrProblem"];
+        };
+    };
+    showCatalogueApp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The app's id (anything else is answered as an unknown app). */
+                appId: components["parameters"]["CatalogueAppId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Page"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["Page"];
+        };
+    };
+    getCatalogueAppLogo: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` of the logo the browser has; 304 when it is still the current one. */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description The app's id (anything else is answered as an unknown app). */
+                appId: components["parameters"]["CatalogueAppId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The logo. */
+            200: {
+                headers: {
+                    ETag?: string;
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                    "image/jpeg": string;
+                    "image/webp": string;
+                };
+            };
+            /** @description The browser's copy (`If-None-Match`) is the current logo. */
+            304: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["LogoNotFound"];
         };
     };
 }

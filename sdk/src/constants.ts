@@ -24,6 +24,7 @@ export const problemCodes = [
   'invalid_dpop_proof',
   'use_dpop_nonce',
   'insufficient_scope',
+  'cross_origin_request',
   'sandbox_only',
   'not_found',
   'route_not_found',

@@ -1,5 +1,6 @@
 // Server configuration: one typed object, read once from the environment by the process entry.
 // buildApp() takes it as an argument so tests build apps with their own settings.
+import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 
 export type Mode = 'sandbox' | 'production';
 
@@ -36,6 +37,31 @@ export interface AppConfig {
   outboundTimeoutMs: number;
   /** Seconds between two sweeps of expired rows (codes, sessions…); 0 turns the sweep off. */
   sweepIntervalSeconds: number;
+  /**
+   * The OpenID Connect provider patients sign in at (the national identity federation). Without
+   * one, patient sign-in is unavailable outside the sandbox.
+   */
+  patientIdentityProvider?: PatientIdentityProvider;
+}
+
+/** The upstream identity provider of patient sign-in (see docs/operators.md, "Patient sign-in"). */
+export interface PatientIdentityProvider {
+  /** Its issuer identifier: discovery at `<issuer>/.well-known/openid-configuration`. */
+  issuer: string;
+  /** The platform's client id at the provider. */
+  clientId: string;
+  /** Client authentication with a secret (client_secret_basic, or client_secret_post when the provider takes only that). */
+  clientSecret?: string;
+  /** Client authentication with a private JWK (private_key_jwt); exactly one of clientSecret and clientKey. */
+  clientKey?: JsonWebKey;
+  /** Scopes asked besides `openid`. */
+  scopes: string[];
+  /** The claim whose value is the patient's id in the records (default `sub`). */
+  patientClaim: string;
+  /** When set, the claim holding the patient's INS, looked up in the patients' identifiers instead of patientClaim. */
+  insClaim?: string;
+  /** The provider's name as patients know it (e.g. "FranceConnect"). */
+  name: string;
 }
 
 export const defaultConfig: AppConfig = {
@@ -72,6 +98,110 @@ function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boole
   if (raw === 'true' || raw === '1') return true;
   if (raw === 'false' || raw === '0') return false;
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+const loopbackHosts = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
+const scopeToken = /^[\x21\x23-\x5B\x5D-\x7E]{1,100}$/;
+const claimName = /^[A-Za-z0-9_.:/-]{1,100}$/;
+
+/** The algorithm a private JWK signs client assertions with (its `alg`, else the usual one for its curve). */
+export function clientKeyAlgorithm(jwk: JsonWebKey): string | undefined {
+  if (jwk.alg) return jwk.alg;
+  if (jwk.kty === 'EC') return ({ 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' } as Record<string, string>)[jwk.crv ?? ''];
+  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return 'EdDSA';
+  if (jwk.kty === 'RSA') return 'PS256';
+  return undefined;
+}
+
+/**
+ * Checks the identity provider's settings (whether they come from the environment or not); the
+ * messages name the environment variables.
+ */
+export function checkPatientIdentityProvider(provider: PatientIdentityProvider, config: Pick<AppConfig, 'outboundAllowPrivateNetworks'>): void {
+  let issuer: URL;
+  try {
+    issuer = new URL(provider.issuer);
+  } catch {
+    throw new ConfigError(`PATIENT_OIDC_ISSUER must be an absolute URL, got "${provider.issuer}"`);
+  }
+  if (issuer.username || issuer.password || issuer.search || issuer.hash) {
+    throw new ConfigError('PATIENT_OIDC_ISSUER must be the issuer identifier alone: no credentials, query or fragment');
+  }
+  const loopbackHttp = issuer.protocol === 'http:' && loopbackHosts.test(issuer.hostname);
+  if (issuer.protocol !== 'https:' && !(loopbackHttp && config.outboundAllowPrivateNetworks)) {
+    throw new ConfigError(
+      'PATIENT_OIDC_ISSUER must be an https URL (plain http only for a loopback address, with OUTBOUND_ALLOW_PRIVATE_NETWORKS=true on a developer machine)',
+    );
+  }
+  if (!provider.clientId || provider.clientId.length > 255) throw new ConfigError('PATIENT_OIDC_CLIENT_ID is required with PATIENT_OIDC_ISSUER (at most 255 characters)');
+  if ((provider.clientSecret === undefined) === (provider.clientKey === undefined)) {
+    throw new ConfigError('Set exactly one of PATIENT_OIDC_CLIENT_SECRET (client_secret_basic) and PATIENT_OIDC_CLIENT_KEY (private_key_jwt)');
+  }
+  if (provider.clientSecret !== undefined && provider.clientSecret.length < 16) {
+    throw new ConfigError('PATIENT_OIDC_CLIENT_SECRET must be at least 16 characters');
+  }
+  if (provider.clientKey !== undefined) {
+    const key = provider.clientKey;
+    if (!['EC', 'RSA', 'OKP'].includes(key.kty ?? '') || typeof key.d !== 'string') {
+      throw new ConfigError('PATIENT_OIDC_CLIENT_KEY must be a private JWK (kty EC, RSA or OKP, with its "d")');
+    }
+    const alg = clientKeyAlgorithm(key);
+    if (!alg || !/^(ES(256|384|512)|PS(256|384|512)|RS(256|384|512)|EdDSA|Ed25519)$/.test(alg)) {
+      throw new ConfigError('PATIENT_OIDC_CLIENT_KEY: set its "alg" to an asymmetric signing algorithm (ES256, PS256, EdDSA…)');
+    }
+    // Node takes a "d" that does not match the public members; the provider checks assertions
+    // against the public part registered there, so the pair must agree: a probe signature tells.
+    let usable = false;
+    try {
+      const privateKey = createPrivateKey({ key: key as never, format: 'jwk' });
+      const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicPart } = key;
+      const publicKey = createPublicKey({ key: publicPart as never, format: 'jwk' });
+      const digest = key.kty === 'OKP' ? null : 'sha256';
+      const probe = Buffer.from('mes patient sign-in key check');
+      usable = verify(digest, probe, publicKey, sign(digest, probe, privateKey));
+    } catch {
+      usable = false;
+    }
+    if (!usable) throw new ConfigError('PATIENT_OIDC_CLIENT_KEY is not a usable private key (its private and public members must be one key pair)');
+  }
+  for (const scope of provider.scopes) {
+    if (!scopeToken.test(scope)) throw new ConfigError(`PATIENT_OIDC_SCOPE: "${scope}" is not a scope`);
+  }
+  for (const [variable, claim] of [
+    ['PATIENT_OIDC_PATIENT_CLAIM', provider.patientClaim],
+    ['PATIENT_OIDC_INS_CLAIM', provider.insClaim],
+  ] as const) {
+    if (claim !== undefined && !claimName.test(claim)) throw new ConfigError(`${variable} must be a claim name, got "${claim}"`);
+  }
+  if (!provider.name || provider.name.length > 80) throw new ConfigError('PATIENT_OIDC_NAME must be 1 to 80 characters');
+}
+
+function patientIdentityProviderFromEnv(env: NodeJS.ProcessEnv): PatientIdentityProvider | undefined {
+  const issuer = env.PATIENT_OIDC_ISSUER;
+  if (!issuer) {
+    const stray = Object.keys(env).find((name) => name.startsWith('PATIENT_OIDC_') && env[name]);
+    if (stray) throw new ConfigError(`${stray} is set but PATIENT_OIDC_ISSUER is not`);
+    return undefined;
+  }
+  let clientKey: JsonWebKey | undefined;
+  if (env.PATIENT_OIDC_CLIENT_KEY) {
+    try {
+      clientKey = JSON.parse(env.PATIENT_OIDC_CLIENT_KEY) as JsonWebKey;
+    } catch {
+      throw new ConfigError('PATIENT_OIDC_CLIENT_KEY must be a private JWK, as JSON');
+    }
+    if (typeof clientKey !== 'object' || clientKey === null || Array.isArray(clientKey)) throw new ConfigError('PATIENT_OIDC_CLIENT_KEY must be a private JWK, as JSON');
+  }
+  return {
+    issuer,
+    clientId: env.PATIENT_OIDC_CLIENT_ID ?? '',
+    ...(env.PATIENT_OIDC_CLIENT_SECRET ? { clientSecret: env.PATIENT_OIDC_CLIENT_SECRET } : {}),
+    ...(clientKey ? { clientKey } : {}),
+    scopes: [...new Set((env.PATIENT_OIDC_SCOPE ?? '').split(/\s+/).filter((scope) => scope && scope !== 'openid'))],
+    patientClaim: env.PATIENT_OIDC_PATIENT_CLAIM || 'sub',
+    ...(env.PATIENT_OIDC_INS_CLAIM ? { insClaim: env.PATIENT_OIDC_INS_CLAIM } : {}),
+    name: env.PATIENT_OIDC_NAME || 'FranceConnect',
+  };
 }
 
 /** Reads the configuration from environment variables (documented in docs/operators.md). */
@@ -130,5 +260,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     if (env.OPERATOR_TOKEN.length < 32) throw new ConfigError('OPERATOR_TOKEN must be at least 32 characters');
     config.operatorToken = env.OPERATOR_TOKEN;
   }
+  const identityProvider = patientIdentityProviderFromEnv(env);
+  if (identityProvider) config.patientIdentityProvider = identityProvider;
+  if (config.patientIdentityProvider) checkPatientIdentityProvider(config.patientIdentityProvider, config);
   return config;
 }

@@ -25,6 +25,7 @@ export const problemCodes = {
   invalid_dpop_proof: { status: 401, title: 'The DPoP proof is not valid' },
   use_dpop_nonce: { status: 401, title: 'The DPoP proof must carry the server nonce' },
   insufficient_scope: { status: 403, title: 'The access token lacks the scope this operation needs' },
+  cross_origin_request: { status: 403, title: 'The request does not come from the platform’s pages' },
   not_found: { status: 404, title: 'The resource does not exist' },
   route_not_found: { status: 404, title: 'No such route' },
   sandbox_only: { status: 404, title: 'This operation exists only in the sandbox' },

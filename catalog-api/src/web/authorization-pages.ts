@@ -1,26 +1,142 @@
-// The patient's step of an authorization, where the authorization endpoint hands the browser
-// over. In the sandbox: a picker of synthetic patients with search, then, for the chosen patient,
-// who the access is for (a guardian may act for a child) and what the app asks for, with Approve
-// and Refuse; the decision goes back to the app through the authorization server, and the
-// patient is signed in on the platform's pages (to see "my connected apps" at once). Outside the
-// sandbox this step is the real sign-in and consent screen, which is not built yet (503).
+// The consent screen: the patient's step of an authorization, where the authorization endpoint
+// hands the browser over (`/patient/authorize?interaction=…`). The patient signs in first (the
+// sandbox's picker or the identity provider), then sees who asks (the app, its publisher, its
+// certification and certificate reference), what for whom: each permission in plain words with
+// the publisher's justification, ticked, and untickable unless the publisher marked it required;
+// for how long (one time, 3 months, 1 year, until withdrawn); and, for a guardian, whether it is
+// for themselves or a child. Approve and Refuse both go back to the app through the
+// authorization server. The form carries the session's CSRF token and must come from the
+// platform's own origin; the page's CSP lets that form lead to the app's redirect URI only.
 import type { FastifyRequest } from 'fastify';
 import type { AppConfig } from '../core/config.js';
-import type { HandlerMap } from '../core/operations.js';
+import type { HandlerMap, RequestBody } from '../core/operations.js';
 import type { Db } from '../core/store/db.js';
+import { findAppForPatients, type AppForPatients } from '../modules/catalog/index.js';
 import { approveFor } from '../modules/consent/index.js';
-import { finishAuthorization, pendingAuthorization, type PendingAuthorization } from '../modules/oauth/index.js';
-import { childrenOf, findPatients, mayActFor, patientSummaries, type PatientSummary } from '../modules/records/index.js';
-import { escapeHtml, page } from './html.js';
-import { patientPageHeaders } from './layout.js';
-import { fromOwnOrigin, type PatientSessions } from './patient-session.js';
-import { describeScopes } from './scope-labels.js';
+import {
+  finishAuthorization,
+  formatScope,
+  hasScope,
+  isSubset,
+  parseScope,
+  pendingAuthorization,
+  scopeSet,
+  type PendingAuthorization,
+  type ResourceScope,
+  type ScopeSet,
+} from '../modules/oauth/index.js';
+import { childrenOf, mayActFor, patientSummaries, type PatientSummary } from '../modules/records/index.js';
+import { appIdentity } from './app-summary.js';
+import { escapeHtml } from './html.js';
+import { formatCalendarDate, formatDate, messages, type Lang } from './i18n.js';
+import { pageReply, seeOther } from './layout.js';
+import { pageContext, type PageContext } from './page-context.js';
+import { fromOwnOrigin, sameToken, type PatientSessions } from './patient-session.js';
+import { describeContextScope, describeResourceScope } from './scope-labels.js';
 
 type AuthorizationPageOperations = 'showAuthorization' | 'decideAuthorization';
+type DecisionForm = RequestBody<'decideAuthorization'>;
 
-const PICKER_SIZE = 20;
-const dateFormat = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeZone: 'UTC' });
-const born = (patient: PatientSummary) => (patient.birthDate ? `, né(e) le ${dateFormat.format(new Date(`${patient.birthDate}T00:00:00Z`))}` : '');
+/** How long an approved access lasts, as the patient chooses it. */
+export const DURATIONS = ['once', '3-months', '1-year', 'until-withdrawn'] as const;
+export type Duration = (typeof DURATIONS)[number];
+
+/**
+ * A one-time access ends a quarter of an hour after approval: time for the app to redeem its code
+ * and use its access token (5 minutes), with no refresh token and nothing after.
+ */
+export const ONE_TIME_MINUTES = 15;
+const DEFAULT_DURATION: Duration = '3-months';
+
+/** When an access approved at `now` for `duration` ends (null: until withdrawn). */
+export function grantEnd(duration: Duration, now: Date = new Date()): Date | null {
+  const end = new Date(now);
+  switch (duration) {
+    case 'once':
+      return new Date(now.getTime() + ONE_TIME_MINUTES * 60_000);
+    case '3-months':
+      end.setUTCMonth(end.getUTCMonth() + 3);
+      return end;
+    case '1-year':
+      end.setUTCFullYear(end.getUTCFullYear() + 1);
+      return end;
+    case 'until-withdrawn':
+      return null;
+  }
+}
+
+const text = messages({
+  fr: {
+    title: (app: string) => `Autoriser ${app} ?`,
+    intro: (app: string) => `${app} demande à accéder à votre dossier Mon espace santé. Vous choisissez ce que l’application peut faire, et pour combien de temps.`,
+    forWhomLegend: 'Pour qui donnez-vous cet accès ?',
+    forSelf: (name: string) => `Pour moi-même (${name})`,
+    forChild: (name: string, born: string) => `Pour ${name}${born}, dont je suis le représentant légal`,
+    born: (date: string) => `, né(e) le ${date}`,
+    permissionsLegend: 'Ce que l’application pourra faire',
+    permissionsHint: 'Décochez ce que vous ne voulez pas partager.',
+    why: 'Pourquoi :',
+    required: 'Nécessaire au fonctionnement de l’application : sans cela, refusez la demande.',
+    noJustification: 'L’éditeur n’a pas donné de justification pour cette permission.',
+    alsoLegend: 'L’application pourra aussi',
+    durationLegend: 'Pendant combien de temps ?',
+    once: 'Une seule fois : l’application lit vos données maintenant et ne pourra pas revenir',
+    '3-months': (until: string) => `3 mois (jusqu’au ${until})`,
+    '1-year': (until: string) => `1 an (jusqu’au ${until})`,
+    'until-withdrawn': 'Jusqu’à ce que je retire l’accès',
+    onceOnly: 'Cet accès est ponctuel : l’application lit vos données maintenant, pendant quelques minutes, et ne pourra pas revenir sans vous le redemander.',
+    withdrawAnyTime: 'Vous pourrez retirer cet accès à tout moment dans « Mes applications connectées ». Chaque lecture de vos données par l’application apparaît dans votre historique des accès.',
+    approve: 'Autoriser',
+    refuse: 'Refuser',
+    privacy: 'Politique de confidentialité de l’application',
+    details: 'Fiche de l’application dans le catalogue',
+    expiredTitle: 'Demande expirée',
+    expired: 'Cette demande d’accès a expiré',
+    expiredBody: 'Elle a déjà été traitée ou date de plus de dix minutes. Revenez à l’application et recommencez.',
+    refusedTitle: 'Action refusée',
+    refusedBody: 'Ce formulaire a expiré ou ne vient pas de cette plateforme. Rien n’a été accordé.',
+    backToRequest: 'Revenir à la demande',
+    noneChosen: 'Choisissez au moins une permission, ou refusez la demande.',
+    unknownScope: 'Une permission envoyée ne fait pas partie de la demande. Rien n’a été accordé.',
+    notGuardian: 'Vous ne pouvez pas donner cet accès pour cette personne.',
+    errorTitle: 'Il y a un problème',
+  },
+  en: {
+    title: (app: string) => `Authorize ${app}?`,
+    intro: (app: string) => `${app} asks to access your Mon espace santé record. You choose what the app can do, and for how long.`,
+    forWhomLegend: 'Who are you giving this access for?',
+    forSelf: (name: string) => `For myself (${name})`,
+    forChild: (name: string, born: string) => `For ${name}${born}, whose legal guardian I am`,
+    born: (date: string) => `, born ${date}`,
+    permissionsLegend: 'What the app will be able to do',
+    permissionsHint: 'Untick what you do not want to share.',
+    why: 'Why:',
+    required: 'Needed for the app to work: if you do not agree, refuse the request.',
+    noJustification: 'The publisher gave no justification for this permission.',
+    alsoLegend: 'The app will also',
+    durationLegend: 'For how long?',
+    once: 'Just once: the app reads your data now and cannot come back',
+    '3-months': (until: string) => `3 months (until ${until})`,
+    '1-year': (until: string) => `1 year (until ${until})`,
+    'until-withdrawn': 'Until I withdraw the access',
+    onceOnly: 'This is a one-time access: the app reads your data now, for a few minutes, and cannot come back without asking you again.',
+    withdrawAnyTime: 'You can withdraw this access at any time in “My connected apps”. Every time the app reads your data, it appears in your access history.',
+    approve: 'Authorize',
+    refuse: 'Refuse',
+    privacy: 'The app’s privacy policy',
+    details: 'The app’s page in the catalogue',
+    expiredTitle: 'Request expired',
+    expired: 'This access request has expired',
+    expiredBody: 'It has already been handled or is more than ten minutes old. Go back to the app and start again.',
+    refusedTitle: 'Action refused',
+    refusedBody: 'This form has expired or does not come from this platform. Nothing was granted.',
+    backToRequest: 'Back to the request',
+    noneChosen: 'Choose at least one permission, or refuse the request.',
+    unknownScope: 'A permission sent is not part of the request. Nothing was granted.',
+    notGuardian: 'You cannot give this access for this person.',
+    errorTitle: 'There is a problem',
+  },
+});
 
 export interface AuthorizationPageDeps {
   db: Db;
@@ -29,110 +145,209 @@ export interface AuthorizationPageDeps {
   issuerOf: (request: FastifyRequest) => string;
 }
 
+/** One permission the screen offers: a resource scope of the request, with what the publisher said of it. */
+interface Offer {
+  scope: ResourceScope;
+  value: string;
+  justification: string | null;
+  required: boolean;
+}
+
+/** Everything the screen shows for a waiting request. */
+interface Screen {
+  interaction: string;
+  pending: PendingAuthorization;
+  app: AppForPatients;
+  offers: Offer[];
+  person: PatientSummary;
+  children: PatientSummary[];
+}
+
+/** The origin (or, for a native app's private-use scheme, the scheme) a redirect URI leads to, as a CSP source. */
+function cspSourceOf(uri: string): string[] {
+  try {
+    const url = new URL(uri);
+    if (url.protocol === 'https:' || url.protocol === 'http:') return [url.origin];
+    return /^[a-z][a-z0-9+.-]*:$/.test(url.protocol) ? [url.protocol] : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The requested resource scopes with the publisher's justification and required mark: from the
+ * registered scope that grants it (the narrowest when several do).
+ */
+function offersOf(pending: PendingAuthorization, app: AppForPatients): Offer[] {
+  const registered = app.scopes.flatMap((entry) => {
+    const parsed = parseScope(entry.scope);
+    return parsed.ok && parsed.scope.kind === 'resource' ? [{ set: scopeSet([parsed.scope]), entry }] : [];
+  });
+  return pending.scopes.resources.map((scope) => {
+    const own = scopeSet([scope]);
+    const covering = registered.filter(({ set }) => isSubset(own, set));
+    const narrowest = covering.find(({ set }) => covering.every((other) => isSubset(set, other.set))) ?? covering[0];
+    return {
+      scope,
+      value: formatScope(scope),
+      justification: narrowest?.entry.justification ?? null,
+      required: narrowest?.entry.required === true,
+    };
+  });
+}
+
 export function authorizationPageHandlers(deps: AuthorizationPageDeps): HandlerMap<AuthorizationPageOperations> {
   const { db, config } = deps;
-  const html = <S extends 200 | 400 | 403 | 503>(status: S, body: string, headers: Record<string, string> = {}) => ({
-    status,
-    headers: { ...patientPageHeaders(), ...headers },
-    body,
-  });
-  const expired = () =>
-    html(400, page('Demande expirée', '<h1>Cette demande d’accès a expiré</h1><p>Elle a déjà été traitée ou date de plus de dix minutes. Revenez à l’application et recommencez.</p>'));
-  const unavailable = () =>
-    html(503, page('Connexion indisponible', '<h1>La connexion des patients n’est pas encore disponible</h1><p>Ce serveur n’est pas encore relié à la fédération d’identité des patients.</p>'));
+  const ownPath = (interaction: string) => `/patient/authorize?interaction=${encodeURIComponent(interaction)}`;
+
+  const expired = (ctx: PageContext) => {
+    const t = text(ctx.lang);
+    return pageReply(400, { ...ctx, title: t.expiredTitle, body: `<h1>${escapeHtml(t.expired)}</h1><p>${escapeHtml(t.expiredBody)}</p>` });
+  };
+  const refused = (ctx: PageContext, interaction: string) => {
+    const t = text(ctx.lang);
+    return pageReply(403, {
+      ...ctx,
+      title: t.refusedTitle,
+      body: `<h1>${escapeHtml(t.refusedTitle)}</h1><p>${escapeHtml(t.refusedBody)}</p><p><a href="${escapeHtml(ownPath(interaction))}">${escapeHtml(t.backToRequest)}</a></p>`,
+    });
+  };
+  const consentPage = <S extends 200 | 400>(status: S, ctx: PageContext, screen: Screen, form?: { error: string; values: DecisionForm }) =>
+    pageReply(status, {
+      ...ctx,
+      title: text(ctx.lang).title(screen.app.name),
+      body: consentBody(ctx, screen, form),
+      formTargets: cspSourceOf(screen.pending.redirectUri),
+    });
+
+  /** The screen of a waiting request for the signed-in person, or null when the request is gone. */
+  async function screenOf(interaction: string, patientId: string): Promise<Screen | null> {
+    const pending = await pendingAuthorization(db, interaction);
+    if (!pending) return null;
+    const app = await findAppForPatients(db, pending.appId);
+    if (!app) return null;
+    const [person] = await patientSummaries(db, [patientId]);
+    const children = await patientSummaries(db, await childrenOf(db, patientId));
+    return { interaction, pending, app, offers: offersOf(pending, app), person: person ?? { id: patientId, name: patientId, birthDate: undefined }, children };
+  }
 
   return {
-    async showAuthorization({ query }) {
-      if (config.mode !== 'sandbox') return unavailable();
-      const pending = await pendingAuthorization(db, query.interaction);
-      if (!pending) return expired();
-      if (query.patient) {
-        const [patient] = await patientSummaries(db, [query.patient]);
-        if (!patient) return html(400, pickerPage(query.interaction, pending, await findPatients(db, '', PICKER_SIZE), query.q, 'Ce patient de test n’existe pas.'));
-        const children = await patientSummaries(db, await childrenOf(db, patient.id));
-        return html(200, decisionPage(query.interaction, pending, patient, children));
+    async showAuthorization({ request, query }) {
+      const ctx = await pageContext(deps, request);
+      if (!ctx.session) {
+        if (!(await pendingAuthorization(db, query.interaction))) return expired(ctx);
+        return seeOther(`/patient/sign-in?return_to=${encodeURIComponent(ownPath(query.interaction))}`);
       }
-      return html(200, pickerPage(query.interaction, pending, await findPatients(db, query.q ?? '', PICKER_SIZE), query.q));
+      const screen = await screenOf(query.interaction, ctx.session.patientId);
+      return screen ? consentPage(200, ctx, screen) : expired(ctx);
     },
 
     async decideAuthorization({ request, body }) {
-      if (config.mode !== 'sandbox') return unavailable();
-      if (!fromOwnOrigin(request, deps.issuerOf(request))) {
-        return html(403, page('Action refusée', '<h1>Action refusée</h1><p>Ce formulaire ne vient pas de cette plateforme. Rien n’a été accordé.</p>'));
+      const ctx = await pageContext(deps, request);
+      const t = text(ctx.lang);
+      if (!fromOwnOrigin(request, deps.issuerOf(request)) || !ctx.session || !sameToken(body.csrf_token, ctx.session.csrfToken)) {
+        return refused(ctx, body.interaction);
       }
-      const pending = await pendingAuthorization(db, body.interaction);
-      if (!pending) return expired();
-      const back = (location: string, headers: Record<string, string> = {}) => ({ status: 303 as const, headers: { ...patientPageHeaders(), location, ...headers } });
+      const back = (location: string) => seeOther(location);
       if (body.decision === 'refuse') {
         const location = await finishAuthorization(db, config, body.interaction, { approved: false, error: 'access_denied', description: 'the patient refused' });
-        return location ? back(location) : expired();
+        return location ? back(location) : expired(ctx);
       }
-      if (!body.patient_id) return html(400, pickerPage(body.interaction, pending, await findPatients(db, '', PICKER_SIZE), undefined, 'Choisissez un patient de test.'));
-      const [patient] = await patientSummaries(db, [body.patient_id]);
-      if (!patient) return html(400, pickerPage(body.interaction, pending, await findPatients(db, '', PICKER_SIZE), undefined, 'Ce patient de test n’existe pas.'));
-      const own = `/patient/authorize?interaction=${encodeURIComponent(body.interaction)}&patient=${encodeURIComponent(patient.id)}`;
-      if (body.decision !== 'approve') return back(own);
-      const forWhom = body.for ?? patient.id;
-      if (forWhom !== patient.id && !(await mayActFor(db, patient.id, forWhom))) {
-        return html(400, decisionPage(body.interaction, pending, patient, await patientSummaries(db, await childrenOf(db, patient.id)), 'Vous ne pouvez pas agir pour ce patient.'));
-      }
-      const decision = await approveFor(db, { actorId: patient.id, patientId: forWhom, scopes: pending.scopes });
-      const location = await finishAuthorization(db, config, body.interaction, decision);
-      if (!location) return expired();
-      // Signed in on the platform's pages too, as the real sign-in will do.
-      const { setCookie } = await deps.sessions.open(patient.id);
-      return back(location, { 'set-cookie': setCookie });
+      const screen = await screenOf(body.interaction, ctx.session.patientId);
+      if (!screen) return expired(ctx);
+      const again = (error: string) => consentPage(400, ctx, screen, { error, values: body });
+
+      // Only permissions of this request can be ticked; required ones are part of any approval.
+      const ticked = new Set(Object.entries(body).flatMap(([name, value]) => (name.startsWith('grant_') && typeof value === 'string' ? [value] : [])));
+      const offered = new Set(screen.offers.map((offer) => offer.value));
+      if ([...ticked].some((value) => !offered.has(value))) return again(t.unknownScope);
+      const chosen = screen.offers.filter((offer) => offer.required || ticked.has(offer.value));
+      if (chosen.length === 0 && screen.offers.length > 0) return again(t.noneChosen);
+
+      const forWhom = body.for ?? ctx.session.patientId;
+      if (forWhom !== ctx.session.patientId && !(await mayActFor(db, ctx.session.patientId, forWhom))) return again(t.notGuardian);
+
+      const offline = hasScope(screen.pending.scopes, 'offline_access');
+      const duration: Duration = offline ? (body.duration ?? DEFAULT_DURATION) : 'once';
+      // A one-time access gets no refresh token: offline_access goes with any longer duration.
+      const context = screen.pending.scopes.context.filter((scope) => scope !== 'offline_access' || duration !== 'once');
+      const scopes: ScopeSet = scopeSet([...context.map((scope) => ({ kind: 'context', scope }) as const), ...chosen.map((offer) => offer.scope)]);
+      const decision = await approveFor(db, { actorId: ctx.session.patientId, patientId: forWhom, scopes });
+      const location = await finishAuthorization(db, config, body.interaction, decision.approved ? { ...decision, expiresAt: grantEnd(duration) } : decision);
+      return location ? back(location) : expired(ctx);
     },
   };
 }
 
-function asking(pending: PendingAuthorization): string {
-  return `<p><strong>${escapeHtml(pending.appName)}</strong> demande à :</p>
-<ul>${describeScopes(pending.scopes).map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>`;
+function radio(name: string, value: string, id: string, label: string, checked: boolean): string {
+  return `<div class="choice"><input type="radio" id="${id}" name="${name}" value="${escapeHtml(value)}"${checked ? ' checked' : ''}><label for="${id}">${escapeHtml(label)}</label></div>`;
 }
 
-function refuseForm(interaction: string): string {
-  return `<form method="post" action="/patient/authorize"><input type="hidden" name="interaction" value="${escapeHtml(interaction)}"><button name="decision" value="refuse">Refuser et revenir à l’application</button></form>`;
-}
+function consentBody(ctx: PageContext, screen: Screen, form?: { error: string; values: DecisionForm }): string {
+  const t = text(ctx.lang);
+  const lang: Lang = ctx.lang;
+  const { app, pending, offers } = screen;
+  const values = form?.values;
+  const ticked = values ? new Set(Object.entries(values).flatMap(([name, value]) => (name.startsWith('grant_') ? [String(value)] : []))) : null;
 
-function pickerPage(interaction: string, pending: PendingAuthorization, patients: PatientSummary[], q: string | undefined, error?: string): string {
-  const hidden = `<input type="hidden" name="interaction" value="${escapeHtml(interaction)}">`;
-  const choices = patients.map(
-    (patient) =>
-      `<li><form method="post" action="/patient/authorize">${hidden}<input type="hidden" name="patient_id" value="${escapeHtml(patient.id)}"><button>${escapeHtml(patient.name)}${escapeHtml(born(patient))}</button> <small>${escapeHtml(patient.id)}</small></form></li>`,
-  );
-  return page(
-    'Connexion au bac à sable',
-    `<h1>Connexion au bac à sable</h1>
-${asking(pending)}
-<p>Choisissez le patient de test qui se connecte. Aucune donnée réelle n’est utilisée.</p>
-${error ? `<p role="alert"><strong>${escapeHtml(error)}</strong></p>` : ''}
-<form method="get" action="/patient/authorize">${hidden}
-<p><label for="q">Rechercher un patient (nom, prénom ou identifiant)</label><br><input id="q" name="q" maxlength="100" value="${escapeHtml(q ?? '')}"> <button>Rechercher</button></p>
-</form>
-${choices.length ? `<ul>${choices.join('\n')}</ul>` : '<p>Aucun patient de test ne correspond à cette recherche.</p>'}
-${refuseForm(interaction)}`,
-  );
-}
-
-function decisionPage(interaction: string, pending: PendingAuthorization, patient: PatientSummary, children: PatientSummary[], error?: string): string {
-  const hidden = `<input type="hidden" name="interaction" value="${escapeHtml(interaction)}"><input type="hidden" name="patient_id" value="${escapeHtml(patient.id)}">`;
-  const forWhom = children.length
-    ? `<fieldset><legend>Pour qui donnez-vous cet accès ?</legend>
-<p><input type="radio" id="for-self" name="for" value="${escapeHtml(patient.id)}" checked> <label for="for-self">Pour moi-même</label></p>
-${children.map((child, i) => `<p><input type="radio" id="for-${i}" name="for" value="${escapeHtml(child.id)}"> <label for="for-${i}">Pour ${escapeHtml(child.name)}${escapeHtml(born(child))}, dont je suis le représentant légal</label></p>`).join('\n')}
+  const forWhom = screen.children.length
+    ? `<fieldset><legend>${escapeHtml(t.forWhomLegend)}</legend>
+${radio('for', screen.person.id, 'for-self', t.forSelf(screen.person.name), !values?.for || values.for === screen.person.id)}
+${screen.children
+  .map((child, i) => radio('for', child.id, `for-${i}`, t.forChild(child.name, child.birthDate ? t.born(formatCalendarDate(lang, child.birthDate)) : ''), values?.for === child.id))
+  .join('\n')}
 </fieldset>`
     : '';
-  return page(
-    'Autoriser l’accès',
-    `<h1>Autoriser ${escapeHtml(pending.appName)}</h1>
-<p>Connecté en tant que <strong>${escapeHtml(patient.name)}</strong>${escapeHtml(born(patient))} (patient de test <code>${escapeHtml(patient.id)}</code>).</p>
-${error ? `<p role="alert"><strong>${escapeHtml(error)}</strong></p>` : ''}
-${asking(pending)}
-<form method="post" action="/patient/authorize">${hidden}
+
+  const permissions = offers.length
+    ? `<fieldset><legend>${escapeHtml(t.permissionsLegend)}</legend>
+${offers.some((offer) => !offer.required) ? `<p class="muted">${escapeHtml(t.permissionsHint)}</p>` : ''}
+${offers
+  .map((offer, i) => {
+    const id = `grant-${i}`;
+    const label = describeResourceScope(offer.scope, lang).join(' · ');
+    const why = offer.justification ? `${t.why} ${offer.justification}` : t.noJustification;
+    const described = `${id}-why`;
+    const checked = offer.required || !ticked || ticked.has(offer.value);
+    // A required permission is shown ticked and cannot be unticked; it is added on approval.
+    const input = offer.required
+      ? `<input type="checkbox" id="${id}" checked disabled aria-describedby="${described}">`
+      : `<input type="checkbox" id="${id}" name="grant_${i}" value="${escapeHtml(offer.value)}"${checked ? ' checked' : ''} aria-describedby="${described}">`;
+    return `<div class="choice">${input}<label for="${id}">${escapeHtml(label)}<span class="why" id="${described}">${escapeHtml(why)}${offer.required ? `<br><strong>${escapeHtml(t.required)}</strong>` : ''}</span></label></div>`;
+  })
+  .join('\n')}
+</fieldset>`
+    : '';
+
+  const context = pending.scopes.context.filter((scope) => scope !== 'offline_access').map((scope) => describeContextScope(scope, lang));
+  const also = context.length ? `<p><strong>${escapeHtml(t.alsoLegend)} :</strong></p><ul>${[...new Set(context)].map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>` : '';
+
+  const offline = hasScope(pending.scopes, 'offline_access');
+  const chosenDuration = values?.duration ?? DEFAULT_DURATION;
+  const duration = offline
+    ? `<fieldset><legend>${escapeHtml(t.durationLegend)}</legend>
+${radio('duration', 'once', 'duration-once', t.once, chosenDuration === 'once')}
+${radio('duration', '3-months', 'duration-3-months', t['3-months'](formatDate(lang, grantEnd('3-months')!)), chosenDuration === '3-months')}
+${radio('duration', '1-year', 'duration-1-year', t['1-year'](formatDate(lang, grantEnd('1-year')!)), chosenDuration === '1-year')}
+${radio('duration', 'until-withdrawn', 'duration-until-withdrawn', t['until-withdrawn'], chosenDuration === 'until-withdrawn')}
+</fieldset>`
+    : `<p class="notice">${escapeHtml(t.onceOnly)}</p>`;
+
+  const csrf = `<input type="hidden" name="csrf_token" value="${escapeHtml(ctx.session?.csrfToken ?? '')}">`;
+  return `<h1>${escapeHtml(t.title(app.name))}</h1>
+${form ? `<div class="notice error" role="alert"><h2>${escapeHtml(t.errorTitle)}</h2><p>${escapeHtml(form.error)}</p></div>` : ''}
+<section class="card" aria-label="${escapeHtml(app.name)}">
+${appIdentity(app, lang, { level: 2 })}
+<p><a href="${escapeHtml(app.privacyPolicyUrl)}" rel="noopener noreferrer">${escapeHtml(t.privacy)}</a></p>
+</section>
+<p>${escapeHtml(t.intro(app.name))}</p>
+<form method="post" action="/patient/authorize">
+<input type="hidden" name="interaction" value="${escapeHtml(screen.interaction)}">${csrf}
 ${forWhom}
-<p><button name="decision" value="approve">Autoriser</button> <button name="decision" value="refuse">Refuser</button></p>
-</form>
-<p><a href="/patient/authorize?interaction=${encodeURIComponent(interaction)}">Choisir un autre patient</a></p>`,
-  );
+${permissions}
+${also}
+${duration}
+<p class="muted">${escapeHtml(t.withdrawAnyTime)}</p>
+<div class="actions"><button name="decision" value="approve">${escapeHtml(t.approve)}</button> <button class="secondary" name="decision" value="refuse">${escapeHtml(t.refuse)}</button></div>
+</form>`;
 }

@@ -1,35 +1,136 @@
-// The patient's pages, so far: sign-in (the sandbox's patient picker) and "my connected apps",
-// the SMART `management_endpoint`, where a patient sees every app they authorized and withdraws
-// any of them at once. Server-rendered, in French, without scripts; every form carries the
-// session's CSRF token and must come from the platform's own origin.
+// "My connected apps", the SMART `management_endpoint`: every app the person authorized, for
+// themselves or as a guardian for a child, with what it may do, since when and until when, when
+// it last accessed the record, and a button that withdraws the access at once; the accesses that
+// ended, kept as history; and a notice, at the next visit, when an authorized app was suspended
+// or lost its certification. The same data as JSON for apps and tools (`/patient/grants`).
 import type { FastifyRequest } from 'fastify';
 import type { AppConfig } from '../core/config.js';
 import type { HandlerMap } from '../core/operations.js';
 import type { Queryable } from '../core/store/db.js';
-import { connectedApps, withdrawOwnGrant } from '../modules/consent/index.js';
+import { ProblemError } from '../core/errors.js';
+import { appsForPatients, type AppForPatients } from '../modules/catalog/index.js';
+import {
+  certificationNotices,
+  connectedApps,
+  dismissCertificationNotice,
+  lastAccesses,
+  withdrawOwnGrant,
+  type CertificationNotice,
+} from '../modules/consent/index.js';
 import type { GrantSummary } from '../modules/oauth/index.js';
-import { escapeHtml, page } from './html.js';
-import { patientPageHeaders } from './layout.js';
+import { patientSummaries, type PatientSummary } from '../modules/records/index.js';
+import { appIdentity, catalogueAppPath } from './app-summary.js';
+import { escapeHtml } from './html.js';
+import { formatDate, formatDateTime, messages, type Lang } from './i18n.js';
+import { pageReply, seeOther } from './layout.js';
+import { pageContext, type PageContext } from './page-context.js';
 import { fromOwnOrigin, sameToken, type PatientSession, type PatientSessions } from './patient-session.js';
 import { describeScopeString } from './scope-labels.js';
 
-type PatientPageOperations = 'showConnectedApps' | 'withdrawConnectedApp';
-
+type PatientPageOperations = 'showConnectedApps' | 'withdrawConnectedApp' | 'dismissCertificationNotice' | 'listConnectedApps' | 'withdrawConnectedAppApi';
 
 const CONNECTED_APPS = '/patient/apps';
-const fhirId = /^[A-Za-z0-9.-]{1,64}$/;
 
-const dateFormat = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeZone: 'Europe/Paris' });
-const formatDate = (date: Date) => dateFormat.format(date);
+type EndReason = 'withdrawn' | 'account-closed' | 'stopped-for-safety' | 'ended-by-app' | 'expired' | 'stopped';
 
-const stoppedForSafety = 'Arrêté par sécurité : une utilisation suspecte a été détectée';
-const endReasons: Record<string, string> = {
-  'withdrawn by the patient': 'Vous avez retiré cet accès',
-  'patient account closed': 'Le compte a été fermé',
-  'authorization code replayed': stoppedForSafety,
-  'rotated refresh token reused': stoppedForSafety,
-  'refresh token revoked by the client': 'L’application a mis fin à cet accès',
+const endReasonOf = (grant: GrantSummary): EndReason => {
+  if (!grant.revokedAt) return 'expired';
+  switch (grant.revokedReason) {
+    case 'withdrawn by the patient':
+      return 'withdrawn';
+    case 'patient account closed':
+      return 'account-closed';
+    case 'authorization code replayed':
+    case 'rotated refresh token reused':
+      return 'stopped-for-safety';
+    case 'refresh token revoked by the client':
+      return 'ended-by-app';
+    default:
+      return 'stopped';
+  }
 };
+
+const text = messages({
+  fr: {
+    title: 'Mes applications connectées',
+    intro: 'Les applications auxquelles vous avez donné accès à votre dossier, ou à celui d’un enfant dont vous êtes le représentant légal. Retirer un accès prend effet immédiatement.',
+    active: 'Accès en cours',
+    ended: 'Accès terminés',
+    noActive: 'Aucune application n’a accès à vos données.',
+    noEnded: 'Aucun accès terminé.',
+    browse: 'Découvrir les applications certifiées',
+    forYou: 'Pour vous',
+    forChild: (name: string) => `Pour ${name}, dont vous êtes le représentant légal`,
+    since: (date: string) => `Autorisée le ${date}`,
+    until: (date: string) => `jusqu’au ${date}`,
+    untilWithdrawn: 'jusqu’à ce que vous la retiriez',
+    lastAccess: (date: string) => `Dernier accès à vos données : ${date}`,
+    noAccess: 'L’application n’a pas encore accédé à vos données.',
+    canDo: 'Elle peut :',
+    could: 'Elle pouvait :',
+    history: 'Voir ce qu’elle a consulté',
+    withdraw: (app: string) => `Retirer l’accès de ${app}`,
+    blocked: 'Cette application ne peut plus accéder à vos données tant que sa certification n’est pas rétablie.',
+    endReasons: {
+      withdrawn: 'Vous avez retiré cet accès',
+      'account-closed': 'Le compte a été fermé',
+      'stopped-for-safety': 'Arrêté par sécurité : une utilisation suspecte a été détectée',
+      'ended-by-app': 'L’application a mis fin à cet accès',
+      expired: 'Accès arrivé à échéance',
+      stopped: 'Accès arrêté',
+    } satisfies Record<EndReason, string>,
+    endedOn: (reason: string, date: string) => `${reason} (le ${date}).`,
+    withdrawnNotice: 'L’accès a été retiré. L’application ne peut plus lire ni modifier vos données.',
+    alreadyEndedNotice: 'Cet accès était déjà terminé.',
+    noticeTitle: {
+      suspended: (app: string) => `${app} a été suspendue`,
+      revoked: (app: string) => `${app} n’est plus certifiée`,
+      expired: (app: string) => `La certification de ${app} a expiré`,
+    },
+    noticeBody: (date: string) =>
+      `Depuis le ${date}, cette application ne peut plus accéder à vos données. Vous n’avez rien à faire ; vous pouvez aussi retirer son accès ci-dessous.`,
+    understood: 'J’ai compris',
+  },
+  en: {
+    title: 'My connected apps',
+    intro: 'The apps you gave access to your record, or to the record of a child whose legal guardian you are. Withdrawing an access takes effect at once.',
+    active: 'Current accesses',
+    ended: 'Ended accesses',
+    noActive: 'No app has access to your data.',
+    noEnded: 'No ended access.',
+    browse: 'Discover certified apps',
+    forYou: 'For you',
+    forChild: (name: string) => `For ${name}, whose legal guardian you are`,
+    since: (date: string) => `Authorized on ${date}`,
+    until: (date: string) => `until ${date}`,
+    untilWithdrawn: 'until you withdraw it',
+    lastAccess: (date: string) => `Last access to your data: ${date}`,
+    noAccess: 'The app has not accessed your data yet.',
+    canDo: 'It can:',
+    could: 'It could:',
+    history: 'See what it looked at',
+    withdraw: (app: string) => `Withdraw ${app}’s access`,
+    blocked: 'This app cannot access your data until its certification is restored.',
+    endReasons: {
+      withdrawn: 'You withdrew this access',
+      'account-closed': 'The account was closed',
+      'stopped-for-safety': 'Stopped for safety: suspicious use was detected',
+      'ended-by-app': 'The app ended this access',
+      expired: 'The access reached its end',
+      stopped: 'Access stopped',
+    } satisfies Record<EndReason, string>,
+    endedOn: (reason: string, date: string) => `${reason} (on ${date}).`,
+    withdrawnNotice: 'The access was withdrawn. The app can no longer read or change your data.',
+    alreadyEndedNotice: 'This access had already ended.',
+    noticeTitle: {
+      suspended: (app: string) => `${app} has been suspended`,
+      revoked: (app: string) => `${app} is no longer certified`,
+      expired: (app: string) => `${app}’s certification has expired`,
+    },
+    noticeBody: (date: string) => `Since ${date}, this app cannot access your data. You need not do anything; you may also withdraw its access below.`,
+    understood: 'Understood',
+  },
+});
 
 export interface PatientPageDeps {
   db: Queryable;
@@ -38,99 +139,192 @@ export interface PatientPageDeps {
   issuerOf: (request: FastifyRequest) => string;
 }
 
+/** One grant as "my connected apps" shows it. */
+interface ConnectedApp {
+  grant: GrantSummary;
+  app: AppForPatients | undefined;
+  lastAccessAt: Date | null;
+  forWhom: PatientSummary | null;
+}
+
+/** What "my connected apps" shows a person: their grants with the apps, last accesses and the people they are for; the notices. */
+async function overview(db: Queryable, personId: string): Promise<{ items: ConnectedApp[]; notices: CertificationNotice[] }> {
+  const grants = await connectedApps(db, personId);
+  const [apps, last, people, notices] = await Promise.all([
+    appsForPatients(db, grants.map((grant) => grant.appId)),
+    lastAccesses(db, grants.map((grant) => grant.id)),
+    patientSummaries(db, [...new Set(grants.map((grant) => grant.patientId).filter((id) => id !== personId))]),
+    certificationNotices(db, personId),
+  ]);
+  const byId = new Map(people.map((person) => [person.id, person]));
+  return {
+    items: grants.map((grant) => ({
+      grant,
+      app: apps.get(grant.appId),
+      lastAccessAt: last.get(grant.id) ?? null,
+      forWhom: grant.patientId === personId ? null : (byId.get(grant.patientId) ?? { id: grant.patientId, name: grant.patientId, birthDate: undefined }),
+    })),
+    notices,
+  };
+}
+
+const iso = (date: Date | null) => (date ? date.toISOString() : null);
+
 export function patientPageHandlers(deps: PatientPageDeps): HandlerMap<PatientPageOperations> {
-  const { db, config, sessions } = deps;
-  const sandbox = config.mode === 'sandbox';
-  const html = <S extends 200 | 400 | 403 | 503>(status: S, body: string, headers: Record<string, string> = {}) => ({
-    status,
-    headers: { ...patientPageHeaders(), ...headers },
-    body,
-  });
-  const seeOther = (location: string, headers: Record<string, string> = {}) => ({
-    status: 303 as const,
-    headers: { ...patientPageHeaders(), location, ...headers },
-  });
-  const forbidden = () =>
-    html(403, page('Action refusée', `<h1>Action refusée</h1><p>Ce formulaire a expiré ou ne vient pas de cette plateforme. Rien n’a été modifié.</p><p><a href="${CONNECTED_APPS}">Revenir à mes applications connectées</a></p>`));
+  const { db } = deps;
+  const forbidden = (ctx: PageContext) =>
+    pageReply(403, {
+      ...ctx,
+      title: ctx.lang === 'fr' ? 'Action refusée' : 'Action refused',
+      body:
+        ctx.lang === 'fr'
+          ? `<h1>Action refusée</h1><p>Ce formulaire a expiré ou ne vient pas de cette plateforme. Rien n’a été modifié.</p><p><a href="${CONNECTED_APPS}">Revenir à mes applications connectées</a></p>`
+          : `<h1>Action refused</h1><p>This form has expired or does not come from this platform. Nothing was changed.</p><p><a href="${CONNECTED_APPS}">Back to my connected apps</a></p>`,
+    });
 
   /** The session, if the form comes from this origin with the session's CSRF token. */
   async function formSession(request: FastifyRequest, csrfToken: string | undefined): Promise<PatientSession | null> {
     if (!fromOwnOrigin(request, deps.issuerOf(request))) return null;
-    const session = await sessions.current(request);
+    const session = await deps.sessions.current(request);
     return session && csrfToken && sameToken(csrfToken, session.csrfToken) ? session : null;
   }
 
   return {
     async showConnectedApps({ request, query }) {
-      const session = await sessions.current(request);
-      if (!session) return seeOther(`/patient/sign-in?return_to=${encodeURIComponent(CONNECTED_APPS)}`);
-      const grants = await connectedApps(db, session.patientId);
-      return html(200, connectedAppsPage(session, grants, query.notice));
+      const ctx = await pageContext(deps, request);
+      if (!ctx.session) return seeOther(`/patient/sign-in?return_to=${encodeURIComponent(CONNECTED_APPS)}`);
+      const { items, notices } = await overview(db, ctx.session.patientId);
+      return pageReply(200, { ...ctx, title: text(ctx.lang).title, section: 'apps', body: connectedAppsBody(ctx, ctx.session, items, notices, query.notice) });
     },
 
     async withdrawConnectedApp({ request, params, body }) {
       const session = await formSession(request, body.csrf_token);
-      if (!session) return forbidden();
+      if (!session) return forbidden(await pageContext(deps, request));
       const withdrawn = await withdrawOwnGrant(db, params.grantId, session.patientId);
       return seeOther(`${CONNECTED_APPS}?notice=${withdrawn ? 'withdrawn' : 'already-ended'}`);
+    },
+
+    async dismissCertificationNotice({ request, params, body }) {
+      const session = await formSession(request, body.csrf_token);
+      if (!session) return forbidden(await pageContext(deps, request));
+      await dismissCertificationNotice(db, session.patientId, params.appId);
+      return seeOther(CONNECTED_APPS);
+    },
+
+    async listConnectedApps({ request }) {
+      const session = await deps.sessions.current(request);
+      if (!session) throw new ProblemError('authentication_required');
+      const { items, notices } = await overview(db, session.patientId);
+      const entries = items.map(({ grant, app, lastAccessAt }) => ({
+        grantId: grant.id,
+        app: {
+          id: grant.appId,
+          name: grant.appName,
+          publisher: app?.publisher.name ?? '',
+          certificationStatus: grant.appCertificationStatus,
+          certificateReference: app?.certificateReference ?? null,
+        },
+        patientId: grant.patientId,
+        actorId: grant.actorId,
+        scope: grant.scope,
+        createdAt: grant.createdAt.toISOString(),
+        expiresAt: iso(grant.expiresAt),
+        lastAccessAt: iso(lastAccessAt),
+        active: grant.active,
+        endedAt: grant.active ? null : iso(grant.revokedAt ?? grant.expiresAt),
+        endReason: grant.active ? null : endReasonOf(grant),
+      }));
+      return {
+        status: 200,
+        headers: { 'cache-control': 'no-store' },
+        body: {
+          active: entries.filter((entry) => entry.active),
+          ended: entries.filter((entry) => !entry.active),
+          notices: notices.map((notice) => ({ appId: notice.appId, appName: notice.appName, status: notice.status, changedAt: notice.changedAt.toISOString() })),
+        },
+      };
+    },
+
+    async withdrawConnectedAppApi({ request, params }) {
+      const session = await deps.sessions.current(request);
+      if (!session) throw new ProblemError('authentication_required');
+      // A browser always sends Origin with a DELETE: another site's page is refused (and, without
+      // CORS, could not have sent it with the cookie anyway).
+      if (request.headers.origin !== undefined && !fromOwnOrigin(request, deps.issuerOf(request))) {
+        throw new ProblemError('cross_origin_request', `Origin ${request.headers.origin} is not the platform's.`);
+      }
+      const withdrawn = await withdrawOwnGrant(db, params.grantId, session.patientId);
+      if (!withdrawn) throw new ProblemError('not_found', 'No active grant of yours has this id.');
+      return { status: 204 };
     },
   };
 }
 
-function period(grant: GrantSummary): string {
-  const since = `Autorisée le ${formatDate(grant.createdAt)}`;
-  return grant.expiresAt ? `${since}, jusqu’au ${formatDate(grant.expiresAt)}` : `${since}, jusqu’à ce que vous la retiriez`;
+function period(grant: GrantSummary, lang: Lang): string {
+  const t = text(lang);
+  const since = t.since(formatDate(lang, grant.createdAt));
+  return `${since}, ${grant.expiresAt ? t.until(formatDate(lang, grant.expiresAt)) : t.untilWithdrawn}`;
 }
 
-function ending(grant: GrantSummary): string {
-  if (grant.revokedAt) return `${endReasons[grant.revokedReason ?? ''] ?? 'Accès arrêté'} (le ${formatDate(grant.revokedAt)}).`;
-  return `Accès arrivé à échéance le ${formatDate(grant.expiresAt!)}.`;
+function permissions(grant: GrantSummary, lang: Lang): string {
+  return `<ul>${describeScopeString(grant.scope, lang)
+    .map((line) => `<li>${escapeHtml(line)}</li>`)
+    .join('')}</ul>`;
 }
 
-function permissions(grant: GrantSummary): string {
-  return `<ul>${describeScopeString(grant.scope).map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>`;
+function appHead(item: ConnectedApp, lang: Lang): string {
+  const { grant, app } = item;
+  if (!app) return `<h3>${escapeHtml(grant.appName)}</h3>`;
+  return appIdentity(app, lang, { level: 3, nameHtml: `<a href="${escapeHtml(catalogueAppPath(app.id))}">${escapeHtml(app.name)}</a>` });
 }
 
-function forWhom(grant: GrantSummary, session: PatientSession): string {
-  return grant.patientId === session.patientId ? '' : `<p>Pour ${escapeHtml(grant.patientId)}, dont vous êtes le représentant légal.</p>`;
-}
-
-function connectedAppsPage(session: PatientSession, grants: GrantSummary[], notice: 'withdrawn' | 'already-ended' | undefined): string {
-  const active = grants.filter((grant) => grant.active);
-  const ended = grants.filter((grant) => !grant.active);
+function connectedAppsBody(ctx: PageContext, session: PatientSession, items: ConnectedApp[], notices: CertificationNotice[], notice: 'withdrawn' | 'already-ended' | undefined): string {
+  const lang = ctx.lang;
+  const t = text(lang);
   const csrf = `<input type="hidden" name="csrf_token" value="${escapeHtml(session.csrfToken)}">`;
-  const notices = {
-    withdrawn: 'L’accès a été retiré. L’application ne peut plus lire ni modifier vos données.',
-    'already-ended': 'Cet accès était déjà terminé.',
-  };
-  const activeItems = active.map((grant) => {
-    const suspended = ['suspended', 'revoked', 'expired'].includes(grant.appCertificationStatus)
-      ? `<p role="status"><strong>Cette application n’est plus certifiée (${escapeHtml(grant.appCertificationStatus === 'suspended' ? 'certification suspendue' : 'certification retirée')}) : elle ne peut plus accéder à vos données.</strong></p>`
-      : '';
-    return `<li>
-<h3>${escapeHtml(grant.appName)}</h3>
-${forWhom(grant, session)}<p>${escapeHtml(period(grant))}.</p>
-${suspended}<p>Elle peut :</p>
-${permissions(grant)}
-<form method="post" action="/patient/apps/${escapeHtml(grant.id)}/withdrawal">${csrf}<button>Retirer l’accès de ${escapeHtml(grant.appName)}</button></form>
+  const forWhom = (item: ConnectedApp) => `<p><strong>${escapeHtml(item.forWhom ? t.forChild(item.forWhom.name) : t.forYou)}</strong></p>`;
+
+  const certificationNoticesHtml = notices
+    .map(
+      (item) => `<div class="notice warn" role="status"><h2>${escapeHtml(t.noticeTitle[item.status](item.appName))}</h2>
+<p>${escapeHtml(t.noticeBody(formatDate(lang, item.changedAt)))}</p>
+<form method="post" action="/patient/apps/notices/${escapeHtml(item.appId)}/dismissal">${csrf}<button class="secondary">${escapeHtml(t.understood)}</button></form></div>`,
+    )
+    .join('\n');
+
+  const active = items.filter((item) => item.grant.active);
+  const ended = items.filter((item) => !item.grant.active);
+  const activeItems = active.map((item) => {
+    const { grant } = item;
+    const blocked = grant.appCertificationStatus !== 'certified' ? `<p class="notice warn">${escapeHtml(t.blocked)}</p>` : '';
+    return `<li class="card">
+${appHead(item, lang)}
+${forWhom(item)}<p>${escapeHtml(period(grant, lang))}.</p>
+<p>${escapeHtml(item.lastAccessAt ? t.lastAccess(formatDateTime(lang, item.lastAccessAt)) : t.noAccess)}</p>
+${blocked}<p>${escapeHtml(t.canDo)}</p>
+${permissions(grant, lang)}
+<div class="actions"><form method="post" action="/patient/apps/${escapeHtml(grant.id)}/withdrawal">${csrf}<button class="danger">${escapeHtml(t.withdraw(grant.appName))}</button></form>
+<a href="/patient/history?app=${escapeHtml(grant.appId)}">${escapeHtml(t.history)}</a></div>
 </li>`;
   });
-  const endedItems = ended.map(
-    (grant) => `<li>
-<h3>${escapeHtml(grant.appName)}</h3>
-${forWhom(grant, session)}<p>${escapeHtml(period(grant))}. ${escapeHtml(ending(grant))}</p>
-${permissions(grant)}
-</li>`,
-  );
-  return page(
-    'Mes applications connectées',
-    `<h1>Mes applications connectées</h1>
-<p>Connecté en tant que <strong>${escapeHtml(session.patientId)}</strong>.</p>
-<form method="post" action="/patient/sign-out">${csrf}<button>Se déconnecter</button></form>
-${notice ? `<p role="status"><strong>${escapeHtml(notices[notice])}</strong></p>` : ''}
-<h2>Accès en cours</h2>
-${active.length ? `<ul>${activeItems.join('\n')}</ul>` : '<p>Aucune application n’a accès à vos données.</p>'}
-<h2>Accès terminés</h2>
-${ended.length ? `<ul>${endedItems.join('\n')}</ul>` : '<p>Aucun accès terminé.</p>'}`,
-  );
+  const endedItems = ended.map((item) => {
+    const { grant } = item;
+    const endedAt = grant.revokedAt ?? grant.expiresAt!;
+    return `<li class="card">
+${appHead(item, lang)}
+${forWhom(item)}<p>${escapeHtml(period(grant, lang))}. ${escapeHtml(t.endedOn(t.endReasons[endReasonOf(grant)], formatDate(lang, endedAt)))}</p>
+<p>${escapeHtml(item.lastAccessAt ? t.lastAccess(formatDateTime(lang, item.lastAccessAt)) : t.noAccess)}</p>
+<p>${escapeHtml(t.could)}</p>
+${permissions(grant, lang)}
+</li>`;
+  });
+  const actionNotice = notice ? `<p class="notice" role="status">${escapeHtml(notice === 'withdrawn' ? t.withdrawnNotice : t.alreadyEndedNotice)}</p>` : '';
+  return `<h1>${escapeHtml(t.title)}</h1>
+${actionNotice}
+${certificationNoticesHtml}
+<p>${escapeHtml(t.intro)}</p>
+<h2>${escapeHtml(t.active)}</h2>
+${active.length ? `<ul class="cards">${activeItems.join('\n')}</ul>` : `<p>${escapeHtml(t.noActive)} <a href="/catalogue">${escapeHtml(t.browse)}</a></p>`}
+<h2>${escapeHtml(t.ended)}</h2>
+${ended.length ? `<ul class="cards">${endedItems.join('\n')}</ul>` : `<p>${escapeHtml(t.noEnded)}</p>`}`;
 }

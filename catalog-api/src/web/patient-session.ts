@@ -2,6 +2,7 @@
 // SameSite=Lax cookie (`__Host-` prefixed and Secure when the platform is served over HTTPS),
 // its SHA-256 in the store with the patient and a CSRF token, and a fixed end. The store holds
 // the state, so any instance serves any request and signing out ends the session everywhere.
+// A session opened at the identity provider also keeps its ID token, sealed, for signing out there.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { ProblemError } from '../core/errors.js';
@@ -41,12 +42,17 @@ export function sameToken(a: string, b: string): boolean {
 }
 
 export interface PatientSessions {
-  /** Opens a session; answers the session and the Set-Cookie value that carries it. */
-  open(patientId: string): Promise<{ session: PatientSession; setCookie: string }>;
+  /**
+   * Opens a session; answers the session and the Set-Cookie value that carries it. A session
+   * opened at the identity provider keeps the provider's ID token, sealed, for signing out there.
+   */
+  open(patientId: string, options?: { sealedIdToken?: string }): Promise<{ session: PatientSession; setCookie: string }>;
   /** The session of a request, if its cookie names one that is still open. */
   current(request: FastifyRequest): Promise<PatientSession | null>;
   /** Ends the request's session (if any); answers the Set-Cookie value that clears the cookie. */
   end(request: FastifyRequest): Promise<string>;
+  /** Ends the request's session like `end`, and answers the sealed ID token it was opened with (if any). */
+  close(request: FastifyRequest): Promise<{ setCookie: string; sealedIdToken: string | null }>;
 }
 
 /** `secure`: the platform's public URL is HTTPS, so the cookie is `__Host-` and Secure. */
@@ -57,13 +63,23 @@ export function patientSessions(db: Queryable, options: { secure: boolean }): Pa
     const value = readCookies(request.headers.cookie).get(name);
     return value && /^[A-Za-z0-9_-]{43}$/.test(value) ? value : null;
   };
+  const close = async (request: FastifyRequest) => {
+    const value = cookieValue(request);
+    const rows = value
+      ? await db.query<{ id_token_sealed: string | null }>(
+          'UPDATE patient_sessions SET ended_at = now() WHERE id_hash = $1 AND ended_at IS NULL RETURNING id_token_sealed',
+          [hash(value)],
+        )
+      : [];
+    return { setCookie: `${name}=; ${attributes}; Max-Age=0`, sealedIdToken: rows[0]?.id_token_sealed ?? null };
+  };
   return {
-    async open(patientId) {
+    async open(patientId, options = {}) {
       const value = randomBytes(32).toString('base64url');
       const csrfToken = randomBytes(24).toString('base64url');
       await db.query(
-        `INSERT INTO patient_sessions (id_hash, patient_id, csrf_token, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
-        [hash(value), patientId, csrfToken, PATIENT_SESSION_SECONDS],
+        `INSERT INTO patient_sessions (id_hash, patient_id, csrf_token, expires_at, id_token_sealed) VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5)`,
+        [hash(value), patientId, csrfToken, PATIENT_SESSION_SECONDS, options.sealedIdToken ?? null],
       );
       return { session: { patientId, csrfToken }, setCookie: `${name}=${value}; ${attributes}; Max-Age=${PATIENT_SESSION_SECONDS}` };
     },
@@ -77,10 +93,9 @@ export function patientSessions(db: Queryable, options: { secure: boolean }): Pa
       return rows[0] ? { patientId: rows[0].patient_id, csrfToken: rows[0].csrf_token } : null;
     },
     async end(request) {
-      const value = cookieValue(request);
-      if (value) await db.query('UPDATE patient_sessions SET ended_at = now() WHERE id_hash = $1 AND ended_at IS NULL', [hash(value)]);
-      return `${name}=; ${attributes}; Max-Age=0`;
+      return (await close(request)).setCookie;
     },
+    close,
   };
 }
 

@@ -71,6 +71,9 @@ dl.facts dd{margin:0}
 footer.site{border-top:1px solid var(--line);color:var(--muted);font-size:.85rem}
 footer.site p{max-width:52rem;margin:0 auto;padding:1rem}
 @media (max-width:30rem){html{font-size:106.25%}dl.facts{grid-template-columns:1fr}dl.facts dd{margin:0 0 .5rem}th,td{padding:.4rem .3rem}}
+.notice h2{font-size:1.1rem;margin:0 0 .5rem}
+table.stack caption{text-align:left;font-weight:600;padding:0 0 .5rem}
+@media (max-width:40rem){table.stack,table.stack caption,table.stack tbody,table.stack tr,table.stack td{display:block}table.stack thead{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}table.stack tr{border-bottom:1px solid var(--line);padding:.5rem 0}table.stack td{border:0;padding:.1rem 0}table.stack td::before{content:attr(data-label) " ";font-weight:600}}
 `.trim();
 
 export const STYLESHEET_VERSION = createHash('sha256').update(STYLESHEET).digest('base64url').slice(0, 12);

@@ -196,6 +196,22 @@ export async function listAccessHistory(db: Queryable, query: HistoryQuery): Pro
   };
 }
 
+/**
+ * The apps that appear in these patients' history, by name (for a filter's list); an app since
+ * deleted is named as listAccessHistory names it. It goes through every entry of these patients
+ * (by the (patient_id, occurred_at) index): tens of thousands of rows for an app that syncs every
+ * few minutes for years, which an index on (patient_id, app_id) would avoid if that ever matters.
+ */
+export async function appsInAccessHistory(db: Queryable, patientIds: string[]): Promise<{ id: string; name: string }[]> {
+  if (patientIds.length === 0) return [];
+  const rows = await db.query<{ id: string; name: string | null }>(
+    `SELECT ids.app_id AS id, a.name FROM (SELECT DISTINCT app_id FROM access_history WHERE patient_id = ANY($1::text[])) ids
+     LEFT JOIN apps a ON a.id = ids.app_id ORDER BY a.name, ids.app_id`,
+    [patientIds],
+  );
+  return rows.map((row) => ({ id: row.id, name: row.name ?? 'application supprimée' }));
+}
+
 const monthStart = (year: number, month: number) => new Date(Date.UTC(year, month, 1));
 
 /**

@@ -3,6 +3,7 @@ export {
   recordAccess,
   verifyAccessChain,
   listAccessHistory,
+  appsInAccessHistory,
   ensureAccessHistoryPartitions,
   entryHash,
   GENESIS_HASH,

@@ -379,9 +379,30 @@ export type AppForPatients = Omit<CatalogApp, 'certificationStatus' | 'certified
   certificateReference: string | null;
 };
 
+const toAppForPatients = (row: AppRow): AppForPatients => ({
+  ...toCatalogApp(row),
+  certificationStatus: row.certification_status,
+  certifiedAt: isoOrNull(row.certified_at),
+  certificateReference: row.certificate_reference,
+});
+
 export async function findAppForPatients(db: Queryable, appId: string): Promise<AppForPatients | null> {
   const rows = await db.query<AppRow>(`SELECT ${catalogColumns} FROM apps a WHERE a.id = $1`, [appId]);
-  const row = rows[0];
-  if (!row) return null;
-  return { ...toCatalogApp(row), certificationStatus: row.certification_status, certifiedAt: isoOrNull(row.certified_at), certificateReference: row.certificate_reference };
+  return rows[0] ? toAppForPatients(rows[0]) : null;
+}
+
+/** Several apps as patients see them, by id (unknown ids are left out). */
+export async function appsForPatients(db: Queryable, appIds: readonly string[]): Promise<Map<string, AppForPatients>> {
+  if (appIds.length === 0) return new Map();
+  const rows = await db.query<AppRow>(`SELECT ${catalogColumns} FROM apps a WHERE a.id = ANY($1::uuid[])`, [[...new Set(appIds)]]);
+  return new Map(rows.map((row) => [row.id, toAppForPatients(row)]));
+}
+
+/** Where an app's logo comes from (its `logoUrl`) and its certification status; null for an unknown app. */
+export async function findAppLogoSource(db: Queryable, appId: string): Promise<{ logoUrl: string | null; certificationStatus: CertificationStatus } | null> {
+  const rows = await db.query<{ logo_url: string | null; certification_status: CertificationStatus }>(
+    'SELECT logo_url, certification_status FROM apps WHERE id = $1',
+    [appId],
+  );
+  return rows[0] ? { logoUrl: rows[0].logo_url, certificationStatus: rows[0].certification_status } : null;
 }

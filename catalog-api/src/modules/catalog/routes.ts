@@ -60,6 +60,19 @@ export function publisherApiKeyScheme(db: Db): SecurityScheme {
   };
 }
 
+/**
+ * The cursors of the catalogue's pages, the JSON API's and the catalogue pages' alike: the sort
+ * key and id of the last app of a page. `decode` throws `invalid_cursor` for anything else.
+ */
+export const catalogCursor = {
+  encode: (last: [string, string]): string => encodeCursor(last),
+  decode(cursor: string): [string, string] {
+    const after = decodeCursor(cursor, ['string', 'string']) as [string, string];
+    if (!/^[0-9a-f-]{36}$/.test(after[1])) throw new ProblemError('invalid_cursor', 'The cursor is not one this server issued.');
+    return after;
+  },
+};
+
 export function catalogHandlers(db: Db, config: AppConfig): HandlerMap<CatalogOperations> {
   const notFound = (what: string) => new ProblemError('not_found', `No ${what}.`);
   return {
@@ -142,12 +155,11 @@ export function catalogHandlers(db: Db, config: AppConfig): HandlerMap<CatalogOp
 
     async listCatalogApps({ query }) {
       const { limit = 20, cursor, q, category } = query;
-      const after = cursor ? (decodeCursor(cursor, ['string', 'string']) as [string, string]) : null;
-      if (after && !/^[0-9a-f-]{36}$/.test(after[1])) throw new ProblemError('invalid_cursor', 'The cursor is not one this server issued.');
+      const after = cursor ? catalogCursor.decode(cursor) : null;
       const page = await repo.listCatalog(db, { q, category, limit, after });
       return {
         status: 200,
-        body: { items: page.items, nextCursor: page.more && page.last ? encodeCursor(page.last) : null },
+        body: { items: page.items, nextCursor: page.more && page.last ? catalogCursor.encode(page.last) : null },
       };
     },
 

@@ -80,6 +80,15 @@ export async function approveFor(
   return { approved: true, patientId: person.patientId, actorId: person.actorId, scopes: person.scopes, expiresAt: null };
 }
 
+/** Real patients: every request waits for the patient to sign in and decide on the consent screen. */
+export function interactiveConsent(): ConsentStep {
+  return {
+    async decide() {
+      return { interact: true };
+    },
+  };
+}
+
 /** Outside the sandbox until patient sign-in is configured: every authorization is refused, saying why. */
 export function unavailableConsent(): ConsentStep {
   return {
@@ -89,4 +98,16 @@ export function unavailableConsent(): ConsentStep {
   };
 }
 
-export { withdrawGrant, withdrawOwnGrant, connectedApps, closePatientAccount, isAccountClosed, recordOpposition, isOpposed } from './grants.js';
+export {
+  withdrawGrant,
+  withdrawOwnGrant,
+  connectedApps,
+  closePatientAccount,
+  isAccountClosed,
+  recordOpposition,
+  isOpposed,
+  lastAccesses,
+  certificationNotices,
+  dismissCertificationNotice,
+  type CertificationNotice,
+} from './grants.js';

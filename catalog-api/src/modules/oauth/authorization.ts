@@ -208,6 +208,8 @@ export interface PendingAuthorization {
   scopes: ScopeSet;
   /** The app's hint of which patient signs in, if any. */
   loginHint: string | undefined;
+  /** Where the decision goes back to (the consent page allows its form to lead there). */
+  redirectUri: string;
 }
 
 /** The request behind an interaction id, if it is still waiting (not used, not expired). */
@@ -222,6 +224,7 @@ export async function pendingAuthorization(db: Db, interactionId: string): Promi
     appName: client.appName,
     scopes: parseScopeString(pending.allowedScope).scopes,
     loginHint: pending.request.login_hint,
+    redirectUri: pending.request.redirect_uri,
   };
 }
 

@@ -17,7 +17,7 @@ import { loadMigrations, migrate } from './core/store/migrate.js';
 import { createValidatorCompiler } from './core/validation.js';
 import { catalogHandlers, publisherApiKeyScheme } from './modules/catalog/index.js';
 import { healthHandlers } from './modules/health/routes.js';
-import { sandboxConsent, unavailableConsent } from './modules/consent/index.js';
+import { interactiveConsent, sandboxConsent, unavailableConsent } from './modules/consent/index.js';
 import { ensureSigningKey, oauthHandlers } from './modules/oauth/index.js';
 import { accessTokenSigner } from './modules/oauth/access-tokens.js';
 import { authorizationHandlers, issuerOf } from './modules/oauth/authorization-routes.js';
@@ -190,7 +190,8 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       ...authorizationHandlers({
         db,
         config,
-        consent: config.mode === 'sandbox' ? sandboxConsent(db) : unavailableConsent(),
+        // Real patients sign in at the identity provider and decide on the consent screen.
+        consent: config.mode === 'sandbox' ? sandboxConsent(db) : config.patientIdentityProvider ? interactiveConsent() : unavailableConsent(),
         replay,
         nonces,
         sign: accessTokenSigner(db, box),

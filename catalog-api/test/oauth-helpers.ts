@@ -40,14 +40,17 @@ export async function dpopProof(keys: Keys, url: string, nonce?: string): Promis
     .sign(keys.privateKey);
 }
 
-/** POSTs a form, with a fresh DPoP proof when keys are given, retrying once with the server's nonce. */
-export async function postForm(baseUrl: string, path: string, body: URLSearchParams, dpopKeys?: Keys) {
+/**
+ * POSTs a form, with a fresh DPoP proof when keys are given, retrying once with the server's
+ * nonce. `publicUrl`: the server's public URL when it is not `baseUrl` (a proof names the public one).
+ */
+export async function postForm(baseUrl: string, path: string, body: URLSearchParams, dpopKeys?: Keys, publicUrl = baseUrl) {
   const send = async (nonce?: string) =>
     fetch(`${baseUrl}${path}`, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
-        ...(dpopKeys ? { dpop: await dpopProof(dpopKeys, `${baseUrl}${path}`, nonce) } : {}),
+        ...(dpopKeys ? { dpop: await dpopProof(dpopKeys, `${publicUrl}${path}`, nonce) } : {}),
       },
       body,
     });

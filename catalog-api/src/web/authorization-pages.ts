@@ -217,7 +217,7 @@ export function authorizationPageHandlers(deps: AuthorizationPageDeps): HandlerM
       ...ctx,
       title: text(ctx.lang).title(screen.app.name),
       body: consentBody(ctx, screen, form),
-      formTargets: cspSourceOf(screen.pending.redirectUri),
+      formTargets: [...ctx.formTargets, ...cspSourceOf(screen.pending.redirectUri)],
     });
 
   /** The screen of a waiting request for the signed-in person, or null when the request is gone. */

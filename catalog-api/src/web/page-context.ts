@@ -7,6 +7,7 @@ import type { Queryable } from '../core/store/db.js';
 import { patientSummaries } from '../modules/records/index.js';
 import { languageOf, type Lang } from './i18n.js';
 import type { PageView } from './layout.js';
+import { signOutFormTargets } from './oidc/sign-out-targets.js';
 import type { PatientSession, PatientSessions } from './patient-session.js';
 
 export interface PageContext {
@@ -15,6 +16,8 @@ export interface PageContext {
   sandbox: boolean;
   session: PatientSession | null;
   signedIn: PageView['signedIn'];
+  /** Where the header's sign-out form may lead: the identity provider's logout, when there is one. */
+  formTargets: string[];
 }
 
 export interface PageDeps {
@@ -33,5 +36,6 @@ export async function pageContext(deps: PageDeps, request: FastifyRequest, sessi
     sandbox: deps.config.mode === 'sandbox',
     session: current,
     signedIn: current ? { name: person?.name ?? current.patientId, csrfToken: current.csrfToken } : null,
+    formTargets: current ? signOutFormTargets(deps.config) : [],
   };
 }

@@ -12,7 +12,7 @@ html{font-size:112.5%;-webkit-text-size-adjust:100%}
 body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;line-height:1.5;color:var(--ink);background:var(--paper)}
 a{color:var(--brand);text-underline-offset:.15em}
 a:hover{text-decoration-thickness:.15em}
-:focus-visible{outline:3px solid var(--focus);outline-offset:2px;box-shadow:0 0 0 5px var(--ink)}
+:focus-visible,input:focus,select:focus,input:focus-within{outline:3px solid var(--focus);outline-offset:2px;box-shadow:0 0 0 5px var(--ink)}
 .skip{position:absolute;left:-999px;top:0;background:var(--paper);padding:.5rem 1rem;z-index:10}
 .skip:focus{left:.5rem;top:.5rem}
 header.site{background:var(--brand);color:var(--brand-ink)}

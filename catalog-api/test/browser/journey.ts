@@ -63,7 +63,7 @@ export async function registerApp(
   server: TestServer,
   options: {
     name?: string;
-    scopes?: Array<{ scope: string; justification: string }>;
+    scopes?: Array<{ scope: string; justification: string; required?: boolean }>;
     redirectUri?: string;
     confidential?: boolean;
     certified?: boolean;
@@ -203,6 +203,11 @@ export interface AppTokens {
  * error is thrown as such, and the code is exchanged with PKCE and a DPoP proof.
  */
 export async function finishAuthorization(server: TestServer, app: TestApp, started: StartedAuthorization, callback: URL): Promise<AppTokens> {
+  return exchangeAtCallback(server, app, started, callback);
+}
+
+/** The same, for a server whose public URL is not the one it listens on (production-mode tests). */
+export async function exchangeAtCallback(server: TestServer, app: TestApp, started: StartedAuthorization, callback: URL, publicUrl = server.url): Promise<AppTokens> {
   const issuer = await issuerOf(server);
   const params = callback.searchParams;
   if (params.get('state') !== started.state) throw new Error(`the callback's state is not the app's: ${callback}`);
@@ -219,6 +224,7 @@ export async function finishAuthorization(server: TestServer, app: TestApp, star
     '/oauth/token',
     form({ grant_type: 'authorization_code', client_id: app.clientId, code, code_verifier: started.verifier, redirect_uri: app.redirectUri, ...clientAuth }),
     keys,
+    publicUrl,
   );
   if (tokens.status !== 200) throw new Error(`token request failed: ${tokens.status} ${JSON.stringify(tokens.body)}`);
   return {

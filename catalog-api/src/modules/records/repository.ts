@@ -233,6 +233,18 @@ export async function patientSummaries(db: Queryable, ids: readonly string[]): P
   return rows.map(summaryOf);
 }
 
+/**
+ * The patient whose Patient resource holds this identifier (e.g. an INS), when exactly one does:
+ * a containment search on the Patient rows' identifiers (GIN index of migration 0018).
+ */
+export async function findPatientByIdentifier(db: Queryable, system: string, value: string): Promise<string | null> {
+  const rows = await db.query<{ patient_id: string }>(
+    `SELECT patient_id FROM fhir_resources WHERE resource_type = 'Patient' AND content -> 'identifier' @> $1::jsonb LIMIT 2`,
+    [JSON.stringify([{ system, value }])],
+  );
+  return rows.length === 1 ? rows[0]!.patient_id : null;
+}
+
 /** Ends today every guardianship over a child (the child comes of age); returns how many. */
 export async function endGuardianshipsOf(db: Queryable, childId: string): Promise<number> {
   const rows = await db.query(

@@ -5,7 +5,7 @@
 import type { PatientIdentityProvider } from '../../core/config.js';
 import type { Queryable } from '../../core/store/db.js';
 import { isAccountClosed } from '../../modules/consent/index.js';
-import { patientSummaries, vocabulary } from '../../modules/records/index.js';
+import { findPatientByIdentifier, patientSummaries, vocabulary } from '../../modules/records/index.js';
 import type { Claims } from './relying-party.js';
 
 export type IdentityOutcome =
@@ -19,25 +19,13 @@ const insPattern = /^[0-9A-Za-z]{1,32}$/;
 /** The claims the mapping reads (asked from userinfo when the ID token lacks them). */
 export const identityClaims = (settings: PatientIdentityProvider): string[] => [settings.insClaim ?? settings.patientClaim];
 
-/**
- * The Patient whose identifiers hold this INS, when exactly one does. Reads the records' Patient
- * rows (indexed by migration 0018); belongs with the records module's repository.
- */
-async function patientWithIns(db: Queryable, ins: string): Promise<string | null> {
-  const rows = await db.query<{ patient_id: string }>(
-    `SELECT patient_id FROM fhir_resources WHERE resource_type = 'Patient' AND content -> 'identifier' @> $1::jsonb LIMIT 2`,
-    [JSON.stringify([{ system: vocabulary.systems.ins, value: ins }])],
-  );
-  return rows.length === 1 ? rows[0]!.patient_id : null;
-}
-
 export async function patientOfIdentity(db: Queryable, settings: PatientIdentityProvider, claims: Claims): Promise<IdentityOutcome> {
   const claim = settings.insClaim ?? settings.patientClaim;
   const value = claims[claim];
   let patientId: string | null;
   if (settings.insClaim) {
     if (typeof value !== 'string' || !insPattern.test(value)) return { refused: 'missing_claim', claim };
-    patientId = await patientWithIns(db, value);
+    patientId = await findPatientByIdentifier(db, vocabulary.systems.ins, value);
   } else {
     if (typeof value !== 'string' || !patientIdPattern.test(value)) return { refused: 'missing_claim', claim };
     const [patient] = await patientSummaries(db, [value]);

@@ -392,9 +392,14 @@ describe('pages of the history', () => {
     expect(records).toHaveLength(EXPORT_LIMIT + 1);
     expect(records.slice(1).map((record) => record[9])).toEqual(Array.from({ length: EXPORT_LIMIT }, (_, i) => String(i + 1)));
 
-    // Under the cap: everything, and no mark.
-    const oneApp = await bulk.get(`/patient/history.csv?from=${parisDay(new Date())}`);
-    expect(oneApp.headers.get('x-export-truncated')).toBeNull();
+    // Under the cap (a patient with a few entries): everything, and no mark.
+    const few = browser();
+    await few.signIn(PARENT);
+    const page = await few.get('/patient/history');
+    const small = await few.get('/patient/history.csv');
+    expect(small.headers.get('x-export-truncated')).toBeNull();
+    expect(parseCsv(small.html, ';')).toHaveLength(rowsOf(page.html).length + 1);
+    expect(rowsOf(page.html).length).toBeGreaterThan(0);
   });
 });
 

@@ -34,7 +34,7 @@ type Part<K extends OperationId, Where extends 'path' | 'query'> = Op<K>['parame
 export type PathParams<K extends OperationId> = Part<K, 'path'>;
 export type QueryParams<K extends OperationId> = Part<K, 'query'>;
 
-type SuccessStatus = 200 | 201 | 202 | 204 | 303;
+type SuccessStatus = 200 | 201 | 202 | 204 | 303 | 304;
 type Responses<K extends OperationId> = Op<K>['responses'];
 type BodyOf<R> = R extends { content: { 'application/json': infer B } }
   ? B
@@ -42,11 +42,13 @@ type BodyOf<R> = R extends { content: { 'application/json': infer B } }
     ? F
     : R extends { content: { 'text/html': string } | { 'text/css': string } | { 'text/csv': string } }
       ? string
-      : undefined;
+      : R extends { content: { 'image/png': unknown } }
+        ? Buffer
+        : undefined;
 
-/** Statuses answered with a page (e.g. the authorization endpoint's error page), whatever their code. */
+/** Statuses answered with a page (e.g. the authorization endpoint's error page) or an image (a placeholder), whatever their code. */
 type PageStatus<K extends OperationId> = {
-  [S in keyof Responses<K>]: Responses<K>[S] extends { content: { 'text/html': string } } ? S : never;
+  [S in keyof Responses<K>]: Responses<K>[S] extends { content: { 'text/html': string } } | { content: { 'image/png': unknown } } ? S : never;
 }[keyof Responses<K>];
 type ReplyStatus<K extends OperationId> = (keyof Responses<K> & SuccessStatus) | PageStatus<K>;
 
@@ -195,8 +197,11 @@ export function registerOperations(
         if (result.headers) reply.headers(result.headers);
         reply.code(result.status);
         if (result.body === undefined) return reply.send();
-        // A text body is a page unless the handler named its type (a stylesheet, a CSV export).
-        const type = typeof result.body === 'string' ? (result.headers?.['content-type'] ?? 'text/html; charset=utf-8') : operation.responseMediaType;
+        // Bytes go out as the handler typed them (an image); a text body is a page unless the
+        // handler named its type (a stylesheet, a CSV export); anything else is the operation's JSON.
+        const named = result.headers?.['content-type'];
+        if (Buffer.isBuffer(result.body)) return reply.type(named ?? 'application/octet-stream').send(result.body);
+        const type = typeof result.body === 'string' ? (named ?? 'text/html; charset=utf-8') : operation.responseMediaType;
         return reply.type(type).send(result.body);
       },
     });

@@ -128,17 +128,11 @@ const imageHeaders = {
   'content-security-policy': "default-src 'none'",
 };
 
-/**
- * An image answer. Handlers answer text or JSON; fastify sends a fetch `Response` with its own
- * status and headers, which is how the image goes out with its Content-Type. A HEAD request (the
- * GET handler answers it too) and a 304 carry the headers only.
- */
-function imageReply(request: FastifyRequest, status: 200 | 304 | 404, headers: Record<string, string>, bytes?: Buffer): Reply<LogoOperations> {
-  const withBody = bytes && request.method !== 'HEAD' && status !== 304;
-  const all = { ...imageHeaders, ...headers, ...(bytes && status !== 304 ? { 'content-length': String(bytes.length) } : {}) };
-  const reply = withBody ? { status, headers: all, body: new Response(new Uint8Array(bytes), { status, headers: all }) } : { status, headers: all };
-  // The spec's image responses have no body type in the handler types (they are not text or JSON).
-  return reply as unknown as Reply<LogoOperations>;
+/** An image answer, with its Content-Type; a 304 (and fastify's HEAD answer to the GET route) carries the headers only. */
+function imageReply(status: 200 | 304 | 404, headers: Record<string, string>, bytes?: Buffer): Reply<LogoOperations> {
+  const all = { ...imageHeaders, ...headers };
+  if (status === 304 || !bytes) return { status: status as 304, headers: all };
+  return { status, headers: { ...all, 'content-length': String(bytes.length) }, body: bytes };
 }
 
 export function appLogoHandlers(deps: AppLogoDeps): HandlerMap<LogoOperations> {
@@ -177,10 +171,10 @@ export function appLogoHandlers(deps: AppLogoDeps): HandlerMap<LogoOperations> {
   return {
     async getCatalogueAppLogo({ request, params }) {
       const logo = await currentLogo(request, params.appId.toLowerCase());
-      if (!logo) return imageReply(request, 404, { 'content-type': 'image/png', 'cache-control': PLACEHOLDER_CACHE_CONTROL }, PLACEHOLDER_LOGO);
+      if (!logo) return imageReply(404, { 'content-type': 'image/png', 'cache-control': PLACEHOLDER_CACHE_CONTROL }, PLACEHOLDER_LOGO);
       const headers = { 'content-type': logo.type, 'cache-control': CACHE_CONTROL, etag: logo.etag };
-      if (matches(request.headers['if-none-match'], logo.etag)) return imageReply(request, 304, { 'cache-control': CACHE_CONTROL, etag: logo.etag });
-      return imageReply(request, 200, headers, logo.bytes);
+      if (matches(request.headers['if-none-match'], logo.etag)) return imageReply(304, { 'cache-control': CACHE_CONTROL, etag: logo.etag });
+      return imageReply(200, headers, logo.bytes);
     },
   };
 }

@@ -337,7 +337,8 @@ describe('forms of the patient pages that are refused, changing nothing', () => 
     const page = await someone.get('/patient/apps');
     const cookie = [...someone.jar][0]!;
     const out = await someone.post('/patient/sign-out', { csrf_token: csrfOf(page.html) });
-    expect(out.status).toBe(200);
+    expect(out.status).toBe(303);
+    expect(out.location).toBe('/patient/signed-out');
     expect(out.headers.getSetCookie()[0]).toMatch(/^mes_patient=; .*Max-Age=0$/);
     // The old cookie no longer opens the page, even if a browser kept it.
     const replayed = await fetch(`${server().url}/patient/apps`, { headers: { cookie: cookie.join('=') }, redirect: 'manual' });

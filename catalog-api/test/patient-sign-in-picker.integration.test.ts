@@ -122,8 +122,8 @@ describe('the sandbox’s patient picker', () => {
     await me.post('/patient/sign-in', { patient_id: 'picker-jean', return_to: '/patient/apps' });
     const csrf = /name="csrf_token" value="([^"]+)"/.exec((await me.get('/patient/apps')).html)![1]!;
     const out = await me.post('/patient/sign-out', { csrf_token: csrf });
-    expect(out.status).toBe(200);
-    expect(out.html).toContain('<h1>Vous êtes déconnecté</h1>');
+    expect(out.status).toBe(303);
+    expect(out.location).toBe('/patient/signed-out');
     expect((await me.get('/patient/apps')).status).toBe(303);
     const page = await me.get('/patient/signed-out');
     expect(page.status).toBe(200);

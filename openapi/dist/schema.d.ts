@@ -520,8 +520,9 @@ export interface paths {
          * @description Ends the session (form with the session's CSRF token, from the platform's own pages). After
          *     a sign-in at the identity provider, also signs out there when it offers RP-initiated
          *     logout: 303 to its end_session_endpoint (with `id_token_hint`, and
-         *     `post_logout_redirect_uri` `<PUBLIC_URL>/patient/signed-out`), or a page with a link to it
-         *     when the pages' CSP does not allow that redirect. Otherwise answers the signed-out page.
+         *     `post_logout_redirect_uri` `<PUBLIC_URL>/patient/signed-out`; the pages of a signed-in
+         *     patient allow that redirect in their CSP `form-action`), or, should a page not allow it, a
+         *     page with a link to it. Otherwise 303 to `/patient/signed-out`.
          */
         post: operations["patientSignOut"];
         delete?: never;

@@ -367,11 +367,11 @@ ${providerLink(ctx.lang, returnTo)}`,
       if (!fromOwnOrigin(request, deps.issuerOf(request)) || !ctx.session || !sameToken(body.csrf_token, ctx.session.csrfToken)) return forbidden(ctx);
       const { setCookie, sealedIdToken } = await sessions.close(request);
       const logout = idp && sealedIdToken ? await providerLogoutUrl(request, sealedIdToken) : null;
-      if (!logout) return signedOutPage(ctx, { 'set-cookie': setCookie });
+      // Post/redirect/get: a reload of the signed-out page does not post the form again.
+      if (!logout) return seeOther(signedOutPath, { 'set-cookie': setCookie });
       // The sign-out form was posted from a page whose CSP form-action must allow the redirect
       // to the provider; pages that do not (yet) list it get a link instead.
-      const allowed = (ctx as PageContext & Pick<PageView, 'formTargets'>).formTargets ?? [];
-      if (allowed.includes(logout.origin)) return seeOther(logout.href, { 'set-cookie': setCookie });
+      if (ctx.formTargets.includes(logout.origin)) return seeOther(logout.href, { 'set-cookie': setCookie });
       const t = text(ctx.lang);
       return page(
         200,

@@ -1,0 +1,86 @@
+// The pages a patient meets less often, in Chromium with JavaScript off, each through the same
+// checks as the main ones (axe-core WCAG 2.1 AA, no sideways scroll at 360 px, the keyboard walk):
+// the sign-in page when an app is asking, the consent screen answering a mistake, an expired
+// request, the history's correction page, the signed-out page; and, outside the sandbox, the
+// sign-in page of the identity provider and the page saying sign-in is unavailable.
+import { expect, it } from 'vitest';
+import { seedRecord } from '../fhir-helpers.js';
+import { useServer } from '../helpers.js';
+import { checkPage, describeInBrowser, useBrowser } from './browser.js';
+import { registerApp, signInAsPatient, startAuthorization, useAppSite } from './journey.js';
+
+const PATIENT = 'other-pages-patient';
+
+describeInBrowser('the other patient pages in Chromium', () => {
+  const server = useServer();
+  const browser = useBrowser();
+  const appSite = useAppSite();
+
+  it('passes every check on the sign-in page of a pending request, a consent mistake, and an expired request', async () => {
+    await seedRecord(server(), PATIENT, { given: 'Odile', family: 'Marchand' });
+    const app = await registerApp(server(), {
+      name: 'Balance Connectée',
+      redirectUri: appSite().redirectUri('balance'),
+      scopes: [
+        { scope: 'patient/Observation.crs?category=vital-signs', justification: 'Enregistrer votre poids à chaque pesée.' },
+        { scope: 'patient/Condition.rs', justification: 'Adapter les conseils à vos problèmes de santé.' },
+      ],
+    });
+    const page = await browser.newPage({ device: 'phone', baseURL: server().url });
+    const started = await startAuthorization(server(), app, 'patient/Observation.crs?category=vital-signs patient/Condition.rs');
+    await page.goto(started.url);
+    expect(new URL(page.url()).pathname).toBe('/patient/sign-in');
+    expect(await page.getByRole('main').innerText()).toContain('Balance Connectée');
+    await checkPage(page);
+
+    await signInAsPatient(page, PATIENT);
+    for (const box of await page.getByRole('checkbox').all()) await box.uncheck();
+    await page.getByRole('button', { name: 'Autoriser', exact: true }).click();
+    expect(await page.getByRole('alert').innerText()).toContain('Choisissez au moins une permission');
+    await checkPage(page);
+
+    await page.goto(`/patient/authorize?interaction=${'A'.repeat(43)}`);
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Cette demande d’accès a expiré');
+    await checkPage(page);
+  });
+
+  it('passes every check on the history’s correction page and the signed-out page', async () => {
+    const page = await browser.newPage({ baseURL: server().url });
+    await signInAsPatient(page, PATIENT, '/patient/history');
+    await page.goto('/patient/history?from=2026-13-45');
+    expect(await page.getByRole('main').innerText()).toMatch(/date/i);
+    await checkPage(page);
+
+    await page.getByRole('banner').getByRole('button', { name: 'Se déconnecter' }).click();
+    await page.waitForURL((url) => url.pathname === '/patient/signed-out');
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Vous êtes déconnecté');
+    await checkPage(page);
+  });
+});
+
+describeInBrowser('the sign-in pages outside the sandbox, in Chromium', () => {
+  const withProvider = useServer({
+    mode: 'production',
+    publicUrl: 'https://api.mes.example.fr',
+    patientIdentityProvider: { issuer: 'https://idp.example.fr', clientId: 'mes-platform', clientSecret: 'a-long-enough-client-secret', scopes: [], patientClaim: 'sub', name: 'FranceConnect' },
+  });
+  const withoutProvider = useServer({ mode: 'production', publicUrl: 'https://api.mes.example.fr' });
+  const browser = useBrowser();
+
+  it('passes every check on the identity provider’s sign-in page, in both languages', async () => {
+    for (const locale of ['fr-FR', 'en-GB']) {
+      const page = await browser.newPage({ baseURL: withProvider().url, locale });
+      await page.goto('/patient/sign-in?return_to=%2Fpatient%2Fapps');
+      const link = page.getByRole('main').getByRole('link', { name: /FranceConnect/ });
+      expect(await link.getAttribute('href')).toBe('/patient/sign-in/start?return_to=%2Fpatient%2Fapps');
+      await checkPage(page, locale === 'fr-FR' ? { screenshot: 'sign-in-identity-provider' } : {});
+    }
+  });
+
+  it('passes every check on the page saying sign-in is unavailable', async () => {
+    const page = await browser.newPage({ baseURL: withoutProvider().url });
+    const answer = await page.goto('/patient/sign-in');
+    expect(answer?.status()).toBe(503);
+    await checkPage(page);
+  });
+});

@@ -141,7 +141,7 @@ async function seedScene(server) {
             client_id: app.clientId,
             response_type: 'code',
             redirect_uri: app.redirectUri,
-            scope: 'launch/patient patient/Observation.rs patient/MedicationStatement.rs',
+            scope: 'launch/patient offline_access patient/Observation.rs patient/MedicationStatement.rs',
             state: 'docs',
             code_challenge: createHash('sha256').update(verifier).digest('base64url'),
             code_challenge_method: 'S256',

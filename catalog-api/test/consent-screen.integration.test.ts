@@ -238,13 +238,19 @@ describe('the consent screen', () => {
     expect(page.html).toContain('Published by <strong>Santé Famille SAS</strong>');
   });
 
-  it('still pre-approves with login_hint, for automated tests', async () => {
-    const { verifier, challenge } = pkce();
-    const answer = await fetch(
-      `${server().url}/oauth/authorize?${form({ client_id: clientId, response_type: 'code', redirect_uri: redirectUri, scope: 'patient/Immunization.rs', code_challenge: challenge, code_challenge_method: 'S256', login_hint: 'consent-helene:consent-lina' })}`,
-      { redirect: 'manual' },
-    );
-    const { claims } = await exchange(answer.headers.get('location')!, verifier);
-    expect(claims).toMatchObject({ patient: 'consent-lina', sub: 'consent-helene' });
+  it('still pre-approves with login_hint, and refuses a malformed or foreign one', async () => {
+    const hinted = async (loginHint: string) => {
+      const { verifier, challenge } = pkce();
+      const answer = await fetch(
+        `${server().url}/oauth/authorize?${form({ client_id: clientId, response_type: 'code', redirect_uri: redirectUri, scope: 'patient/Immunization.rs', code_challenge: challenge, code_challenge_method: 'S256', login_hint: loginHint })}`,
+        { redirect: 'manual' },
+      );
+      return { location: answer.headers.get('location')!, verifier };
+    };
+    const forChild = await hinted('consent-helene:consent-lina');
+    expect((await exchange(forChild.location, forChild.verifier)).claims).toMatchObject({ patient: 'consent-lina', sub: 'consent-helene' });
+    for (const hint of ['a:b:c', 'consent-helene:consent-other', '../x']) {
+      expect(new URL((await hinted(hint)).location).searchParams.get('error'), hint).toBe('access_denied');
+    }
   });
 });

@@ -89,6 +89,40 @@ describe('authorization outside the sandbox, through the identity provider and t
     expect(decodeJwt(tokens.accessToken)).toMatchObject({ patient: 'prod-patient-1', sub: 'prod-patient-1' });
   });
 
+  /** A browser signed in at the provider as prod-patient-1, on the consent screen of a new request. */
+  async function onConsentScreen(extra: Record<string, string> = {}) {
+    const me = pageBrowser(() => ({ url: server.url }));
+    const started = await startAuthorization(server, app, 'patient/Immunization.rs', extra);
+    const screen = local((await me.get(started.url)).location!);
+    const toProvider = await me.get(`/patient/sign-in/start?return_to=${encodeURIComponent(screen)}`);
+    const back = await idp.browser().signIn(toProvider.location!, { login: 'prod-patient-1' });
+    expect((await me.get(`${back.pathname}${back.search}`)).location).toBe(screen);
+    const consent = await me.get(screen);
+    expect(consent.status).toBe(200);
+    return { me, started, consent, interaction: new URL(screen, PUBLIC).searchParams.get('interaction')! };
+  }
+
+  it('ignores login_hint outside the sandbox: the patient still signs in and decides', async () => {
+    const { consent } = await onConsentScreen({ login_hint: 'someone-else' });
+    expect(consent.html).toContain('<h1>Autoriser Suivi Vaccins ?</h1>');
+    expect(consent.html).toContain('Connecté : <strong>Jeanne Lefebvre</strong>');
+  });
+
+  it('sends unauthorized_client back when the app is suspended while the patient decides', async () => {
+    const { me, consent, interaction } = await onConsentScreen();
+    await setCertificationStatus(server.app.db, app.appId, 'suspended');
+    try {
+      const approved = await me.post('/patient/authorize', { interaction, csrf_token: me.csrfOf(consent.html), decision: 'approve' }, { origin: PUBLIC });
+      expect(approved.status).toBe(303);
+      const back = new URL(approved.location!);
+      expect(`${back.origin}${back.pathname}`).toBe(REDIRECT);
+      expect(back.searchParams.get('error')).toBe('unauthorized_client');
+      expect(back.searchParams.get('code')).toBeNull();
+    } finally {
+      await setCertificationStatus(server.app.db, app.appId, 'certified');
+    }
+  });
+
   it('refuses the app once it is suspended: the browser goes back to the app with unauthorized_client', async () => {
     await setCertificationStatus(server.app.db, app.appId, 'suspended');
     try {

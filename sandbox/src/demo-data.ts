@@ -75,7 +75,8 @@ export const demoApps = [
       category: 'suivi-maladie-chronique',
       scopes: [
         { scope: 'launch/patient', justification: 'Savoir pour quel patient les mesures sont enregistrées.' },
-        { scope: 'patient/Observation.crs', justification: 'Lire et ajouter vos mesures de glycémie.' },
+        { scope: 'offline_access', justification: 'Envoyer les mesures du lecteur de glycémie sans vous redemander à chaque fois.' },
+        { scope: 'patient/Observation.crs', justification: 'Lire et ajouter vos mesures de glycémie.', required: true },
         { scope: 'patient/MedicationStatement.rs', justification: 'Afficher vos traitements antidiabétiques en cours.' },
       ],
     },

@@ -30,6 +30,7 @@ import { describeScopeString } from './scope-labels.js';
 type PatientPageOperations = 'showConnectedApps' | 'withdrawConnectedApp' | 'dismissCertificationNotice' | 'listConnectedApps' | 'withdrawConnectedAppApi';
 
 const CONNECTED_APPS = '/patient/apps';
+const CUT_OFF: readonly string[] = ['suspended', 'revoked', 'expired'];
 
 type EndReason = 'withdrawn' | 'account-closed' | 'stopped-for-safety' | 'ended-by-app' | 'expired' | 'stopped';
 
@@ -296,7 +297,8 @@ function connectedAppsBody(ctx: PageContext, session: PatientSession, items: Con
   const ended = items.filter((item) => !item.grant.active);
   const activeItems = active.map((item) => {
     const { grant } = item;
-    const blocked = grant.appCertificationStatus !== 'certified' ? `<p class="notice warn">${escapeHtml(t.blocked)}</p>` : '';
+    // Suspended, revoked or expired apps are cut off (a sandbox's draft apps are not).
+    const blocked = CUT_OFF.includes(grant.appCertificationStatus) ? `<p class="notice warn">${escapeHtml(t.blocked)}</p>` : '';
     return `<li class="card">
 ${appHead(item, lang)}
 ${forWhom(item)}<p>${escapeHtml(period(grant, lang))}.</p>

@@ -1,6 +1,6 @@
 // The one stylesheet of the platform's pages, served from the platform's own origin (the pages'
-// Content-Security-Policy allows no other), cacheable for a day and named by its hash in the pages
-// so a new version is fetched at once. Small on purpose: system fonts, no images, no framework;
+// Content-Security-Policy allows no other), cached for a year (immutable) and named by its hash in
+// the pages so a new version is fetched at once. Small on purpose: system fonts, no images, no framework;
 // large text and touch targets, visible focus, colours with at least 4.5:1 contrast, one column
 // that fits a 360 px screen.
 import { createHash } from 'node:crypto';

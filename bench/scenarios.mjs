@@ -40,6 +40,7 @@
 import { codeExchangeScenario, confidentialRefreshScenario, publicRefreshScenario } from './lib/oauth-scenarios.mjs';
 import { apiKeyScenario, platformTokenScenario } from './lib/platform-scenarios.mjs';
 import { fhirReadScenario, fhirSearchScenario, fhirSearchWithoutHistoryScenario } from './lib/fhir-scenarios.mjs';
+import { cataloguePageScenario, connectedAppsPageScenario } from './lib/page-scenarios.mjs';
 
 /** Page size of the catalogue scenario, and how many certified apps run.mjs puts in the catalogue. */
 export const catalogPageSize = 20;
@@ -84,6 +85,9 @@ export const scenarios = [
   fhirSearchScenario,
   fhirReadScenario,
   fhirSearchWithoutHistoryScenario,
+  // The patient pages: 'catalogue-page' (public HTML) and 'connected-apps-page' (signed in), lib/page-scenarios.mjs.
+  cataloguePageScenario(catalogPageSize),
+  connectedAppsPageScenario,
 ];
 
 /** Every entry by name, the baseline included (the worker looks its entry up here). */

@@ -11,6 +11,7 @@ import { FhirError, outcomeOfProblem, type OperationOutcome } from './core/fhir-
 import { OAuthError, parseFormBody } from './core/oauth-error.js';
 import { operatorTokenScheme } from './core/operator-auth.js';
 import { registerOperations, type HandlerMap } from './core/operations.js';
+import { idempotency, idempotencySweep } from './core/idempotency.js';
 import { componentsSchema, loadSpec, operations } from './core/spec.js';
 import { openStore, type Db } from './core/store/db.js';
 import { loadMigrations, migrate } from './core/store/migrate.js';
@@ -215,7 +216,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       patientDataToken: patientDataTokenScheme({ db, config, replay, nonces, issuerOf: (request) => issuerOf(request, config) }),
       operatorToken: operatorTokenScheme(config.operatorToken),
       patientSession: patientSessionScheme(sessions),
-    });
+    }, { idempotency: idempotency(db) });
 
     // The access history's monthly partitions: this month's and the next two now, then at every sweep round.
     for (const problem of await ensureAccessHistoryPartitions(db)) app.log.warn(problem);
@@ -226,7 +227,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
         return 0;
       },
     };
-    const sweepTasks = [...oauthSweepTasks, patientSessionSweep, signInAttemptSweep, partitionTask];
+    const sweepTasks = [...oauthSweepTasks, patientSessionSweep, signInAttemptSweep, idempotencySweep, partitionTask];
     app.decorate('sweepTasks', sweepTasks);
     if (config.sweepIntervalSeconds > 0) {
       const sweeper = startSweeper(db, sweepTasks, { intervalSeconds: config.sweepIntervalSeconds, log: app.log });

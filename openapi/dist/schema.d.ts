@@ -1636,7 +1636,7 @@ export interface components {
          *     docs/reference/errors.md. New codes may be added; existing codes never change meaning.
          * @enum {string}
          */
-        ProblemCode: "validation_failed" | "malformed_json" | "json_too_deep" | "invalid_cursor" | "invalid_redirect_uri" | "invalid_scope" | "invalid_client_metadata" | "payload_too_large" | "unsupported_media_type" | "authentication_required" | "invalid_api_key" | "invalid_operator_token" | "not_found" | "route_not_found" | "publisher_exists" | "app_not_deletable" | "client_not_confidential" | "invalid_token" | "invalid_dpop_proof" | "use_dpop_nonce" | "insufficient_scope" | "cross_origin_request" | "sandbox_only" | "not_ready" | "internal_error";
+        ProblemCode: "validation_failed" | "malformed_json" | "json_too_deep" | "invalid_cursor" | "invalid_redirect_uri" | "invalid_scope" | "invalid_client_metadata" | "payload_too_large" | "unsupported_media_type" | "authentication_required" | "invalid_api_key" | "invalid_operator_token" | "not_found" | "route_not_found" | "publisher_exists" | "app_not_deletable" | "client_not_confidential" | "invalid_token" | "invalid_dpop_proof" | "use_dpop_nonce" | "insufficient_scope" | "cross_origin_request" | "idempotency_key_reused" | "idempotency_request_in_progress" | "sandbox_only" | "not_ready" | "internal_error";
         /** @description Opaque cursor of the next page, or null on the last page. */
         PageCursor: string | null;
         /** @description A text in French (required) and optionally English. */
@@ -3015,6 +3015,15 @@ export interface components {
         Cursor: string;
         AppId: string;
         ClientId: string;
+        /**
+         * @description Makes a retried create safe: the first request with a key runs and its answer is kept for a
+         *     day; a retry with the same key and the same request gets that answer again (with
+         *     `Idempotent-Replayed: true`) instead of creating twice. The same key with another request
+         *     answers 422 `idempotency_key_reused`; a retry while the first still runs, 409
+         *     `idempotency_request_in_progress`. A request that fails keeps nothing. Keys are the
+         *     caller's own (a random UUID per logical request is right). The SDK sends one on every POST.
+         */
+        IdempotencyKey: string;
         ReturnTo: components["schemas"]["ReturnToPath"];
         /** @description Only this app's accesses, by app id (a UUID, from the page's list); empty for every app. */
         HistoryApp: string;
@@ -3232,7 +3241,17 @@ export interface operations {
     createApiKey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retried create safe: the first request with a key runs and its answer is kept for a
+                 *     day; a retry with the same key and the same request gets that answer again (with
+                 *     `Idempotent-Replayed: true`) instead of creating twice. The same key with another request
+                 *     answers 422 `idempotency_key_reused`; a retry while the first still runs, 409
+                 *     `idempotency_request_in_progress`. A request that fails keeps nothing. Keys are the
+                 *     caller's own (a random UUID per logical request is right). The SDK sends one on every POST.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -4288,7 +4307,17 @@ export interface operations {
     createObservation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retried create safe: the first request with a key runs and its answer is kept for a
+                 *     day; a retry with the same key and the same request gets that answer again (with
+                 *     `Idempotent-Replayed: true`) instead of creating twice. The same key with another request
+                 *     answers 422 `idempotency_key_reused`; a retry while the first still runs, 409
+                 *     `idempotency_request_in_progress`. A request that fails keeps nothing. Keys are the
+                 *     caller's own (a random UUID per logical request is right). The SDK sends one on every POST.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -4726,7 +4755,17 @@ export interface operations {
     createDocumentReference: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retried create safe: the first request with a key runs and its answer is kept for a
+                 *     day; a retry with the same key and the same request gets that answer again (with
+                 *     `Idempotent-Replayed: true`) instead of creating twice. The same key with another request
+                 *     answers 422 `idempotency_key_reused`; a retry while the first still runs, 409
+                 *     `idempotency_request_in_progress`. A request that fails keeps nothing. Keys are the
+                 *     caller's own (a random UUID per logical request is right). The SDK sends one on every POST.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -5203,7 +5242,17 @@ export interface operations {
     createApp: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retried create safe: the first request with a key runs and its answer is kept for a
+                 *     day; a retry with the same key and the same request gets that answer again (with
+                 *     `Idempotent-Replayed: true`) instead of creating twice. The same key with another request
+                 *     answers 422 `idempotency_key_reused`; a retry while the first still runs, 409
+                 *     `idempotency_request_in_progress`. A request that fails keeps nothing. Keys are the
+                 *     caller's own (a random UUID per logical request is right). The SDK sends one on every POST.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -5343,7 +5392,17 @@ export interface operations {
     createClient: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retried create safe: the first request with a key runs and its answer is kept for a
+                 *     day; a retry with the same key and the same request gets that answer again (with
+                 *     `Idempotent-Replayed: true`) instead of creating twice. The same key with another request
+                 *     answers 422 `idempotency_key_reused`; a retry while the first still runs, 409
+                 *     `idempotency_request_in_progress`. A request that fails keeps nothing. Keys are the
+                 *     caller's own (a random UUID per logical request is right). The SDK sends one on every POST.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 appId: components["parameters"]["AppId"];
             };

@@ -25,6 +25,8 @@ export const problemCodes = [
   'use_dpop_nonce',
   'insufficient_scope',
   'cross_origin_request',
+  'idempotency_key_reused',
+  'idempotency_request_in_progress',
   'sandbox_only',
   'not_found',
   'route_not_found',

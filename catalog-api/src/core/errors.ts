@@ -26,6 +26,8 @@ export const problemCodes = {
   use_dpop_nonce: { status: 401, title: 'The DPoP proof must carry the server nonce' },
   insufficient_scope: { status: 403, title: 'The access token lacks the scope this operation needs' },
   cross_origin_request: { status: 403, title: 'The request does not come from the platform’s pages' },
+  idempotency_key_reused: { status: 422, title: 'The Idempotency-Key was first used with another request' },
+  idempotency_request_in_progress: { status: 409, title: 'The first request with this Idempotency-Key is still running' },
   not_found: { status: 404, title: 'The resource does not exist' },
   route_not_found: { status: 404, title: 'No such route' },
   sandbox_only: { status: 404, title: 'This operation exists only in the sandbox' },

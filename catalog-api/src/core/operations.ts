@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { operations } from '@mes/openapi';
 import { ProblemError } from './errors.js';
+import type { Idempotency } from './idempotency.js';
 import type { OperationSpec } from './spec.js';
 
 export type OperationId = keyof operations;
@@ -134,6 +135,7 @@ export function registerOperations(
   specOperations: OperationSpec[],
   handlers: { readonly [operationId: string]: unknown },
   securitySchemes: Record<string, SecurityScheme>,
+  options: { idempotency?: Idempotency } = {},
 ): void {
   const known = new Set(specOperations.map((operation) => operation.operationId));
   const extra = Object.keys(handlers).filter((id) => !known.has(id));
@@ -187,13 +189,15 @@ export function registerOperations(
         if (request.body === undefined && operation.schema.body && !operation.bodyRequired) request.body = {};
       },
       handler: async (request, reply) => {
-        const result = await handler({
-          request,
-          body: request.body as never,
-          params: request.params as never,
-          query: request.query as never,
-          principal: request.principal,
-        });
+        const run = () =>
+          handler({
+            request,
+            body: request.body as never,
+            params: request.params as never,
+            query: request.query as never,
+            principal: request.principal,
+          });
+        const result = operation.idempotent && options.idempotency ? await options.idempotency.run(request, operation.operationId, run) : await run();
         if (result.headers) reply.headers(result.headers);
         reply.code(result.status);
         if (result.body === undefined) return reply.send();

@@ -40,6 +40,8 @@ export interface OperationSpec {
   bodyLimit: number | null;
   /** How errors are answered: RFC 9457 problems, or RFC 6749 error JSON (`x-error-format: oauth`). */
   errorFormat: 'problem' | 'oauth' | 'fhir';
+  /** The operation takes an `Idempotency-Key` header: it runs once per key (core/idempotency.ts). */
+  idempotent: boolean;
 }
 
 /** Response media types fastify serializes from their schema; others (HTML pages) are sent as is. */
@@ -184,6 +186,7 @@ export function operations(spec: OpenApiDocument = loadSpec()): OperationSpec[] 
         responseMediaType,
         bodyLimit: typeof operation['x-body-limit'] === 'number' ? operation['x-body-limit'] : null,
         errorFormat: errorFormat as OperationSpec['errorFormat'],
+        idempotent: parameters.some((parameter) => parameter.in === 'header' && String(parameter.name).toLowerCase() === 'idempotency-key'),
       });
     }
   }

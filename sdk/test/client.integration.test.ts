@@ -225,3 +225,26 @@ describe('errors from real responses', () => {
     expect((cursor as BadRequestError).code).toBe('invalid_cursor');
   });
 });
+
+describe('retried creates', () => {
+  it('creates an app once when the answer to the first attempt is lost and the SDK retries it', async () => {
+    const { key } = await registeredClient('Éditeur au réseau instable');
+    let lost = 0;
+    // A network that delivers the first create to the server, then drops its answer.
+    const flaky: typeof fetch = async (input, init) => {
+      const method = input instanceof Request ? input.method : (init?.method ?? 'GET');
+      const response = await fetch(input, init);
+      if (method === 'POST' && lost === 0) {
+        lost += 1;
+        await response.body?.cancel();
+        throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
+      }
+      return response;
+    };
+    const client = createClient({ baseUrl: server.url, apiKey: key, fetch: flaky });
+    const app = await client.apps.create(appInput({ name: 'Créée une seule fois' }));
+    expect(lost).toBe(1);
+    const listed = await client.apps.list({ limit: 100 });
+    expect(listed.items.map((item) => item.id)).toEqual([app.id]);
+  });
+});

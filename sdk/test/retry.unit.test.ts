@@ -31,13 +31,32 @@ describe('retries', () => {
     expect(requests.map((r) => r.method)).toEqual(['DELETE', 'DELETE', 'DELETE']);
   });
 
-  it('never retries POST or PATCH, which are not idempotent', async () => {
+  it('retries a create with the same Idempotency-Key each time, so the server creates once', async () => {
+    const { fetch, requests } = fakeFetch(unavailable(), networkError(), json(201, { id: 'a1' }));
+    await expect(createClient({ baseUrl, fetch }).apps.create({} as never)).resolves.toEqual({ id: 'a1' });
+    expect(requests.map((r) => r.method)).toEqual(['POST', 'POST', 'POST']);
+    const keys = requests.map((r) => r.headers.get('idempotency-key'));
+    expect(keys[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(keys).size).toBe(1);
+
+    // Each call has its own key; a caller's own key is sent as given.
+    const again = fakeFetch(json(201, { id: 'a2' }), json(201, { id: 'k1' }));
+    const client = createClient({ baseUrl, fetch: again.fetch });
+    await client.apps.create({} as never);
+    await client.apiKeys.create({ name: 'ci' } as never, { idempotencyKey: 'order-42' });
+    expect(again.requests[0]!.headers.get('idempotency-key')).not.toBe(keys[0]);
+    expect(again.requests[1]!.headers.get('idempotency-key')).toBe('order-42');
+    await expect(client.apps.create({} as never, { idempotencyKey: 'bad key' })).rejects.toThrow(/idempotencyKey/);
+  });
+
+  it('never retries other POSTs or PATCH, which are not idempotent', async () => {
     const post = fakeFetch(unavailable(), json(201, {}));
     const error = await createClient({ baseUrl, fetch: post.fetch })
-      .apps.create({} as never)
+      .publishers.register({} as never)
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServerError);
     expect(post.requests).toHaveLength(1);
+    expect(post.requests[0]!.headers.get('idempotency-key')).toBeNull();
 
     const patch = fakeFetch(networkError(), json(200, {}));
     await expect(createClient({ baseUrl, fetch: patch.fetch }).apps.update('a1', { name: 'New' })).rejects.toBeInstanceOf(

@@ -1,5 +1,6 @@
-// When and how long to wait before retrying. Only idempotent methods are retried, on network
-// errors, 408, 429 and 5xx; the server's Retry-After wins over the computed backoff.
+// When and how long to wait before retrying. Only idempotent calls are retried (GET, PUT, DELETE,
+// HEAD, and the creates sent with an Idempotency-Key), on network errors, 408, 429 and 5xx; the
+// server's Retry-After wins over the computed backoff.
 import type { RetryOptions } from 'ky';
 
 export const defaultMaxRetries = 2;
@@ -21,11 +22,11 @@ export function backoffDelay(retry: number, random: () => number = Math.random):
   return ceiling / 2 + random() * (ceiling / 2);
 }
 
-/** ky's retry options for a call that may be retried `limit` times. */
-export function retryOptions(limit: number): RetryOptions {
+/** ky's retry options for a call that may be retried `limit` times; `retryPost` for a create with an Idempotency-Key. */
+export function retryOptions(limit: number, options: { retryPost?: boolean } = {}): RetryOptions {
   return {
     limit,
-    methods: retryableMethods,
+    methods: options.retryPost ? [...retryableMethods, 'post'] : retryableMethods,
     statusCodes: retryableStatuses,
     afterStatusCodes: retryableStatuses,
     maxRetryAfter,

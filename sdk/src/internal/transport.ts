@@ -29,8 +29,14 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Milliseconds to wait for each attempt's response. */
   timeout?: number;
-  /** How many times an idempotent call (GET, PUT, DELETE, HEAD) may be retried. */
+  /** How many times an idempotent call (GET, PUT, DELETE, HEAD, and the creates that carry an `Idempotency-Key`) may be retried. */
   maxRetries?: number;
+  /**
+   * The `Idempotency-Key` of a create (apps, clients, API keys); by default a new random UUID per
+   * call, the same for all its retries. Pass your own to make a create safe across restarts of
+   * your process: the server answers the first answer again instead of creating twice.
+   */
+  idempotencyKey?: string;
   /** Extra request headers. */
   headers?: Record<string, string>;
 }
@@ -43,6 +49,8 @@ export interface Call {
   path: string;
   query?: Record<string, string | number | undefined> | undefined;
   body?: unknown;
+  /** A create the server runs once per `Idempotency-Key`: sent with a key, and retried like an idempotent call. */
+  idempotent?: boolean;
 }
 
 export const defaultTimeout = 30_000;
@@ -95,6 +103,8 @@ export class Transport {
   async request<T>(call: Call, options: RequestOptions = {}): Promise<T> {
     checkInteger('timeout', options.timeout, 1, maxTimeout);
     checkInteger('maxRetries', options.maxRetries, 0, 10);
+    // One key for the call and all its retries: the server runs the create once.
+    const idempotencyKey = call.idempotent ? checkIdempotencyKey(options.idempotencyKey) ?? globalThis.crypto.randomUUID() : undefined;
     let response: Response;
     try {
       response = await this.#ky(call.path, {
@@ -102,9 +112,9 @@ export class Transport {
         ...(call.query ? { searchParams: definedEntries(call.query) } : {}),
         ...(call.body !== undefined ? { json: call.body } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.headers ? { headers: options.headers } : {}),
+        ...(options.headers || idempotencyKey ? { headers: { ...options.headers, ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}) } } : {}),
         timeout: options.timeout ?? this.#timeout,
-        retry: retryOptions(options.maxRetries ?? this.#maxRetries),
+        retry: retryOptions(options.maxRetries ?? this.#maxRetries, { retryPost: idempotencyKey !== undefined }),
       });
     } catch (error) {
       throw await toMesError(error, call, this.baseUrl);
@@ -123,6 +133,13 @@ export class Transport {
       throw new MesError(`The response of ${call.method} /${call.path} is not valid JSON.`, { cause: error });
     }
   }
+}
+
+function checkIdempotencyKey(key: string | undefined): string | undefined {
+  if (key !== undefined && !/^[\x21-\x7E]{1,255}$/.test(key)) {
+    throw new MesError('idempotencyKey must be 1 to 255 visible ASCII characters (a UUID is right).');
+  }
+  return key;
 }
 
 function definedEntries(query: Record<string, string | number | undefined>): Record<string, string> {

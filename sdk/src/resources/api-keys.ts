@@ -17,7 +17,7 @@ export class ApiKeysResource {
 
   /** POST /publishers/me/api-keys: a new key; its `key` is shown only in this result. */
   async create(body: RequestBody<'createApiKey'> = {}, options?: RequestOptions): Promise<ResponseBody<'createApiKey'>> {
-    return this.#transport.request({ method: 'POST', path: 'publishers/me/api-keys', body }, options);
+    return this.#transport.request({ method: 'POST', path: 'publishers/me/api-keys', body, idempotent: true }, options);
   }
 
   /** DELETE /publishers/me/api-keys/{keyId}: the key stops working at once. */

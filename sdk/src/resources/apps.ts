@@ -23,7 +23,7 @@ export class AppsResource {
 
   /** POST /apps: creates an app in `draft`. */
   async create(body: RequestBody<'createApp'>, options?: RequestOptions): Promise<ResponseBody<'createApp'>> {
-    return this.#transport.request({ method: 'POST', path: 'apps', body }, options);
+    return this.#transport.request({ method: 'POST', path: 'apps', body, idempotent: true }, options);
   }
 
   /** GET /apps/{appId}. */

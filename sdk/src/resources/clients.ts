@@ -17,7 +17,7 @@ export class ClientsResource {
 
   /** POST /apps/{appId}/clients: a confidential client (with `jwks` or `jwksUri`) or a public one. */
   async create(appId: string, body: RequestBody<'createClient'>, options?: RequestOptions): Promise<ResponseBody<'createClient'>> {
-    return this.#transport.request({ method: 'POST', path: path`apps/${appId}/clients`, body }, options);
+    return this.#transport.request({ method: 'POST', path: path`apps/${appId}/clients`, body, idempotent: true }, options);
   }
 
   /** GET /apps/{appId}/clients/{clientId}. */

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// The SDK's size budget: the browser build of the core client (createClient and what it pulls in,
+// ky included), bundled for browsers, minified and gzipped, must stay under BUDGET bytes. The
+// bundle is made for the browser platform, so a Node-only import (node:*, fs, crypto…) fails it.
+// Prints the figure; exits 1 over budget. `--json` prints only the result.
+import { gzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+export const BUDGET = 20_000;
+const sdkDir = fileURLToPath(new URL('..', import.meta.url));
+
+const result = await build({
+  stdin: {
+    // What an app imports to make calls: the client, its errors, nothing it does not use.
+    contents: "import { createClient, MesError } from './dist/index.js'; export { createClient, MesError };",
+    resolveDir: sdkDir,
+    loader: 'js',
+  },
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  target: 'es2022',
+  minify: true,
+  treeShaking: true,
+  write: false,
+  logLevel: 'silent',
+});
+const code = result.outputFiles[0].contents;
+const figures = { minifiedBytes: code.length, gzippedBytes: gzipSync(code, { level: 9 }).length, budgetBytes: BUDGET };
+const ok = figures.gzippedBytes <= BUDGET;
+if (process.argv.includes('--json')) console.log(JSON.stringify({ ...figures, ok }));
+else {
+  console.log(`@mes/sdk core client for browsers: ${figures.minifiedBytes} B minified, ${figures.gzippedBytes} B gzipped (budget ${BUDGET} B)`);
+  if (!ok) console.error(`over budget by ${figures.gzippedBytes - BUDGET} B`);
+}
+process.exit(ok ? 0 : 1);

@@ -9,28 +9,10 @@ import { seedGuardianship, seedRecord } from './fhir-helpers.js';
 import { appInput, call, registerPublisher, useServer } from './helpers.js';
 import { startIdentityProvider, type TestIdentityProvider } from './identity-provider.js';
 import { form, pkce } from './oauth-helpers.js';
+import { pageBrowser } from './page-browser.js';
 
 /** Follows the sandbox's pages like a browser (cookies kept, the page's Origin on posts, redirects by hand). */
-function browser(server: () => TestServer, origin?: string) {
-  const jar = new Map<string, string>();
-  async function request(method: string, path: string, values?: Record<string, string>) {
-    const headers = new Headers();
-    if (jar.size) headers.set('cookie', [...jar].map(([name, value]) => `${name}=${value}`).join('; '));
-    if (values) {
-      headers.set('content-type', 'application/x-www-form-urlencoded');
-      headers.set('origin', origin ?? server().url);
-    }
-    const response = await fetch(`${server().url}${path}`, { method, headers, redirect: 'manual', ...(values ? { body: form(values) } : {}) });
-    for (const cookie of response.headers.getSetCookie()) {
-      const [pair] = cookie.split(';');
-      const index = pair!.indexOf('=');
-      if (/Max-Age=0/.test(cookie)) jar.delete(pair!.slice(0, index));
-      else jar.set(pair!.slice(0, index), pair!.slice(index + 1));
-    }
-    return { status: response.status, headers: response.headers, html: await response.text(), location: response.headers.get('location') };
-  }
-  return { jar, get: (path: string) => request('GET', path), post: (path: string, values: Record<string, string>) => request('POST', path, values) };
-}
+const browser = (server: () => TestServer, origin?: string) => pageBrowser(server, origin ? { origin } : {});
 
 /** The forms of the picker's list: patient id and button text, in order. */
 const listed = (html: string) =>
@@ -92,7 +74,7 @@ describe('the sandbox’s patient picker', () => {
     const attacked = browser(server, 'https://evil.example.com');
     const result = await attacked.post('/patient/sign-in', { patient_id: 'picker-helene', return_to: '/patient/apps' });
     expect(result.status).toBe(403);
-    expect(attacked.jar.size).toBe(0);
+    expect(attacked.cookies.size).toBe(0);
   });
 
   it('says which app is asking when the sign-in comes from an authorization', async () => {

@@ -15,6 +15,7 @@ import { startTestServer, type TestServer } from '../src/testing.js';
 import { seedRecord } from './fhir-helpers.js';
 import { startIdentityProvider, type ProviderBrowser, type TestIdentityProvider } from './identity-provider.js';
 import { form } from './oauth-helpers.js';
+import { pageBrowser, type PageAnswer } from './page-browser.js';
 
 const PUBLIC = 'https://api.mes.example.fr';
 const CALLBACK = `${PUBLIC}/patient/sign-in/callback`;
@@ -45,32 +46,19 @@ function useProvider(options: Parameters<typeof startIdentityProvider>[0]): () =
 
 /** A browser of the platform: keeps its cookies, sends the platform's Origin on form posts, does not follow redirects. */
 function platformBrowser(server: () => TestServer) {
-  const jar = new Map<string, string>();
-  async function request(method: string, path: string, values?: Record<string, string>) {
-    const headers = new Headers();
-    if (jar.size) headers.set('cookie', [...jar].map(([name, value]) => `${name}=${value}`).join('; '));
-    if (values) {
-      headers.set('content-type', 'application/x-www-form-urlencoded');
-      headers.set('origin', PUBLIC);
-    }
-    const response = await fetch(`${server().url}${path}`, { method, headers, redirect: 'manual', ...(values ? { body: form(values) } : {}) });
-    const cookies = response.headers.getSetCookie();
-    for (const cookie of cookies) {
-      const [pair] = cookie.split(';');
-      const index = pair!.indexOf('=');
-      if (/Max-Age=0/.test(cookie)) jar.delete(pair!.slice(0, index));
-      else jar.set(pair!.slice(0, index), pair!.slice(index + 1));
-    }
-    return { status: response.status, headers: response.headers, cookies, html: await response.text(), location: response.headers.get('location') };
-  }
+  const browser = pageBrowser(server, { origin: PUBLIC });
+  const answer = async (pending: Promise<PageAnswer>) => {
+    const page = await pending;
+    return { ...page, cookies: page.setCookies };
+  };
   return {
-    jar,
-    get: (path: string) => request('GET', path),
-    post: (path: string, values: Record<string, string>) => request('POST', path, values),
+    jar: browser.cookies,
+    get: (path: string) => answer(browser.get(path)),
+    post: (path: string, values: Record<string, string>) => answer(browser.post(path, values)),
     /** Follows a URL the provider sent the browser back to, on the platform. */
     back: (url: URL) => {
       expect(url.origin).toBe(PUBLIC);
-      return request('GET', `${url.pathname}${url.search}`);
+      return answer(browser.get(`${url.pathname}${url.search}`));
     },
   };
 }

@@ -521,8 +521,9 @@ export interface paths {
          *     a sign-in at the identity provider, also signs out there when it offers RP-initiated
          *     logout: 303 to its end_session_endpoint (with `id_token_hint`, and
          *     `post_logout_redirect_uri` `<PUBLIC_URL>/patient/signed-out`; the pages of a signed-in
-         *     patient allow that redirect in their CSP `form-action`), or, should a page not allow it, a
-         *     page with a link to it. Otherwise 303 to `/patient/signed-out`.
+         *     patient allow that redirect in their CSP `form-action` for the provider's issuer origin; a
+         *     logout endpoint on another origin gets a page with a link to it instead). Otherwise 303 to
+         *     `/patient/signed-out`.
          */
         post: operations["patientSignOut"];
         delete?: never;

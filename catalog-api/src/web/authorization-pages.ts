@@ -29,9 +29,9 @@ import { childrenOf, mayActFor, patientSummaries, type PatientSummary } from '..
 import { appIdentity } from './app-summary.js';
 import { escapeHtml } from './html.js';
 import { formatCalendarDate, formatDate, messages, type Lang } from './i18n.js';
-import { pageReply, seeOther } from './layout.js';
-import { pageContext, type PageContext } from './page-context.js';
-import { fromOwnOrigin, sameToken, type PatientSessions } from './patient-session.js';
+import { pageReply, refusedPage, seeOther } from './layout.js';
+import { ownForm, pageContext, type PageContext } from './page-context.js';
+import type { PatientSessions } from './patient-session.js';
 import { describeContextScope, describeResourceScope } from './scope-labels.js';
 
 type AuthorizationPageOperations = 'showAuthorization' | 'decideAuthorization';
@@ -93,8 +93,6 @@ const text = messages({
     expiredTitle: 'Demande expirée',
     expired: 'Cette demande d’accès a expiré',
     expiredBody: 'Elle a déjà été traitée ou date de plus de dix minutes. Revenez à l’application et recommencez.',
-    refusedTitle: 'Action refusée',
-    refusedBody: 'Ce formulaire a expiré ou ne vient pas de cette plateforme. Rien n’a été accordé.',
     backToRequest: 'Revenir à la demande',
     noneChosen: 'Choisissez au moins une permission, ou refusez la demande.',
     unknownScope: 'Une permission envoyée ne fait pas partie de la demande. Rien n’a été accordé.',
@@ -128,8 +126,6 @@ const text = messages({
     expiredTitle: 'Request expired',
     expired: 'This access request has expired',
     expiredBody: 'It has already been handled or is more than ten minutes old. Go back to the app and start again.',
-    refusedTitle: 'Action refused',
-    refusedBody: 'This form has expired or does not come from this platform. Nothing was granted.',
     backToRequest: 'Back to the request',
     noneChosen: 'Choose at least one permission, or refuse the request.',
     unknownScope: 'A permission sent is not part of the request. Nothing was granted.',
@@ -204,14 +200,7 @@ export function authorizationPageHandlers(deps: AuthorizationPageDeps): HandlerM
     const t = text(ctx.lang);
     return pageReply(400, { ...ctx, title: t.expiredTitle, body: `<h1>${escapeHtml(t.expired)}</h1><p>${escapeHtml(t.expiredBody)}</p>` });
   };
-  const refused = (ctx: PageContext, interaction: string) => {
-    const t = text(ctx.lang);
-    return pageReply(403, {
-      ...ctx,
-      title: t.refusedTitle,
-      body: `<h1>${escapeHtml(t.refusedTitle)}</h1><p>${escapeHtml(t.refusedBody)}</p><p><a href="${escapeHtml(ownPath(interaction))}">${escapeHtml(t.backToRequest)}</a></p>`,
-    });
-  };
+  const refused = (ctx: PageContext, interaction: string) => refusedPage(ctx, { href: ownPath(interaction), label: text(ctx.lang).backToRequest });
   const consentPage = <S extends 200 | 400>(status: S, ctx: PageContext, screen: Screen, form?: { error: string; values: DecisionForm }) =>
     pageReply(status, {
       ...ctx,
@@ -245,9 +234,7 @@ export function authorizationPageHandlers(deps: AuthorizationPageDeps): HandlerM
     async decideAuthorization({ request, body }) {
       const ctx = await pageContext(deps, request);
       const t = text(ctx.lang);
-      if (!fromOwnOrigin(request, deps.issuerOf(request)) || !ctx.session || !sameToken(body.csrf_token, ctx.session.csrfToken)) {
-        return refused(ctx, body.interaction);
-      }
+      if (!ownForm(ctx, request, deps.issuerOf(request), body.csrf_token)) return refused(ctx, body.interaction);
       const back = (location: string) => seeOther(location);
       if (body.decision === 'refuse') {
         const location = await finishAuthorization(db, config, body.interaction, { approved: false, error: 'access_denied', description: 'the patient refused' });

@@ -134,6 +134,18 @@ export function pageReply<S extends number>(status: S, view: PageView, headers: 
   };
 }
 
+const refusal = messages({
+  fr: { title: 'Action refusée', body: 'Ce formulaire a expiré ou ne vient pas de cette plateforme. Rien n’a été modifié.' },
+  en: { title: 'Action refused', body: 'This form has expired or does not come from this platform. Nothing was changed.' },
+});
+
+/** The 403 page of a refused form (another origin, no session, a wrong CSRF token), with a way back. */
+export function refusedPage(view: Omit<PageView, 'title' | 'body'>, back?: { href: string; label: string }) {
+  const t = refusal(view.lang);
+  const link = back ? `<p><a href="${escapeHtml(back.href)}">${escapeHtml(back.label)}</a></p>` : '';
+  return pageReply(403, { ...view, title: t.title, body: `<h1>${escapeHtml(t.title)}</h1><p>${escapeHtml(t.body)}</p>${link}` });
+}
+
 /** A 303 to another page, with the patient pages' headers. */
 export function seeOther(location: string, headers: Record<string, string> = {}) {
   return { status: 303 as const, headers: { ...patientPageHeaders(), location, ...headers } };

@@ -8,7 +8,7 @@ import { patientSummaries } from '../modules/records/index.js';
 import { languageOf, type Lang } from './i18n.js';
 import type { PageView } from './layout.js';
 import { signOutFormTargets } from './oidc/sign-out-targets.js';
-import type { PatientSession, PatientSessions } from './patient-session.js';
+import { fromOwnOrigin, sameToken, type PatientSession, type PatientSessions } from './patient-session.js';
 
 export interface PageContext {
   lang: Lang;
@@ -38,4 +38,12 @@ export async function pageContext(deps: PageDeps, request: FastifyRequest, sessi
     signedIn: current ? { name: person?.name ?? current.patientId, csrfToken: current.csrfToken } : null,
     formTargets: current ? signOutFormTargets(deps.config) : [],
   };
+}
+
+/**
+ * Whether a posted form is the signed-in person's own: a session, the platform's own Origin, and
+ * the session's CSRF token. Every form of the patient pages is checked with it.
+ */
+export function ownForm(ctx: PageContext, request: FastifyRequest, issuer: string, csrfToken: string | undefined): ctx is PageContext & { session: PatientSession } {
+  return ctx.session !== null && fromOwnOrigin(request, issuer) && csrfToken !== undefined && sameToken(csrfToken, ctx.session.csrfToken);
 }

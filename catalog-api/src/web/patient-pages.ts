@@ -22,9 +22,9 @@ import { patientSummaries, type PatientSummary } from '../modules/records/index.
 import { appIdentity, catalogueAppPath } from './app-summary.js';
 import { escapeHtml } from './html.js';
 import { formatDate, formatDateTime, messages, type Lang } from './i18n.js';
-import { pageReply, seeOther } from './layout.js';
-import { pageContext, type PageContext } from './page-context.js';
-import { fromOwnOrigin, sameToken, type PatientSession, type PatientSessions } from './patient-session.js';
+import { pageReply, refusedPage, seeOther } from './layout.js';
+import { ownForm, pageContext, type PageContext } from './page-context.js';
+import { fromOwnOrigin, type PatientSession, type PatientSessions } from './patient-session.js';
 import { describeScopeString } from './scope-labels.js';
 
 type PatientPageOperations = 'showConnectedApps' | 'withdrawConnectedApp' | 'dismissCertificationNotice' | 'listConnectedApps' | 'withdrawConnectedAppApi';
@@ -174,21 +174,7 @@ const iso = (date: Date | null) => (date ? date.toISOString() : null);
 export function patientPageHandlers(deps: PatientPageDeps): HandlerMap<PatientPageOperations> {
   const { db } = deps;
   const forbidden = (ctx: PageContext) =>
-    pageReply(403, {
-      ...ctx,
-      title: ctx.lang === 'fr' ? 'Action refusée' : 'Action refused',
-      body:
-        ctx.lang === 'fr'
-          ? `<h1>Action refusée</h1><p>Ce formulaire a expiré ou ne vient pas de cette plateforme. Rien n’a été modifié.</p><p><a href="${CONNECTED_APPS}">Revenir à mes applications connectées</a></p>`
-          : `<h1>Action refused</h1><p>This form has expired or does not come from this platform. Nothing was changed.</p><p><a href="${CONNECTED_APPS}">Back to my connected apps</a></p>`,
-    });
-
-  /** The session, if the form comes from this origin with the session's CSRF token. */
-  async function formSession(request: FastifyRequest, csrfToken: string | undefined): Promise<PatientSession | null> {
-    if (!fromOwnOrigin(request, deps.issuerOf(request))) return null;
-    const session = await deps.sessions.current(request);
-    return session && csrfToken && sameToken(csrfToken, session.csrfToken) ? session : null;
-  }
+    refusedPage(ctx, { href: CONNECTED_APPS, label: ctx.lang === 'fr' ? 'Revenir à mes applications connectées' : 'Back to my connected apps' });
 
   return {
     async showConnectedApps({ request, query }) {
@@ -199,16 +185,16 @@ export function patientPageHandlers(deps: PatientPageDeps): HandlerMap<PatientPa
     },
 
     async withdrawConnectedApp({ request, params, body }) {
-      const session = await formSession(request, body.csrf_token);
-      if (!session) return forbidden(await pageContext(deps, request));
-      const withdrawn = await withdrawOwnGrant(db, params.grantId, session.patientId);
+      const ctx = await pageContext(deps, request);
+      if (!ownForm(ctx, request, deps.issuerOf(request), body.csrf_token)) return forbidden(ctx);
+      const withdrawn = await withdrawOwnGrant(db, params.grantId, ctx.session.patientId);
       return seeOther(`${CONNECTED_APPS}?notice=${withdrawn ? 'withdrawn' : 'already-ended'}`);
     },
 
     async dismissCertificationNotice({ request, params, body }) {
-      const session = await formSession(request, body.csrf_token);
-      if (!session) return forbidden(await pageContext(deps, request));
-      await dismissCertificationNotice(db, session.patientId, params.appId);
+      const ctx = await pageContext(deps, request);
+      if (!ownForm(ctx, request, deps.issuerOf(request), body.csrf_token)) return forbidden(ctx);
+      await dismissCertificationNotice(db, ctx.session.patientId, params.appId);
       return seeOther(CONNECTED_APPS);
     },
 

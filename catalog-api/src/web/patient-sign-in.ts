@@ -13,13 +13,12 @@ import { pendingAuthorization } from '../modules/oauth/index.js';
 import { childrenOf, findPatients, patientSummaries, type PatientSummary } from '../modules/records/index.js';
 import { escapeHtml } from './html.js';
 import { formatCalendarDate, messages, type Lang } from './i18n.js';
-import { pageReply, safeReturnPath, seeOther, type PageView } from './layout.js';
+import { pageReply, refusedPage, safeReturnPath, seeOther, type PageView } from './layout.js';
 import { identityClaims, patientOfIdentity, type IdentityOutcome } from './oidc/patient-identity.js';
 import { IdentityProviderError, type IdentityProviderClient } from './oidc/relying-party.js';
 import { signInAttempts } from './oidc/sign-in-attempts.js';
-import { signOutFormTargets } from './oidc/sign-out-targets.js';
-import { pageContext, type PageContext, type PageDeps } from './page-context.js';
-import { fromOwnOrigin, sameToken } from './patient-session.js';
+import { ownForm, pageContext, type PageContext, type PageDeps } from './page-context.js';
+import { fromOwnOrigin } from './patient-session.js';
 
 type SignInOperations = 'showPatientSignIn' | 'patientSignIn' | 'startPatientSignIn' | 'finishPatientSignIn' | 'patientSignOut' | 'showPatientSignedOut';
 
@@ -60,8 +59,6 @@ const text = messages({
     providerButton: (name: string) => `Se connecter avec ${name}`,
     pickerOnlyTitle: 'Connexion refusée',
     pickerOnly: (name: string) => `Hors du bac à sable, les patients se connectent avec ${name}.`,
-    refusedTitle: 'Action refusée',
-    refused: 'Ce formulaire a expiré ou ne vient pas de cette plateforme. Rien n’a été modifié.',
     retry: 'Réessayer de se connecter',
     expiredTitle: 'Connexion expirée',
     expired: 'Cette connexion a expiré ou a déjà été utilisée',
@@ -83,13 +80,13 @@ const text = messages({
     closedTitle: 'Compte fermé',
     closedHeading: 'Votre compte est fermé',
     closedBody: 'Votre profil Mon espace santé a été fermé : vous ne pouvez plus vous connecter ici.',
+    providerSignOutTitle: 'Déconnexion',
+    providerSignOut: (name: string) => `Vous êtes déconnecté de cette plateforme. Déconnectez-vous aussi de ${name}, surtout sur un ordinateur partagé.`,
+    providerSignOutButton: (name: string) => `Se déconnecter de ${name}`,
     signedOutTitle: 'Déconnecté',
     signedOut: 'Vous êtes déconnecté',
     signedOutBody: 'Votre session sur cette plateforme est terminée.',
     signInAgain: 'Se connecter à nouveau',
-    providerSignOutTitle: 'Déconnexion',
-    providerSignOut: (name: string) => `Vous êtes déconnecté de cette plateforme. Déconnectez-vous aussi de ${name}, surtout sur un ordinateur partagé.`,
-    providerSignOutButton: (name: string) => `Se déconnecter de ${name}`,
   },
   en: {
     unavailableTitle: 'Sign-in unavailable',
@@ -117,8 +114,6 @@ const text = messages({
     providerButton: (name: string) => `Sign in with ${name}`,
     pickerOnlyTitle: 'Sign-in refused',
     pickerOnly: (name: string) => `Outside the sandbox, patients sign in with ${name}.`,
-    refusedTitle: 'Action refused',
-    refused: 'This form has expired or does not come from this platform. Nothing was changed.',
     retry: 'Try signing in again',
     expiredTitle: 'Sign-in expired',
     expired: 'This sign-in has expired or was already used',
@@ -139,13 +134,13 @@ const text = messages({
     closedTitle: 'Account closed',
     closedHeading: 'Your account is closed',
     closedBody: 'Your Mon espace santé profile was closed: you can no longer sign in here.',
+    providerSignOutTitle: 'Signing out',
+    providerSignOut: (name: string) => `You are signed out of this platform. Sign out of ${name} too, especially on a shared computer.`,
+    providerSignOutButton: (name: string) => `Sign out of ${name}`,
     signedOutTitle: 'Signed out',
     signedOut: 'You are signed out',
     signedOutBody: 'Your session on this platform has ended.',
     signInAgain: 'Sign in again',
-    providerSignOutTitle: 'Signing out',
-    providerSignOut: (name: string) => `You are signed out of this platform. Sign out of ${name} too, especially on a shared computer.`,
-    providerSignOutButton: (name: string) => `Sign out of ${name}`,
   },
 });
 
@@ -168,9 +163,8 @@ export function patientSignInHandlers(deps: SignInDeps): HandlerMap<SignInOperat
   const settings = config.patientIdentityProvider;
   const sandbox = config.mode === 'sandbox';
   const attempts = signInAttempts(db, box, { secure: deps.secureCookies });
-  const formTargets = signOutFormTargets(config);
   const page = <S extends number>(status: S, ctx: PageContext, view: Pick<PageView, 'title' | 'body'>, headers: Record<string, string> = {}) =>
-    pageReply(status, { ...ctx, formTargets, ...view }, headers);
+    pageReply(status, { ...ctx, ...view }, headers);
   const message = <S extends number>(status: S, ctx: PageContext, title: string, heading: string, body: string, link?: { href: string; label: string }) =>
     page(status, ctx, {
       title,
@@ -182,10 +176,7 @@ export function patientSignInHandlers(deps: SignInDeps): HandlerMap<SignInOperat
     const t = text(ctx.lang);
     return message(503, ctx, t.unavailableTitle, t.unavailable, t.unavailableBody);
   };
-  const forbidden = (ctx: PageContext) => {
-    const t = text(ctx.lang);
-    return message(403, ctx, t.refusedTitle, t.refusedTitle, t.refused);
-  };
+  const forbidden = (ctx: PageContext) => refusedPage(ctx);
 
   /** "<app> asks for access": when the sign-in comes from a pending authorization. */
   const askingLine = async (lang: Lang, returnTo: string): Promise<string> => {
@@ -364,18 +355,18 @@ ${providerLink(ctx.lang, returnTo)}`,
 
     async patientSignOut({ request, body }) {
       const ctx = await pageContext(deps, request);
-      if (!fromOwnOrigin(request, deps.issuerOf(request)) || !ctx.session || !sameToken(body.csrf_token, ctx.session.csrfToken)) return forbidden(ctx);
+      if (!ownForm(ctx, request, deps.issuerOf(request), body.csrf_token)) return forbidden(ctx);
       const { setCookie, sealedIdToken } = await sessions.close(request);
       const logout = idp && sealedIdToken ? await providerLogoutUrl(request, sealedIdToken) : null;
       // Post/redirect/get: a reload of the signed-out page does not post the form again.
       if (!logout) return seeOther(signedOutPath, { 'set-cookie': setCookie });
-      // The sign-out form was posted from a page whose CSP form-action must allow the redirect
-      // to the provider; pages that do not (yet) list it get a link instead.
+      // The pages' CSP form-action lists the provider's issuer origin (pageContext's formTargets);
+      // a logout endpoint on another origin would be blocked after the post: a link instead.
       if (ctx.formTargets.includes(logout.origin)) return seeOther(logout.href, { 'set-cookie': setCookie });
       const t = text(ctx.lang);
       return page(
         200,
-        { ...ctx, session: null, signedIn: null },
+        { ...ctx, session: null, signedIn: null, formTargets: [] },
         {
           title: t.providerSignOutTitle,
           body: `<h1>${escapeHtml(t.signedOut)}</h1>

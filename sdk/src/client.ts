@@ -1,6 +1,15 @@
-// createClient(): the entry point of the SDK. One client holds one base URL, one API key and
-// one transport; its namespaces mirror the API's resources.
-import { Transport, type TransportOptions } from './internal/transport.js';
+// createClient(): the entry point of the SDK. One client holds one server, its credentials and
+// one transport per API: the publisher API (an API key, or the platform token of the device
+// flow) and the FHIR API (the session's DPoP-bound patient-data token). Its namespaces mirror the
+// API's resources; its methods authorize, following the platform's OAuth profile.
+import { dpopFetch } from './auth/dpop-fetch.js';
+import * as flows from './auth/flows.js';
+import { allowsHttp, AuthorizationServer, type ClientAuthentication } from './auth/server.js';
+import { Session, type AuthorizationInfo } from './auth/session.js';
+import { memoryStorage, type TokenStorage } from './auth/storage.js';
+import { MesError } from './errors.js';
+import { FhirApi } from './fhir/resource.js';
+import { defaultTimeout, Transport, type FetchLike } from './internal/transport.js';
 import { ApiKeysResource } from './resources/api-keys.js';
 import { AppsResource } from './resources/apps.js';
 import { CatalogResource } from './resources/catalog.js';
@@ -9,10 +18,55 @@ import { HealthResource } from './resources/health.js';
 import { PublishersResource } from './resources/publishers.js';
 import { SandboxResource } from './resources/sandbox.js';
 
-/** Options of `createClient`: the transport's settings (base URL, API key, fetch, timeout, retries, headers). */
-export type ClientOptions = TransportOptions;
+/** Options of `createClient`. */
+export interface ClientOptions<Scopes extends readonly string[] = readonly string[]> {
+  /**
+   * The platform's URL, e.g. `https://api.sandbox.example` or `http://localhost:4010`: the base
+   * URL of its APIs and its OAuth issuer (discovery at `/.well-known/oauth-authorization-server`).
+   * `issuer` is a synonym; give one of them.
+   */
+  baseUrl?: string | undefined;
+  issuer?: string | undefined;
+  /** A publisher API key (`mes_pk_…`) for the publisher API. Not needed for the catalogue nor for patient data. */
+  apiKey?: string | undefined;
+  /** The OAuth client id of your app (for patient data), or `mes-cli` for the device flow. */
+  clientId?: string | undefined;
+  /** How the client authenticates: `{ method: 'none' }` (default, public clients) or `private_key_jwt`. */
+  clientAuth?: ClientAuthentication | undefined;
+  /** One of the app's registered redirect URIs, where `handleCallback()` runs. */
+  redirectUri?: string | undefined;
+  /**
+   * The scopes the app asks for, e.g. `['patient/Immunization.rs', 'offline_access']`. Written as
+   * a literal, they type `client.fhir`: a type or interaction outside them does not compile.
+   */
+  scope?: Scopes | undefined;
+  /** Where tokens, DPoP keys and pending authorizations are kept (memory by default). */
+  storage?: TokenStorage | undefined;
+  /** Names the session inside the storage: one per signed-in user of a backend (default `default`). */
+  session?: string | undefined;
+  /** The FHIR API's base URL (default `<baseUrl>/fhir`). */
+  fhirBaseUrl?: string | undefined;
+  /** A `fetch` implementation; defaults to the global `fetch`. */
+  fetch?: FetchLike | undefined;
+  /** Milliseconds to wait for each attempt's response (default 30 000). */
+  timeout?: number | undefined;
+  /** Retries of idempotent calls on network errors, 408, 429 and 5xx (default 2; 0 disables). */
+  maxRetries?: number | undefined;
+  /** Headers sent with every request. */
+  headers?: Record<string, string> | undefined;
+}
 
-export class MesClient {
+function baseUrlOf(options: ClientOptions): string {
+  const { baseUrl, issuer } = options;
+  if (baseUrl !== undefined && issuer !== undefined && baseUrl.replace(/\/$/, '') !== issuer.replace(/\/$/, '')) {
+    throw new MesError('Give baseUrl or issuer, not two different URLs: the platform is its own issuer.');
+  }
+  const url = baseUrl ?? issuer;
+  if (url === undefined) throw new MesError('createClient() needs baseUrl (or issuer): the platform\'s URL, e.g. http://localhost:4010.');
+  return url;
+}
+
+export class MesClient<Scopes extends readonly string[] = readonly string[]> {
   readonly baseUrl: string;
   readonly health: HealthResource;
   readonly publishers: PublishersResource;
@@ -22,9 +76,49 @@ export class MesClient {
   readonly clients: ClientsResource;
   /** The sandbox's developer controls (sandbox servers only). */
   readonly sandbox: SandboxResource;
+  /** The patient-data API (FHIR R4), limited to the client's scopes. */
+  readonly fhir: FhirApi<Scopes>;
+  readonly #flows: flows.FlowContext | undefined;
+  readonly #session: Session | undefined;
 
-  constructor(options: ClientOptions) {
-    const transport = new Transport(options);
+  constructor(options: ClientOptions<Scopes>) {
+    const baseUrl = baseUrlOf(options);
+    const fetch: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    const common = { fetch, timeout: options.timeout, maxRetries: options.maxRetries, headers: options.headers };
+    let apiFetch = fetch;
+    let fhirFetch = fetch;
+    if (options.clientId !== undefined) {
+      if (typeof options.clientId !== 'string' || options.clientId === '') throw new MesError('clientId must be a non-empty string.');
+      const issuer = new URL(baseUrl);
+      if (!allowsHttp(issuer)) throw new MesError(`The issuer must use https (plain http only on this machine: localhost, 127.0.0.1), got ${issuer.origin}.`);
+      const server = new AuthorizationServer({
+        issuer,
+        clientId: options.clientId,
+        clientAuth: options.clientAuth ?? { method: 'none' },
+        fetch,
+        timeout: options.timeout ?? defaultTimeout,
+      });
+      const storage = options.storage ?? memoryStorage();
+      const prefix = `mes:${options.clientId}:${options.session ?? 'default'}:`;
+      this.#session = new Session(server, storage, `${prefix}session`);
+      this.#flows = {
+        server,
+        session: this.#session,
+        pendingKey: (state) => `${prefix}pending:${state}`,
+        redirectUri: options.redirectUri,
+        defaultScope: options.scope,
+      };
+      fhirFetch = dpopFetch(this.#session, 'patient', fetch);
+      // Without an API key, the publisher API takes the platform token of the device flow.
+      if (options.apiKey === undefined) {
+        const session = this.#session;
+        const platformFetch = dpopFetch(session, 'platform', fetch);
+        apiFetch = async (input, init) => ((await session.load())?.audience === 'platform' ? platformFetch(input, init) : fetch(input, init));
+      }
+    }
+    const transport = new Transport({ ...common, baseUrl, apiKey: options.apiKey, fetch: apiFetch });
+    const fhirBaseUrl = options.fhirBaseUrl ?? new URL('fhir/', transport.baseUrl).href;
+    const fhirTransport = new Transport({ ...common, baseUrl: fhirBaseUrl, fetch: fhirFetch });
     this.baseUrl = transport.baseUrl;
     this.health = new HealthResource(transport);
     this.publishers = new PublishersResource(transport);
@@ -32,10 +126,49 @@ export class MesClient {
     this.apps = new AppsResource(transport);
     this.catalog = new CatalogResource(transport);
     this.clients = new ClientsResource(transport);
-    this.sandbox = new SandboxResource(transport);
+    this.sandbox = new SandboxResource(transport, (signIn) => flows.sandboxSignIn(this.#oauth('sandbox.signIn()'), fetch, signIn));
+    this.fhir = new FhirApi<Scopes>(fhirTransport, options.scope);
+  }
+
+  #oauth(method: string): flows.FlowContext {
+    if (!this.#flows) throw new MesError(`${method} needs the clientId option of createClient(): your app's OAuth client id.`);
+    return this.#flows;
+  }
+
+  /**
+   * Starts an authorization: returns the URL to send the patient's browser to (after a pushed
+   * authorization request when the server or a confidential client needs one), and keeps the PKCE
+   * verifier and a new DPoP key in the storage until `handleCallback()`.
+   */
+  authorize(options?: flows.AuthorizeOptions): Promise<flows.AuthorizationRequest> {
+    return flows.authorize(this.#oauth('authorize()'), options);
+  }
+
+  /** Finishes the authorization at the redirect URI (the full URL the browser came back to). */
+  handleCallback(url: string | URL, options?: { signal?: AbortSignal }): Promise<AuthorizationInfo> {
+    return flows.handleCallback(this.#oauth('handleCallback()'), url, options);
+  }
+
+  /** The device flow (RFC 8628) of command-line tools: show the code, then `wait()`. */
+  deviceAuthorization(options?: { scope?: string | readonly string[]; signal?: AbortSignal }): Promise<flows.DeviceAuthorization> {
+    return flows.deviceAuthorization(this.#oauth('deviceAuthorization()'), options);
+  }
+
+  /** The current authorization (scopes granted, patient, expiry), or undefined when there is none. */
+  async authorization(): Promise<AuthorizationInfo | undefined> {
+    return this.#session?.info();
+  }
+
+  /** Revokes the session's tokens at the server and forgets them. */
+  signOut(options?: { signal?: AbortSignal }): Promise<void> {
+    return flows.signOut(this.#oauth('signOut()'), options);
   }
 }
 
-export function createClient(options: ClientOptions): MesClient {
+/**
+ * Creates a client. With `clientId` (and `redirectUri`, `scope`) it authorizes and calls the
+ * FHIR API; with `apiKey` it calls the publisher API; with neither, the public catalogue.
+ */
+export function createClient<const Scopes extends readonly string[] = readonly string[]>(options: ClientOptions<Scopes>): MesClient<Scopes> {
   return new MesClient(options);
 }

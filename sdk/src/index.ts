@@ -1,8 +1,15 @@
 // Public surface of @mes/sdk, the typed client of the platform's HTTP API (Node >= 20.19 and
 // browsers). Everything not exported here is internal.
 export { createClient, MesClient, type ClientOptions } from './client.js';
-export type { FetchLike, RequestOptions } from './internal/transport.js';
+export type { FetchLike, RequestOptions, Query } from './internal/transport.js';
+export { ApiPromise, type WithResponse } from './internal/api-promise.js';
 export { Page, PagePromise, type PageData, type CollectOptions } from './pagination.js';
+export { memoryStorage, type TokenStorage } from './auth/storage.js';
+export type { ClientAuthentication } from './auth/server.js';
+export type { AuthorizationInfo } from './auth/session.js';
+export type { AuthorizeOptions, AuthorizationRequest, DeviceAuthorization } from './auth/flows.js';
+export { FhirApi, FhirPage, fhirResourceTypes, creatableResourceTypes, type FhirSearchPage } from './fhir/resource.js';
+export { scopesAllow } from './fhir/scopes.js';
 export {
   MesError,
   ApiError,
@@ -16,7 +23,12 @@ export {
   ServerError,
   ConnectionError,
   TimeoutError,
+  OAuthError,
+  ReauthorizationRequiredError,
+  ConsentWithdrawnError,
   type ApiErrorInit,
+  type OAuthErrorInit,
+  type GrantEndReason,
 } from './errors.js';
 export { ProblemCode, problemCodes, isProblemCode, appCategories, certificationStatuses } from './constants.js';
 export type * from './types.js';
@@ -29,6 +41,7 @@ export type { PublishersResource } from './resources/publishers.js';
 export { faultKinds, faultTargets, sandboxScenarios } from './resources/sandbox.js';
 export type {
   SandboxResource,
+  SandboxSignIn,
   SandboxPatient,
   SandboxPatientList,
   ListSandboxPatientsParams,

@@ -43,13 +43,28 @@ export class Page<T> implements AsyncIterable<T>, PageData<T> {
   }
 
   /** Fetches the next page; check `hasNextPage()` first, this rejects on the last page. */
-  async nextPage(): Promise<Page<T>> {
+  async nextPage(): Promise<this> {
     if (this.nextCursor === null) throw new MesError('This is the last page: there is no next page to fetch.');
     const data = await this.#fetchPage(this.nextCursor);
     if (data.nextCursor !== null && data.nextCursor === this.nextCursor) {
       throw new MesError('The server returned the same cursor twice; stopping to avoid an endless loop.');
     }
-    return new Page(data, this.#fetchPage);
+    return this.wrap(data, this.#fetchPage) as this;
+  }
+
+  /** Makes the Page object of the next page's data (a subclass keeps its own kind of page). */
+  protected wrap(data: PageData<T>, fetchPage: PageFetcher<T>): Page<T> {
+    return new Page(data, fetchPage);
+  }
+
+  /** Iterates over this page and every following page, fetching them lazily. */
+  async *pages(): AsyncGenerator<this> {
+    let page: Page<T> = this;
+    for (;;) {
+      yield page as this;
+      if (!page.hasNextPage()) return;
+      page = await page.nextPage();
+    }
   }
 
   /** Iterates over the items of this page and of every following page, fetching them lazily. */
@@ -83,25 +98,25 @@ export class Page<T> implements AsyncIterable<T>, PageData<T> {
  * What list methods return: awaiting it gives the first Page; iterating it with `for await` goes
  * through every item of every page; `all({ limit })` collects items.
  */
-export class PagePromise<T> implements PromiseLike<Page<T>>, AsyncIterable<T> {
-  readonly #page: Promise<Page<T>>;
+export class PagePromise<T, P extends Page<T> = Page<T>> implements PromiseLike<P>, AsyncIterable<T> {
+  readonly #page: Promise<P>;
 
-  constructor(page: Promise<Page<T>>) {
+  constructor(page: Promise<P>) {
     this.#page = page;
   }
 
-  then<R1 = Page<T>, R2 = never>(
-    onFulfilled?: ((page: Page<T>) => R1 | PromiseLike<R1>) | null,
+  then<R1 = P, R2 = never>(
+    onFulfilled?: ((page: P) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
     return this.#page.then(onFulfilled, onRejected);
   }
 
-  catch<R = never>(onRejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<Page<T> | R> {
+  catch<R = never>(onRejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<P | R> {
     return this.#page.catch(onRejected);
   }
 
-  finally(onFinally?: (() => void) | null): Promise<Page<T>> {
+  finally(onFinally?: (() => void) | null): Promise<P> {
     return this.#page.finally(onFinally);
   }
 
@@ -111,6 +126,11 @@ export class PagePromise<T> implements PromiseLike<Page<T>>, AsyncIterable<T> {
 
   all(options: CollectOptions): Promise<T[]> {
     return this.#page.then((page) => page.all(options));
+  }
+
+  /** Iterates over the pages themselves: the first one, then every following one. */
+  async *pages(): AsyncGenerator<P> {
+    yield* (await this.#page).pages();
   }
 }
 

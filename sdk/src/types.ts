@@ -60,3 +60,16 @@ export type Jwk = Schemas['Jwk'];
 export type Jwks = Schemas['Jwks'];
 export type ClientInput = Schemas['ClientInput'];
 export type Client = Schemas['Client'];
+
+export type {
+  FhirResourceType,
+  CreatableResourceType,
+  FhirResource,
+  FhirBundle,
+  FhirSearchParams,
+  FhirCreateInput,
+  FhirInteraction,
+  AllowedTypes,
+  OperationOutcome,
+  CapabilityStatement,
+} from './fhir/types.js';

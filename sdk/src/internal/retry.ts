@@ -2,6 +2,7 @@
 // HEAD, and the creates sent with an Idempotency-Key), on network errors, 408, 429 and 5xx; the
 // server's Retry-After wins over the computed backoff.
 import type { RetryOptions } from 'ky';
+import { MesError } from '../errors.js';
 
 export const defaultMaxRetries = 2;
 /** The delay before the first retry, in milliseconds; it doubles at each retry. */
@@ -32,5 +33,7 @@ export function retryOptions(limit: number, options: { retryPost?: boolean } = {
     maxRetryAfter,
     backoffLimit: maxRetryDelay,
     delay: (attempt) => backoffDelay(attempt),
+    // The SDK's own errors (a grant that ended, a refused refresh) are answers, not network failures.
+    shouldRetry: ({ error }) => (error instanceof MesError ? false : undefined),
   };
 }

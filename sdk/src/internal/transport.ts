@@ -2,7 +2,8 @@
 // policy. It turns every failure into the SDK's error hierarchy, so ky never shows through.
 import ky, { HTTPError, TimeoutError as KyTimeoutError, type KyInstance } from 'ky';
 import { ApiError, ConnectionError, MesError, TimeoutError } from '../errors.js';
-import type { Problem } from '../types.js';
+import type { OperationOutcome, Problem } from '../types.js';
+import { ApiPromise, type WithResponse } from './api-promise.js';
 import { defaultMaxRetries, retryOptions } from './retry.js';
 
 /** A `fetch` implementation: the global one by default, or any standard-compatible function. */
@@ -47,11 +48,16 @@ export interface Call {
   method: HttpMethod;
   /** Relative to the base URL, without a leading slash; built with `path`. */
   path: string;
-  query?: Record<string, string | number | undefined> | undefined;
+  query?: Query | undefined;
   body?: unknown;
+  /** The media type of the body and of the answer (default `application/json`; the FHIR API's is `application/fhir+json`). */
+  mediaType?: string | undefined;
   /** A create the server runs once per `Idempotency-Key`: sent with a key, and retried like an idempotent call. */
   idempotent?: boolean;
 }
+
+/** Query parameters; an array repeats the parameter (`date=ge2026-01-01&date=lt2026-07-01`). */
+export type Query = Record<string, string | number | readonly (string | number)[] | undefined>;
 
 export const defaultTimeout = 30_000;
 const maxTimeout = 2_147_483_647;
@@ -100,35 +106,49 @@ export class Transport {
     });
   }
 
-  async request<T>(call: Call, options: RequestOptions = {}): Promise<T> {
+  /** Sends a call; await it for the body, or `.withResponse()` for the body with the raw response. */
+  request<T>(call: Call | (() => Call), options: RequestOptions = {}): ApiPromise<T> {
+    // A bad argument (an id that would change the path…) rejects like any failure, never throws.
+    return new ApiPromise((async () => this.#send<T>(typeof call === 'function' ? call() : call, options))());
+  }
+
+  async #send<T>(call: Call, options: RequestOptions): Promise<WithResponse<T>> {
     checkInteger('timeout', options.timeout, 1, maxTimeout);
     checkInteger('maxRetries', options.maxRetries, 0, 10);
     // One key for the call and all its retries: the server runs the create once.
     const idempotencyKey = call.idempotent ? checkIdempotencyKey(options.idempotencyKey) ?? globalThis.crypto.randomUUID() : undefined;
+    const mediaType = call.mediaType ?? 'application/json';
+    const headers: Record<string, string> = {
+      ...(call.mediaType ? { accept: `${mediaType}, application/problem+json` } : {}),
+      ...(call.body !== undefined ? { 'content-type': mediaType } : {}),
+      ...options.headers,
+      ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+    };
     let response: Response;
     try {
       response = await this.#ky(call.path, {
         method: call.method,
-        ...(call.query ? { searchParams: definedEntries(call.query) } : {}),
-        ...(call.body !== undefined ? { json: call.body } : {}),
+        ...(call.query ? { searchParams: searchParams(call.query) } : {}),
+        ...(call.body !== undefined ? { body: JSON.stringify(call.body) } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.headers || idempotencyKey ? { headers: { ...options.headers, ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}) } } : {}),
+        headers,
         timeout: options.timeout ?? this.#timeout,
         retry: retryOptions(options.maxRetries ?? this.#maxRetries, { retryPost: idempotencyKey !== undefined }),
       });
     } catch (error) {
       throw await toMesError(error, call, this.baseUrl);
     }
-    if (response.status === 204) return undefined as T;
+    const requestId = response.headers.get('x-request-id') ?? undefined;
+    if (response.status === 204) return { data: undefined as T, response, requestId };
     let text: string;
     try {
       text = await response.text();
     } catch (error) {
       throw new ConnectionError(`The connection broke while reading the response of ${call.method} /${call.path}.`, { cause: error });
     }
-    if (text === '') return undefined as T;
+    if (text === '') return { data: undefined as T, response, requestId };
     try {
-      return JSON.parse(text) as T;
+      return { data: JSON.parse(text) as T, response, requestId };
     } catch (error) {
       throw new MesError(`The response of ${call.method} /${call.path} is not valid JSON.`, { cause: error });
     }
@@ -142,9 +162,12 @@ function checkIdempotencyKey(key: string | undefined): string | undefined {
   return key;
 }
 
-function definedEntries(query: Record<string, string | number | undefined>): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const [key, value] of Object.entries(query)) if (value !== undefined) result[key] = String(value);
+function searchParams(query: Query): URLSearchParams {
+  const result = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) result.append(key, String(one));
+  }
   return result;
 }
 
@@ -154,13 +177,19 @@ function isProblem(value: unknown): value is Problem {
   return typeof candidate.code === 'string' || typeof candidate.title === 'string';
 }
 
-async function readProblem(response: Response): Promise<Problem | undefined> {
+function isOperationOutcome(value: unknown): value is OperationOutcome {
+  const candidate = value as { resourceType?: unknown; issue?: unknown } | null;
+  return typeof candidate === 'object' && candidate !== null && candidate.resourceType === 'OperationOutcome' && Array.isArray(candidate.issue) && candidate.issue.length > 0;
+}
+
+async function readError(response: Response): Promise<{ problem?: Problem; operationOutcome?: OperationOutcome }> {
   try {
     const value: unknown = JSON.parse(await response.text());
-    return isProblem(value) ? value : undefined;
+    if (isOperationOutcome(value)) return { operationOutcome: value };
+    return isProblem(value) ? { problem: value } : {};
   } catch {
     // Not JSON (a proxy's HTML page, an empty body): the error is built from the status alone.
-    return undefined;
+    return {};
   }
 }
 
@@ -169,7 +198,7 @@ async function toMesError(error: unknown, call: Call, baseUrl: string): Promise<
     const { response } = error;
     return ApiError.generate({
       status: response.status,
-      problem: await readProblem(response),
+      ...(await readError(response)),
       headers: response.headers,
       fallbackMessage: response.statusText ? `HTTP ${response.status} ${response.statusText}` : undefined,
     });

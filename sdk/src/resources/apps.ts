@@ -1,5 +1,6 @@
 // The publisher's apps (listApps, createApp, getApp, updateApp, deleteApp).
 import { path } from '../internal/path.js';
+import type { ApiPromise } from '../internal/api-promise.js';
 import type { RequestOptions, Transport } from '../internal/transport.js';
 import { paginate, type PagePromise } from '../pagination.js';
 import type { App, ListAppsParams, RequestBody, ResponseBody } from '../types.js';
@@ -17,27 +18,27 @@ export class AppsResource {
    */
   list(params: ListAppsParams = {}, options?: RequestOptions): PagePromise<App> {
     const fetchPage = (query: ListAppsParams) =>
-      this.#transport.request<ResponseBody<'listApps'>>({ method: 'GET', path: 'apps', query }, options);
+      this.#transport.request<ResponseBody<'listApps'>>(() => ({ method: 'GET', path: 'apps', query }), options);
     return paginate(fetchPage(params), (cursor) => fetchPage({ ...params, cursor }));
   }
 
   /** POST /apps: creates an app in `draft`. */
-  async create(body: RequestBody<'createApp'>, options?: RequestOptions): Promise<ResponseBody<'createApp'>> {
-    return this.#transport.request({ method: 'POST', path: 'apps', body, idempotent: true }, options);
+  create(body: RequestBody<'createApp'>, options?: RequestOptions): ApiPromise<ResponseBody<'createApp'>> {
+    return this.#transport.request(() => ({ method: 'POST', path: 'apps', body, idempotent: true }), options);
   }
 
   /** GET /apps/{appId}. */
-  async get(appId: string, options?: RequestOptions): Promise<ResponseBody<'getApp'>> {
-    return this.#transport.request({ method: 'GET', path: path`apps/${appId}` }, options);
+  get(appId: string, options?: RequestOptions): ApiPromise<ResponseBody<'getApp'>> {
+    return this.#transport.request(() => ({ method: 'GET', path: path`apps/${appId}` }), options);
   }
 
   /** PATCH /apps/{appId}: send only the fields to change; `logoUrl: null` removes the logo. */
-  async update(appId: string, body: RequestBody<'updateApp'>, options?: RequestOptions): Promise<ResponseBody<'updateApp'>> {
-    return this.#transport.request({ method: 'PATCH', path: path`apps/${appId}`, body }, options);
+  update(appId: string, body: RequestBody<'updateApp'>, options?: RequestOptions): ApiPromise<ResponseBody<'updateApp'>> {
+    return this.#transport.request(() => ({ method: 'PATCH', path: path`apps/${appId}`, body }), options);
   }
 
   /** DELETE /apps/{appId}: refused with a ConflictError (`app_not_deletable`) for certified or suspended apps. */
-  async delete(appId: string, options?: RequestOptions): Promise<ResponseBody<'deleteApp'>> {
-    return this.#transport.request({ method: 'DELETE', path: path`apps/${appId}` }, options);
+  delete(appId: string, options?: RequestOptions): ApiPromise<ResponseBody<'deleteApp'>> {
+    return this.#transport.request(() => ({ method: 'DELETE', path: path`apps/${appId}` }), options);
   }
 }

@@ -1,5 +1,6 @@
 // An app's OAuth clients (listClients, createClient, getClient, deleteClient, replaceClientKeys).
 import { path } from '../internal/path.js';
+import type { ApiPromise } from '../internal/api-promise.js';
 import type { RequestOptions, Transport } from '../internal/transport.js';
 import type { RequestBody, ResponseBody } from '../types.js';
 
@@ -11,32 +12,32 @@ export class ClientsResource {
   }
 
   /** GET /apps/{appId}/clients: the app's clients, oldest first. */
-  async list(appId: string, options?: RequestOptions): Promise<ResponseBody<'listClients'>> {
-    return this.#transport.request({ method: 'GET', path: path`apps/${appId}/clients` }, options);
+  list(appId: string, options?: RequestOptions): ApiPromise<ResponseBody<'listClients'>> {
+    return this.#transport.request(() => ({ method: 'GET', path: path`apps/${appId}/clients` }), options);
   }
 
   /** POST /apps/{appId}/clients: a confidential client (with `jwks` or `jwksUri`) or a public one. */
-  async create(appId: string, body: RequestBody<'createClient'>, options?: RequestOptions): Promise<ResponseBody<'createClient'>> {
-    return this.#transport.request({ method: 'POST', path: path`apps/${appId}/clients`, body, idempotent: true }, options);
+  create(appId: string, body: RequestBody<'createClient'>, options?: RequestOptions): ApiPromise<ResponseBody<'createClient'>> {
+    return this.#transport.request(() => ({ method: 'POST', path: path`apps/${appId}/clients`, body, idempotent: true }), options);
   }
 
   /** GET /apps/{appId}/clients/{clientId}. */
-  async get(appId: string, clientId: string, options?: RequestOptions): Promise<ResponseBody<'getClient'>> {
-    return this.#transport.request({ method: 'GET', path: path`apps/${appId}/clients/${clientId}` }, options);
+  get(appId: string, clientId: string, options?: RequestOptions): ApiPromise<ResponseBody<'getClient'>> {
+    return this.#transport.request(() => ({ method: 'GET', path: path`apps/${appId}/clients/${clientId}` }), options);
   }
 
   /** PUT /apps/{appId}/clients/{clientId}/keys: rotate a confidential client's keys. */
-  async replaceKeys(
+  replaceKeys(
     appId: string,
     clientId: string,
     body: RequestBody<'replaceClientKeys'>,
     options?: RequestOptions,
-  ): Promise<ResponseBody<'replaceClientKeys'>> {
-    return this.#transport.request({ method: 'PUT', path: path`apps/${appId}/clients/${clientId}/keys`, body }, options);
+  ): ApiPromise<ResponseBody<'replaceClientKeys'>> {
+    return this.#transport.request(() => ({ method: 'PUT', path: path`apps/${appId}/clients/${clientId}/keys`, body }), options);
   }
 
   /** DELETE /apps/{appId}/clients/{clientId}: the client can no longer obtain tokens. */
-  async delete(appId: string, clientId: string, options?: RequestOptions): Promise<ResponseBody<'deleteClient'>> {
-    return this.#transport.request({ method: 'DELETE', path: path`apps/${appId}/clients/${clientId}` }, options);
+  delete(appId: string, clientId: string, options?: RequestOptions): ApiPromise<ResponseBody<'deleteClient'>> {
+    return this.#transport.request(() => ({ method: 'DELETE', path: path`apps/${appId}/clients/${clientId}` }), options);
   }
 }

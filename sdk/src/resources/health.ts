@@ -1,4 +1,5 @@
 // Liveness and readiness probes (getHealth, getReadiness).
+import type { ApiPromise } from '../internal/api-promise.js';
 import type { RequestOptions, Transport } from '../internal/transport.js';
 import type { ResponseBody } from '../types.js';
 
@@ -10,12 +11,12 @@ export class HealthResource {
   }
 
   /** GET /healthz: the process is up. */
-  async get(options?: RequestOptions): Promise<ResponseBody<'getHealth'>> {
-    return this.#transport.request({ method: 'GET', path: 'healthz' }, options);
+  get(options?: RequestOptions): ApiPromise<ResponseBody<'getHealth'>> {
+    return this.#transport.request(() => ({ method: 'GET', path: 'healthz' }), options);
   }
 
   /** GET /readyz: the store is reachable and migrated; rejects with a ServerError (`not_ready`) otherwise. */
-  async ready(options?: RequestOptions): Promise<ResponseBody<'getReadiness'>> {
-    return this.#transport.request({ method: 'GET', path: 'readyz' }, options);
+  ready(options?: RequestOptions): ApiPromise<ResponseBody<'getReadiness'>> {
+    return this.#transport.request(() => ({ method: 'GET', path: 'readyz' }), options);
   }
 }

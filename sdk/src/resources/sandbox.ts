@@ -1,6 +1,8 @@
 // The sandbox's developer controls on the publisher's own OAuth clients (injected faults, token
 // expiry, withdrawal, suspension, reset, traffic report), its synthetic patients and scenarios.
+import type { AuthorizationInfo } from '../auth/session.js';
 import { path } from '../internal/path.js';
+import type { ApiPromise } from '../internal/api-promise.js';
 import type { RequestOptions, Transport } from '../internal/transport.js';
 import type { QueryParams, RequestBody, ResponseBody } from '../types.js';
 
@@ -53,79 +55,99 @@ export const sandboxScenarios = [
  * fails with a NotFoundError whose code is `sandbox_only`. `clientId` is the OAuth `client_id` of
  * one of the publisher's own clients (`clients.list(appId)`); another publisher's is `not_found`.
  */
+/** What `sandbox.signIn()` takes: the synthetic patient whose consent is pre-approved, and the scopes. */
+export interface SandboxSignIn {
+  /** A synthetic patient's id (`sandbox-patient-1`), or `<guardian>:<child>`. */
+  patient: string;
+  /** The scopes to ask for; by default the client's `scope`. */
+  scope?: string | readonly string[];
+  signal?: AbortSignal;
+}
+
 export class SandboxResource {
   readonly #transport: Transport;
+  readonly #signIn: (request: SandboxSignIn) => Promise<AuthorizationInfo>;
 
-  constructor(transport: Transport) {
+  constructor(transport: Transport, signIn: (request: SandboxSignIn) => Promise<AuthorizationInfo>) {
     this.#transport = transport;
+    this.#signIn = signIn;
+  }
+
+  /**
+   * The pre-approved authorization of the sandbox, for tests and quick starts: authorizes the
+   * client for `patient` without a browser (`login_hint`), and stores the tokens. Needs `clientId`
+   * and `redirectUri`; a server that is not a sandbox refuses (`not_pre_approved`).
+   */
+  signIn(request: SandboxSignIn): Promise<AuthorizationInfo> {
+    return this.#signIn(request);
   }
 
   /**
    * GET /sandbox/patients: synthetic patients searched by name (accents and case do not matter)
    * or id. Use an id as `login_hint` (or `<guardian>:<child>`) to pre-approve consent.
    */
-  async patients(params: ListSandboxPatientsParams = {}, options?: RequestOptions): Promise<SandboxPatientList> {
-    return this.#transport.request({ method: 'GET', path: 'sandbox/patients', query: params }, options);
+  patients(params: ListSandboxPatientsParams = {}, options?: RequestOptions): ApiPromise<SandboxPatientList> {
+    return this.#transport.request(() => ({ method: 'GET', path: 'sandbox/patients', query: params }), options);
   }
 
   /**
    * POST /sandbox/clients/{clientId}/faults: the client's next `count` requests (default 1) at
    * `target` (token endpoint, FHIR API, or any) are answered with the failure instead.
    */
-  async injectFault(clientId: string, body: FaultInput, options?: RequestOptions): Promise<Fault> {
-    return this.#transport.request({ method: 'POST', path: path`sandbox/clients/${clientId}/faults`, body }, options);
+  injectFault(clientId: string, body: FaultInput, options?: RequestOptions): ApiPromise<Fault> {
+    return this.#transport.request(() => ({ method: 'POST', path: path`sandbox/clients/${clientId}/faults`, body }), options);
   }
 
   /** GET /sandbox/clients/{clientId}/faults: the faults still waiting for requests, oldest first. */
-  async listFaults(clientId: string, options?: RequestOptions): Promise<FaultList> {
-    return this.#transport.request({ method: 'GET', path: path`sandbox/clients/${clientId}/faults` }, options);
+  listFaults(clientId: string, options?: RequestOptions): ApiPromise<FaultList> {
+    return this.#transport.request(() => ({ method: 'GET', path: path`sandbox/clients/${clientId}/faults` }), options);
   }
 
   /** DELETE /sandbox/clients/{clientId}/faults: no more injected failures; `count` says how many were pending. */
-  async clearFaults(clientId: string, options?: RequestOptions): Promise<ControlResult> {
-    return this.#transport.request({ method: 'DELETE', path: path`sandbox/clients/${clientId}/faults` }, options);
+  clearFaults(clientId: string, options?: RequestOptions): ApiPromise<ControlResult> {
+    return this.#transport.request(() => ({ method: 'DELETE', path: path`sandbox/clients/${clientId}/faults` }), options);
   }
 
   /**
    * POST /sandbox/clients/{clientId}/token-expiry: every access token issued to the client so far
    * fails as expired at its next use; refresh tokens keep working, to test the app's refresh.
    */
-  async expireTokens(clientId: string, options?: RequestOptions): Promise<ControlResult> {
-    return this.#transport.request({ method: 'POST', path: path`sandbox/clients/${clientId}/token-expiry` }, options);
+  expireTokens(clientId: string, options?: RequestOptions): ApiPromise<ControlResult> {
+    return this.#transport.request(() => ({ method: 'POST', path: path`sandbox/clients/${clientId}/token-expiry` }), options);
   }
 
   /**
    * POST /sandbox/clients/{clientId}/withdrawal: ends the client's active grants (only those of
    * `patient` when given), as the patient would; their tokens fail at their next use.
    */
-  async withdrawGrants(clientId: string, body: WithdrawalInput = {}, options?: RequestOptions): Promise<ControlResult> {
-    return this.#transport.request({ method: 'POST', path: path`sandbox/clients/${clientId}/withdrawal`, body }, options);
+  withdrawGrants(clientId: string, body: WithdrawalInput = {}, options?: RequestOptions): ApiPromise<ControlResult> {
+    return this.#transport.request(() => ({ method: 'POST', path: path`sandbox/clients/${clientId}/withdrawal`, body }), options);
   }
 
   /** PUT /sandbox/clients/{clientId}/suspension: suspends the client's app; its tokens stop working at once. */
-  async suspendApp(clientId: string, options?: RequestOptions): Promise<ControlResult> {
-    return this.#transport.request({ method: 'PUT', path: path`sandbox/clients/${clientId}/suspension` }, options);
+  suspendApp(clientId: string, options?: RequestOptions): ApiPromise<ControlResult> {
+    return this.#transport.request(() => ({ method: 'PUT', path: path`sandbox/clients/${clientId}/suspension` }), options);
   }
 
   /** DELETE /sandbox/clients/{clientId}/suspension: the app gets back the status it had before the suspension. */
-  async reinstateApp(clientId: string, options?: RequestOptions): Promise<ControlResult> {
-    return this.#transport.request({ method: 'DELETE', path: path`sandbox/clients/${clientId}/suspension` }, options);
+  reinstateApp(clientId: string, options?: RequestOptions): ApiPromise<ControlResult> {
+    return this.#transport.request(() => ({ method: 'DELETE', path: path`sandbox/clients/${clientId}/suspension` }), options);
   }
 
   /**
    * POST /sandbox/clients/{clientId}/reset: clears pending faults, the token expiry mark and the
    * recorded traffic, and reinstates a suspended app. Grants are kept.
    */
-  async reset(clientId: string, options?: RequestOptions): Promise<ControlResult> {
-    return this.#transport.request({ method: 'POST', path: path`sandbox/clients/${clientId}/reset` }, options);
+  reset(clientId: string, options?: RequestOptions): ApiPromise<ControlResult> {
+    return this.#transport.request(() => ({ method: 'POST', path: path`sandbox/clients/${clientId}/reset` }), options);
   }
 
   /**
    * GET /sandbox/clients/{clientId}/report: grant types, PAR, PKCE and DPoP use, refreshes,
    * scopes requested against resource types called, reactions to 401, 429 and 503, faults.
    */
-  async report(clientId: string, options?: RequestOptions): Promise<TrafficReport> {
-    return this.#transport.request({ method: 'GET', path: path`sandbox/clients/${clientId}/report` }, options);
+  report(clientId: string, options?: RequestOptions): ApiPromise<TrafficReport> {
+    return this.#transport.request(() => ({ method: 'GET', path: path`sandbox/clients/${clientId}/report` }), options);
   }
 
   /**
@@ -133,7 +155,7 @@ export class SandboxResource {
    * withdrawn, app suspended, child turning 18, account closed, patient opposed). `app-suspended`
    * needs `clientId`; `consent-withdrawn` with `clientId` ends only that client's grants.
    */
-  async applyScenario(body: ScenarioInput, options?: RequestOptions): Promise<ScenarioResult> {
-    return this.#transport.request({ method: 'POST', path: 'sandbox/scenarios', body }, options);
+  applyScenario(body: ScenarioInput, options?: RequestOptions): ApiPromise<ScenarioResult> {
+    return this.#transport.request(() => ({ method: 'POST', path: 'sandbox/scenarios', body }), options);
   }
 }

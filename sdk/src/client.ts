@@ -126,7 +126,7 @@ export class MesClient<Scopes extends readonly string[] = readonly string[]> {
     this.apps = new AppsResource(transport);
     this.catalog = new CatalogResource(transport);
     this.clients = new ClientsResource(transport);
-    this.sandbox = new SandboxResource(transport, (signIn) => flows.sandboxSignIn(this.#oauth('sandbox.signIn()'), fetch, signIn));
+    this.sandbox = new SandboxResource(transport, (signIn) => this.#flow('sandbox.signIn()', (context) => flows.sandboxSignIn(context, fetch, signIn)));
     this.fhir = new FhirApi<Scopes>(fhirTransport, options.scope);
   }
 
@@ -135,23 +135,28 @@ export class MesClient<Scopes extends readonly string[] = readonly string[]> {
     return this.#flows;
   }
 
+  /** Runs a flow; a client without clientId rejects, as every failure of a call does. */
+  async #flow<T>(method: string, run: (context: flows.FlowContext) => Promise<T>): Promise<T> {
+    return run(this.#oauth(method));
+  }
+
   /**
    * Starts an authorization: returns the URL to send the patient's browser to (after a pushed
    * authorization request when the server or a confidential client needs one), and keeps the PKCE
    * verifier and a new DPoP key in the storage until `handleCallback()`.
    */
   authorize(options?: flows.AuthorizeOptions): Promise<flows.AuthorizationRequest> {
-    return flows.authorize(this.#oauth('authorize()'), options);
+    return this.#flow('authorize()', (context) => flows.authorize(context, options));
   }
 
   /** Finishes the authorization at the redirect URI (the full URL the browser came back to). */
   handleCallback(url: string | URL, options?: { signal?: AbortSignal }): Promise<AuthorizationInfo> {
-    return flows.handleCallback(this.#oauth('handleCallback()'), url, options);
+    return this.#flow('handleCallback()', (context) => flows.handleCallback(context, url, options));
   }
 
   /** The device flow (RFC 8628) of command-line tools: show the code, then `wait()`. */
   deviceAuthorization(options?: { scope?: string | readonly string[]; signal?: AbortSignal }): Promise<flows.DeviceAuthorization> {
-    return flows.deviceAuthorization(this.#oauth('deviceAuthorization()'), options);
+    return this.#flow('deviceAuthorization()', (context) => flows.deviceAuthorization(context, options));
   }
 
   /** The current authorization (scopes granted, patient, expiry), or undefined when there is none. */
@@ -161,7 +166,7 @@ export class MesClient<Scopes extends readonly string[] = readonly string[]> {
 
   /** Revokes the session's tokens at the server and forgets them. */
   signOut(options?: { signal?: AbortSignal }): Promise<void> {
-    return flows.signOut(this.#oauth('signOut()'), options);
+    return this.#flow('signOut()', (context) => flows.signOut(context, options));
   }
 }
 

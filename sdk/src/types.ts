@@ -73,3 +73,13 @@ export type {
   OperationOutcome,
   CapabilityStatement,
 } from './fhir/types.js';
+
+// The FHIR resources of the patient-data API.
+export type Patient = Schemas['Patient'];
+export type Observation = Schemas['Observation'];
+export type Immunization = Schemas['Immunization'];
+export type AllergyIntolerance = Schemas['AllergyIntolerance'];
+export type Condition = Schemas['Condition'];
+export type MedicationStatement = Schemas['MedicationStatement'];
+export type DocumentReference = Schemas['DocumentReference'];
+export type Appointment = Schemas['Appointment'];

@@ -157,7 +157,7 @@ export async function handleCallback(context: FlowContext, callbackUrl: string |
       ),
     options.signal,
   );
-  await session.save(response, pair, 'patient');
+  await session.save(response, pair, 'patient', undefined, pending.key);
   return (await session.info())!;
 }
 

@@ -126,7 +126,13 @@ export class Session {
   }
 
   /** Saves the answer of a token request made with `pair`; keeps the old refresh token when none came. */
-  async save(response: oauth.TokenEndpointResponse, pair: CryptoKeyPair, audience: StoredSession['audience'], previous?: StoredSession): Promise<StoredSession> {
+  async save(
+    response: oauth.TokenEndpointResponse,
+    pair: CryptoKeyPair,
+    audience: StoredSession['audience'],
+    previous?: StoredSession,
+    storedKey?: StoredKeyPair,
+  ): Promise<StoredSession> {
     const session: StoredSession = {
       version: 1,
       audience,
@@ -135,7 +141,7 @@ export class Session {
       refreshToken: response.refresh_token ?? previous?.refreshToken,
       scope: response.scope ?? previous?.scope ?? '',
       patient: typeof response.patient === 'string' ? response.patient : previous?.patient,
-      key: previous?.key ?? (await storeKeyPair(pair, this.#storage.keepsObjects === true)),
+      key: previous?.key ?? storedKey ?? (await storeKeyPair(pair, this.#storage.keepsObjects === true)),
     };
     await this.#storage.set(this.#key, session);
     return session;

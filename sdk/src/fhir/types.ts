@@ -23,8 +23,11 @@ export type FhirResource<T extends FhirResourceType> = Schemas[T];
 /** A searchset Bundle of `T`. */
 export type FhirBundle<T extends FhirResourceType> = `${T}Bundle` extends keyof Schemas ? Schemas[`${T}Bundle`] : never;
 
+// A repeatable parameter (`date`) takes one value or several.
+type OneOrMore<P> = { [K in keyof P]: P[K] extends readonly (infer V)[] | undefined ? V | readonly V[] : P[K] };
+
 /** The search parameters of `T` (`_cursor` is the SDK's to follow: iterate the page instead). */
-export type FhirSearchParams<T extends FhirResourceType> = Omit<QueryParams<`search${T}` & Operations>, '_cursor'>;
+export type FhirSearchParams<T extends FhirResourceType> = OneOrMore<Omit<QueryParams<`search${T}` & Operations>, '_cursor'>>;
 
 /** What a create of `T` takes. */
 export type FhirCreateInput<T extends CreatableResourceType> = operations[`create${T}` & Operations] extends {

@@ -23,5 +23,5 @@ export default defineConfig({
   treeshake: true,
   // tsc -b writes the declaration files of the project reference into dist/ too; keep them.
   clean: false,
-  external: ['ky'],
+  external: ['oauth4webapi'],
 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The SDK's size budget: the browser build of the core client (createClient and what it pulls in,
-// ky included), bundled for browsers, minified and gzipped, must stay under BUDGET bytes. The
+// oauth4webapi included), bundled for browsers, minified and gzipped, must stay under BUDGET bytes. The
 // bundle is made for the browser platform, so a Node-only import (node:*, fs, crypto…) fails it.
 // Prints the figure; exits 1 over budget. `--json` prints only the result.
 import { gzipSync } from 'node:zlib';

@@ -1,8 +1,6 @@
 // When and how long to wait before retrying. Only idempotent calls are retried (GET, PUT, DELETE,
 // HEAD, and the creates sent with an Idempotency-Key), on network errors, 408, 429 and 5xx; the
 // server's Retry-After wins over the computed backoff.
-import type { RetryOptions } from 'ky';
-import { MesError } from '../errors.js';
 
 export const defaultMaxRetries = 2;
 /** The delay before the first retry, in milliseconds; it doubles at each retry. */
@@ -23,17 +21,19 @@ export function backoffDelay(retry: number, random: () => number = Math.random):
   return ceiling / 2 + random() * (ceiling / 2);
 }
 
-/** ky's retry options for a call that may be retried `limit` times; `retryPost` for a create with an Idempotency-Key. */
-export function retryOptions(limit: number, options: { retryPost?: boolean } = {}): RetryOptions {
-  return {
-    limit,
-    methods: options.retryPost ? [...retryableMethods, 'post'] : retryableMethods,
-    statusCodes: retryableStatuses,
-    afterStatusCodes: retryableStatuses,
-    maxRetryAfter,
-    backoffLimit: maxRetryDelay,
-    delay: (attempt) => backoffDelay(attempt),
-    // The SDK's own errors (a grant that ended, a refused refresh) are answers, not network failures.
-    shouldRetry: ({ error }) => (error instanceof MesError ? false : undefined),
-  };
+/** Whether a call may be sent again: the idempotent methods, and a create with an Idempotency-Key. */
+export function isRetryable(method: string, hasIdempotencyKey: boolean): boolean {
+  return retryableMethods.includes(method.toLowerCase()) || (hasIdempotencyKey && method === 'POST');
+}
+
+/**
+ * The server's Retry-After (RFC 9110 §10.2.3: seconds, or an HTTP date) in milliseconds, clamped to
+ * `maxRetryAfter`; undefined when absent or unreadable, and the backoff applies.
+ */
+export function retryAfterDelay(headers: Headers, now: number = Date.now()): number | undefined {
+  const value = headers.get('retry-after')?.trim();
+  if (!value) return undefined;
+  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - now;
+  if (Number.isNaN(ms)) return undefined;
+  return Math.min(Math.max(ms, 0), maxRetryAfter);
 }

@@ -1,10 +1,9 @@
-// The HTTP transport: one ky instance per client, with authentication, timeouts and the retry
-// policy. It turns every failure into the SDK's error hierarchy, so ky never shows through.
-import ky, { HTTPError, TimeoutError as KyTimeoutError, type KyInstance } from 'ky';
+// The HTTP transport, on fetch alone: authentication headers, a timeout per attempt, the retry
+// policy, and every failure turned into the SDK's error hierarchy.
 import { ApiError, ConnectionError, MesError, TimeoutError } from '../errors.js';
 import type { OperationOutcome, Problem } from '../types.js';
 import { ApiPromise, type WithResponse } from './api-promise.js';
-import { defaultMaxRetries, retryOptions } from './retry.js';
+import { backoffDelay, defaultMaxRetries, isRetryable, retryableStatuses, retryAfterDelay } from './retry.js';
 
 /** A `fetch` implementation: the global one by default, or any standard-compatible function. */
 export type FetchLike = (input: Request | URL | string, init?: RequestInit) => Promise<Response>;
@@ -84,7 +83,8 @@ function checkBaseUrl(baseUrl: string): string {
 
 export class Transport {
   readonly baseUrl: string;
-  readonly #ky: KyInstance;
+  readonly #fetch: FetchLike;
+  readonly #headers: Record<string, string>;
   readonly #maxRetries: number;
   readonly #timeout: number;
 
@@ -94,16 +94,12 @@ export class Transport {
     this.baseUrl = checkBaseUrl(options.baseUrl);
     this.#maxRetries = options.maxRetries ?? defaultMaxRetries;
     this.#timeout = options.timeout ?? defaultTimeout;
-    this.#ky = ky.create({
-      prefixUrl: this.baseUrl,
-      headers: {
-        accept: 'application/json, application/problem+json',
-        ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
-        ...options.headers,
-      },
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-      throwHttpErrors: true,
-    });
+    this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#headers = {
+      accept: 'application/json, application/problem+json',
+      ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+      ...options.headers,
+    };
   }
 
   /** Sends a call; await it for the body, or `.withResponse()` for the body with the raw response. */
@@ -119,40 +115,103 @@ export class Transport {
     const idempotencyKey = call.idempotent ? checkIdempotencyKey(options.idempotencyKey) ?? globalThis.crypto.randomUUID() : undefined;
     const mediaType = call.mediaType ?? 'application/json';
     const headers: Record<string, string> = {
+      ...this.#headers,
       ...(call.mediaType ? { accept: `${mediaType}, application/problem+json` } : {}),
       ...(call.body !== undefined ? { 'content-type': mediaType } : {}),
       ...options.headers,
       ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
     };
-    let response: Response;
-    try {
-      response = await this.#ky(call.path, {
-        method: call.method,
-        ...(call.query ? { searchParams: searchParams(call.query) } : {}),
-        ...(call.body !== undefined ? { body: JSON.stringify(call.body) } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-        headers,
-        timeout: options.timeout ?? this.#timeout,
-        retry: retryOptions(options.maxRetries ?? this.#maxRetries, { retryPost: idempotencyKey !== undefined }),
-      });
-    } catch (error) {
-      throw await toMesError(error, call, this.baseUrl);
-    }
-    const requestId = response.headers.get('x-request-id') ?? undefined;
-    if (response.status === 204) return { data: undefined as T, response, requestId };
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (error) {
-      throw new ConnectionError(`The connection broke while reading the response of ${call.method} /${call.path}.`, { cause: error });
-    }
-    if (text === '') return { data: undefined as T, response, requestId };
-    try {
-      return { data: JSON.parse(text) as T, response, requestId };
-    } catch (error) {
-      throw new MesError(`The response of ${call.method} /${call.path} is not valid JSON.`, { cause: error });
+    const url = new URL(call.path, this.baseUrl);
+    if (call.query) url.search = searchParams(call.query).toString();
+    const where = `${call.method} ${url.pathname}`;
+    const body = call.body !== undefined ? JSON.stringify(call.body) : undefined;
+    const retryable = isRetryable(call.method, idempotencyKey !== undefined);
+    const maxRetries = options.maxRetries ?? this.#maxRetries;
+    const { signal } = options;
+    for (let retry = 0; ; retry += 1) {
+      let response: Response;
+      try {
+        response = await this.#attempt(url, { method: call.method, headers, ...(body !== undefined ? { body } : {}) }, options.timeout ?? this.#timeout, where, signal);
+      } catch (error) {
+        // Network failures of idempotent calls are retried; a timeout, the caller's abort, or an
+        // error of the SDK's own (a grant that ended) is not.
+        if (retryable && retry < maxRetries && isNetworkFailure(error)) {
+          await sleep(backoffDelay(retry + 1), signal);
+          continue;
+        }
+        throw toMesError(error, where, this.baseUrl);
+      }
+      if (!response.ok && retryable && retry < maxRetries && retryableStatuses.includes(response.status)) {
+        await response.body?.cancel();
+        await sleep(retryAfterDelay(response.headers) ?? backoffDelay(retry + 1), signal);
+        continue;
+      }
+      return read<T>(response, where);
     }
   }
+
+  /** One attempt: the caller's signal and a timeout abort it; a fetch that ignores its signal still times out. */
+  async #attempt(url: URL, init: RequestInit, timeout: number, where: string, signal: AbortSignal | undefined): Promise<Response> {
+    signal?.throwIfAborted();
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal!.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new TimeoutError(`No response to ${where} in time.`);
+        controller.abort(error);
+        reject(error);
+      }, timeout);
+    });
+    try {
+      return await Promise.race([this.#fetch(url.href, { ...init, signal: controller.signal }), timedOut]);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+/** The body of a response, or the ApiError of an error status. */
+async function read<T>(response: Response, where: string): Promise<WithResponse<T>> {
+  if (!response.ok) {
+    throw ApiError.generate({
+      status: response.status,
+      ...(await readError(response)),
+      headers: response.headers,
+      fallbackMessage: response.statusText ? `HTTP ${response.status} ${response.statusText}` : undefined,
+    });
+  }
+  const requestId = response.headers.get('x-request-id') ?? undefined;
+  if (response.status === 204) return { data: undefined as T, response, requestId };
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (error) {
+    throw new ConnectionError(`The connection broke while reading the response of ${where}.`, { cause: error });
+  }
+  if (text === '') return { data: undefined as T, response, requestId };
+  try {
+    return { data: JSON.parse(text) as T, response, requestId };
+  } catch (error) {
+    throw new MesError(`The response of ${where} is not valid JSON.`, { cause: error });
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 function checkIdempotencyKey(key: string | undefined): string | undefined {
@@ -193,26 +252,17 @@ async function readError(response: Response): Promise<{ problem?: Problem; opera
   }
 }
 
-async function toMesError(error: unknown, call: Call, baseUrl: string): Promise<unknown> {
-  if (error instanceof HTTPError) {
-    const { response } = error;
-    return ApiError.generate({
-      status: response.status,
-      ...(await readError(response)),
-      headers: response.headers,
-      fallbackMessage: response.statusText ? `HTTP ${response.status} ${response.statusText}` : undefined,
-    });
-  }
-  const where = `${call.method} ${new URL(call.path, baseUrl).pathname}`;
-  if (error instanceof KyTimeoutError) {
-    return new TimeoutError(`No response to ${where} in time.`, { cause: error });
-  }
-  // fetch rejects with a TypeError when the network fails (refused, reset, DNS, TLS).
-  if (error instanceof TypeError) {
-    const reason = describeCause(error);
+/** fetch rejects with a TypeError when the network fails (refused, reset, DNS, TLS). */
+function isNetworkFailure(error: unknown): boolean {
+  return error instanceof TypeError;
+}
+
+function toMesError(error: unknown, where: string, baseUrl: string): unknown {
+  if (isNetworkFailure(error)) {
+    const reason = describeCause(error as TypeError);
     return new ConnectionError(`Could not reach ${baseUrl} for ${where}${reason ? ` (${reason})` : ''}.`, { cause: error });
   }
-  // The caller's AbortSignal, or an error of the caller's fetch: passed through unchanged.
+  // A TimeoutError, the caller's abort reason, an error of the SDK or of the caller's fetch: as is.
   return error;
 }
 

@@ -108,13 +108,27 @@ export class AuthorizationServer {
         throw error;
       }
     } catch (error) {
-      throw toSdkError(error, this.issuer, signal);
+      throw await toSdkError(error, this.issuer, signal);
     }
   }
 }
 
+/** The RFC 6749 error of an answer oauth4webapi would not read (a 429 or 5xx), when it has one. */
+async function errorOfResponse(response: Response): Promise<OAuthError> {
+  let body: Record<string, unknown> | undefined;
+  try {
+    const parsed: unknown = await response.clone().json();
+    if (parsed && typeof parsed === 'object' && typeof (parsed as { error?: unknown }).error === 'string') body = parsed as Record<string, unknown>;
+  } catch {
+    // Not JSON: a proxy's page. The status says enough.
+  }
+  const error = typeof body?.error === 'string' ? body.error : response.status >= 500 ? 'server_error' : 'invalid_response';
+  const description = typeof body?.error_description === 'string' ? body.error_description : `HTTP ${response.status} from ${new URL(response.url || 'about:blank').pathname}`;
+  return new OAuthError({ error, description, status: response.status, body });
+}
+
 /** Maps what oauth4webapi or fetch threw to the SDK's errors; the caller's abort passes through. */
-export function toSdkError(error: unknown, issuer: URL, signal?: AbortSignal): unknown {
+export async function toSdkError(error: unknown, issuer: URL, signal?: AbortSignal): Promise<unknown> {
   if (error instanceof MesError) return error;
   if (signal?.aborted && error === signal.reason) return error;
   if (error instanceof oauth.ResponseBodyError) {
@@ -122,6 +136,9 @@ export function toSdkError(error: unknown, issuer: URL, signal?: AbortSignal): u
   }
   if (error instanceof oauth.AuthorizationResponseError) {
     return new OAuthError({ error: error.error, description: error.error_description, cause: error });
+  }
+  if (error instanceof oauth.OperationProcessingError && error.cause instanceof Response && error.cause.status >= 400) {
+    return errorOfResponse(error.cause);
   }
   if (error instanceof oauth.OperationProcessingError || error instanceof oauth.WWWAuthenticateChallengeError) {
     return new OAuthError({ error: 'invalid_response', description: error.message, cause: error });

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Regenerates every committed generated file and fails when the result differs from what is
-// committed: the bundled spec, its TypeScript types and the CLI's oclif manifest.
+// committed: the bundled spec, its TypeScript types, the SDK's API reference (TypeDoc, from its
+// TSDoc) and the CLI's oclif manifest.
 import { execSync } from 'node:child_process';
 
-const generated = ['openapi/dist', 'cli/oclif.manifest.json'];
+const generated = ['openapi/dist', 'docs/reference/sdk', 'cli/oclif.manifest.json'];
 const run = (command) => execSync(command, { stdio: 'inherit' });
 
 run('npm run generate --silent');

@@ -3,7 +3,10 @@
 // compile (the type-check of the tests, `npm run typecheck`, fails if it does); at run time the
 // same calls reject with a clear MesError before any request, which plain JavaScript relies on.
 import {
+  creatableResourceTypes,
   createClient,
+  fhirResourceTypes,
+  type CreatableResourceType,
   MesError,
   scopesAllow,
   type AllowedTypes,
@@ -18,6 +21,12 @@ import { fakeFetch } from './helpers/fake-fetch.js';
 const base = { issuer: 'https://mes.test.example', clientId: 'app-1', redirectUri: 'https://app.example/cb' } as const;
 
 describe('scope-aware typing', () => {
+  it('lists at run time exactly the resource types of the spec', () => {
+    expectTypeOf<(typeof fhirResourceTypes)[number]>().toEqualTypeOf<FhirResourceType>();
+    expectTypeOf<(typeof creatableResourceTypes)[number]>().toEqualTypeOf<CreatableResourceType>();
+    expect(new Set(fhirResourceTypes).size).toBe(fhirResourceTypes.length);
+  });
+
   it('derives the allowed types of each interaction from the scope strings', () => {
     type Scopes = ['patient/Immunization.rs', 'patient/Observation.cs?category=vital-signs', 'patient/Condition.read', 'offline_access'];
     expectTypeOf<AllowedTypes<Scopes, 'read'>>().toEqualTypeOf<'Immunization' | 'Condition'>();

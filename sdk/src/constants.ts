@@ -1,6 +1,7 @@
 // Runtime lists of the spec's string enums. Each list is checked against the spec's union: an
 // extra or misspelt value fails to compile here, a missing one fails the type test in
 // test/constants.unit.test.ts.
+import type { GrantEndReason } from './errors.js';
 import type { AppCategory, CertificationStatus, Problem } from './types.js';
 
 /** A stable machine-readable error code of the API (`Problem.code`). */
@@ -68,3 +69,43 @@ export const certificationStatuses = [
   'revoked',
   'expired',
 ] as const satisfies readonly CertificationStatus[];
+
+/**
+ * The `error` codes an OAuthError carries: those of RFC 6749, RFC 8628 (device flow) and RFC 9449
+ * (DPoP) the authorization server answers, and the SDK's own checks of an answer
+ * (`invalid_state`, `invalid_response`, `not_pre_approved`). New codes may be added.
+ */
+export const oauthErrorCodes = [
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+  'access_denied',
+  'server_error',
+  'temporarily_unavailable',
+  'authorization_pending',
+  'slow_down',
+  'expired_token',
+  'invalid_dpop_proof',
+  'use_dpop_nonce',
+  'invalid_state',
+  'invalid_response',
+  'not_pre_approved',
+] as const;
+
+export type OAuthErrorCode = (typeof oauthErrorCodes)[number];
+
+/** Every `reason` of a ReauthorizationRequiredError (docs/sdk.md §5). */
+export const grantEndReasons = [
+  'consent_withdrawn',
+  'grant_expired',
+  'grant_revoked',
+  'app_suspended',
+  'app_not_certified',
+  'client_deleted',
+  'access_expired',
+  'refresh_refused',
+  'not_authorized',
+] as const satisfies readonly GrantEndReason[];

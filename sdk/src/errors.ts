@@ -2,7 +2,7 @@
 // (built from the server's RFC 9457 problem document or FHIR OperationOutcome), an OAuthError (an
 // RFC 6749 error of the authorization server), a ReauthorizationRequiredError (the patient's grant
 // is gone), or a ConnectionError/TimeoutError.
-import type { ProblemCode } from './constants.js';
+import type { OAuthErrorCode, ProblemCode } from './constants.js';
 import type { FieldError, OperationOutcome, Problem } from './types.js';
 
 /** Base class of every error the SDK throws. */
@@ -141,7 +141,8 @@ export interface OAuthErrorInit {
  */
 export class OAuthError extends MesError {
   override name = 'OAuthError';
-  readonly error: string;
+  /** Typed loosely because servers may add codes. */
+  readonly error: OAuthErrorCode | (string & {});
   readonly description: string | undefined;
   readonly status: number | undefined;
   readonly body: Record<string, unknown> | undefined;

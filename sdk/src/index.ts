@@ -30,7 +30,16 @@ export {
   type OAuthErrorInit,
   type GrantEndReason,
 } from './errors.js';
-export { ProblemCode, problemCodes, isProblemCode, appCategories, certificationStatuses } from './constants.js';
+export {
+  ProblemCode,
+  problemCodes,
+  isProblemCode,
+  appCategories,
+  certificationStatuses,
+  oauthErrorCodes,
+  grantEndReasons,
+  type OAuthErrorCode,
+} from './constants.js';
 export type * from './types.js';
 export type { ApiKeysResource } from './resources/api-keys.js';
 export type { AppsResource } from './resources/apps.js';

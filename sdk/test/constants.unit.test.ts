@@ -1,5 +1,5 @@
 import type { components } from '@mes/openapi';
-import { appCategories, certificationStatuses, isProblemCode, ProblemCode, problemCodes } from '@mes/sdk';
+import { appCategories, certificationStatuses, grantEndReasons, isProblemCode, ProblemCode, problemCodes, type GrantEndReason } from '@mes/sdk';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, expectTypeOf, it } from 'vitest';
@@ -37,6 +37,13 @@ describe('constants from the spec', () => {
     };
     expect([...problemCodes].sort()).toEqual([...(spec.components.schemas.ProblemCode?.enum ?? [])].sort());
     expect([...appCategories].sort()).toEqual([...(spec.components.schemas.AppCategory?.enum ?? [])].sort());
+  });
+});
+
+describe('the reasons an access ends', () => {
+  it('lists every reason of ReauthorizationRequiredError once', () => {
+    expectTypeOf<(typeof grantEndReasons)[number]>().toEqualTypeOf<GrantEndReason>();
+    expect(new Set(grantEndReasons).size).toBe(grantEndReasons.length);
   });
 });
 

@@ -3,6 +3,7 @@
 // concurrent calls share one refresh (single flight); a rotated refresh token replaces the old one;
 // a grant that ended surfaces as ConsentWithdrawnError or ReauthorizationRequiredError.
 import * as oauth from 'oauth4webapi';
+import { grantEndReasons } from '../constants.js';
 import { ConsentWithdrawnError, OAuthError, ReauthorizationRequiredError, type GrantEndReason } from '../errors.js';
 import { loadKeyPair, storeKeyPair, type StoredKeyPair } from './dpop-keys.js';
 import type { AuthorizationServer } from './server.js';
@@ -43,7 +44,6 @@ export interface UsableToken {
   dpop: oauth.DPoPHandle;
 }
 
-const grantEndReasons: readonly string[] = ['consent_withdrawn', 'grant_expired', 'grant_revoked', 'app_suspended', 'app_not_certified', 'client_deleted'];
 
 const endMessages: Record<GrantEndReason, string> = {
   consent_withdrawn: 'The patient withdrew their consent to this app: ask them to authorize it again.',
@@ -59,7 +59,7 @@ const endMessages: Record<GrantEndReason, string> = {
 
 /** The error for a grant that ended, from the server's `grant_ended` (or the SDK's own reason). */
 export function grantEnded(reason: string | undefined, fallback: GrantEndReason, cause?: unknown): ReauthorizationRequiredError {
-  const known = reason !== undefined && grantEndReasons.includes(reason) ? (reason as GrantEndReason) : fallback;
+  const known = reason !== undefined && (grantEndReasons as readonly string[]).includes(reason) ? (reason as GrantEndReason) : fallback;
   const options = cause === undefined ? undefined : { cause };
   return known === 'consent_withdrawn' ? new ConsentWithdrawnError(endMessages.consent_withdrawn, options) : new ReauthorizationRequiredError(known, endMessages[known], options);
 }

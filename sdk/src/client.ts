@@ -119,6 +119,8 @@ export class MesClient<Scopes extends readonly string[] = readonly string[]> {
     const transport = new Transport({ ...common, baseUrl, apiKey: options.apiKey, fetch: apiFetch });
     const fhirBaseUrl = options.fhirBaseUrl ?? new URL('fhir/', transport.baseUrl).href;
     const fhirTransport = new Transport({ ...common, baseUrl: fhirBaseUrl, fetch: fhirFetch });
+    // The capability statement needs no token.
+    const fhirPublic = new Transport({ ...common, baseUrl: fhirBaseUrl, fetch });
     this.baseUrl = transport.baseUrl;
     this.health = new HealthResource(transport);
     this.publishers = new PublishersResource(transport);
@@ -127,7 +129,7 @@ export class MesClient<Scopes extends readonly string[] = readonly string[]> {
     this.catalog = new CatalogResource(transport);
     this.clients = new ClientsResource(transport);
     this.sandbox = new SandboxResource(transport, (signIn) => this.#flow('sandbox.signIn()', (context) => flows.sandboxSignIn(context, fetch, signIn)));
-    this.fhir = new FhirApi<Scopes>(fhirTransport, options.scope);
+    this.fhir = new FhirApi<Scopes>(fhirTransport, fhirPublic, options.scope);
   }
 
   #oauth(method: string): flows.FlowContext {

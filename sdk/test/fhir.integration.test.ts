@@ -189,9 +189,10 @@ describe('the ends of access', () => {
     expect(error).toMatchObject({ reason: 'access_expired' });
   });
 
-  it('says so before any request when nobody authorized yet', async () => {
+  it('says so before any request when nobody authorized yet; the capability statement needs no token', async () => {
     const { clientId } = await newApp();
     const mes = createClient({ baseUrl: server.url, clientId, redirectUri, scope: ['patient/Immunization.rs'] });
+    await expect(mes.fhir.capabilities()).resolves.toMatchObject({ resourceType: 'CapabilityStatement', fhirVersion: '4.0.1' });
     await expect(mes.fhir.search('Immunization')).rejects.toMatchObject({ name: 'ReauthorizationRequiredError', reason: 'not_authorized' });
   });
 });

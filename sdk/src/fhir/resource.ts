@@ -66,16 +66,19 @@ function checkType(type: string, among: readonly string[], what: string): void {
 /** The FHIR API, limited to what `Scopes` allow. */
 export class FhirApi<Scopes extends readonly string[] = readonly string[]> {
   readonly #transport: Transport;
+  readonly #public: Transport;
   readonly #scopes: readonly string[] | undefined;
 
-  constructor(transport: Transport, scopes: readonly string[] | undefined) {
+  /** `transport` sends the session's token; `publicTransport`, nothing (for the metadata). */
+  constructor(transport: Transport, publicTransport: Transport, scopes: readonly string[] | undefined) {
     this.#transport = transport;
+    this.#public = publicTransport;
     this.#scopes = scopes;
   }
 
   /** GET /fhir/metadata: the CapabilityStatement (no token needed). */
   capabilities(options?: RequestOptions): ApiPromise<CapabilityStatement> {
-    return this.#transport.request({ method: 'GET', path: 'metadata', mediaType: fhirJson }, options);
+    return this.#public.request({ method: 'GET', path: 'metadata', mediaType: fhirJson }, options);
   }
 
   /** GET /fhir/{type}/{id}: one resource of the patient. Needs `patient/{type}.r`. */

@@ -27,6 +27,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { processCpuSeconds, threadCpuSeconds } from './lib/cpu.mjs';
+import { measureSdkOverhead } from './lib/sdk-overhead.mjs';
 import { baseline, catalogPageSize, scenarios as allScenarios } from './scenarios.mjs';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -586,6 +587,10 @@ function printSummary(results) {
         `first start ${start.firstStartSeconds} s (server up after ${start.firstStartServerUpSeconds} s), warm start ${start.warmStartSeconds} s`,
     );
   } else if (start?.error) console.log(`\nsandbox start: ${start.error}`);
+  const sdk = results.sdkOverhead;
+  if (sdk && !sdk.error) {
+    console.log(`\nSDK overhead (${sdk.description}): SDK ${fmt(sdk.sdkCallsPerSec)} calls/s, by hand ${fmt(sdk.byHandCallsPerSec)} calls/s, ratio ${sdk.ratio}`);
+  } else if (sdk?.error) console.log(`\nSDK overhead: ${sdk.error}`);
   console.log(
     '\nratio = scenario req/s / baseline req/s measured just before it (1.0 = as fast as bare fastify).' +
       '\nserver ELU = event-loop utilisation of the servers\' thread during the run (≈1: the server was the bottleneck);' +
@@ -647,6 +652,7 @@ async function main() {
   };
 
   const entries = [];
+  let sdkOverhead = null;
   try {
     // Setup and pre-flight: a scenario that does not answer what it should is not measured.
     await defaultPreflight(baseline, urls.baseline, undefined, ctx);
@@ -690,6 +696,16 @@ async function main() {
         }
       }
     }
+    if (process.env.BENCH_SDK !== '0') {
+      log('SDK overhead: mes.fhir.read against fetch by hand…');
+      try {
+        sdkOverhead = await measureSdkOverhead(ctx, rootDir);
+        log(`    SDK ${fmt(sdkOverhead.sdkCallsPerSec)} calls/s, by hand ${fmt(sdkOverhead.byHandCallsPerSec)} calls/s, ratio ${sdkOverhead.ratio}`);
+      } catch (error) {
+        sdkOverhead = { error: error instanceof Error ? error.message : String(error) };
+        log(`SDK overhead: ${sdkOverhead.error}`);
+      }
+    }
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -730,12 +746,13 @@ async function main() {
     schemaVersion: 1,
     startedAt,
     finishedAt: new Date().toISOString(),
-    ok: scenarioResults.length > 0 && scenarioResults.every((s) => s.ok),
+    ok: scenarioResults.length > 0 && scenarioResults.every((s) => s.ok) && !sdkOverhead?.error,
     machine: { ...machine, loadAverageAtEnd: os.loadavg().map((n) => Math.round(n * 100) / 100) },
     settings: { ...settings, loadGenerator: `autocannon ${machine.versions.autocannon} in a worker thread of the same process` },
     baseline: baselineSummary,
     scenarios: scenarioResults,
     sandboxStart,
+    sdkOverhead,
   };
   const stamped = writeResults(results);
   printSummary(results);

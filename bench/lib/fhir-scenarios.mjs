@@ -121,6 +121,9 @@ function checkPage(response) {
   }
 }
 
+/** What the SDK's overhead measurement (lib/sdk-overhead.mjs) shares with these scenarios. */
+export const fhirBench = { patient: PATIENT, readId, redirectUri, setUp, signIn };
+
 const described = 'Authorization: DPoP with a fresh ES256 proof (ath) per request; token, grant, compartment and scopes checked';
 
 export const fhirSearchScenario = {

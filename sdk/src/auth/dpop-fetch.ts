@@ -13,16 +13,19 @@ function challengeOf(error: oauth.WWWAuthenticateChallengeError): Record<string,
 
 export function dpopFetch(session: Session, audience: StoredSession['audience'], baseFetch: FetchLike): FetchLike {
   return async (input, init) => {
-    const request = new Request(input, init);
-    const body = request.body ? await request.arrayBuffer() : null;
-    const url = new URL(request.url);
+    // The transport calls with a URL string and a plain init; anything else is read as a Request.
+    const request = typeof input === 'string' && (init?.body === undefined || typeof init.body === 'string') ? undefined : new Request(input, init);
+    const url = new URL(request?.url ?? (input as string));
+    const method = request?.method ?? init?.method ?? 'GET';
+    const body = request ? (request.body ? await request.arrayBuffer() : null) : ((init?.body as string | undefined) ?? null);
+    const signal = request?.signal ?? init?.signal ?? undefined;
     const send = async (rejected?: string) => {
       const { accessToken, dpop } = await session.token(audience, rejected);
-      const headers = new Headers(request.headers);
+      const headers = new Headers(request?.headers ?? init?.headers);
       headers.delete('authorization');
-      const response = oauth.protectedResourceRequest(accessToken, request.method, url, headers, body, {
+      const response = oauth.protectedResourceRequest(accessToken, method, url, headers, body, {
         DPoP: dpop,
-        signal: request.signal,
+        ...(signal ? { signal } : {}),
         [oauth.customFetch]: baseFetch as never,
         [oauth.allowInsecureRequests]: url.protocol === 'http:',
       });

@@ -105,6 +105,7 @@ export class MesClient<Scopes extends readonly string[] = readonly string[]> {
         server,
         session: this.#session,
         pendingKey: (state) => `${prefix}pending:${state}`,
+        pendingIndexKey: `${prefix}pending`,
         redirectUri: options.redirectUri,
         defaultScope: options.scope,
       };

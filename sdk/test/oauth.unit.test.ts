@@ -4,7 +4,7 @@
 // fhir.integration.test.ts; here each server answer is chosen to reach one branch.
 import { ConsentWithdrawnError, createClient, MesError, OAuthError, ReauthorizationRequiredError, memoryStorage } from '@mes/sdk';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 const issuer = 'https://mes.test.example';
 const redirectUri = 'https://app.test.example/callback';
@@ -197,7 +197,7 @@ describe('the token manager', () => {
     const server = fakeServer();
     const client = await signedIn(server, { storage: jsonStorage });
     await client.fhir.search('Immunization');
-    const [stored] = [...values.values()].map((value) => JSON.parse(value));
+    const stored = JSON.parse(values.get('mes:app-1:default:session')!);
     expect(stored.key.privateJwk).toMatchObject({ kty: 'EC', crv: 'P-256', d: expect.any(String) });
     expect(server.fhirRequests).toHaveLength(1);
   });
@@ -249,6 +249,24 @@ describe('authorize and handleCallback', () => {
     expect(() => createClient({ baseUrl: 'https://a.example', issuer: 'https://b.example' })).toThrow(/not two different URLs/);
     await expect(createClient({ baseUrl: issuer }).authorize()).rejects.toThrow(/needs the clientId option/);
     await expect(createClient({ issuer, clientId: 'app-1', fetch: fakeServer().fetch }).authorize({ scope: 'x' })).rejects.toThrow(/needs the redirectUri option/);
+  });
+
+  it('forgets authorizations abandoned for more than 10 minutes, so the storage does not grow', async () => {
+    const values = new Map<string, unknown>();
+    const storage = { keepsObjects: true, get: (key: string) => values.get(key), set: (key: string, value: unknown) => void values.set(key, value), delete: (key: string) => void values.delete(key) };
+    const client = createClient({ issuer, clientId: 'app-1', redirectUri, scope: ['patient/Immunization.rs'], fetch: fakeServer().fetch, storage });
+    const abandoned = await client.authorize();
+    await client.authorize();
+    expect([...values.keys()].filter((key) => key.includes(':pending:'))).toHaveLength(2);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 11 * 60_000);
+      const fresh = await client.authorize();
+      expect([...values.keys()].filter((key) => key.includes(':pending:'))).toEqual([`mes:app-1:default:pending:${fresh.state}`]);
+      await expect(client.handleCallback(`${redirectUri}?code=c&state=${abandoned.state}&iss=${encodeURIComponent(issuer)}`)).rejects.toMatchObject({ error: 'invalid_state' });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('uses a separate session per name in one storage', async () => {

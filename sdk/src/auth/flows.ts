@@ -51,6 +51,8 @@ export interface FlowContext {
   server: AuthorizationServer;
   session: Session;
   pendingKey: (state: string) => string;
+  /** Where the states of the authorizations in progress are listed, so abandoned ones are forgotten. */
+  pendingIndexKey: string;
   redirectUri: string | undefined;
   defaultScope: readonly string[] | undefined;
   now?: () => number;
@@ -73,6 +75,21 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       reject(signal.reason);
     }, { once: true });
   });
+}
+
+/**
+ * Keeps an authorization in progress, and forgets the ones older than `pendingLifetimeMs` (a
+ * patient who never came back): the storage does not grow with abandoned sign-ins.
+ */
+async function rememberPending(context: FlowContext, state: string, pending: Pending): Promise<void> {
+  const { storage } = context.session;
+  const listed = (await storage.get(context.pendingIndexKey)) as { state: string; createdAt: number }[] | undefined;
+  const index = Array.isArray(listed) ? listed : [];
+  const expired = index.filter((entry) => pending.createdAt - entry.createdAt > pendingLifetimeMs);
+  for (const entry of expired) await storage.delete(context.pendingKey(entry.state));
+  const kept = index.filter((entry) => !expired.includes(entry) && entry.state !== state);
+  await storage.set(context.pendingKey(state), pending);
+  await storage.set(context.pendingIndexKey, [...kept, { state, createdAt: pending.createdAt }]);
 }
 
 export async function authorize(context: FlowContext, options: AuthorizeOptions = {}): Promise<AuthorizationRequest> {
@@ -99,7 +116,7 @@ export async function authorize(context: FlowContext, options: AuthorizeOptions 
   });
   if (options.loginHint) params.set('login_hint', options.loginHint);
   const pending: Pending = { version: 1, codeVerifier, redirectUri, createdAt: (context.now ?? Date.now)(), key: await storeKeyPair(pair, keepsObjects) };
-  await session.storage.set(context.pendingKey(state), pending);
+  await rememberPending(context, state, pending);
 
   const url = new URL(as.authorization_endpoint ?? new URL('oauth/authorize', server.issuer));
   if (as.require_pushed_authorization_requests || server.confidential) {

@@ -176,7 +176,9 @@ export type GrantEndReason =
 
 /**
  * The access to the patient's data is gone and only a new authorization (`authorize()`) brings it
- * back. `reason` says why; the stored tokens are already forgotten.
+ * back. `reason` says why. The stored tokens are already forgotten, except when the app's
+ * certification is suspended or withdrawn (`app_suspended`, `app_not_certified`): they work again
+ * if it is reinstated.
  */
 export class ReauthorizationRequiredError extends MesError {
   override name = 'ReauthorizationRequiredError';

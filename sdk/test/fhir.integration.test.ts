@@ -166,7 +166,7 @@ describe('the ends of access', () => {
     expect(await mes.authorization()).toBeUndefined();
   });
 
-  it('stops at once when the app is suspended', async () => {
+  it('stops at once when the app is suspended, and works again once it is reinstated', async () => {
     const patient = await newPatient();
     const { clientId } = await newApp();
     const mes = createClient({ baseUrl: server.url, clientId, redirectUri, scope: ['patient/Immunization.rs', 'offline_access'] });
@@ -175,7 +175,9 @@ describe('the ends of access', () => {
     const error = await mes.fhir.search('Immunization').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ReauthorizationRequiredError);
     expect(error).toMatchObject({ reason: 'app_suspended' });
+    // The grant outlives the suspension: reinstated, the app reads again without a new consent.
     await publisher.sandbox.reinstateApp(clientId);
+    await expect(mes.fhir.search('Immunization').all({ limit: 5 })).resolves.toHaveLength(2);
   });
 
   it('needs a new authorization when a one-time access expires', async () => {

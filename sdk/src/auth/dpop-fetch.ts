@@ -4,7 +4,7 @@
 // wrap it, so each retry gets its own proof.
 import * as oauth from 'oauth4webapi';
 import type { FetchLike } from '../internal/transport.js';
-import { grantEnded, type Session, type StoredSession } from './session.js';
+import { forgetUnlessReversible, grantEnded, type Session, type StoredSession } from './session.js';
 
 /** The parameters of the first challenge of a WWW-Authenticate error. */
 function challengeOf(error: oauth.WWWAuthenticateChallengeError): Record<string, string | undefined> {
@@ -46,11 +46,10 @@ export function dpopFetch(session: Session, audience: StoredSession['audience'],
           continue;
         }
         if (challenge.error !== 'invalid_token') return error.response;
-        // The grant is gone: no refresh can help, and the stored tokens are useless.
+        // The grant is gone (or the app cut off): no refresh can help.
         if (challenge.grant_ended) {
           await error.response.body?.cancel();
-          await session.clear();
-          throw grantEnded(challenge.grant_ended, 'grant_revoked');
+          throw await forgetUnlessReversible(session, grantEnded(challenge.grant_ended, 'grant_revoked'));
         }
         if (refreshed) return error.response;
         // Expired early, or cut off by the server: one refresh, then the same request again.

@@ -57,6 +57,18 @@ const endMessages: Record<GrantEndReason, string> = {
   not_authorized: 'Not authorized yet: call authorize() and handleCallback(), or the device flow, first.',
 };
 
+/** Reasons after which the app's certification may come back, and the same grant with it. */
+const reversible: readonly GrantEndReason[] = ['app_suspended', 'app_not_certified'];
+
+/**
+ * Forgets the session's tokens, unless the grant may work again (a suspended app reinstated):
+ * then they are kept, and the next call after the reinstatement works without a new consent.
+ */
+export async function forgetUnlessReversible(session: Session, error: ReauthorizationRequiredError): Promise<ReauthorizationRequiredError> {
+  if (!reversible.includes(error.reason)) await session.clear();
+  return error;
+}
+
 /** The error for a grant that ended, from the server's `grant_ended` (or the SDK's own reason). */
 export function grantEnded(reason: string | undefined, fallback: GrantEndReason, cause?: unknown): ReauthorizationRequiredError {
   const known = reason !== undefined && (grantEndReasons as readonly string[]).includes(reason) ? (reason as GrantEndReason) : fallback;
@@ -189,8 +201,7 @@ export class Session {
       // suspended app, unauthorized_client); a bare invalid_grant is a refresh token gone.
       const reason = error instanceof OAuthError ? error.body?.grant_ended : undefined;
       if (error instanceof OAuthError && (typeof reason === 'string' || error.error === 'invalid_grant')) {
-        await this.clear();
-        throw grantEnded(typeof reason === 'string' ? reason : undefined, 'refresh_refused', error);
+        throw await forgetUnlessReversible(this, grantEnded(typeof reason === 'string' ? reason : undefined, 'refresh_refused', error));
       }
       throw error;
     }

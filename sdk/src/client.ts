@@ -104,8 +104,11 @@ export class MesClient<Scopes extends readonly string[] = readonly string[]> {
       this.#flows = {
         server,
         session: this.#session,
-        pendingKey: (state) => `${prefix}pending:${state}`,
-        pendingIndexKey: `${prefix}pending`,
+        // Authorizations in progress belong to the client, not to a session: the callback may
+        // store the tokens under another session than the one that started (a backend renews its
+        // session at sign-in), and abandoned ones are forgotten whichever session started them.
+        pendingKey: (state) => `mes:${options.clientId}:pending:${state}`,
+        pendingIndexKey: `mes:${options.clientId}:pending`,
         redirectUri: options.redirectUri,
         defaultScope: options.scope,
       };

@@ -262,11 +262,24 @@ describe('authorize and handleCallback', () => {
     try {
       vi.setSystemTime(Date.now() + 11 * 60_000);
       const fresh = await client.authorize();
-      expect([...values.keys()].filter((key) => key.includes(':pending:'))).toEqual([`mes:app-1:default:pending:${fresh.state}`]);
+      expect([...values.keys()].filter((key) => key.includes(':pending:'))).toEqual([`mes:app-1:pending:${fresh.state}`]);
       await expect(client.handleCallback(`${redirectUri}?code=c&state=${abandoned.state}&iss=${encodeURIComponent(issuer)}`)).rejects.toMatchObject({ error: 'invalid_state' });
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('stores the tokens under the session that finishes the authorization, and leaves nothing pending', async () => {
+    const server = fakeServer();
+    const values = new Map<string, unknown>();
+    const storage = { keepsObjects: true, get: (key: string) => values.get(key), set: (key: string, value: unknown) => void values.set(key, value), delete: (key: string) => void values.delete(key) };
+    const options = { issuer, clientId: 'app-1', redirectUri, scope: ['patient/Immunization.rs'], fetch: server.fetch, storage };
+    // A backend renews its session at sign-in: the login and the callback have different ones.
+    const { state } = await createClient({ ...options, session: 'before-sign-in' }).authorize();
+    const signedInClient = createClient({ ...options, session: 'user-42' });
+    await signedInClient.handleCallback(`${redirectUri}?code=c1&state=${state}&iss=${encodeURIComponent(issuer)}`);
+    await expect(signedInClient.authorization()).resolves.toMatchObject({ patient: 'p1' });
+    expect([...values.keys()]).toEqual(['mes:app-1:user-42:session']);
   });
 
   it('uses a separate session per name in one storage', async () => {

@@ -5,11 +5,11 @@ import { createClient, ReauthorizationRequiredError, type Immunization } from '@
 import { sessionStorageStorage } from '../storage/session-storage.js';
 
 // Set when the page is bundled (see dev-server.ts): a public client id is no secret.
-declare const MES_BASE_URL: string;
+declare const MES_API_URL: string;
 declare const MES_CLIENT_ID: string;
 
 const mes = createClient({
-  baseUrl: MES_BASE_URL,
+  baseUrl: MES_API_URL,
   clientId: MES_CLIENT_ID,
   redirectUri: `${location.origin}/`,
   scope: ['patient/Immunization.rs'],
@@ -51,10 +51,15 @@ async function showVaccinations(): Promise<void> {
 
 signIn.addEventListener('click', async () => {
   signIn.disabled = true;
-  // Sandbox: ?patient=<id> on this page pre-approves that synthetic patient's consent.
-  const patient = new URLSearchParams(location.search).get('patient') ?? undefined;
-  const { url } = await mes.authorize(patient ? { loginHint: patient } : {});
-  location.assign(url);
+  try {
+    // Sandbox: ?patient=<id> on this page pre-approves that synthetic patient's consent.
+    const patient = new URLSearchParams(location.search).get('patient') ?? undefined;
+    const { url } = await mes.authorize(patient ? { loginHint: patient } : {});
+    location.assign(url);
+  } catch (error) {
+    signIn.disabled = false;
+    showSignIn(`La connexion n'a pas pu commencer : ${error instanceof Error ? error.message : String(error)}`);
+  }
 });
 
 element<HTMLButtonElement>('sign-out').addEventListener('click', async () => {

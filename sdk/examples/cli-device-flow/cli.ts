@@ -3,7 +3,7 @@
 // ever seeing a password or an API key. Then it lists the publisher's apps with that token.
 import { createClient, OAuthError } from '@mes/sdk';
 
-const baseUrl = process.env.MES_BASE_URL ?? 'http://localhost:4010';
+const baseUrl = process.env.MES_API_URL ?? 'http://localhost:4010';
 // `mes-cli` is the platform's own command-line client: the only one allowed the device flow.
 const mes = createClient({ baseUrl, clientId: 'mes-cli' });
 

@@ -10,9 +10,9 @@ import { createClient, type Observation } from '@mes/sdk';
 import { ensureSandboxApp, publicClientOf, requiredEnv } from '../setup/sandbox-app.js';
 import { fileStorage } from '../storage/file-storage.js';
 
-const baseUrl = process.env.MES_BASE_URL ?? 'http://localhost:4010';
+const baseUrl = process.env.MES_API_URL ?? 'http://localhost:4010';
 const readingsFile = process.env.READINGS_FILE ?? 'readings.json';
-const stateDir = process.env.STATE_DIR ?? '.state/device-upload';
+const stateDir = process.env.STATE_DIR ?? '.state';
 /** The scale's serial number: with the reading's id, it names each upload. */
 const deviceId = process.env.DEVICE_ID ?? 'scale-0001';
 // Least privilege: create vital signs, nothing else; offline_access to keep uploading for months.

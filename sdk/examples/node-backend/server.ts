@@ -14,11 +14,11 @@ import { createClient, MesError, OAuthError, ReauthorizationRequiredError, type 
 import { ensureSandboxApp, requiredEnv } from '../setup/sandbox-app.js';
 import { fileStorage } from '../storage/file-storage.js';
 
-const baseUrl = process.env.MES_BASE_URL ?? 'http://localhost:4010';
+const baseUrl = process.env.MES_API_URL ?? 'http://localhost:4010';
 // The publisher's key registers the app and its client at start-up; patients' data never uses it.
 const apiKey = requiredEnv('MES_API_KEY', 'the publisher API key that `npm start` prints (mes_pk_…).');
 const port = Number(process.env.PORT ?? 3000);
-const stateDir = process.env.STATE_DIR ?? '.state/node-backend';
+const stateDir = process.env.STATE_DIR ?? '.state';
 // Offline access: the backend keeps reading after the access token expires, with its refresh token.
 const scope = ['patient/Observation.rs', 'offline_access'] as const;
 /** The most measurements one answer lists; a patient with a daily series may have thousands. */
@@ -94,9 +94,17 @@ function clientFor(sessionId: string) {
   });
 }
 
-function sessionOf(request: IncomingMessage): string | undefined {
-  const cookie = request.headers.cookie ?? '';
-  return /(?:^|;\s*)sid=([A-Za-z0-9_-]{43})(?:;|$)/.exec(cookie)?.[1];
+// The browser holds a random cookie; the server maps it to the SDK session it stands for. The
+// cookie is replaced once the patient has signed in, so that one planted before the sign-in (session
+// fixation) is worth nothing after it; the SDK session, where the tokens are, stays.
+const newId = () => randomBytes(32).toString('base64url');
+const cookieKey = (cookie: string) => `app:cookie:${cookie}`;
+const setCookie = (cookie: string) => ({ 'set-cookie': `sid=${cookie}; Path=/; HttpOnly; SameSite=Lax` });
+
+async function sessionOf(request: IncomingMessage): Promise<{ cookie: string; session: string } | undefined> {
+  const cookie = /(?:^|;\s*)sid=([A-Za-z0-9_-]{43})(?:;|$)/.exec(request.headers.cookie ?? '')?.[1];
+  const session = cookie ? await storage.get(cookieKey(cookie)) : undefined;
+  return cookie && typeof session === 'string' ? { cookie, session } : undefined;
 }
 
 function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -125,34 +133,39 @@ async function handle(request: IncomingMessage, response: ServerResponse): Promi
   if (request.method !== 'GET') return send(response, 405, { error: 'method_not_allowed' }, { allow: 'GET' });
 
   if (url.pathname === '/login') {
-    // A new session id at each sign-in (no session fixation); HttpOnly, and SameSite=Lax so the
-    // cookie comes back with the platform's redirect to /callback. Add Secure behind https.
-    const sessionId = randomBytes(32).toString('base64url');
+    // A new session at each sign-in. The cookie is HttpOnly, and SameSite=Lax so that it comes
+    // back with the platform's redirect to /callback; add Secure behind https.
+    const cookie = newId();
+    const session = newId();
     // Sandbox: the patient's id as login_hint pre-approves the consent. Without it the patient
     // signs in on the platform and reads the consent screen.
     const patient = url.searchParams.get('patient') ?? undefined;
-    const { url: authorizationUrl } = await clientFor(sessionId).authorize(patient ? { loginHint: patient } : {});
-    response.writeHead(303, { location: authorizationUrl.href, 'set-cookie': `sid=${sessionId}; Path=/; HttpOnly; SameSite=Lax` });
+    const { url: authorizationUrl } = await clientFor(session).authorize(patient ? { loginHint: patient } : {});
+    await storage.set(cookieKey(cookie), session);
+    response.writeHead(303, { location: authorizationUrl.href, ...setCookie(cookie) });
     return void response.end();
   }
 
-  const sessionId = sessionOf(request);
+  const current = await sessionOf(request);
   if (url.pathname === '/callback') {
-    if (!sessionId) return send(response, 400, { error: 'no_session', login: '/login' });
+    if (!current) return send(response, 400, { error: 'no_session', login: '/login' });
     try {
       // Checks state and iss, exchanges the code (signed with our key, bound to a DPoP key), stores the tokens.
-      await clientFor(sessionId).handleCallback(url);
+      await clientFor(current.session).handleCallback(url);
     } catch (error) {
       // access_denied when the patient refused; invalid_state for a stale or replayed callback.
       if (error instanceof OAuthError) return send(response, 400, { error: error.error, description: error.description, login: '/login' });
       throw error;
     }
-    response.writeHead(303, { location: '/measurements' });
+    const signedIn = newId();
+    await storage.set(cookieKey(signedIn), current.session);
+    await storage.delete(cookieKey(current.cookie));
+    response.writeHead(303, { location: '/measurements', ...setCookie(signedIn) });
     return void response.end();
   }
 
   if (url.pathname === '/measurements') {
-    const mes = sessionId ? clientFor(sessionId) : undefined;
+    const mes = current ? clientFor(current.session) : undefined;
     const authorization = await mes?.authorization();
     if (!mes || !authorization) return send(response, 401, { error: 'not_signed_in', login: '/login' });
     try {

@@ -92,6 +92,17 @@ async function rememberPending(context: FlowContext, state: string, pending: Pen
   await storage.set(context.pendingIndexKey, [...kept, { state, createdAt: pending.createdAt }]);
 }
 
+async function forgetPending(context: FlowContext, state: string): Promise<void> {
+  const { storage } = context.session;
+  await storage.delete(context.pendingKey(state));
+  const listed = (await storage.get(context.pendingIndexKey)) as { state: string; createdAt: number }[] | undefined;
+  if (Array.isArray(listed) && listed.some((entry) => entry.state === state)) {
+    const kept = listed.filter((entry) => entry.state !== state);
+    if (kept.length) await storage.set(context.pendingIndexKey, kept);
+    else await storage.delete(context.pendingIndexKey);
+  }
+}
+
 export async function authorize(context: FlowContext, options: AuthorizeOptions = {}): Promise<AuthorizationRequest> {
   const { server, session } = context;
   const redirectUri = context.redirectUri;
@@ -153,7 +164,7 @@ export async function handleCallback(context: FlowContext, callbackUrl: string |
   const pendingKey = context.pendingKey(state);
   const pending = (await session.storage.get(pendingKey)) as Pending | undefined;
   // One use: whatever happens next, this state cannot be played again.
-  await session.storage.delete(pendingKey);
+  await forgetPending(context, state);
   if (!pending || pending.version !== 1) {
     throw new OAuthError({ error: 'invalid_state', description: 'no authorization in progress with this state (already used, started in another browser, or forgotten by the storage)' });
   }

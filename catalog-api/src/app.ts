@@ -5,6 +5,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ConfigError, type AppConfig } from './core/config.js';
+import { registerCors } from './core/cors.js';
 import { ProblemError, toProblem, type FieldError } from './core/errors.js';
 import { parseJsonBody } from './core/json-body.js';
 import { FhirError, outcomeOfProblem, type OperationOutcome } from './core/fhir-error.js';
@@ -153,6 +154,10 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       }
     });
 
+    const specOperations = operations(spec);
+    // Browser apps call discovery, keys, PAR, token, revocation and the FHIR API from their own origin.
+    registerCors(app, specOperations);
+
     // Tokens never travel in URLs, where logs, proxies and browser history keep them (RFC 6750 §2.3
     // is optional and FAPI 2 forbids it): a request that tries is refused before it reaches a route.
     app.addHook('onRequest', async (request) => {
@@ -210,7 +215,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     };
     // The sandbox injects the failures developers ask for and records each client's traffic.
     if (config.mode === 'sandbox') registerSandboxHooks(app, db);
-    registerOperations(app, operations(spec), handlers, {
+    registerOperations(app, specOperations, handlers, {
       publisherApiKey: publisherApiKeyScheme(db),
       platformToken: platformTokenScheme({ db, config, replay, nonces, issuerOf: (request) => issuerOf(request, config) }),
       patientDataToken: patientDataTokenScheme({ db, config, replay, nonces, issuerOf: (request) => issuerOf(request, config) }),

@@ -94,7 +94,8 @@ describe('injected failures', () => {
       await control('POST', '/faults', { kind, target: 'token' });
       const answer = await refresh(tokens);
       expect(answer.status, kind).toBe(status);
-      expect(answer.body).toEqual({ error, error_description: `${error} (injected by the sandbox)` });
+      // A simulated revoked grant says why, as a real one does (grant_ended).
+      expect(answer.body).toEqual({ error, error_description: `${error} (injected by the sandbox)`, ...(kind === 'revoked_grant' ? { grant_ended: 'grant_revoked' } : {}) });
     }
     // The refresh token was never reached: the real answer comes next.
     const real = await refresh(tokens);

@@ -1231,7 +1231,8 @@ export interface paths {
         /**
          * Expire the client’s access tokens now
          * @description Every access token issued to the client so far stops working at its next use, as if it had
-         *     expired; refresh tokens keep working, so the app can test its refresh.
+         *     expired (401 `invalid_token` without `grant_ended`: not a grant end); refresh tokens keep
+         *     working, so the app can test its refresh.
          */
         post: operations["expireClientTokens"];
         delete?: never;
@@ -1252,7 +1253,7 @@ export interface paths {
         /**
          * Withdraw the client’s grants, as the patient would
          * @description Ends the client’s active grants (of one patient with `patient`): every token issued under
-         *     them fails at its next use.
+         *     them fails at its next use, with `grant_ended` `consent_withdrawn`.
          */
         post: operations["withdrawClientGrants"];
         delete?: never;
@@ -1271,8 +1272,8 @@ export interface paths {
         get?: never;
         /**
          * Suspend the client’s app
-         * @description The app is suspended: its tokens stop working at once and no new ones are issued, as when a
-         *     reviewer suspends a certification.
+         * @description The app is suspended: its tokens stop working at once (`grant_ended` `app_suspended`) and no
+         *     new ones are issued, as when a reviewer suspends a certification.
          */
         put: operations["suspendClientApp"];
         post?: never;
@@ -1987,7 +1988,26 @@ export interface components {
             /** @description `invalid_request`, `invalid_client`, `invalid_grant`, `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`, `invalid_dpop_proof`, `use_dpop_nonce`, … */
             error: string;
             error_description?: string;
+            grant_ended?: components["schemas"]["GrantEnded"];
         };
+        /**
+         * @description Why the grant behind a token stopped working, when it did. The token endpoint adds it as
+         *     `grant_ended` to `invalid_grant` (and, for an app that may no longer obtain tokens, to
+         *     `unauthorized_client`); the FHIR API adds it as the `grant_ended` auth-param of its
+         *     `WWW-Authenticate: DPoP error="invalid_token"` challenge. No refresh can help: the patient must
+         *     authorize the app again (or, for the app's own state, the app must be reinstated).
+         *     `consent_withdrawn`: the patient (or the guardian who approved) withdrew the app's access, or
+         *     opposed access to their record by apps. `grant_expired`: the duration the patient chose ran
+         *     out (a one-time or 3-month access). `grant_revoked`: any other revocation (the patient's
+         *     account closed, a replayed authorization code, a reused rotated refresh token, the client
+         *     revoked its refresh token, a guardianship that ended). `app_suspended`: the app's
+         *     certification is suspended. `app_not_certified`: the app's certification is revoked, or
+         *     (outside the sandbox) the app is not certified. `client_deleted`: the OAuth client was
+         *     deleted. Absent for everything else: an unknown or mis-bound refresh token, an access token
+         *     that merely expired or was revoked alone (refresh it).
+         * @enum {string}
+         */
+        GrantEnded: "consent_withdrawn" | "grant_expired" | "grant_revoked" | "app_suspended" | "app_not_certified" | "client_deleted";
         /** @description RFC 8414 authorization server metadata; only what the server really supports is listed. */
         AuthorizationServerMetadata: {
             issuer: string;
@@ -2651,9 +2671,11 @@ export interface components {
         /**
          * @description The failure to answer with, instead of the real answer: `invalid_client` (token endpoint,
          *     401), `invalid_scope` (token endpoint, 400), `expired_token` and `revoked_grant` (FHIR API,
-         *     401 `WWW-Authenticate: DPoP error="invalid_token"`; at the token endpoint `revoked_grant` is
-         *     400 `invalid_grant`), `rate_limited` (429 with `Retry-After`), `unavailable` (503 with
-         *     `Retry-After`), `latency` (the real answer, `latencyMs` later).
+         *     401 `WWW-Authenticate: DPoP error="invalid_token"`, with `grant_ended="grant_revoked"` for
+         *     `revoked_grant`; at the token endpoint `revoked_grant` is 400 `invalid_grant` with
+         *     `grant_ended: grant_revoked`, as a real revocation answers), `rate_limited` (429 with
+         *     `Retry-After`), `unavailable` (503 with `Retry-After`), `latency` (the real answer,
+         *     `latencyMs` later).
          * @enum {string}
          */
         FaultKind: "invalid_client" | "invalid_scope" | "expired_token" | "revoked_grant" | "rate_limited" | "unavailable" | "latency";
@@ -2982,10 +3004,17 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description An `OperationOutcome`: bad search parameters or a resource that does not match its schema (400), no valid DPoP-bound token (401, with `WWW-Authenticate: DPoP error=…`), a scope or compartment that does not allow it (403), nothing the token may see with that id (404), a body too large (413), a resource the platform's rules refuse, such as a code it does not accept (422), too many requests (429, with `Retry-After`), the service unavailable for a while (503, with `Retry-After`). */
+        /** @description An `OperationOutcome`: bad search parameters or a resource that does not match its schema (400), no valid DPoP-bound token (401, with `WWW-Authenticate: DPoP error=…`, and `grant_ended=…` when the grant behind the token has ended), a scope or compartment that does not allow it (403), nothing the token may see with that id (404), a body too large (413), a resource the platform's rules refuse, such as a code it does not accept (422), too many requests (429, with `Retry-After`), the service unavailable for a while (503, with `Retry-After`). */
         FhirError: {
             headers: {
-                /** @description `DPoP algs="ES256 PS256 EdDSA", error="…"` on 401 and 403. */
+                /**
+                 * @description `DPoP algs="ES256 PS256 EdDSA", error="…", error_description="…"` on 401 and 403. When the
+                 *     grant behind the token has ended, the 401 (and the 403 of a guardianship that ended) adds
+                 *     the auth-param `grant_ended` with a `GrantEnded` value, e.g. `DPoP algs="ES256 PS256
+                 *     EdDSA", error="invalid_token", error_description="the patient withdrew consent to this
+                 *     app", grant_ended="consent_withdrawn"`: a refresh cannot help. Without `grant_ended`, an
+                 *     `invalid_token` is a token that expired or was revoked alone: refresh it.
+                 */
                 "WWW-Authenticate"?: string;
                 /** @description On 429 and 503, the seconds to wait before trying again. */
                 "Retry-After"?: number;
@@ -3487,7 +3516,13 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
-            /** @description The request or the grant is not valid (`invalid_request`, `invalid_grant`, `invalid_dpop_proof`, `use_dpop_nonce`…). */
+            /**
+             * @description The request or the grant is not valid (`invalid_request`, `invalid_grant`,
+             *     `unauthorized_client`, `invalid_dpop_proof`, `use_dpop_nonce`…). When the grant behind a
+             *     code or a refresh token has ended, the error carries `grant_ended` (see `GrantEnded`),
+             *     e.g. `{"error": "invalid_grant", "error_description": "the grant is no longer active:
+             *     the patient withdrew consent to this app", "grant_ended": "consent_withdrawn"}`.
+             */
             400: {
                 headers: {
                     [name: string]: unknown;

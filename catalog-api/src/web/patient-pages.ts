@@ -17,7 +17,7 @@ import {
   withdrawOwnGrant,
   type CertificationNotice,
 } from '../modules/consent/index.js';
-import type { GrantSummary } from '../modules/oauth/index.js';
+import { RevocationReason, type GrantSummary } from '../modules/oauth/index.js';
 import { patientSummaries, type PatientSummary } from '../modules/records/index.js';
 import { appIdentity, catalogueAppPath } from './app-summary.js';
 import { escapeHtml } from './html.js';
@@ -37,14 +37,14 @@ type EndReason = 'withdrawn' | 'account-closed' | 'stopped-for-safety' | 'ended-
 const endReasonOf = (grant: GrantSummary): EndReason => {
   if (!grant.revokedAt) return 'expired';
   switch (grant.revokedReason) {
-    case 'withdrawn by the patient':
+    case RevocationReason.withdrawnByPatient:
       return 'withdrawn';
-    case 'patient account closed':
+    case RevocationReason.accountClosed:
       return 'account-closed';
-    case 'authorization code replayed':
-    case 'rotated refresh token reused':
+    case RevocationReason.codeReplayed:
+    case RevocationReason.refreshTokenReused:
       return 'stopped-for-safety';
-    case 'refresh token revoked by the client':
+    case RevocationReason.revokedByClient:
       return 'ended-by-app';
     default:
       return 'stopped';

@@ -2,14 +2,13 @@
 // once: the next use of any token of an ended grant fails, at every instance, because the state
 // is in the store.
 import type { Queryable } from '../../core/store/db.js';
-import { grantsOfPerson, revokeGrant, revokeGrantOfPerson, revokeGrantsOfPerson, type GrantSummary } from '../oauth/index.js';
+import { grantsOfPerson, RevocationReason, revokeGrant, revokeGrantOfPerson, revokeGrantsOfPerson, type GrantSummary } from '../oauth/index.js';
 
 /** Withdraws a grant as its patient would. Returns false when it was not active. */
 export async function withdrawGrant(db: Queryable, grantId: string): Promise<boolean> {
-  return revokeGrant(db, grantId, WITHDRAWN_BY_PATIENT);
+  return revokeGrant(db, grantId, RevocationReason.withdrawnByPatient);
 }
 
-const WITHDRAWN_BY_PATIENT = 'withdrawn by the patient';
 /** Most grants shown to a person at once. */
 export const MAX_LISTED_GRANTS = 200;
 
@@ -23,7 +22,7 @@ export async function connectedApps(db: Queryable, personId: string): Promise<Gr
  * grant is not theirs or is no longer active: another person's grant id changes nothing.
  */
 export async function withdrawOwnGrant(db: Queryable, grantId: string, personId: string): Promise<boolean> {
-  return revokeGrantOfPerson(db, grantId, personId, WITHDRAWN_BY_PATIENT);
+  return revokeGrantOfPerson(db, grantId, personId, RevocationReason.withdrawnByPatient);
 }
 
 /**
@@ -32,7 +31,7 @@ export async function withdrawOwnGrant(db: Queryable, grantId: string, personId:
  */
 export async function closePatientAccount(db: Queryable, patientId: string): Promise<{ grantsEnded: number }> {
   await db.query('INSERT INTO closed_patient_accounts (patient_id) VALUES ($1) ON CONFLICT (patient_id) DO NOTHING', [patientId]);
-  return { grantsEnded: await revokeGrantsOfPerson(db, patientId, 'patient account closed') };
+  return { grantsEnded: await revokeGrantsOfPerson(db, patientId, RevocationReason.accountClosed) };
 }
 
 export async function isAccountClosed(db: Queryable, patientId: string): Promise<boolean> {
@@ -45,7 +44,7 @@ export async function isAccountClosed(db: Queryable, patientId: string): Promise
  */
 export async function recordOpposition(db: Queryable, patientId: string): Promise<{ grantsEnded: number }> {
   await db.query('INSERT INTO patient_oppositions (patient_id) VALUES ($1) ON CONFLICT (patient_id) DO NOTHING', [patientId]);
-  return { grantsEnded: await revokeGrantsOfPerson(db, patientId, 'patient opposed to access by apps') };
+  return { grantsEnded: await revokeGrantsOfPerson(db, patientId, RevocationReason.opposedToApps) };
 }
 
 export async function isOpposed(db: Queryable, patientId: string): Promise<boolean> {

@@ -36,7 +36,7 @@ import {
   startDeviceAuthorization,
 } from './device.js';
 import { authenticateApiKey } from '../catalog/index.js';
-import { accessTokenVerifier, grantAllowsTokens, platformTokenVerifier, signedTokenVerifier } from './token-state.js';
+import { accessTokenVerifier, appCutOff, grantAllowsTokens, platformTokenVerifier, signedTokenVerifier } from './token-state.js';
 import {
   endPlatformSession,
   exchangePlatformRefreshToken,
@@ -293,11 +293,14 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
       if (form.grant_type !== 'authorization_code' && form.grant_type !== 'refresh_token') {
         throw new OAuthError('unsupported_grant_type', `grant_type "${String(form.grant_type).slice(0, 40).replace(/["\\]/g, '')}" is not supported`);
       }
-      if (!clientMayObtainTokens(client, config)) throw new OAuthError('unauthorized_client', `${client.appName} may not obtain tokens now`);
+      // The app's state cuts off every grant of its clients: the error says why, as an ended grant's would.
+      if (!clientMayObtainTokens(client, config)) {
+        throw new OAuthError('unauthorized_client', `${client.appName} may not obtain tokens now`, undefined, {}, appCutOff(client.appCertificationStatus, config) ?? undefined);
+      }
       let exchange: CodeExchange;
       let refreshToken: string | null = null;
       if (form.grant_type === 'authorization_code') {
-        exchange = await exchangeCode(db, form, client, jkt);
+        exchange = await exchangeCode(db, config, form, client, jkt);
         // Refresh tokens only with offline_access, bound to the same DPoP key.
         if (exchange.scope.split(' ').includes('offline_access')) {
           refreshToken = await grants.insertRefreshToken(db, { grantId: exchange.grantId, clientId: client.clientId, jkt, scope: exchange.scope });
@@ -406,7 +409,7 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
       const refresh = await grants.findRefreshToken(db, form.token, false);
       if (refresh) {
         // Revoking a refresh token ends the grant, and so every access token issued under it (RFC 7009 §2.1).
-        if (refresh.clientId === client.clientId) await grants.revokeGrant(db, refresh.grantId, 'refresh token revoked by the client');
+        if (refresh.clientId === client.clientId) await grants.revokeGrant(db, refresh.grantId, grants.RevocationReason.revokedByClient);
         return { status: 200 };
       }
       const access = await activeAccessToken(form.token, issuerOf(request, config));

@@ -9,7 +9,7 @@ import type { ConsentDecision, ConsentStep } from '../consent/index.js';
 import { findClientById, type ClientWithApp } from './client-repository.js';
 import * as grants from './grant-repository.js';
 import { formatScopes, intersect, isEmptyScopeSet, isSubset, parseScopeString, scopeSet, type ScopeSet } from './scopes.js';
-import { appMayUseTokens, grantAllowsTokens } from './token-state.js';
+import { appMayUseTokens, grantEnded, grantEndedDescriptions, type GrantEnded } from './token-state.js';
 
 export const PUSHED_REQUEST_LIFETIME_SECONDS = 60;
 export const CODE_LIFETIME_SECONDS = 60;
@@ -249,6 +249,17 @@ export async function finishAuthorization(db: Db, config: AppConfig, interaction
   }
 }
 
+/** The refusal of a code or refresh token whose grant has ended, saying why (`grant_ended`). */
+function grantEndedError(ended: GrantEnded, description = `the grant is no longer active: ${grantEndedDescriptions[ended]}`): OAuthError {
+  return new OAuthError('invalid_grant', description, undefined, {}, ended);
+}
+
+/** Why a grant is over once this request has revoked it: its earlier end if it had one, else this revocation. */
+function endOnceRevoked(state: grants.GrantState, reason: grants.RevocationReason, config: AppConfig): GrantEnded {
+  const revoked = state.revoked ? state : { ...state, revoked: true, revokedReason: reason };
+  return grantEnded(revoked, config) ?? 'grant_revoked';
+}
+
 export interface CodeExchange {
   grantId: string;
   patientId: string;
@@ -261,6 +272,7 @@ export interface CodeExchange {
 /** Redeems a code for the authenticated client, with the PKCE verifier and the DPoP key of the request. */
 export async function exchangeCode(
   db: Db,
+  config: AppConfig,
   form: Record<string, string | undefined>,
   client: ClientWithApp,
   jkt: string,
@@ -275,8 +287,8 @@ export async function exchangeCode(
   if (!redeemed) throw invalid('the code is unknown');
   if (redeemed.replayed) {
     // A code used twice may have been stolen: everything issued from it is revoked (RFC 6749 §4.1.2).
-    await grants.revokeGrant(db, redeemed.grantId, 'authorization code replayed');
-    throw invalid('the code was already used; the grant issued from it is revoked');
+    await grants.revokeGrant(db, redeemed.grantId, grants.RevocationReason.codeReplayed);
+    throw grantEndedError(endOnceRevoked(redeemed.grant, grants.RevocationReason.codeReplayed, config), 'the code was already used; the grant issued from it is revoked');
   }
   if (redeemed.clientId !== client.clientId) throw invalid('the code was issued to another client');
   if (redeemed.expired) throw invalid('the code has expired');
@@ -284,7 +296,8 @@ export async function exchangeCode(
   const challenge = createHash('sha256').update(form.code_verifier).digest('base64url');
   if (challenge !== redeemed.codeChallenge) throw invalid('code_verifier does not match the code_challenge');
   if (redeemed.dpopJkt && redeemed.dpopJkt !== jkt) throw invalid('the DPoP key differs from the dpop_jkt of the authorization request');
-  if (redeemed.grant.revoked || redeemed.grant.expired) throw invalid('the grant is no longer active');
+  const ended = grantEnded(redeemed.grant, config);
+  if (ended) throw grantEndedError(ended);
   return {
     grantId: redeemed.grantId,
     patientId: redeemed.grant.patientId,
@@ -329,10 +342,13 @@ export async function exchangeRefreshToken(
     if (token.clientId !== client.clientId) return refuse('the refresh token was issued to another client');
     if (token.jkt !== jkt) return refuse('the refresh token is bound to another DPoP key');
     if (token.rotated) {
-      await grants.revokeGrant(tx, token.grantId, 'rotated refresh token reused');
-      return refuse('the refresh token was already exchanged; the grant is revoked');
+      await grants.revokeGrant(tx, token.grantId, grants.RevocationReason.refreshTokenReused);
+      const ended = endOnceRevoked(token.grant, grants.RevocationReason.refreshTokenReused, config);
+      return { refused: grantEndedError(ended, 'the refresh token was already exchanged; the grant is revoked') };
     }
-    if (token.revoked || !grantAllowsTokens(token.grant, config)) return refuse('the grant is no longer active');
+    const ended = grantEnded(token.grant, config);
+    if (ended) return { refused: grantEndedError(ended) };
+    if (token.revoked) return refuse('the refresh token is revoked');
     const granted = parseScopeString(token.scope).scopes;
     if (requested && !isSubset(requested, granted)) {
       return { refused: new OAuthError('invalid_scope', 'a refresh may narrow the scope of the grant, never widen it') };

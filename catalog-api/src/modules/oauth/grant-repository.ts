@@ -61,8 +61,28 @@ export async function insertGrant(
   return id;
 }
 
+/**
+ * Why a grant was revoked, as written in `grants.revoked_reason`: the patient's pages show it, and
+ * token-state.ts (`grantEnded`) turns it into the `grant_ended` a client is told. The texts are
+ * stored: never reword one, grants revoked before would no longer be recognised.
+ */
+export const RevocationReason = {
+  /** The patient (or the guardian who approved) withdrew the app's access; also the sandbox's withdraw control. */
+  withdrawnByPatient: 'withdrawn by the patient',
+  /** The patient opposed access to their record by apps: every grant for or by them ends. */
+  opposedToApps: 'patient opposed to access by apps',
+  accountClosed: 'patient account closed',
+  /** A code redeemed twice may have been stolen: the grant issued from it ends. */
+  codeReplayed: 'authorization code replayed',
+  /** A public client's rotated refresh token presented again is taken as theft. */
+  refreshTokenReused: 'rotated refresh token reused',
+  /** The client ended the grant itself (RFC 7009). */
+  revokedByClient: 'refresh token revoked by the client',
+} as const;
+export type RevocationReason = (typeof RevocationReason)[keyof typeof RevocationReason];
+
 /** Ends a grant: every token issued under it stops working at its next use. */
-export async function revokeGrant(db: Queryable, grantId: string, reason: string): Promise<boolean> {
+export async function revokeGrant(db: Queryable, grantId: string, reason: RevocationReason): Promise<boolean> {
   const rows = await db.query(`UPDATE grants SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id`, [
     grantId,
     reason,
@@ -103,7 +123,7 @@ export interface RedeemedCode {
   expired: boolean;
   /** True when the code had been redeemed before: a replay. */
   replayed: boolean;
-  grant: { patientId: string; actorId: string; appId: string; revoked: boolean; expired: boolean };
+  grant: GrantState;
 }
 
 /**
@@ -111,22 +131,19 @@ export interface RedeemedCode {
  * row lock: exactly one sees `replayed: false`.
  */
 export async function redeemCode(db: Queryable, code: string): Promise<RedeemedCode | null> {
-  const rows = await db.query<{
-    grant_id: string;
-    client_id: string;
-    redirect_uri: string;
-    code_challenge: string;
-    dpop_jkt: string | null;
-    nonce: string | null;
-    scope: string;
-    expired: boolean;
-    replayed: boolean;
-    patient_id: string;
-    actor_id: string;
-    app_id: string;
-    grant_revoked: boolean;
-    grant_expired: boolean;
-  }>(
+  const rows = await db.query<
+    GrantStateRow & {
+      grant_id: string;
+      client_id: string;
+      redirect_uri: string;
+      code_challenge: string;
+      dpop_jkt: string | null;
+      nonce: string | null;
+      scope: string;
+      expired: boolean;
+      replayed: boolean;
+    }
+  >(
     `WITH target AS (
        SELECT code_hash, used_at IS NOT NULL AS replayed FROM oauth_codes WHERE code_hash = $1 FOR UPDATE
      ), marked AS (
@@ -134,9 +151,8 @@ export async function redeemCode(db: Queryable, code: string): Promise<RedeemedC
        RETURNING c.*, t.replayed
      )
      SELECT m.grant_id, m.client_id, m.redirect_uri, m.code_challenge, m.dpop_jkt, m.nonce, m.scope, m.replayed,
-            m.expires_at <= now() AS expired, g.patient_id, g.actor_id, g.app_id,
-            g.revoked_at IS NOT NULL AS grant_revoked, (g.expires_at IS NOT NULL AND g.expires_at <= now()) AS grant_expired
-     FROM marked m JOIN grants g ON g.id = m.grant_id`,
+            m.expires_at <= now() AS expired, ${grantStateColumns}
+     FROM marked m JOIN grants g ON g.id = m.grant_id JOIN apps a ON a.id = g.app_id`,
     [sha256(code)],
   );
   const row = rows[0];
@@ -151,7 +167,7 @@ export async function redeemCode(db: Queryable, code: string): Promise<RedeemedC
     scope: row.scope,
     expired: row.expired,
     replayed: row.replayed,
-    grant: { patientId: row.patient_id, actorId: row.actor_id, appId: row.app_id, revoked: row.grant_revoked, expired: row.grant_expired },
+    grant: toGrantState(row),
   };
 }
 
@@ -178,12 +194,16 @@ export interface RefreshTokenState {
   grant: GrantState;
 }
 
+/** What decides whether a grant's tokens work, and if not why (token-state.ts, `grantEnded`). */
 export interface GrantState {
   patientId: string;
   actorId: string;
   appId: string;
-  /** Withdrawn, revoked for cause, or past its end. */
-  active: boolean;
+  /** Withdrawn or revoked for cause; `revokedReason` says why (a RevocationReason, or an older text). */
+  revoked: boolean;
+  revokedReason: string | null;
+  /** Past the end the patient chose. */
+  expired: boolean;
   certificationStatus: CertificationStatus;
   clientExists: boolean;
   /** Access tokens of the client issued before this instant no longer work (the sandbox's "expire now"). */
@@ -191,7 +211,8 @@ export interface GrantState {
 }
 
 const grantStateColumns = `g.patient_id, g.actor_id, g.app_id,
-  (g.revoked_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > now())) AS grant_active,
+  g.revoked_at IS NOT NULL AS grant_revoked, g.revoked_reason AS grant_revoked_reason,
+  (g.expires_at IS NOT NULL AND g.expires_at <= now()) AS grant_expired,
   a.certification_status, EXISTS (SELECT 1 FROM oauth_clients c WHERE c.id = g.client_id) AS client_exists,
   (SELECT t.not_before FROM client_token_cutoffs t WHERE t.client_id = g.client_id) AS tokens_not_before`;
 
@@ -199,7 +220,9 @@ type GrantStateRow = {
   patient_id: string;
   actor_id: string;
   app_id: string;
-  grant_active: boolean;
+  grant_revoked: boolean;
+  grant_revoked_reason: string | null;
+  grant_expired: boolean;
   certification_status: CertificationStatus;
   client_exists: boolean;
   tokens_not_before: Date | null;
@@ -209,7 +232,9 @@ const toGrantState = (row: GrantStateRow): GrantState => ({
   patientId: row.patient_id,
   actorId: row.actor_id,
   appId: row.app_id,
-  active: row.grant_active,
+  revoked: row.grant_revoked,
+  revokedReason: row.grant_revoked_reason,
+  expired: row.grant_expired,
   certificationStatus: row.certification_status,
   clientExists: row.client_exists,
   tokensNotBefore: row.tokens_not_before ? new Date(row.tokens_not_before) : null,
@@ -260,7 +285,7 @@ export async function accessTokenRevoked(db: Queryable, jti: string): Promise<bo
 }
 
 /** Ends every active grant for or by a person (patient or acting guardian); returns how many. */
-export async function revokeGrantsOfPerson(db: Queryable, personId: string, reason: string): Promise<number> {
+export async function revokeGrantsOfPerson(db: Queryable, personId: string, reason: RevocationReason): Promise<number> {
   const rows = await db.query(
     `UPDATE grants SET revoked_at = now(), revoked_reason = $2
      WHERE (patient_id = $1 OR actor_id = $1) AND revoked_at IS NULL RETURNING id`,
@@ -330,7 +355,7 @@ export async function grantsOfPerson(db: Queryable, personId: string, limit: num
 }
 
 /** Ends a grant given for or by `personId`; false when it is not theirs or not active. */
-export async function revokeGrantOfPerson(db: Queryable, grantId: string, personId: string, reason: string): Promise<boolean> {
+export async function revokeGrantOfPerson(db: Queryable, grantId: string, personId: string, reason: RevocationReason): Promise<boolean> {
   const rows = await db.query(
     `UPDATE grants SET revoked_at = now(), revoked_reason = $3
      WHERE id = $1 AND (patient_id = $2 OR actor_id = $2) AND revoked_at IS NULL RETURNING id`,
@@ -380,7 +405,7 @@ export async function takeInteraction(db: Queryable, id: string): Promise<Intera
 }
 
 /** Ends the active grants of a client (or of every client with null), of one patient when given; returns how many. */
-export async function revokeGrantsOfClient(db: Queryable, clientId: string | null, patientId: string | undefined, reason: string): Promise<number> {
+export async function revokeGrantsOfClient(db: Queryable, clientId: string | null, patientId: string | undefined, reason: RevocationReason): Promise<number> {
   const rows = await db.query(
     `UPDATE grants SET revoked_at = now(), revoked_reason = $3
      WHERE ($1::text IS NULL OR client_id = $1) AND ($2::text IS NULL OR patient_id = $2) AND revoked_at IS NULL RETURNING id`,

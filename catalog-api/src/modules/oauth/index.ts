@@ -27,9 +27,10 @@ export {
   type SearchFilter,
   type ResourceFacts,
 } from './scopes.js';
-export { revokeGrant } from './grant-repository.js';
+export { revokeGrant, RevocationReason } from './grant-repository.js';
 export { revokeGrantsOfPerson, grantsOfPerson, revokeGrantOfPerson, revokeGrantsOfClient, type GrantSummary } from './grant-repository.js';
 export { findClientById, type ClientWithApp } from './client-repository.js';
 export { endPlatformSessionsApprovedWith } from './platform-sessions.js';
 export { dpopChallenge } from './resource-access.js';
+export { grantEndedDescriptions, type GrantEnded } from './token-state.js';
 export { pendingAuthorization, finishAuthorization, INTERACTION_PATH, type PendingAuthorization } from './authorization.js';

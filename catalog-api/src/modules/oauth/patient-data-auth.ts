@@ -1,8 +1,9 @@
 // The `patientDataToken` security scheme of the spec: what the FHIR API checks before any
 // handler runs. A DPoP-bound access token for `<issuer>/fhir`, with a proof for this request, and
 // an active grant behind it (not withdrawn, not expired, app still certified, client not deleted):
-// a withdrawal, a suspension or an account closure takes effect at the next request. What the
-// token's scopes allow on each type and interaction is the records module's to enforce.
+// a withdrawal, a suspension or an account closure takes effect at the next request, refused with
+// `grant_ended` saying why. What the token's scopes allow on each type and interaction is the
+// records module's to enforce.
 import type { FastifyRequest } from 'fastify';
 import type { AppConfig } from '../../core/config.js';
 import { ProblemError } from '../../core/errors.js';
@@ -12,7 +13,7 @@ import type { DpopNonces } from './dpop.js';
 import type { ReplayCache } from './replay-cache.js';
 import { dpopChallenge, ResourceAccessError, verifyBoundRequest } from './resource-access.js';
 import { access, parseScopeString, type Interaction, type ResourceType } from './scopes.js';
-import { activeAccessTokenVerifier, signedTokenVerifier } from './token-state.js';
+import { activeAccessTokenVerifier, grantEndedDescriptions, signedTokenVerifier } from './token-state.js';
 
 export interface PatientDataAuthDeps {
   db: Queryable;
@@ -36,7 +37,9 @@ export function patientDataTokenScheme(deps: PatientDataAuthDeps): SecuritySchem
           {
             verifyToken: async (token) => {
               const found = await verify(token, issuer);
-              return found ? { ...found, scope: found.payload.scope, cnf: found.payload.cnf } : null;
+              if (!found) return null;
+              if (!found.active) return { cnf: found.payload.cnf, grantEnded: found.grantEnded, description: grantEndedDescriptions[found.grantEnded] };
+              return { ...found, scope: found.payload.scope, cnf: found.payload.cnf };
             },
             replay: deps.replay,
             nonces: deps.nonces,

@@ -3,24 +3,30 @@
 // bearer token is a downgrade), one valid proof for this method and URL whose `ath` is the
 // token's hash and whose key is the token's `cnf.jkt`, the token itself (signature, issuer,
 // audience, expiry and the state behind it, through the verifier given), and the scope the
-// operation needs. Refusals carry the RFC 6750 / RFC 9449 challenge to send in WWW-Authenticate.
-// No HTTP framework here: the platform API and the FHIR API map a ResourceAccessError to their
-// own error format.
+// operation needs. Refusals carry the RFC 6750 / RFC 9449 challenge to send in WWW-Authenticate,
+// with `grant_ended` (an extension auth-param, RFC 9110 §11.2) when the grant behind the token has
+// ended. No HTTP framework here: the platform API and the FHIR API map a ResourceAccessError to
+// their own error format.
 import { DPOP_ALGORITHMS, DpopError, verifyDpopProof, type DpopNonces } from './dpop.js';
 import type { ReplayCache } from './replay-cache.js';
+import type { GrantEnded } from './token-state.js';
 
 export type ResourceAccessErrorCode = 'invalid_token' | 'invalid_dpop_proof' | 'use_dpop_nonce' | 'insufficient_scope';
 
 /** Algorithms a resource accepts proofs in, as the `algs` challenge parameter lists them. */
 const challengeAlgs = DPOP_ALGORITHMS.filter((alg) => alg !== 'Ed25519').join(' ');
 
-/** A `WWW-Authenticate: DPoP …` challenge; description and scope limited to the characters RFC 6750 allows. */
-export function dpopChallenge(error?: ResourceAccessErrorCode, description?: string, scope?: string): string {
+/**
+ * A `WWW-Authenticate: DPoP …` challenge; description and scope limited to the characters RFC
+ * 6750 allows. `grantEnded` says why the grant behind the token ended (`grant_ended="…"`).
+ */
+export function dpopChallenge(error?: ResourceAccessErrorCode, description?: string, scope?: string, grantEnded?: GrantEnded): string {
   const quoted = (value: string) => value.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '?');
   const parts = [`algs="${challengeAlgs}"`];
   if (error) parts.push(`error="${error}"`);
   if (description) parts.push(`error_description="${quoted(description)}"`);
   if (scope) parts.push(`scope="${quoted(scope)}"`);
+  if (grantEnded) parts.push(`grant_ended="${quoted(grantEnded)}"`);
   return `DPoP ${parts.join(', ')}`;
 }
 
@@ -33,11 +39,11 @@ export class ResourceAccessError extends Error {
   constructor(
     readonly code: ResourceAccessErrorCode,
     description: string,
-    options: { scope?: string; nonce?: string } = {},
+    options: { scope?: string; nonce?: string; grantEnded?: GrantEnded } = {},
   ) {
     super(description);
     this.status = code === 'insufficient_scope' ? 403 : 401;
-    this.headers = { 'www-authenticate': dpopChallenge(code, description, options.scope) };
+    this.headers = { 'www-authenticate': dpopChallenge(code, description, options.scope, options.grantEnded) };
     if (options.nonce) this.headers['dpop-nonce'] = options.nonce;
   }
 }
@@ -46,6 +52,14 @@ export class ResourceAccessError extends Error {
 export interface BoundTokenClaims {
   scope: string;
   cnf: { jkt: string };
+}
+
+/** A token that verifies, but whose grant has ended: refused with why, once its key binding holds. */
+export interface EndedTokenClaims {
+  cnf: { jkt: string };
+  grantEnded: GrantEnded;
+  /** The end in plain words, for `error_description`. */
+  description: string;
 }
 
 export interface BoundRequest {
@@ -60,7 +74,7 @@ export interface BoundRequest {
 
 export interface BoundRequestDeps<T extends BoundTokenClaims> {
   /** Verifies the token and its state; null when it is not an active token for this resource. */
-  verifyToken: (token: string) => Promise<T | null>;
+  verifyToken: (token: string) => Promise<T | EndedTokenClaims | null>;
   replay: ReplayCache;
   nonces: DpopNonces;
 }
@@ -102,6 +116,8 @@ export async function verifyBoundRequest<T extends BoundTokenClaims>(request: Bo
   if (!claims) throw new ResourceAccessError('invalid_token', 'the access token is not active (expired, revoked, ended, or not issued for this API)');
   // RFC 9449 §7.1's example wording: the proof is fine, but made with another key than the token's.
   if (claims.cnf.jkt !== jkt) throw new ResourceAccessError('invalid_token', 'invalid DPoP key binding: the proof key is not the key the token is bound to');
+  // Only the holder of the token's key learns why its grant ended.
+  if ('grantEnded' in claims) throw new ResourceAccessError('invalid_token', claims.description, { grantEnded: claims.grantEnded });
   return claims;
 }
 

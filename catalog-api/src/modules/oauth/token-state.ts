@@ -1,7 +1,9 @@
 // Whether a token the server issued is still good: signature and claims of access tokens, and for
 // every token the state behind it (grant withdrawn or ended, app no longer certified, client
 // deleted, token revoked). The state lives in the store, so every instance sees a change at once.
+// When the grant has ended, `grantEnded` says why, in the one word clients are told (`grant_ended`).
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import type { components } from '@mes/openapi';
 import type { AppConfig } from '../../core/config.js';
 import type { CertificationStatus } from '../catalog/index.js';
 import type { Queryable } from '../../core/store/db.js';
@@ -25,10 +27,48 @@ export function appMayUseTokens(status: CertificationStatus, config: AppConfig):
   return config.mode === 'sandbox' ? !['suspended', 'revoked'].includes(status) : status === 'certified';
 }
 
+/** Why a grant's tokens stopped working, as the token endpoint and the FHIR API say it (`grant_ended`). */
+export type GrantEnded = components['schemas']['GrantEnded'];
+
+/** Why an app in this certification status may not use tokens, or null when it may (appMayUseTokens). */
+export function appCutOff(status: CertificationStatus, config: AppConfig): Extract<GrantEnded, 'app_suspended' | 'app_not_certified'> | null {
+  if (appMayUseTokens(status, config)) return null;
+  return status === 'suspended' ? 'app_suspended' : 'app_not_certified';
+}
+
+/** Revocations the patient (or their guardian) decided: consent withdrawn. Every other reason is a revocation. */
+const withdrawals: ReadonlySet<string> = new Set<string>([grants.RevocationReason.withdrawnByPatient, grants.RevocationReason.opposedToApps]);
+
+/**
+ * Why the grant's tokens no longer work, or null while they do: the only place that judges a
+ * grant's state. A grant that is gone (`null`) went with its client: grants are kept otherwise
+ * (they are the patient's history), and only deleting the client (or its app) deletes them. The
+ * grant's own end comes before the app's state, which may be reinstated.
+ */
+export function grantEnded(state: grants.GrantState | null, config: AppConfig): GrantEnded | null {
+  if (!state || !state.clientExists) return 'client_deleted';
+  if (state.revoked) return state.revokedReason !== null && withdrawals.has(state.revokedReason) ? 'consent_withdrawn' : 'grant_revoked';
+  if (state.expired) return 'grant_expired';
+  return appCutOff(state.certificationStatus, config);
+}
+
 /** True when the grant's state lets its tokens work now. */
 export function grantAllowsTokens(state: grants.GrantState | null, config: AppConfig): boolean {
-  return !!state && state.active && state.clientExists && appMayUseTokens(state.certificationStatus, config);
+  return grantEnded(state, config) === null;
 }
+
+/**
+ * Each end in plain words, for `error_description` (token endpoint) and the challenge's
+ * `error_description` (FHIR API): printable ASCII without `"` or `\`, as RFC 6749 and 6750 allow.
+ */
+export const grantEndedDescriptions: Readonly<Record<GrantEnded, string>> = {
+  consent_withdrawn: 'the patient withdrew consent to this app',
+  grant_expired: 'the access the patient granted has reached its end date',
+  grant_revoked: 'the grant was revoked',
+  app_suspended: "the app's certification is suspended",
+  app_not_certified: 'the app is not certified',
+  client_deleted: 'the OAuth client was deleted',
+};
 
 export interface PlatformTokenPayload extends JWTPayload {
   client_id: string;
@@ -72,31 +112,48 @@ export type AccessTokenVerifier = (token: string, issuer: string) => Promise<Acc
 
 /** A patient-data token that is active, with the state of its grant (its app, patient and approver). */
 export interface ActiveAccessToken {
+  active: true;
   payload: AccessTokenPayload;
   grant: grants.GrantState;
 }
 
-/** Verifies patient-data access tokens (audience `<issuer>/fhir`) and checks their grant; null when not active. */
+/** A patient-data token this server issued and that has not expired, whose grant has ended: why. */
+export interface EndedAccessToken {
+  active: false;
+  payload: AccessTokenPayload;
+  grantEnded: GrantEnded;
+}
+
+/**
+ * Verifies patient-data access tokens (audience `<issuer>/fhir`) and checks their grant. Null when
+ * the token is not one of ours, has expired, was revoked alone or cut off by the sandbox's "expire
+ * now" (a refresh helps); an EndedAccessToken when its grant has ended (no refresh can help).
+ */
 export function activeAccessTokenVerifier(
   db: Queryable,
   config: AppConfig,
   signed = signedTokenVerifier(db, config),
-): (token: string, issuer: string) => Promise<ActiveAccessToken | null> {
+): (token: string, issuer: string) => Promise<ActiveAccessToken | EndedAccessToken | null> {
   return async (token, issuer) => {
     const payload = (await signed(token, { issuer, audience: `${issuer}/fhir` })) as AccessTokenPayload | null;
     if (!payload || typeof payload.grant_id !== 'string' || typeof payload.patient !== 'string' || typeof payload.scope !== 'string') return null;
-    if (await grants.accessTokenRevoked(db, payload.jti!)) return null;
     const grant = await grants.grantState(db, payload.grant_id);
-    if (!grant || !grantAllowsTokens(grant, config) || grant.patientId !== payload.patient) return null;
+    const ended = grantEnded(grant, config);
+    if (ended) return { active: false, payload, grantEnded: ended };
+    if (!grant || grant.patientId !== payload.patient) return null;
+    if (await grants.accessTokenRevoked(db, payload.jti!)) return null;
     if (grant.tokensNotBefore && payload.iat! * 1000 < grant.tokensNotBefore.getTime()) return null;
-    return { payload, grant };
+    return { active: true, payload, grant };
   };
 }
 
-/** The same, for introspection and revocation: the payload alone. */
+/** The same, for introspection and revocation: the payload of an active token alone. */
 export function accessTokenVerifier(db: Queryable, config: AppConfig, signed = signedTokenVerifier(db, config)): AccessTokenVerifier {
   const verify = activeAccessTokenVerifier(db, config, signed);
-  return async (token, issuer) => (await verify(token, issuer))?.payload ?? null;
+  return async (token, issuer) => {
+    const found = await verify(token, issuer);
+    return found?.active ? found.payload : null;
+  };
 }
 
 export type PlatformTokenVerifier = (token: string, issuer: string) => Promise<PlatformTokenPayload | null>;

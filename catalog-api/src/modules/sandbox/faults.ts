@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { components } from '@mes/openapi';
 import { ProblemError } from '../../core/errors.js';
 import type { Queryable } from '../../core/store/db.js';
+import { dpopChallenge, grantEndedDescriptions, type GrantEnded } from '../oauth/index.js';
 
 export type FaultKind = components['schemas']['FaultKind'];
 export type FaultTarget = components['schemas']['FaultTarget'];
@@ -97,14 +98,16 @@ export interface FaultAnswer {
 }
 
 const injected = 'injected by the sandbox';
+/** What a simulated revoked grant says ended it: what a real revocation says (grant_ended). */
+const REVOKED: GrantEnded = 'grant_revoked';
 
 /** What a request answers under a fault (latency has none: the real answer comes, later). */
 export function faultAnswer(fault: Fault, target: 'token' | 'fhir'): FaultAnswer | null {
   const retryAfter = fault.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
-  const oauth = (status: number, error: string, headers: Record<string, string> = {}): FaultAnswer => ({
+  const oauth = (status: number, error: string, headers: Record<string, string> = {}, grantEnded?: GrantEnded): FaultAnswer => ({
     status,
     headers: { 'cache-control': 'no-store', ...headers },
-    body: { error, error_description: `${error} (${injected})` },
+    body: { error, error_description: `${error} (${injected})`, ...(grantEnded ? { grant_ended: grantEnded } : {}) },
     contentType: 'application/json',
   });
   const fhir = (status: number, code: string, diagnostics: string, headers: Record<string, string> = {}): FaultAnswer => ({
@@ -113,7 +116,8 @@ export function faultAnswer(fault: Fault, target: 'token' | 'fhir'): FaultAnswer
     body: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, diagnostics: `${diagnostics} (${injected})` }] },
     contentType: 'application/fhir+json',
   });
-  const challenge = (description: string) => ({ 'www-authenticate': `DPoP algs="ES256 PS256 EdDSA", error="invalid_token", error_description="${description}"` });
+  // The same challenge as the real refusal, through the same code.
+  const challenge = (description: string, grantEnded?: GrantEnded) => ({ 'www-authenticate': dpopChallenge('invalid_token', description, undefined, grantEnded) });
   switch (fault.kind) {
     case 'latency':
       return null;
@@ -124,7 +128,9 @@ export function faultAnswer(fault: Fault, target: 'token' | 'fhir'): FaultAnswer
     case 'expired_token':
       return fhir(401, 'login', 'the access token has expired', challenge('the access token has expired'));
     case 'revoked_grant':
-      return target === 'token' ? oauth(400, 'invalid_grant') : fhir(401, 'login', 'the grant was revoked', challenge('the grant was revoked'));
+      return target === 'token'
+        ? oauth(400, 'invalid_grant', {}, REVOKED)
+        : fhir(401, 'login', grantEndedDescriptions[REVOKED], challenge(grantEndedDescriptions[REVOKED], REVOKED));
     case 'rate_limited':
       return target === 'token'
         ? oauth(429, 'temporarily_unavailable', { 'retry-after': String(retryAfter) })

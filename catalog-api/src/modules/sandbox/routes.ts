@@ -8,7 +8,7 @@ import { publisherOf, type HandlerContext, type HandlerMap, type OperationId } f
 import type { Db } from '../../core/store/db.js';
 import { findApp, setCertificationStatus } from '../catalog/index.js';
 import { closePatientAccount, recordOpposition } from '../consent/index.js';
-import { findClientById, revokeGrantsOfClient } from '../oauth/index.js';
+import { findClientById, RevocationReason, revokeGrantsOfClient } from '../oauth/index.js';
 import { childrenOf, endGuardianshipsOf, findPatients } from '../records/index.js';
 import { clearFaults, injectFault, listFaults } from './faults.js';
 import { clearTraffic, trafficReport } from './traffic.js';
@@ -96,7 +96,7 @@ export function sandboxHandlers(db: Db, config: AppConfig): HandlerMap<SandboxOp
 
     async withdrawClientGrants(context) {
       const client = await ownClient(context, context.params.clientId);
-      const count = await revokeGrantsOfClient(db, client.clientId, context.body?.patient, 'withdrawn by the patient');
+      const count = await revokeGrantsOfClient(db, client.clientId, context.body?.patient, RevocationReason.withdrawnByPatient);
       return { status: 200, body: { clientId: client.clientId, done: 'grants withdrawn, as the patient would from "my connected apps"', count } };
     },
 
@@ -142,9 +142,9 @@ export function sandboxHandlers(db: Db, config: AppConfig): HandlerMap<SandboxOp
         case 'consent-withdrawn': {
           if (clientId) {
             const client = await ownClient(context, clientId);
-            return result(`${await revokeGrantsOfClient(db, client.clientId, patient, 'withdrawn by the patient')} grant(s) of the client withdrawn`);
+            return result(`${await revokeGrantsOfClient(db, client.clientId, patient, RevocationReason.withdrawnByPatient)} grant(s) of the client withdrawn`);
           }
-          return result(`${await revokeGrantsOfClient(db, null, patient, 'withdrawn by the patient')} grant(s) withdrawn`);
+          return result(`${await revokeGrantsOfClient(db, null, patient, RevocationReason.withdrawnByPatient)} grant(s) withdrawn`);
         }
         case 'app-suspended': {
           if (!clientId) throw new ProblemError('validation_failed', 'app-suspended needs clientId.', [{ pointer: '/body/clientId', detail: 'is required for app-suspended' }]);

@@ -5,6 +5,7 @@
 // scenarios, a replay, the client's revocation, the client's deletion); the negative cases check
 // that nothing else carries grant_ended.
 import { decodeJwt } from 'jose';
+import { grantEndedDescriptions } from '../src/modules/oauth/index.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setCertificationStatus } from '../src/modules/catalog/index.js';
 import { appInput, call, registerPublisher, useServer } from './helpers.js';
@@ -78,14 +79,8 @@ function challengeOf(header: string | null): Record<string, string> {
   return Object.fromEntries([...header!.matchAll(/([a-z_]+)="([^"]*)"/g)].map((match) => [match[1]!, match[2]!]));
 }
 
-const descriptions = {
-  consent_withdrawn: 'the patient withdrew consent to this app',
-  grant_expired: 'the access the patient granted has reached its end date',
-  grant_revoked: 'the grant was revoked',
-  app_suspended: "the app's certification is suspended",
-  app_not_certified: 'the app is not certified',
-  client_deleted: 'the OAuth client was deleted',
-} as const;
+// The plain words the server uses for each end; the tests check they reach both endpoints.
+const descriptions = grantEndedDescriptions;
 type Reason = keyof typeof descriptions;
 
 /** The FHIR API refuses the token with 401 invalid_token, grant_ended and the plain words; the OperationOutcome as before. */

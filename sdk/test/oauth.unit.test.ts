@@ -194,12 +194,17 @@ describe('the token manager', () => {
       set: (key: string, value: unknown) => void values.set(key, JSON.stringify(value)),
       delete: (key: string) => void values.delete(key),
     };
-    const server = fakeServer();
+    const server = fakeServer({
+      fhir: (_request, count) => (count === 1 ? challenge('error="use_dpop_nonce", error_description="nonce needed"', { 'dpop-nonce': 'n-3' }) : undefined),
+    });
     const client = await signedIn(server, { storage: jsonStorage });
+    await client.fhir.search('Immunization');
     await client.fhir.search('Immunization');
     const stored = JSON.parse(values.get('mes:app-1:default:session')!);
     expect(stored.key.privateJwk).toMatchObject({ kty: 'EC', crv: 'P-256', d: expect.any(String) });
-    expect(server.fhirRequests).toHaveLength(1);
+    // The key is imported once: the next call reuses its DPoP handle and the nonce it learnt.
+    expect(server.fhirRequests).toHaveLength(3);
+    expect(decodeJwt(server.fhirRequests[2]!.headers.get('dpop')!).nonce).toBe('n-3');
   });
 });
 

@@ -4,6 +4,7 @@
 import * as oauth from 'oauth4webapi';
 import { MesError, OAuthError } from '../errors.js';
 import { newDpopKeyPair, storeKeyPair, type StoredKeyPair } from './dpop-keys.js';
+import { sleep } from '../internal/sleep.js';
 import type { AuthorizationServer } from './server.js';
 import { type AuthorizationInfo, type Session } from './session.js';
 
@@ -55,8 +56,6 @@ export interface FlowContext {
   pendingIndexKey: string;
   redirectUri: string | undefined;
   defaultScope: readonly string[] | undefined;
-  now?: () => number;
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 function scopeString(scope: string | readonly string[] | undefined, fallback: readonly string[] | undefined): string {
@@ -66,16 +65,6 @@ function scopeString(scope: string | readonly string[] | undefined, fallback: re
   return joined.trim();
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
-  });
-}
 
 /**
  * Keeps an authorization in progress, and forgets the ones older than `pendingLifetimeMs` (a
@@ -126,7 +115,7 @@ export async function authorize(context: FlowContext, options: AuthorizeOptions 
     dpop_jkt: await dpop.calculateThumbprint(),
   });
   if (options.loginHint) params.set('login_hint', options.loginHint);
-  const pending: Pending = { version: 1, codeVerifier, redirectUri, createdAt: (context.now ?? Date.now)(), key: await storeKeyPair(pair, keepsObjects) };
+  const pending: Pending = { version: 1, codeVerifier, redirectUri, createdAt: Date.now(), key: await storeKeyPair(pair, keepsObjects) };
   await rememberPending(context, state, pending);
 
   const url = new URL(as.authorization_endpoint ?? new URL('oauth/authorize', server.issuer));
@@ -168,7 +157,7 @@ export async function handleCallback(context: FlowContext, callbackUrl: string |
   if (!pending || pending.version !== 1) {
     throw new OAuthError({ error: 'invalid_state', description: 'no authorization in progress with this state (already used, started in another browser, or forgotten by the storage)' });
   }
-  if ((context.now ?? Date.now)() - pending.createdAt > pendingLifetimeMs) {
+  if (Date.now() - pending.createdAt > pendingLifetimeMs) {
     throw new OAuthError({ error: 'invalid_state', description: 'the authorization was started more than 10 minutes ago: start it again' });
   }
   const as = await server.metadata(options.signal);
@@ -199,8 +188,7 @@ export async function deviceAuthorization(context: FlowContext, options: { scope
     async (request) => oauth.processDeviceAuthorizationResponse(as, server.client, await oauth.deviceAuthorizationRequest(as, server.client, auth, { scope }, request)),
     options.signal,
   );
-  const now = context.now ?? Date.now;
-  const pause = context.sleep ?? sleep;
+  const now = Date.now;
   const expiresAt = now() + started.expires_in * 1000;
   const keepsObjects = session.storage.keepsObjects === true;
   return {
@@ -213,7 +201,7 @@ export async function deviceAuthorization(context: FlowContext, options: { scope
       const dpop = session.dpop(pair);
       let interval = (started.interval ?? 5) * 1000;
       for (;;) {
-        await pause(interval, waitOptions.signal);
+        await sleep(interval, waitOptions.signal);
         try {
           const response = await server.call(
             async (request) =>

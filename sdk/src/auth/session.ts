@@ -12,6 +12,9 @@ import type { TokenStorage } from './storage.js';
 /** Refresh this long before the access token expires, so a request never leaves with a dying token. */
 export const refreshMarginMs = 30_000;
 
+/** How many imported DPoP keys a client keeps in memory. */
+const maxImportedKeys = 1_000;
+
 /** What a session holds, as stored. */
 export interface StoredSession {
   version: 1;
@@ -83,7 +86,8 @@ export class Session {
   readonly #now: () => number;
   #refreshing: Promise<StoredSession> | undefined;
   #handles = new WeakMap<CryptoKeyPair, oauth.DPoPHandle>();
-  #pairs = new WeakMap<object, Promise<CryptoKeyPair>>();
+  /** Keys imported from JWK, by their public coordinates: a storage that parses JSON returns a new object each time. */
+  #imported = new Map<string, Promise<CryptoKeyPair>>();
 
   constructor(server: AuthorizationServer, storage: TokenStorage, key: string, now: () => number = Date.now) {
     this.#server = server;
@@ -127,12 +131,20 @@ export class Session {
     return handle;
   }
 
+  /**
+   * The CryptoKeyPair of a stored key, imported once per process: the same pair, hence the same
+   * DPoP handle and its remembered nonces, for every request of the session.
+   */
   async keyPair(stored: StoredKeyPair): Promise<CryptoKeyPair> {
     if ('privateKey' in stored) return stored;
-    let pair = this.#pairs.get(stored);
+    const id = `${String(stored.publicJwk?.x)}.${String(stored.publicJwk?.y)}`;
+    let pair = this.#imported.get(id);
     if (!pair) {
       pair = loadKeyPair(stored);
-      this.#pairs.set(stored, pair);
+      pair.catch(() => this.#imported.delete(id));
+      // A backend serving many sessions keeps the most recent keys only.
+      if (this.#imported.size >= maxImportedKeys) this.#imported.delete(this.#imported.keys().next().value!);
+      this.#imported.set(id, pair);
     }
     return pair;
   }

@@ -3,6 +3,7 @@
 import { ApiError, ConnectionError, MesError, TimeoutError } from '../errors.js';
 import type { OperationOutcome, Problem } from '../types.js';
 import { ApiPromise, type WithResponse } from './api-promise.js';
+import { sleep } from './sleep.js';
 import { backoffDelay, defaultMaxRetries, isRetryable, retryableStatuses, retryAfterDelay } from './retry.js';
 
 /** A `fetch` implementation: the global one by default, or any standard-compatible function. */
@@ -199,20 +200,6 @@ async function read<T>(response: Response, where: string): Promise<WithResponse<
   }
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 function checkIdempotencyKey(key: string | undefined): string | undefined {
   if (key !== undefined && !/^[\x21-\x7E]{1,255}$/.test(key)) {

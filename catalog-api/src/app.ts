@@ -18,6 +18,7 @@ import { openStore, type Db } from './core/store/db.js';
 import { loadMigrations, migrate } from './core/store/migrate.js';
 import { createValidatorCompiler } from './core/validation.js';
 import { catalogHandlers, publisherApiKeyScheme } from './modules/catalog/index.js';
+import { certificationHandlers, certificationService, documentFetcher, loadCriteria, reviewerApiKeyScheme } from './modules/certification/index.js';
 import { healthHandlers } from './modules/health/routes.js';
 import { interactiveConsent, sandboxConsent, unavailableConsent } from './modules/consent/index.js';
 import { ensureSigningKey, oauthHandlers } from './modules/oauth/index.js';
@@ -189,9 +190,17 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     const identityProvider = config.patientIdentityProvider
       ? await identityProviderClient(config.patientIdentityProvider, { timeoutMs: config.outboundTimeoutMs, allowPrivateNetworks: config.outboundAllowPrivateNetworks, ...options.outbound })
       : null;
+    const certification = certificationService({
+      db,
+      config,
+      box,
+      criteria: loadCriteria(),
+      fetchDocument: documentFetcher({ allowPrivateNetworks: config.outboundAllowPrivateNetworks, timeoutMs: config.outboundTimeoutMs, ...options.outbound }),
+    });
     const handlers: HandlerMap = {
       ...healthHandlers(db, migrations),
       ...catalogHandlers(db, config),
+      ...certificationHandlers(db, config, certification, (request) => issuerOf(request, config)),
       ...oauthHandlers(db, config, box, { remoteKeys }),
       ...authorizationHandlers({
         db,
@@ -217,6 +226,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     if (config.mode === 'sandbox') registerSandboxHooks(app, db);
     registerOperations(app, specOperations, handlers, {
       publisherApiKey: publisherApiKeyScheme(db),
+      reviewerApiKey: reviewerApiKeyScheme(db),
       platformToken: platformTokenScheme({ db, config, replay, nonces, issuerOf: (request) => issuerOf(request, config) }),
       patientDataToken: patientDataTokenScheme({ db, config, replay, nonces, issuerOf: (request) => issuerOf(request, config) }),
       operatorToken: operatorTokenScheme(config.operatorToken),
@@ -232,7 +242,8 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
         return 0;
       },
     };
-    const sweepTasks = [...oauthSweepTasks, patientSessionSweep, signInAttemptSweep, idempotencySweep, partitionTask];
+    const certificateExpiry: SweepTask = { name: 'certificate_expiry', sweep: (tx, batch) => certification.expireCertificates(tx, batch) };
+    const sweepTasks = [...oauthSweepTasks, certificateExpiry, patientSessionSweep, signInAttemptSweep, idempotencySweep, partitionTask];
     app.decorate('sweepTasks', sweepTasks);
     if (config.sweepIntervalSeconds > 0) {
       const sweeper = startSweeper(db, sweepTasks, { intervalSeconds: config.sweepIntervalSeconds, log: app.log });

@@ -30,9 +30,10 @@ describe('spec and server agree', () => {
   /** Security schemes that let everyone through: these tests are about routing and serialization. */
   const stubSchemes = (): Record<string, SecurityScheme> =>
     Object.fromEntries(
-      [['publisherApiKey', 'bearer'], ['platformToken', 'dpop'], ['operatorToken', 'bearer'], ['patientDataToken', 'dpop'], ['patientSession', 'cookie']].map(([name, authScheme]) => [
+      [['publisherApiKey', 'bearer'], ['reviewerApiKey', 'bearer'], ['platformToken', 'dpop'], ['operatorToken', 'bearer'], ['patientDataToken', 'dpop'], ['patientSession', 'cookie']].map(([name, authScheme]) => [
         name,
-        { authScheme: authScheme!, challenge: authScheme!, hint: name!, authenticate: async () => ({ kind: 'operator' as const }) },
+        // Schemes sent the same way tell their credentials apart (API keys by their prefix).
+        { authScheme: authScheme!, challenge: authScheme!, hint: name!, claims: (credential: string) => credential.startsWith(name!), authenticate: async () => ({ kind: 'operator' as const }) },
       ]),
     );
 

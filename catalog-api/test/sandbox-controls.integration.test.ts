@@ -259,6 +259,32 @@ describe('the traffic report', () => {
       faults: { injected: 2, pending: 0 },
     });
   });
+
+  it('tells whether the client stopped using a grant it was told had ended, injected or real', async () => {
+    await control('POST', '/reset');
+    const first = await tokensFor(PATIENT);
+    // An injected revocation at the FHIR API, and the client calls again with the same grant: retried.
+    await control('POST', '/faults', { kind: 'revoked_grant', target: 'fhir', count: 2 });
+    const revoked = await fhir(first);
+    expect(revoked.status).toBe(401);
+    expect(revoked.headers.get('www-authenticate')).toContain('grant_ended="grant_revoked"');
+    expect((await fhir(first)).status).toBe(401);
+    // The second one is followed by a new authorization: stopped.
+    const second = await tokensFor(PATIENT);
+    // An injected revocation at the token endpoint, followed by a new authorization: stopped.
+    await control('POST', '/faults', { kind: 'revoked_grant', target: 'token' });
+    expect((await refresh(second)).body).toMatchObject({ error: 'invalid_grant', grant_ended: 'grant_revoked' });
+    const third = await tokensFor(PATIENT);
+    expect((await control('GET', '/report')).body).toMatchObject({ reactions: { grantEnded: { count: 3, stopped: 2, retried: 1 } }, faults: { injected: 3, pending: 0 } });
+
+    // A real withdrawal, told by the FHIR API's challenge and the token endpoint's JSON.
+    await control('POST', '/withdrawal', { patient: PATIENT });
+    expect((await fhir(third)).headers.get('www-authenticate')).toContain('grant_ended="consent_withdrawn"');
+    expect((await refresh(third)).body).toMatchObject({ error: 'invalid_grant', grant_ended: 'consent_withdrawn' });
+    const report = (await control('GET', '/report')).body;
+    expect(report.reactions.grantEnded).toEqual({ count: 5, stopped: 4, retried: 1 });
+    expect(report.faults.injected).toBe(3);
+  });
 });
 
 describe('outside the sandbox', () => {

@@ -148,6 +148,407 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/apps/{appId}/checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: components["parameters"]["AppId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run the automated checks on an app, before submitting
+         * @description Runs every automated check on the app as it stands (what a submission would snapshot) and
+         *      answers the results; nothing is recorded. The sandbox evidence is the named client's recorded
+         *      traffic (default the app's first client).
+         */
+        post: operations["runAppChecks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apps/{appId}/submissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: components["parameters"]["AppId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the submissions of an app
+         * @description Newest first.
+         */
+        get: operations["listAppSubmissions"];
+        put?: never;
+        /**
+         * Submit an app version for certification
+         * @description Snapshots the app (redirect URIs, scopes with their justifications and purposes, documents,
+         *      compliance) as `version`, runs the automated checks and puts it in the reviewers' queue
+         *      (`submitted`), under the criteria version in force. When the app's open submission is back
+         *      with the publisher (`changes_requested`), this resubmits it instead: the snapshot is taken again,
+         *      the checks run again, approvals given so far stop counting, and it returns to `in_review`.
+         *      Answers 409 `submission_open` while a submission waits for reviewers, and `version_exists` for
+         *      a version already submitted. A certified version stays live until the new one is certified.
+         */
+        post: operations["submitApp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apps/{appId}/certification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: components["parameters"]["AppId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Show where an app stands in certification
+         * @description The app's status, its live certificate, the submission under way with the reviewers' requests, and past submissions.
+         */
+        get: operations["getAppCertification"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/review/submissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List submissions for review
+         * @description Oldest first. By default the open ones (`submitted`, `in_review`); `state` filters. Each
+         *      tells whether the caller may review it (`conflict`).
+         */
+        get: operations["listReviewQueue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/review/submissions/{submissionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                submissionId: components["parameters"]["SubmissionId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Show a submission
+         * @description The snapshot, the latest checks with their evidence, the reviews and the decisions.
+         */
+        get: operations["getSubmission"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/review/submissions/{submissionId}/checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                submissionId: components["parameters"]["SubmissionId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run the automated checks of a submission again
+         * @description Runs the checks on the submitted snapshot and records them as its latest run. A submitted one moves to `in_review`.
+         */
+        post: operations["runSubmissionChecks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/review/submissions/{submissionId}/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                submissionId: components["parameters"]["SubmissionId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a review (approve, reject or request changes)
+         * @description A verdict on every criterion of the submission's criteria version, and a note. Two approvals
+         *      from two different reviewers, with no failing check, certify the version: the certificate is
+         *      issued in the same transaction and the app enters the public catalogue. A reviewer linked to the
+         *      publisher answers 403 `reviewer_conflict`; approving twice, 409 `already_approved`; a
+         *      submission not in review, 409 `illegal_transition`; failing checks, 409 `checks_failing`.
+         *      Requesting changes sends the submission back to the publisher with the note and the failed
+         *      criteria.
+         */
+        post: operations["reviewSubmission"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/certification/criteria": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show the certification criteria
+         * @description The criteria reviewers judge on, grouped as ethics, security, interoperability and urbanisation. `version` picks a past version; by default the one in force.
+         */
+        get: operations["getCriteria"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/certification/certificates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List certificates
+         * @description Public. Newest first; filter by app or state.
+         */
+        get: operations["listCertificates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/certification/certificates/{certificateId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                certificateId: components["parameters"]["CertificateId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Show a certificate
+         * @description Public: its state now, and the signed certificate (`jws`).
+         */
+        get: operations["getCertificate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/certification/certificates/{certificateId}/suspension": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                certificateId: components["parameters"]["CertificateId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Suspend a certificate
+         * @description Every token of the app stops working at once, the app leaves the catalogue and its patients are told. Reinstating brings it back. Recorded in the decision log with the reason. A reviewer linked to the publisher answers 403 `reviewer_conflict`; a certificate in another state, 409 `illegal_transition`.
+         */
+        post: operations["suspendCertificate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/certification/certificates/{certificateId}/reinstatement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                certificateId: components["parameters"]["CertificateId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reinstate a suspended certificate
+         * @description The app is back in the catalogue; grants that were cut stay ended (patients authorize again). Recorded in the decision log with the reason. A reviewer linked to the publisher answers 403 `reviewer_conflict`; a certificate in another state, 409 `illegal_transition`.
+         */
+        post: operations["reinstateCertificate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/certification/certificates/{certificateId}/revocation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                certificateId: components["parameters"]["CertificateId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a certificate
+         * @description Final: every token of the app stops working, the app leaves the catalogue and its patients are told. Recorded in the decision log with the reason. A reviewer linked to the publisher answers 403 `reviewer_conflict`; a certificate in another state, 409 `illegal_transition`.
+         */
+        post: operations["revokeCertificate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/certification/decisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the public decision log
+         * @description Every certification decision, oldest first, hash-chained: recompute each entry's hash and
+         *      check it against the next entry's `previousHash` (`mes log verify` does). Pages of up to 1000
+         *      entries: pass `next` back as `after`.
+         */
+        get: operations["listDecisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/certification/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The keys that sign certificates
+         * @description A JWKS of every platform key that has signed a certificate, retired ones included, so a certificate stays verifiable offline for its whole validity.
+         */
+        get: operations["getCertificationKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/whoami": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who the credential belongs to
+         * @description For `mes whoami`: the publisher or reviewer behind an API key or a platform token.
+         */
+        get: operations["getCaller"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operator/reviewers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a reviewer account
+         * @description Operators only. The reviewer key is shown once; the reviewer signs in with `mes login` and approves with it.
+         */
+        post: operations["createReviewer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/sign-ins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a command-line sign-in as a seeded sandbox account
+         * @description Sandbox mode only (`mes login --sandbox-user <name>`): completes a pending device sign-in as one of the seeded publisher or reviewer accounts.
+         */
+        post: operations["approveSandboxSignIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/.well-known/oauth-authorization-server": {
         parameters: {
             query?: never;
@@ -1638,7 +2039,7 @@ export interface components {
          *     docs/reference/errors.md. New codes may be added; existing codes never change meaning.
          * @enum {string}
          */
-        ProblemCode: "validation_failed" | "malformed_json" | "json_too_deep" | "invalid_cursor" | "invalid_redirect_uri" | "invalid_scope" | "invalid_client_metadata" | "payload_too_large" | "unsupported_media_type" | "authentication_required" | "invalid_api_key" | "invalid_operator_token" | "not_found" | "route_not_found" | "publisher_exists" | "app_not_deletable" | "client_not_confidential" | "invalid_token" | "invalid_dpop_proof" | "use_dpop_nonce" | "insufficient_scope" | "cross_origin_request" | "idempotency_key_reused" | "idempotency_request_in_progress" | "sandbox_only" | "not_ready" | "internal_error";
+        ProblemCode: "validation_failed" | "malformed_json" | "json_too_deep" | "invalid_cursor" | "invalid_redirect_uri" | "invalid_scope" | "invalid_client_metadata" | "payload_too_large" | "unsupported_media_type" | "authentication_required" | "invalid_api_key" | "invalid_operator_token" | "not_found" | "route_not_found" | "publisher_exists" | "app_not_deletable" | "client_not_confidential" | "invalid_token" | "invalid_dpop_proof" | "use_dpop_nonce" | "insufficient_scope" | "cross_origin_request" | "idempotency_key_reused" | "idempotency_request_in_progress" | "sandbox_only" | "illegal_transition" | "submission_open" | "version_exists" | "reviewer_conflict" | "reviewer_required" | "already_approved" | "checks_failing" | "criteria_mismatch" | "reviewer_exists" | "unknown_sandbox_user" | "not_ready" | "internal_error";
         /** @description Opaque cursor of the next page, or null on the last page. */
         PageCursor: string | null;
         /** @description A text in French (required) and optionally English. */
@@ -1777,6 +2178,8 @@ export interface components {
              *     request or refused.
              */
             required?: boolean;
+            /** @description What the data is used for; certification requires one for every `patient/` scope. */
+            purpose?: components["schemas"]["Purpose"];
         };
         SupportContact: {
             /** Format: email */
@@ -1833,6 +2236,7 @@ export interface components {
             privacyPolicyUrl: components["schemas"]["HttpsUrl"];
             termsUrl: components["schemas"]["HttpsUrl"];
             supportContact: components["schemas"]["SupportContact"];
+            compliance?: components["schemas"]["Compliance"];
         };
         /** @description Any subset of the app's fields; the others are unchanged. */
         AppUpdate: {
@@ -1847,6 +2251,7 @@ export interface components {
             privacyPolicyUrl?: components["schemas"]["HttpsUrl"];
             termsUrl?: components["schemas"]["HttpsUrl"];
             supportContact?: components["schemas"]["SupportContact"];
+            compliance?: components["schemas"]["Compliance"];
         };
         App: {
             /** Format: uuid */
@@ -1864,6 +2269,8 @@ export interface components {
             privacyPolicyUrl: string;
             termsUrl: string;
             supportContact: components["schemas"]["SupportContact"];
+            /** @description What certification needs to know about the app's handling of health data (null until given). */
+            compliance: components["schemas"]["Compliance"] | null;
             certificationStatus: components["schemas"]["CertificationStatus"];
             /** Format: date-time */
             certifiedAt: string | null;
@@ -2752,6 +3159,342 @@ export interface components {
             patient: string;
             done: string;
         };
+        /**
+         * @description Where a submitted version stands: `submitted` (waiting for a reviewer), `in_review`,
+         *     `changes_requested` (back with the publisher), `approved` (two reviewers approved; the version
+         *     is certified at once), `rejected`, and for a certified version the states of its certificate:
+         *     `certified`, `suspended`, `revoked`, `expired`, `superseded` (a newer version was certified).
+         * @enum {string}
+         */
+        SubmissionState: "draft" | "submitted" | "in_review" | "changes_requested" | "approved" | "rejected" | "certified" | "suspended" | "revoked" | "expired" | "superseded";
+        /** @enum {string} */
+        CertificateState: "certified" | "suspended" | "revoked" | "expired" | "superseded";
+        /**
+         * @description What the data a scope opens is used for (the only purposes the national record allows).
+         * @enum {string}
+         */
+        Purpose: "prevention" | "diagnostic" | "soins" | "suivi";
+        /** @description What certification needs to know about how the app handles health data. */
+        Compliance: {
+            /**
+             * @description `native` apps (mobile, desktop, command line) may use loopback redirect URIs; `web` apps may not.
+             * @enum {string}
+             */
+            applicationType: "web" | "native";
+            hosting: {
+                provider: string;
+                /** @description The reference of the host's health-data hosting certificate (HDS). */
+                certificateReference: string;
+            };
+            dataProtectionOfficer: {
+                name: string;
+                /** Format: email */
+                email: string;
+            };
+            securityContact: {
+                /** Format: email */
+                email: string;
+            };
+            /** @description How long patient data is kept after the patient stops using the app, as an ISO 8601 duration (`P2Y`, `P6M`). */
+            retentionPeriod: string;
+        };
+        CheckResult: {
+            /** @description Stable id of the check (`redirect_uris.https`, `sandbox.rate_limit`, …); see docs/reviewers.md. */
+            id: string;
+            /** @enum {string} */
+            group: "redirect_uris" | "documents" | "scopes" | "keys" | "submission" | "sandbox";
+            title: string;
+            /**
+             * @description `fail` blocks approval; `warn` is for the reviewers to weigh.
+             * @enum {string}
+             */
+            status: "pass" | "fail" | "warn";
+            summary: string;
+            /** @description What the check looked at, as data. */
+            evidence: {
+                [key: string]: unknown;
+            };
+            /** @description What to do when the check fails. */
+            remedy: string;
+        };
+        CheckRun: {
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            ranAt: string;
+            ranBy: components["schemas"]["Actor"];
+            /** @description The sandbox client whose recorded traffic was the evidence. */
+            sandboxClientId: string | null;
+            results: components["schemas"]["CheckResult"][];
+            counts: {
+                pass: number;
+                fail: number;
+                warn: number;
+            };
+        };
+        ChecksInput: {
+            /** @description The sandbox client whose traffic is the evidence (default the app's first client). */
+            sandboxClientId?: string;
+        };
+        Actor: {
+            /** @enum {string} */
+            type: "publisher" | "reviewer" | "system";
+            id: string | null;
+            name?: string | null;
+        };
+        SubmissionInput: {
+            /** @description The version being submitted (e.g. `1.4.0`); unique per app. */
+            version: string;
+            /** @description The sandbox client whose traffic is the evidence (default the app's first client). */
+            sandboxClientId?: string;
+            /** @description For the reviewers (what changed since the last version, answers to requested changes). */
+            note?: string;
+        };
+        /** @description The app as submitted; certification covers exactly this. */
+        Snapshot: {
+            name: string;
+            redirectUris: string[];
+            scopes: components["schemas"]["ScopeRequest"][];
+            privacyPolicyUrl: string;
+            termsUrl: string;
+            compliance: components["schemas"]["Compliance"] | null;
+        };
+        Verdict: {
+            criterion: string;
+            /** @enum {string} */
+            verdict: "pass" | "fail" | "not_applicable";
+            /** @description Required for `fail` and `not_applicable`. */
+            note?: string;
+        };
+        ReviewInput: {
+            /** @enum {string} */
+            decision: "approve" | "reject" | "request_changes";
+            /** @description The criteria version of the submission (its `criteriaVersion`). */
+            criteriaVersion: string;
+            /**
+             * @description One verdict per criterion. Approving needs every criterion with `pass` or
+             *     `not_applicable`; rejecting or requesting changes needs at least one `fail`.
+             */
+            verdicts: components["schemas"]["Verdict"][];
+            /** @description The decision's reasons; sent to the publisher with a request for changes. */
+            note: string;
+        };
+        Review: {
+            /** Format: uuid */
+            id: string;
+            reviewer: components["schemas"]["Actor"];
+            /** @enum {string} */
+            decision: "approve" | "reject" | "request_changes";
+            criteriaVersion: string;
+            verdicts: components["schemas"]["Verdict"][];
+            note: string;
+            /** Format: date-time */
+            at: string;
+            /** @description True for an approval given before the publisher resubmitted (it no longer counts). */
+            superseded?: boolean;
+        };
+        SubmissionSummary: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            appId: string;
+            appName: string;
+            /** Format: uuid */
+            publisherId: string;
+            publisherName: string;
+            version: string;
+            state: components["schemas"]["SubmissionState"];
+            criteriaVersion: string;
+            /** Format: date-time */
+            submittedAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description Current approvals by distinct reviewers (two are needed). */
+            approvals: number;
+            /** @description Failing checks of the latest run (null before any run). */
+            failingChecks: number | null;
+            /** @description For a reviewer, why they may not review this submission (null when they may). */
+            conflict?: string | null;
+        };
+        Submission: components["schemas"]["SubmissionSummary"] & {
+            publisherRegistrationNumber: string;
+            sandboxClientId: string | null;
+            snapshot: components["schemas"]["Snapshot"];
+            note: string | null;
+            /** @description The latest check run. */
+            checks: components["schemas"]["CheckRun"] | null;
+            reviews: components["schemas"]["Review"][];
+            decisions: components["schemas"]["Decision"][];
+            /** Format: uuid */
+            certificateId: string | null;
+        };
+        SubmissionPage: {
+            items: components["schemas"]["SubmissionSummary"][];
+            nextCursor: components["schemas"]["PageCursor"];
+        };
+        ReviewOutcome: {
+            submission: components["schemas"]["Submission"];
+            review: components["schemas"]["Review"];
+            /** @description The certificate, when this approval was the second one. */
+            certificate: components["schemas"]["Certificate"] | null;
+        };
+        Certificate: {
+            /** Format: uuid */
+            id: string;
+            /** @description The app's certification reference (`MES-2026-000042`), kept across versions. */
+            reference: string;
+            /** Format: uuid */
+            appId: string;
+            appName: string;
+            /** Format: uuid */
+            publisherId: string;
+            version: string;
+            state: components["schemas"]["CertificateState"];
+            scopes: string[];
+            redirectUris: string[];
+            criteriaVersion: string;
+            /** Format: date-time */
+            issuedAt: string;
+            /** Format: date-time */
+            validFrom: string;
+            /** Format: date-time */
+            validUntil: string;
+            /** Format: date-time */
+            stateChangedAt: string;
+            stateReason: string | null;
+            /** Format: uuid */
+            submissionId: string;
+            /** @description Ids of the decision-log entries the certificate rests on (submission and approvals). */
+            decisions: string[];
+            /**
+             * @description The certificate: a compact JWS (`typ: mes-certificate+jwt`, ES256) signed with the
+             *     platform key, verifiable offline with the keys of `/certification/keys`.
+             */
+            jws: string;
+        };
+        CertificatePage: {
+            items: components["schemas"]["Certificate"][];
+            nextCursor: components["schemas"]["PageCursor"];
+        };
+        CertificateAction: {
+            /** @description Why; published in the decision log and shown to the app's patients. */
+            reason: string;
+        };
+        /**
+         * @description One entry of the public decision log. `hash` is the SHA-256 (hex) of the RFC 8785 canonical
+         *     JSON of the entry without `hash`; `previousHash` is the hash of the entry before (64 zeros
+         *     for the first), so anyone can recompute the chain.
+         */
+        Decision: {
+            seq: number;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            kind: "submit" | "resubmit" | "approve" | "request_changes" | "reject" | "certify" | "suspend" | "reinstate" | "revoke" | "expire" | "supersede";
+            /** Format: uuid */
+            appId: string;
+            version: string;
+            /** Format: uuid */
+            submissionId: string | null;
+            /** Format: uuid */
+            certificateId: string | null;
+            actor: {
+                /** @enum {string} */
+                type: "publisher" | "reviewer" | "system";
+                id: string | null;
+            };
+            reason: string | null;
+            details: {
+                [key: string]: unknown;
+            } | null;
+            previousHash: string;
+            hash: string;
+        };
+        DecisionPage: {
+            items: components["schemas"]["Decision"][];
+            /** @description Pass as `after` for the next page; null at the end of the log. */
+            next: number | null;
+            /** @description The newest entry of the whole log when this page was read. */
+            head: {
+                seq: number;
+                hash: string;
+            };
+        };
+        Criteria: {
+            version: string;
+            /** Format: date */
+            effectiveFrom: string;
+            groups: {
+                /** @enum {string} */
+                id: "ethics" | "security" | "interoperability" | "urbanisation";
+                title: components["schemas"]["LocalizedText"];
+                criteria: {
+                    id: string;
+                    title: components["schemas"]["LocalizedText"];
+                    guidance: components["schemas"]["LocalizedText"];
+                    /** @description The automated checks that inform this criterion. */
+                    checks?: string[];
+                }[];
+            }[];
+        };
+        CertificationOverview: {
+            /** Format: uuid */
+            appId: string;
+            status: components["schemas"]["CertificationStatus"];
+            /** @description The live certificate (certified or suspended), if any. */
+            certificate: components["schemas"]["Certificate"] | null;
+            /** @description The submission under way (submitted, in review or with changes requested), with its reviews. */
+            openSubmission: components["schemas"]["Submission"] | null;
+            /** @description The app's submissions, newest first (at most 20). */
+            submissions: components["schemas"]["SubmissionSummary"][];
+        };
+        Caller: {
+            /** @enum {string} */
+            kind: "publisher" | "reviewer";
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @enum {string} */
+            via: "api_key" | "platform_token";
+            /** @description The platform scopes of a platform token (null for an API key). */
+            scopes: string[] | null;
+        };
+        ReviewerInput: {
+            login: string;
+            name: string;
+            /** Format: email */
+            email: string;
+            /** @description Publishers the reviewer is linked to (employment, consulting, shareholding); they may not review those publishers' apps. */
+            publisherIds?: string[];
+        };
+        Reviewer: {
+            /** Format: uuid */
+            id: string;
+            login: string;
+            name: string;
+            email: string;
+            publisherIds: string[];
+            /** Format: date-time */
+            createdAt: string;
+        };
+        ReviewerCreated: {
+            reviewer: components["schemas"]["Reviewer"];
+            /** @description The reviewer's key (`mes_rk_…`), shown once. */
+            apiKey: string;
+        };
+        SandboxDeviceApproval: {
+            userCode: string;
+            /** @description A seeded sandbox account (`demo-publisher`, `reviewer-a`, `reviewer-b`, `reviewer-linked`). */
+            user: string;
+        };
+        SandboxDeviceApproved: {
+            user: string;
+            /** @enum {string} */
+            kind: "publisher" | "reviewer";
+            scope: string;
+        };
         /** @description What the sandbox saw of one client, for the developer and as certification evidence. */
         TrafficReport: {
             clientId: string;
@@ -2802,6 +3545,17 @@ export interface components {
                     count: number;
                     waitedRetryAfter: number;
                     retriedTooSoon: number;
+                };
+                /**
+                 * @description Answers that said the client's grant had ended (`grant_ended`, at the token endpoint or
+                 *     the FHIR API, real or injected), and what the client's next request was.
+                 */
+                grantEnded: {
+                    count: number;
+                    /** @description Followed by a request not answered so (the client stopped, or asked for a new authorization). */
+                    stopped: number;
+                    /** @description Followed by another request answered that the grant had ended (the client kept using the dead grant). */
+                    retried: number;
                 };
             };
             faults: {
@@ -3054,6 +3808,8 @@ export interface components {
          *     caller's own (a random UUID per logical request is right). The SDK sends one on every POST.
          */
         IdempotencyKey: string;
+        SubmissionId: string;
+        CertificateId: string;
         ReturnTo: components["schemas"]["ReturnToPath"];
         /** @description Only this app's accesses, by app id (a UUID, from the page's list); empty for every app. */
         HistoryApp: string;
@@ -3351,6 +4107,554 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+        };
+    };
+    runAppChecks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: components["parameters"]["AppId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ChecksInput"];
+            };
+        };
+        responses: {
+            /** @description The check results. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckRun"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    listAppSubmissions: {
+        parameters: {
+            query?: {
+                /** @description Maximum number of items in the page. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                appId: components["parameters"]["AppId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of submissions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmissionPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    submitApp: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retried create safe: the first request with a key runs and its answer is kept for a
+                 *     day; a retry with the same key and the same request gets that answer again (with
+                 *     `Idempotent-Replayed: true`) instead of creating twice. The same key with another request
+                 *     answers 422 `idempotency_key_reused`; a retry while the first still runs, 409
+                 *     `idempotency_request_in_progress`. A request that fails keeps nothing. Keys are the
+                 *     caller's own (a random UUID per logical request is right). The SDK sends one on every POST.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                appId: components["parameters"]["AppId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubmissionInput"];
+            };
+        };
+        responses: {
+            /** @description The submission. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Submission"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    getAppCertification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: components["parameters"]["AppId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The overview. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CertificationOverview"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listReviewQueue: {
+        parameters: {
+            query?: {
+                state?: components["schemas"]["SubmissionState"];
+                /** @description Maximum number of items in the page. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of submissions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmissionPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    getSubmission: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                submissionId: components["parameters"]["SubmissionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The submission. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Submission"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    runSubmissionChecks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                submissionId: components["parameters"]["SubmissionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The check results. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckRun"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    reviewSubmission: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                submissionId: components["parameters"]["SubmissionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewInput"];
+            };
+        };
+        responses: {
+            /** @description The review, the submission and the certificate when one was issued. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewOutcome"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    getCriteria: {
+        parameters: {
+            query?: {
+                version?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The criteria. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Criteria"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listCertificates: {
+        parameters: {
+            query?: {
+                appId?: string;
+                state?: components["schemas"]["CertificateState"];
+                /** @description Maximum number of items in the page. */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of certificates. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CertificatePage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+        };
+    };
+    getCertificate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                certificateId: components["parameters"]["CertificateId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The certificate. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Certificate"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    suspendCertificate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                certificateId: components["parameters"]["CertificateId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CertificateAction"];
+            };
+        };
+        responses: {
+            /** @description The certificate. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Certificate"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    reinstateCertificate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                certificateId: components["parameters"]["CertificateId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CertificateAction"];
+            };
+        };
+        responses: {
+            /** @description The certificate. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Certificate"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    revokeCertificate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                certificateId: components["parameters"]["CertificateId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CertificateAction"];
+            };
+        };
+        responses: {
+            /** @description The certificate. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Certificate"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    listDecisions: {
+        parameters: {
+            query?: {
+                /** @description The `seq` after which to start. */
+                after?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the log. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecisionPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+        };
+    };
+    getCertificationKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The keys. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublishedJwks"];
+                };
+            };
+            "4XX": components["responses"]["ClientError"];
+        };
+    };
+    getCaller: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Caller"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    createReviewer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewerInput"];
+            };
+        };
+        responses: {
+            /** @description The reviewer and their key. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewerCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    approveSandboxSignIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SandboxDeviceApproval"];
+            };
+        };
+        responses: {
+            /** @description Approved. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SandboxDeviceApproved"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     getAuthorizationServerMetadata: {

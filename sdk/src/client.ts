@@ -13,6 +13,7 @@ import { defaultTimeout, Transport, type FetchLike } from './internal/transport.
 import { ApiKeysResource } from './resources/api-keys.js';
 import { AppsResource } from './resources/apps.js';
 import { CatalogResource } from './resources/catalog.js';
+import { CertificationResource } from './resources/certification.js';
 import { ClientsResource } from './resources/clients.js';
 import { HealthResource } from './resources/health.js';
 import { PublishersResource } from './resources/publishers.js';
@@ -73,6 +74,8 @@ export class MesClient<Scopes extends readonly string[] = readonly string[]> {
   readonly apiKeys: ApiKeysResource;
   readonly apps: AppsResource;
   readonly catalog: CatalogResource;
+  /** Certification: submissions and checks (publishers), reviews and certificates (reviewers), the public log. */
+  readonly certification: CertificationResource;
   readonly clients: ClientsResource;
   /** The sandbox's developer controls (sandbox servers only). */
   readonly sandbox: SandboxResource;
@@ -131,6 +134,7 @@ export class MesClient<Scopes extends readonly string[] = readonly string[]> {
     this.apiKeys = new ApiKeysResource(transport);
     this.apps = new AppsResource(transport);
     this.catalog = new CatalogResource(transport);
+    this.certification = new CertificationResource(transport);
     this.clients = new ClientsResource(transport);
     this.sandbox = new SandboxResource(transport, (signIn) => this.#flow('sandbox.signIn()', (context) => flows.sandboxSignIn(context, fetch, signIn)));
     this.fhir = new FhirApi<Scopes>(fhirTransport, fhirPublic, options.scope);

@@ -35,6 +35,16 @@ export const problemCodes = [
   'app_not_deletable',
   'client_not_confidential',
   'not_ready',
+  'illegal_transition',
+  'submission_open',
+  'version_exists',
+  'reviewer_conflict',
+  'reviewer_required',
+  'already_approved',
+  'checks_failing',
+  'criteria_mismatch',
+  'reviewer_exists',
+  'unknown_sandbox_user',
   'internal_error',
 ] as const satisfies readonly ProblemCode[];
 

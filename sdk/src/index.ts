@@ -11,6 +11,20 @@ export type { AuthorizeOptions, AuthorizationRequest, DeviceAuthorization } from
 export { FhirApi, FhirPage, fhirResourceTypes, creatableResourceTypes, type FhirSearchPage } from './fhir/resource.js';
 export { scopesAllow } from './fhir/scopes.js';
 export {
+  verifyCertificate,
+  verifyDecisionLog,
+  decisionHash,
+  canonicalJson,
+  sha256Hex,
+  GENESIS_HASH,
+  CERTIFICATE_TYPE,
+  type CertificateClaims,
+  type CertificateKey,
+  type CertificateVerification,
+  type DecisionLogVerification,
+  type UnhashedDecision,
+} from './certification/verify.js';
+export {
   MesError,
   ApiError,
   BadRequestError,
@@ -44,6 +58,7 @@ export type * from './types.js';
 export type { ApiKeysResource } from './resources/api-keys.js';
 export type { AppsResource } from './resources/apps.js';
 export type { CatalogResource } from './resources/catalog.js';
+export type { CertificationResource, SubmissionSummary, Certificate, ListReviewQueueParams, ListCertificatesParams, ListAppSubmissionsParams } from './resources/certification.js';
 export type { ClientsResource } from './resources/clients.js';
 export type { HealthResource } from './resources/health.js';
 export type { PublishersResource } from './resources/publishers.js';

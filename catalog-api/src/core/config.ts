@@ -35,6 +35,8 @@ export interface AppConfig {
   outboundAllowPrivateNetworks: boolean;
   /** Deadline of one outbound fetch, in milliseconds. */
   outboundTimeoutMs: number;
+  /** How long a certificate is valid, in days (three years by default); renewal is a new submission. */
+  certificateValidityDays: number;
   /** Seconds between two sweeps of expired rows (codes, sessions…); 0 turns the sweep off. */
   sweepIntervalSeconds: number;
   /**
@@ -76,6 +78,7 @@ export const defaultConfig: AppConfig = {
   outboundAllowPrivateNetworks: false,
   outboundTimeoutMs: 5000,
   sweepIntervalSeconds: 600,
+  certificateValidityDays: 1095,
 };
 
 export class ConfigError extends Error {
@@ -237,6 +240,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       overrides.outboundAllowPrivateNetworks ?? defaultConfig.outboundAllowPrivateNetworks,
     ),
     outboundTimeoutMs: integer(env, 'OUTBOUND_TIMEOUT_MS', overrides.outboundTimeoutMs ?? defaultConfig.outboundTimeoutMs, 100, 60_000),
+    certificateValidityDays: integer(
+      env,
+      'CERTIFICATE_VALIDITY_DAYS',
+      overrides.certificateValidityDays ?? defaultConfig.certificateValidityDays,
+      1,
+      3650,
+    ),
     sweepIntervalSeconds: integer(env, 'SWEEP_INTERVAL_SECONDS', overrides.sweepIntervalSeconds ?? defaultConfig.sweepIntervalSeconds, 0, 86_400),
   };
   if (databaseUrl) config.databaseUrl = databaseUrl;

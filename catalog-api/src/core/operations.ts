@@ -67,6 +67,8 @@ export type Reply<K extends OperationId> = {
 export type Principal =
   | { kind: 'publisher'; publisherId: string; via: 'api_key'; apiKeyId: string }
   | { kind: 'publisher'; publisherId: string; via: 'platform_token'; sessionId: string; scope: string }
+  | { kind: 'reviewer'; reviewerId: string; via: 'api_key'; apiKeyId: string }
+  | { kind: 'reviewer'; reviewerId: string; via: 'platform_token'; sessionId: string; scope: string }
   | { kind: 'operator' }
   /** A patient signed in on the platform's pages. */
   | { kind: 'patient'; patientId: string }
@@ -106,6 +108,12 @@ export interface SecurityScheme {
   /** How to send the credential, for an error detail. */
   hint: string;
   authenticate(request: FastifyRequest, scopes: readonly string[]): Promise<Principal>;
+  /**
+   * Whether a credential sent in `authScheme` is this scheme's, for operations that accept two
+   * schemes sent the same way (a publisher's or a reviewer's API key): each key type has its
+   * own prefix.
+   */
+  claims?(credential: string): boolean;
 }
 
 declare module 'fastify' {
@@ -120,6 +128,11 @@ declare module 'fastify' {
 
 export function publisherOf(context: { principal: Principal | null }): { publisherId: string } {
   if (context.principal?.kind !== 'publisher') throw new ProblemError('authentication_required');
+  return context.principal;
+}
+
+export function reviewerOf(context: { principal: Principal | null }): { reviewerId: string } {
+  if (context.principal?.kind !== 'reviewer') throw new ProblemError('reviewer_required', 'Sign in as a certification reviewer (mes login) or send a reviewer key.');
   return context.principal;
 }
 
@@ -151,7 +164,10 @@ export function registerOperations(
       return { scheme, scopes };
     });
     const authSchemes = alternatives.map(({ scheme }) => scheme.authScheme);
-    if (new Set(authSchemes).size !== authSchemes.length) {
+    const sharedWithoutClaim = alternatives.some(
+      ({ scheme }) => !scheme.claims && authSchemes.filter((name) => name === scheme.authScheme).length > 1,
+    );
+    if (sharedWithoutClaim) {
       throw new ContractError(`operation ${operation.operationId} lists two security schemes sent the same way (${authSchemes.join(', ')})`);
     }
 
@@ -166,8 +182,12 @@ export function registerOperations(
         ? async (request) => {
             // The alternatives of an operation travel in different Authorization schemes: the
             // header's scheme picks one. With a single alternative, it judges any header itself.
-            const sent = request.headers.authorization?.trim().split(/\s+/)[0]?.toLowerCase();
-            const chosen = alternatives.find(({ scheme }) => scheme.authScheme === sent) ?? (alternatives.length === 1 ? alternatives[0] : undefined);
+            const [sentScheme, credential = ''] = request.headers.authorization?.trim().split(/\s+/) ?? [];
+            const sent = sentScheme?.toLowerCase();
+            const sentThisWay = alternatives.filter(({ scheme }) => scheme.authScheme === sent);
+            const chosen =
+              (sentThisWay.length > 1 ? (sentThisWay.find(({ scheme }) => scheme.claims?.(credential)) ?? sentThisWay[0]) : sentThisWay[0]) ??
+              (alternatives.length === 1 ? alternatives[0] : undefined);
             if (!chosen) {
               throw new ProblemError('authentication_required', `Send ${alternatives.map(({ scheme }) => scheme.hint).join(', or ')}.`, undefined, {
                 'www-authenticate': alternatives.map(({ scheme }) => scheme.challenge).join(', '),

@@ -178,6 +178,7 @@ interface AppRow {
   privacy_policy_url: string;
   terms_url: string;
   support_contact: App['supportContact'];
+  compliance: App['compliance'] | null;
   certification_status: CertificationStatus;
   certified_at: Date | null;
   certificate_reference: string | null;
@@ -190,7 +191,7 @@ interface AppRow {
 // Explicit columns (not a.*): search_text would be read for nothing, and every column costs.
 const appColumns = `a.id, a.seq::text AS seq, a.publisher_id, a.name, a.short_description, a.long_description, a.category,
   a.website_url, a.logo_url, a.redirect_uris, a.scopes, a.privacy_policy_url, a.terms_url, a.support_contact,
-  a.certification_status, a.certified_at, a.certificate_reference, a.sort_key, a.created_at, a.updated_at`;
+  a.compliance, a.certification_status, a.certified_at, a.certificate_reference, a.sort_key, a.created_at, a.updated_at`;
 const catalogColumns = `${appColumns}, (SELECT p.name FROM publishers p WHERE p.id = a.publisher_id) AS publisher_name`;
 
 function toApp(row: AppRow): App {
@@ -208,6 +209,7 @@ function toApp(row: AppRow): App {
     privacyPolicyUrl: row.privacy_policy_url,
     termsUrl: row.terms_url,
     supportContact: row.support_contact,
+    compliance: row.compliance ?? null,
     certificationStatus: row.certification_status,
     certifiedAt: isoOrNull(row.certified_at),
     certificateReference: row.certificate_reference,
@@ -237,8 +239,10 @@ function searchText(app: Pick<App, 'name' | 'shortDescription' | 'longDescriptio
   );
 }
 
-/** Values of the app's editable columns, in the order of `editableColumns` ($3 to $15). */
-function editableValues(app: Omit<AppInput, 'logoUrl'> & { logoUrl?: string | null }): unknown[] {
+/** Values of the app's editable columns, in the order of `editableColumns` ($3 to $16). */
+function editableValues(
+  app: Omit<AppInput, 'logoUrl' | 'compliance'> & { logoUrl?: string | null; compliance?: App['compliance'] | undefined },
+): unknown[] {
   return [
     app.name,
     JSON.stringify(app.shortDescription),
@@ -251,6 +255,7 @@ function editableValues(app: Omit<AppInput, 'logoUrl'> & { logoUrl?: string | nu
     app.privacyPolicyUrl,
     app.termsUrl,
     JSON.stringify(app.supportContact),
+    app.compliance ? JSON.stringify(app.compliance) : null,
     searchText(app),
     foldText(app.name),
   ];
@@ -258,7 +263,7 @@ function editableValues(app: Omit<AppInput, 'logoUrl'> & { logoUrl?: string | nu
 
 const editableColumns = [
   'name', 'short_description', 'long_description', 'category', 'website_url', 'logo_url', 'redirect_uris',
-  'scopes', 'privacy_policy_url', 'terms_url', 'support_contact', 'search_text', 'sort_key',
+  'scopes', 'privacy_policy_url', 'terms_url', 'support_contact', 'compliance', 'search_text', 'sort_key',
 ];
 
 export async function insertApp(db: Queryable, publisherId: string, input: AppInput): Promise<App> {
@@ -337,6 +342,11 @@ export async function setCertificationStatus(
     [appId, status],
   );
   return rows[0] ? toApp(rows[0]) : null;
+}
+
+/** Records what the app's certified version covers: the authorization server's ceiling outside the sandbox. */
+export async function setCertifiedVersion(db: Queryable, appId: string, version: { redirectUris: string[]; scopes: string[] }): Promise<void> {
+  await db.query('UPDATE apps SET certified_redirect_uris = $2, certified_scopes = $3 WHERE id = $1', [appId, version.redirectUris, JSON.stringify(version.scopes)]);
 }
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);

@@ -50,11 +50,15 @@ export function publisherApiKeyScheme(db: Db): SecurityScheme {
     authScheme: 'bearer',
     challenge: 'Bearer realm="mes"',
     hint: 'your API key as "Authorization: Bearer <key>"',
+    claims: (credential) => credential.startsWith(API_KEY_PREFIX),
     async authenticate(request) {
       const token = bearerToken(request);
       if (!token) throw new ProblemError('authentication_required', 'Send your API key as "Authorization: Bearer <key>".', undefined, challenge());
       const found = await authenticateApiKey(db, token);
-      if (!found) throw new ProblemError('invalid_api_key', 'The API key is unknown or revoked.', undefined, challenge('invalid_token'));
+      if (!found) {
+        const detail = token.startsWith(API_KEY_PREFIX) ? 'The API key is unknown or revoked.' : 'This is not a publisher API key (mes_pk_…): the publisher API takes one.';
+        throw new ProblemError('invalid_api_key', detail, undefined, challenge('invalid_token'));
+      }
       return { kind: 'publisher', via: 'api_key', ...found };
     },
   };

@@ -1,6 +1,7 @@
 // Pure rules of the catalogue, free of HTTP and SQL: what makes a redirect URI or a scope
 // acceptable, how API keys look, and how text is folded for search and sorting.
 import { createHash, randomBytes } from 'node:crypto';
+import type { components } from '@mes/openapi';
 import { parseScope } from '../oauth/index.js';
 import type { FieldError } from '../../core/errors.js';
 
@@ -34,11 +35,7 @@ export function redirectUriErrors(uris: readonly string[]): FieldError[] {
   });
 }
 
-export interface ScopeRequest {
-  scope: string;
-  justification: string;
-  required?: boolean;
-}
+export type ScopeRequest = components['schemas']['ScopeRequest'];
 
 /** Validates every requested scope and returns them in canonical SMART v2 form. */
 export function canonicalScopes(scopes: readonly ScopeRequest[]): { scopes: ScopeRequest[]; errors: FieldError[] } {
@@ -57,7 +54,12 @@ export function canonicalScopes(scopes: readonly ScopeRequest[]): { scopes: Scop
       return;
     }
     seen.set(parsed.canonical, index);
-    result.push({ scope: parsed.canonical, justification: request.justification, ...(request.required ? { required: true } : {}) });
+    result.push({
+      scope: parsed.canonical,
+      justification: request.justification,
+      ...(request.required ? { required: true } : {}),
+      ...(request.purpose ? { purpose: request.purpose } : {}),
+    });
   });
   return { scopes: result, errors };
 }
@@ -74,9 +76,10 @@ export function foldText(text: string): string {
 
 export const API_KEY_PREFIX = 'mes_pk_';
 
-export function generateApiKey(): { key: string; prefix: string; hash: string } {
-  const key = `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
-  return { key, prefix: key.slice(0, API_KEY_PREFIX.length + 6), hash: hashApiKey(key) };
+/** A new key: `prefix` (publishers' `mes_pk_`, reviewers' `mes_rk_`) and 256 random bits; its display prefix and hash. */
+export function generateApiKey(prefix: string = API_KEY_PREFIX): { key: string; prefix: string; hash: string } {
+  const key = `${prefix}${randomBytes(32).toString('base64url')}`;
+  return { key, prefix: key.slice(0, prefix.length + 6), hash: hashApiKey(key) };
 }
 
 /** API keys carry 256 random bits, so a plain SHA-256 is enough to keep them unusable at rest. */

@@ -28,6 +28,8 @@ import { authorizationErrorPage, deviceDecisionPage, deviceSignInPage, pageHeade
 import {
   CLI_CLIENT_ID,
   decideDevice,
+  scopeForRole,
+  type DeviceApproval,
   DEVICE_CODE_LIFETIME_SECONDS,
   DEVICE_POLL_INTERVAL_SECONDS,
   normalizeUserCode,
@@ -36,6 +38,7 @@ import {
   startDeviceAuthorization,
 } from './device.js';
 import { authenticateApiKey } from '../catalog/index.js';
+import { authenticateReviewerKey } from '../certification/reviewers.js';
 import { accessTokenVerifier, appCutOff, grantAllowsTokens, platformTokenVerifier, signedTokenVerifier } from './token-state.js';
 import {
   endPlatformSession,
@@ -45,6 +48,22 @@ import {
   PLATFORM_SESSION_LIFETIME_SECONDS,
   platformSessionOfRefreshToken,
 } from './platform-sessions.js';
+
+/**
+ * The approval a publisher's or a reviewer's key gives a command-line sign-in: whose it is, and the
+ * scope its role allows of what was asked (null scope: none of it). Null for an unknown key.
+ */
+async function deviceApprovalOfKey(db: Db, key: string, requestedScope: string): Promise<(Omit<DeviceApproval, 'scope'> & { scope: string | null }) | null> {
+  const publisher = await authenticateApiKey(db, key);
+  if (publisher) {
+    return { approved: true, subject: `publisher:${publisher.publisherId}`, apiKeyId: publisher.apiKeyId, reviewerKeyId: null, scope: scopeForRole(requestedScope, 'publisher') };
+  }
+  const reviewer = await authenticateReviewerKey(db, key);
+  if (reviewer) {
+    return { approved: true, subject: `reviewer:${reviewer.reviewerId}`, apiKeyId: null, reviewerKeyId: reviewer.apiKeyId, scope: scopeForRole(requestedScope, 'reviewer') };
+  }
+  return null;
+}
 
 type AuthorizationOperations =
   | 'getAuthorizationServerMetadata'
@@ -205,7 +224,7 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
       const client = await authenticate(request, form, '/oauth/par');
       let valid;
       try {
-        valid = validateAuthorizationRequest(client, form);
+        valid = validateAuthorizationRequest(client, form, config);
       } catch (error) {
         // A pushed request answers its errors directly, never by redirect.
         if (error instanceof AuthorizationError) throw new OAuthError(error.error, error.description);
@@ -232,7 +251,7 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
         } else {
           params = query as Record<string, string | undefined>;
         }
-        const valid = validateAuthorizationRequest(client, params);
+        const valid = validateAuthorizationRequest(client, params, config);
         const outcome = await completeAuthorization(db, config, deps.consent, client, valid, issuer);
         return { status: 303, headers: { location: outcome.redirectTo } };
       } catch (error) {
@@ -260,6 +279,7 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
               clientId: CLI_CLIENT_ID,
               subject: approved.subject,
               apiKeyId: approved.apiKeyId,
+              reviewerKeyId: approved.reviewerKeyId,
               scope: approved.scope,
               lifetimeSeconds: offline ? PLATFORM_SESSION_LIFETIME_SECONDS : ACCESS_TOKEN_LIFETIME_SECONDS,
             });
@@ -381,14 +401,11 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
         return { status: 200, headers: pageHeaders, body: deviceDecisionPage(false) };
       }
       if (form.decision !== 'approve') return refuse('Choisissez « Approuver » ou « Refuser ».');
-      const publisher = form.api_key ? await authenticateApiKey(db, form.api_key) : null;
-      if (!publisher) return refuse('Cette clé d’API est inconnue ou révoquée.');
       const pending = await pendingDevice(db, userCode);
-      if (pending?.scope.split(' ').includes('platform/certification.review')) {
-        // A publisher's key cannot open reviewer access; reviewers sign in with their own account.
-        return refuse('Une clé d’éditeur ne donne pas l’accès « relecture de certification ». Relancez « mes login » sans ce droit.');
-      }
-      if (!(await decideDevice(db, userCode, { approved: true, subject: `publisher:${publisher.publisherId}`, apiKeyId: publisher.apiKeyId }))) {
+      const approval = pending && form.api_key ? await deviceApprovalOfKey(db, form.api_key, pending.scope) : null;
+      if (!approval) return refuse('Cette clé est inconnue ou révoquée.');
+      if (!approval.scope) return refuse('Votre compte ne donne aucun des droits demandés. Relancez « mes login ».');
+      if (!(await decideDevice(db, userCode, { ...approval, scope: approval.scope }))) {
         return refuse('Ce code est inconnu, expiré ou déjà utilisé. Relancez « mes login ».');
       }
       return { status: 200, headers: pageHeaders, body: deviceDecisionPage(true) };

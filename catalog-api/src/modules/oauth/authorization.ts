@@ -52,10 +52,10 @@ function scopeErrorDescription(errors: readonly { token: string; reason: string 
  * Checks an authorization request against its client. The redirect URI is checked first: until
  * it is known to be registered, no error may be sent to it.
  */
-export function validateAuthorizationRequest(client: ClientWithApp, params: Record<string, string | undefined>): ValidRequest {
+export function validateAuthorizationRequest(client: ClientWithApp, params: Record<string, string | undefined>, config: AppConfig): ValidRequest {
   const redirectUri = params.redirect_uri;
   if (!redirectUri) throw new AuthorizationError('invalid_request', 'redirect_uri is required', null);
-  if (!redirectUriRegistered(client.redirectUris, redirectUri)) {
+  if (!redirectUriRegistered(versionInForce(client, config).redirectUris, redirectUri)) {
     throw new AuthorizationError('invalid_request', 'redirect_uri is not registered for this client', null);
   }
   const state = params.state;
@@ -101,9 +101,19 @@ export function clientMayObtainTokens(client: ClientWithApp, config: AppConfig):
   return appMayUseTokens(client.appCertificationStatus, config);
 }
 
-/** What the app's version may ask for (its registered, and once certified, certified scopes). */
-export function appScopeCeiling(client: ClientWithApp): ScopeSet {
-  const parsed = parseScopeString(client.appScopes.join(' '));
+/**
+ * The version of the app the authorization server applies: once a version is certified, the
+ * certified redirect URIs and scopes, while a newer version is being reviewed; in the sandbox,
+ * where developers exercise their next version, the working copy.
+ */
+export function versionInForce(client: ClientWithApp, config: AppConfig): { redirectUris: string[]; scopes: string[] } {
+  if (config.mode !== 'sandbox' && client.certified) return client.certified;
+  return { redirectUris: client.redirectUris, scopes: client.appScopes };
+}
+
+/** What the app's version in force may ask for. */
+export function appScopeCeiling(client: ClientWithApp, config: AppConfig): ScopeSet {
+  const parsed = parseScopeString(versionInForce(client, config).scopes.join(' '));
   return parsed.scopes ?? scopeSet([]);
 }
 
@@ -147,7 +157,7 @@ export async function completeAuthorization(
   if (!clientMayObtainTokens(client, config)) {
     throw new AuthorizationError('unauthorized_client', `${client.appName} is not certified`, back);
   }
-  const allowed = intersect(request.scopes, appScopeCeiling(client));
+  const allowed = intersect(request.scopes, appScopeCeiling(client, config));
   if (isEmptyScopeSet(allowed)) {
     throw new AuthorizationError('invalid_scope', 'none of the requested scopes is among those registered for this app', back);
   }

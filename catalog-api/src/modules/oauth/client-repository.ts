@@ -84,15 +84,24 @@ export interface ClientWithApp extends Client {
   appName: string;
   /** The app's registered redirect URIs, matched exactly at the authorization endpoint. */
   redirectUris: string[];
-  /** The scopes the app version asks for (and, once certified, is certified for). */
+  /** The scopes the app's working version asks for. */
   appScopes: string[];
+  /** What the app's certified version covers, once a version is certified (see versionInForce). */
+  certified: { redirectUris: string[]; scopes: string[] } | null;
 }
 
 export async function findClientById(db: Queryable, clientId: string): Promise<ClientWithApp | null> {
   const rows = await db.query<
-    ClientRow & { certification_status: CertificationStatus; app_name: string; redirect_uris: string[]; scopes: { scope: string }[] }
+    ClientRow & {
+      certification_status: CertificationStatus;
+      app_name: string;
+      redirect_uris: string[];
+      scopes: { scope: string }[];
+      certified_redirect_uris: string[] | null;
+      certified_scopes: string[] | null;
+    }
   >(
-    `SELECT c.*, a.certification_status, a.name AS app_name, a.redirect_uris, a.scopes
+    `SELECT c.*, a.certification_status, a.name AS app_name, a.redirect_uris, a.scopes, a.certified_redirect_uris, a.certified_scopes
      FROM oauth_clients c JOIN apps a ON a.id = c.app_id WHERE c.id = $1`,
     [clientId],
   );
@@ -104,5 +113,6 @@ export async function findClientById(db: Queryable, clientId: string): Promise<C
     appName: row.app_name,
     redirectUris: row.redirect_uris,
     appScopes: row.scopes.map((s) => s.scope),
+    certified: row.certified_redirect_uris && row.certified_scopes ? { redirectUris: row.certified_redirect_uris, scopes: row.certified_scopes } : null,
   };
 }

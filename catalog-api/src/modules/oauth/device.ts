@@ -10,7 +10,8 @@ import { formatScopes, parseScopeString } from './scopes.js';
 export const CLI_CLIENT_ID = 'mes-cli';
 export const DEVICE_CODE_LIFETIME_SECONDS = 600;
 export const DEVICE_POLL_INTERVAL_SECONDS = 5;
-const DEFAULT_CLI_SCOPE = 'platform/apps.read platform/apps.write';
+// Every platform scope: the approver's role narrows it (scopeForRole).
+const DEFAULT_CLI_SCOPE = 'platform/apps.read platform/apps.write platform/certification.review';
 
 // No vowels (no words), no look-alikes: 20^8 codes, typed as XXXX-XXXX (RFC 8628 §6.1).
 const userCodeAlphabet = 'BCDFGHJKLMNPQRSTVWXZ';
@@ -68,18 +69,44 @@ export async function pendingDevice(db: Queryable, userCode: string): Promise<Pe
   return rows[0] ? { userCode: rows[0].user_code, scope: rows[0].scope } : null;
 }
 
+/** Who approved a sign-in, and the scope their role allows of what the command line asked for. */
+export type DeviceApproval = {
+  approved: true;
+  /** `publisher:<id>` or `reviewer:<id>`. */
+  subject: string;
+  /** The publisher's key that approved (its revocation ends the session). */
+  apiKeyId: string | null;
+  /** The reviewer's key that approved (its revocation ends the session). */
+  reviewerKeyId: string | null;
+  scope: string;
+};
+
 /** Records the decision on a pending user code; false when there is none (unknown, expired or decided). */
-export async function decideDevice(
-  db: Queryable,
-  userCode: string,
-  decision: { approved: true; subject: string; apiKeyId: string } | { approved: false },
-): Promise<boolean> {
+export async function decideDevice(db: Queryable, userCode: string, decision: DeviceApproval | { approved: false }): Promise<boolean> {
+  const approved = decision.approved ? decision : null;
   const rows = await db.query(
-    `UPDATE device_authorizations SET status = $2, subject = $3, api_key_id = $4
+    `UPDATE device_authorizations SET status = $2, subject = $3, api_key_id = $4, reviewer_key_id = $5, scope = COALESCE($6, scope)
      WHERE user_code = $1 AND status = 'pending' AND expires_at > now() RETURNING user_code`,
-    [userCode, decision.approved ? 'approved' : 'denied', decision.approved ? decision.subject : null, decision.approved ? decision.apiKeyId : null],
+    [userCode, approved ? 'approved' : 'denied', approved?.subject ?? null, approved?.apiKeyId ?? null, approved?.reviewerKeyId ?? null, approved?.scope ?? null],
   );
   return rows.length === 1;
+}
+
+/** The platform scopes each role may hold: publishers manage apps, reviewers review. */
+const roleScopes = {
+  publisher: ['platform/apps.read', 'platform/apps.write'],
+  reviewer: ['platform/certification.review'],
+} as const;
+
+/**
+ * What a sign-in approved by this role grants of the scope asked for: the role's platform scopes
+ * among those asked (offline_access kept), or null when none is left.
+ */
+export function scopeForRole(requested: string, role: keyof typeof roleScopes): string | null {
+  const asked = requested.split(' ');
+  const granted = asked.filter((scope) => (roleScopes[role] as readonly string[]).includes(scope));
+  if (granted.length === 0) return null;
+  return [...granted, ...(asked.includes('offline_access') ? ['offline_access'] : [])].join(' ');
 }
 
 /**
@@ -89,10 +116,18 @@ export async function decideDevice(
 export async function pollDevice(
   db: Queryable,
   form: Record<string, string | undefined>,
-): Promise<{ subject: string; scope: string; apiKeyId: string | null }> {
+): Promise<{ subject: string; scope: string; apiKeyId: string | null; reviewerKeyId: string | null }> {
   if (form.client_id !== CLI_CLIENT_ID) throw new OAuthError('invalid_client', 'unknown client', 401);
   if (!form.device_code) throw new OAuthError('invalid_request', 'device_code is required');
-  const rows = await db.query<{ status: string; expired: boolean; too_fast: boolean; subject: string | null; scope: string; api_key_id: string | null }>(
+  const rows = await db.query<{
+    status: string;
+    expired: boolean;
+    too_fast: boolean;
+    subject: string | null;
+    scope: string;
+    api_key_id: string | null;
+    reviewer_key_id: string | null;
+  }>(
     `WITH target AS (
        SELECT device_code_hash, status, expires_at <= now() AS expired,
               (last_polled_at IS NOT NULL AND last_polled_at > now() - make_interval(secs => interval_seconds)) AS too_fast
@@ -103,7 +138,7 @@ export async function pollDevice(
        interval_seconds = CASE WHEN t.too_fast THEN d.interval_seconds + 5 ELSE d.interval_seconds END,
        status = CASE WHEN d.status = 'approved' AND NOT t.expired THEN 'redeemed' ELSE d.status END
      FROM target t WHERE d.device_code_hash = t.device_code_hash
-     RETURNING t.status, t.expired, t.too_fast, d.subject, d.scope, d.api_key_id`,
+     RETURNING t.status, t.expired, t.too_fast, d.subject, d.scope, d.api_key_id, d.reviewer_key_id`,
     [sha256(form.device_code)],
   );
   const row = rows[0];
@@ -115,5 +150,5 @@ export async function pollDevice(
     if (row.too_fast) throw new OAuthError('slow_down', 'polling too fast: wait 5 more seconds between requests');
     throw new OAuthError('authorization_pending', 'the sign-in has not been approved yet');
   }
-  return { subject: row.subject!, scope: row.scope, apiKeyId: row.api_key_id };
+  return { subject: row.subject!, scope: row.scope, apiKeyId: row.api_key_id, reviewerKeyId: row.reviewer_key_id };
 }

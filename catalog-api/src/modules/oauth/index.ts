@@ -3,7 +3,7 @@ export { parseScope, resourceTypes, contextScopes, type ParsedScope, type ScopeP
 export { oauthHandlers } from './routes.js';
 export { createClient } from './clients.js';
 export { listClients, type Client } from './client-repository.js';
-export { ensureSigningKey, activeSigningKey, publishedKeys, rotateSigningKey, SIGNING_ALG } from './signing-keys.js';
+export { ensureSigningKey, activeSigningKey, keysForLongLivedSignatures, publishedKeys, rotateSigningKey, SIGNING_ALG } from './signing-keys.js';
 export {
   parseScopeString,
   formatScopes,

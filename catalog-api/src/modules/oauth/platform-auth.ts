@@ -21,7 +21,7 @@ export interface PlatformAuthDeps {
   issuerOf: (request: FastifyRequest) => string;
 }
 
-const PUBLISHER_SUBJECT = /^publisher:([0-9a-f-]{36})$/;
+const SUBJECT = /^(publisher|reviewer):([0-9a-f-]{36})$/;
 
 export function platformTokenScheme(deps: PlatformAuthDeps): SecurityScheme {
   const verify = platformTokenVerifier(deps.db, deps.config);
@@ -37,9 +37,10 @@ export function platformTokenScheme(deps: PlatformAuthDeps): SecurityScheme {
           { verifyToken: (token) => verify(token, issuer), replay: deps.replay, nonces: deps.nonces },
         );
         requireScope(claims, scopes);
-        const publisher = PUBLISHER_SUBJECT.exec(claims.sub ?? '');
-        if (!publisher) throw new ResourceAccessError('invalid_token', 'this platform token is not a publisher’s');
-        return { kind: 'publisher', publisherId: publisher[1]!, via: 'platform_token', sessionId: claims.sid, scope: claims.scope };
+        const subject = SUBJECT.exec(claims.sub ?? '');
+        if (!subject) throw new ResourceAccessError('invalid_token', 'this platform token is neither a publisher’s nor a reviewer’s');
+        const session = { via: 'platform_token', sessionId: claims.sid, scope: claims.scope } as const;
+        return subject[1] === 'publisher' ? { kind: 'publisher', publisherId: subject[2]!, ...session } : { kind: 'reviewer', reviewerId: subject[2]!, ...session };
       } catch (error) {
         if (error instanceof ResourceAccessError) throw new ProblemError(error.code, error.message, undefined, error.headers);
         throw error;

@@ -21,13 +21,13 @@ export interface PlatformSessionState {
 
 export async function openPlatformSession(
   db: Queryable,
-  session: { clientId: string; subject: string; apiKeyId: string | null; scope: string; lifetimeSeconds: number },
+  session: { clientId: string; subject: string; apiKeyId: string | null; reviewerKeyId: string | null; scope: string; lifetimeSeconds: number },
 ): Promise<string> {
   const id = randomUUID();
   await db.query(
-    `INSERT INTO platform_sessions (id, client_id, subject, api_key_id, scope, expires_at)
-     VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))`,
-    [id, session.clientId, session.subject, session.apiKeyId, session.scope, session.lifetimeSeconds],
+    `INSERT INTO platform_sessions (id, client_id, subject, api_key_id, reviewer_key_id, scope, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))`,
+    [id, session.clientId, session.subject, session.apiKeyId, session.reviewerKeyId, session.scope, session.lifetimeSeconds],
   );
   return id;
 }

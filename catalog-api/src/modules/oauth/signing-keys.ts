@@ -58,6 +58,19 @@ export async function publishedKeys(db: Queryable, retentionSeconds: number): Pr
   return rows.map((row) => row.public_jwk);
 }
 
+/**
+ * The public keys a long-lived signature may name: the active key and every key in `kids`,
+ * retired or not (a certificate signed three years ago still verifies with its key).
+ */
+export async function keysForLongLivedSignatures(db: Queryable, kids: readonly string[]): Promise<PublishedKey[]> {
+  const rows = await db.query<{ public_jwk: PublishedKey }>(
+    `SELECT public_jwk FROM signing_keys WHERE retired_at IS NULL OR kid = ANY($1::text[])
+     ORDER BY retired_at IS NOT NULL, created_at DESC`,
+    [kids],
+  );
+  return rows.map((row) => row.public_jwk);
+}
+
 /** The key to sign with now. */
 export async function activeSigningKey(db: Queryable, box: SecretBox): Promise<{ kid: string; key: CryptoKey }> {
   const [row] = await db.query<{ kid: string; private_jwk: string }>('SELECT kid, private_jwk FROM signing_keys WHERE retired_at IS NULL');

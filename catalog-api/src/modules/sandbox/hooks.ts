@@ -1,6 +1,7 @@
 // In sandbox mode, around the requests of apps' clients (authorization endpoint, token endpoint,
 // FHIR API): a pending injected failure answers instead of the real handler (or delays it), and
-// every request is recorded in the client's traffic when its answer has left.
+// every request is recorded in the client's traffic when its answer has left, with what the answer
+// said when it told the client that its grant had ended (real or injected).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
 import type { Db } from '../../core/store/db.js';
@@ -11,6 +12,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The fault that answered this request, if one did. */
     sandboxFault?: string;
+    /** Why the token endpoint said the grant ended (`grant_ended` of its error JSON), if it did. */
+    sandboxGrantEnded?: string;
   }
 }
 
@@ -48,6 +51,24 @@ function clientOf(request: FastifyRequest): { clientId: string; target: 'token' 
   return { clientId, target: operationId === 'token' || operationId === 'pushAuthorizationRequest' ? 'token' : null, fhir: false };
 }
 
+/** The `grant_ended` of a FHIR API challenge (`WWW-Authenticate: DPoP …, grant_ended="…"`). */
+function challengeGrantEnded(reply: FastifyReply): string | undefined {
+  const challenge = reply.getHeader('www-authenticate');
+  return typeof challenge === 'string' ? /\bgrant_ended="([^"]*)"/.exec(challenge)?.[1] : undefined;
+}
+
+/** The `grant_ended` member of a token endpoint's error JSON, if the payload is one. */
+function bodyGrantEnded(payload: unknown): string | undefined {
+  const text = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : undefined;
+  if (!text) return undefined;
+  try {
+    const ended = (JSON.parse(text) as { grant_ended?: unknown }).grant_ended;
+    return typeof ended === 'string' ? ended : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function detailsOf(request: FastifyRequest, reply: FastifyReply, fhir: boolean): TrafficDetails {
   const operationId = request.routeOptions.config.operationId!;
   const details: TrafficDetails = {};
@@ -67,6 +88,8 @@ function detailsOf(request: FastifyRequest, reply: FastifyReply, fhir: boolean):
   const retryAfter = Number(reply.getHeader('retry-after'));
   if (Number.isFinite(retryAfter) && retryAfter > 0) details.retryAfter = retryAfter;
   if (request.sandboxFault) details.injected = request.sandboxFault;
+  const grantEnded = fhir ? challengeGrantEnded(reply) : request.sandboxGrantEnded;
+  if (grantEnded) details.grantEnded = grantEnded;
   return details;
 }
 
@@ -83,6 +106,14 @@ export function registerSandboxHooks(app: FastifyInstance, db: Db): void {
       return;
     }
     return reply.code(answer.status).headers(answer.headers).type(answer.contentType).send(answer.body);
+  });
+
+  // The token endpoint says why a grant ended only in its body: read it while it is still there.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode !== 400 || request.routeOptions.config?.operationId !== 'token') return payload;
+    const grantEnded = bodyGrantEnded(payload);
+    if (grantEnded) request.sandboxGrantEnded = grantEnded;
+    return payload;
   });
 
   app.addHook('onResponse', async (request, reply) => {

@@ -1,8 +1,8 @@
 // The recording of each client's traffic in the sandbox, and the report made of it: which grant
 // types it used, whether it pushed its requests (PAR), proved possession (DPoP) everywhere,
 // refreshed, which resource types it called against the scopes it asked for, and how it
-// reacted to 401, 429 and 503. The developer reads it to fix their app; certification reads it
-// as evidence of how the app really behaves.
+// reacted to 401, 429 and 503 and to being told its grant had ended. The developer reads it to
+// fix their app; certification reads it as evidence of how the app really behaves.
 import type { components } from '@mes/openapi';
 import type { Queryable } from '../../core/store/db.js';
 
@@ -24,6 +24,8 @@ export interface TrafficDetails {
   interaction?: 'read' | 'search' | 'create';
   retryAfter?: number;
   injected?: string;
+  /** Why the answer said the client's grant had ended (`grant_ended`), when it did. */
+  grantEnded?: string;
 }
 
 export async function recordTraffic(db: Queryable, entry: TrafficEntry): Promise<void> {
@@ -70,6 +72,7 @@ export function buildReport(clientId: string, rows: readonly Row[], pendingFault
     unauthorized: { count: 0, recovered: 0 },
     rateLimited: { count: 0, waitedRetryAfter: 0, retriedTooSoon: 0 },
     unavailable: { count: 0, waitedRetryAfter: 0, retriedTooSoon: 0 },
+    grantEnded: { count: 0, stopped: 0, retried: 0 },
   };
 
   rows.forEach((row, index) => {
@@ -110,6 +113,13 @@ export function buildReport(clientId: string, rows: readonly Row[], pendingFault
       const waited = (new Date(next.at).getTime() - new Date(row.at).getTime()) / 1000;
       if (waited >= (details.retryAfter ?? 0)) tally.waitedRetryAfter += 1;
       else tally.retriedTooSoon += 1;
+    }
+    // Told its grant ended, a client must stop using it: its next request answered the same way
+    // means it kept going with the dead grant.
+    if (details.grantEnded) {
+      reactions.grantEnded.count += 1;
+      if (rows[index + 1]?.details.grantEnded) reactions.grantEnded.retried += 1;
+      else reactions.grantEnded.stopped += 1;
     }
   });
 

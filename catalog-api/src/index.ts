@@ -7,5 +7,6 @@ export { migrate, loadMigrations } from './core/store/migrate.js';
 export { operations as specOperations, loadSpec } from './core/spec.js';
 export * as catalog from './modules/catalog/index.js';
 export * as records from './modules/records/index.js';
+export * as certification from './modules/certification/index.js';
 export { startServer, listen, closeOnSignals, type RunningServer } from './server.js';
 export { testConfig, startTestServer, dropTestSchema, sampleAppInput, uniqueRegistrationNumber, fhirResourceValidator, type TestServer } from './testing.js';

@@ -246,6 +246,6 @@ describe('command-line sessions', () => {
   });
 
   it('cannot be opened with reviewer access by a publisher key', async () => {
-    await expect(commandLineSignIn(server().url, publisher.key, 'platform/certification.review')).rejects.toThrow(/device approval failed: 400.*relecture de certification/s);
+    await expect(commandLineSignIn(server().url, publisher.key, 'platform/certification.review')).rejects.toThrow(/device approval failed: 400.*aucun des droits/s);
   });
 });

@@ -1,10 +1,10 @@
 // Synthetic demo publisher and apps of the sandbox. Every name, number and address here is
 // invented; the `.example.fr`-style hosts do not belong to anyone.
-import type { catalog } from '@mes/catalog-api';
+import { certification, type catalog } from '@mes/catalog-api';
 
 export const demoPublisher = {
   name: 'Démo Santé Numérique',
-  registrationNumber: '90000000000001',
+  registrationNumber: certification.SANDBOX_DEMO_PUBLISHER_REGISTRATION,
   contactEmail: 'contact@demo-sante.example.fr',
   domains: ['demo-sante.example.fr'],
 };

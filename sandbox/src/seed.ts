@@ -2,7 +2,7 @@
 // the public catalogue has something to show. Seeding is idempotent: a warm start adds nothing.
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { catalog, type Db } from '@mes/catalog-api';
+import { catalog, certification, type Db } from '@mes/catalog-api';
 import { demoApps, demoPublisher } from './demo-data.js';
 
 export interface SeedResult {
@@ -45,5 +45,7 @@ export async function seedSandbox(db: Db, dataDir: string): Promise<SeedResult> 
     if (certified) await catalog.setCertificationStatus(db, app.id, 'certified');
     createdApps.push(app.id);
   }
+  // The reviewers `mes login --sandbox-user` signs in as (one linked to the demo publisher).
+  await certification.seedSandboxReviewers(db);
   return { publisherId: publisher.id, apiKey, createdApps };
 }

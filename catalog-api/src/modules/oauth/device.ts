@@ -106,7 +106,8 @@ export function scopeForRole(requested: string, role: keyof typeof roleScopes): 
   const asked = requested.split(' ');
   const granted = asked.filter((scope) => (roleScopes[role] as readonly string[]).includes(scope));
   if (granted.length === 0) return null;
-  return [...granted, ...(asked.includes('offline_access') ? ['offline_access'] : [])].join(' ');
+  const parsed = parseScopeString([...granted, ...(asked.includes('offline_access') ? ['offline_access'] : [])].join(' '), { purpose: 'platform' });
+  return parsed.ok ? formatScopes(parsed.scopes) : null;
 }
 
 /**

@@ -74,9 +74,12 @@ export abstract class MesCommand<T extends typeof Command> extends Command {
     return this.flags['api-url'] ?? (await this.savedLogin()).apiUrl ?? defaultApiUrl;
   }
 
-  /** The API key: MES_API_KEY, else the saved login. */
+  /**
+   * The key to call the API with: MES_TOKEN (a publisher's `mes_pk_` or a reviewer's `mes_rk_`
+   * key, for automation), else MES_API_KEY, else the saved login.
+   */
   protected async apiKey(): Promise<string | undefined> {
-    return process.env.MES_API_KEY || (await this.savedLogin()).apiKey;
+    return process.env.MES_TOKEN || process.env.MES_API_KEY || (await this.savedLogin()).apiKey;
   }
 
   /** A client of the API; with `authenticated`, fails early when there is no API key. */

@@ -4,6 +4,7 @@ import { ApiError, ConnectionError, createClient, MesError, type MesClient } fro
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { configFile, CredentialsError, isTooOpen, readLogin, type StoredLogin } from './credentials.js';
 import { defaultApiUrl, messages } from './messages.js';
+import { CLI_CLIENT_ID, fileSessionStorage, hasSession } from './session-storage.js';
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof MesCommand)['baseFlags'] & T['flags']>;
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
@@ -82,11 +83,23 @@ export abstract class MesCommand<T extends typeof Command> extends Command {
     return process.env.MES_TOKEN || process.env.MES_API_KEY || (await this.savedLogin()).apiKey;
   }
 
-  /** A client of the API; with `authenticated`, fails early when there is no API key. */
+  /**
+   * A client of the API. With `authenticated`: the key (MES_TOKEN, MES_API_KEY, saved key), else
+   * the signed-in session of `mes login` (DPoP-bound platform tokens, refreshed as needed); fails
+   * early when there is neither.
+   */
   protected async client(options: { authenticated: boolean; apiKey?: string }): Promise<MesClient> {
     const apiKey = options.apiKey ?? (options.authenticated ? await this.apiKey() : undefined);
-    if (options.authenticated && !apiKey) throw new CodedError(messages.noApiKey, messages.noApiKeyCode);
+    if (options.authenticated && !apiKey) {
+      if (await hasSession(this.config.configDir)) return this.sessionClient();
+      throw new CodedError(messages.noApiKey, messages.noApiKeyCode);
+    }
     return createClient({ baseUrl: await this.apiUrl(), apiKey });
+  }
+
+  /** A client on the signed-in session's storage (also the one `mes login` signs in with). */
+  protected async sessionClient(): Promise<MesClient> {
+    return createClient({ baseUrl: await this.apiUrl(), clientId: CLI_CLIENT_ID, storage: fileSessionStorage(this.config.configDir) });
   }
 
   /** Turns SDK failures into one-line errors that start with the server's code. */

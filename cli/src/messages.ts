@@ -3,17 +3,23 @@
 export const defaultApiUrl = 'http://localhost:4010';
 
 export const messages = {
-  noApiKey: 'No API key: run "mes login --api-key <key>" or set MES_API_KEY.',
+  noApiKey: 'Not signed in: run "mes login" (or "mes login --api-key <key>"), or set MES_TOKEN.',
   noApiKeyCode: 'no_api_key',
   unreachable: (message: string) => `${message} Is the server running? Choose it with --api-url or MES_API_URL.`,
   configNotJson: (file: string) => `${file} is not valid JSON. Fix it, or run "mes logout" then "mes login" again.`,
   configTooOpen: (file: string) => `${file} can be read by other users; run "chmod 600 ${file}".`,
   loggedIn: (name: string, id: string, apiUrl: string) => `Logged in to ${apiUrl} as ${name} (${id}).`,
   keySaved: (file: string) => `API key saved in ${file}.`,
+  deviceInstructions: (uri: string, code: string, complete: string | undefined) =>
+    `To sign in, open ${uri} and enter the code ${code}${complete ? `\n(or open ${complete})` : ''}.\nWaiting for the approval…`,
+  signedIn: (kind: string, name: string, id: string, apiUrl: string, scope: string) => `Signed in to ${apiUrl} as ${kind} ${name} (${id}), with ${scope}.`,
+  sessionSaved: (file: string) => `Session saved in ${file}; "mes logout" ends it.`,
+  sandboxApproved: (user: string) => `Approved in the sandbox as ${user}.`,
+  sessionEnded: (file: string) => `Signed out: the session is ended on the server and ${file} removed.`,
   emptyApiKey: 'The API key is empty.',
   loggedOut: (file: string) => `Logged out: removed ${file}.`,
   notLoggedIn: 'Not logged in: nothing to remove.',
-  envKeyStillSet: 'MES_API_KEY is still set in your environment and keeps being used.',
+  envKeyStillSet: (name: string) => `${name} is still set in your environment and keeps being used.`,
   noApps: 'No apps yet. Create one with "mes apps create --file app.json".',
   noCatalogApps: 'No certified app matches.',
   morePages: (command: string, cursor: string) => `More results: ${command} --cursor ${cursor}`,

@@ -81,6 +81,12 @@ export class MesClient<Scopes extends readonly string[] = readonly string[]> {
   readonly sandbox: SandboxResource;
   /** The patient-data API (FHIR R4), limited to the client's scopes. */
   readonly fhir: FhirApi<Scopes>;
+  /**
+   * `fetch` with this client's credentials for the platform API: the API key as a bearer token,
+   * or the signed-in session's DPoP-bound token (proof, nonce and refresh handled). For calls the
+   * typed resources do not cover yet; prefer them when they do. No retries, no error mapping.
+   */
+  readonly fetchWithCredentials: FetchLike;
   readonly #flows: flows.FlowContext | undefined;
   readonly #session: Session | undefined;
 
@@ -124,6 +130,15 @@ export class MesClient<Scopes extends readonly string[] = readonly string[]> {
       }
     }
     const transport = new Transport({ ...common, baseUrl, apiKey: options.apiKey, fetch: apiFetch });
+    const sessionFetch = apiFetch;
+    this.fetchWithCredentials =
+      options.apiKey === undefined
+        ? (input, init) => sessionFetch(input, init)
+        : (input, init) => {
+            const headers = new Headers(init?.headers);
+            headers.set('authorization', `Bearer ${options.apiKey}`);
+            return fetch(input, { ...init, headers });
+          };
     const fhirBaseUrl = options.fhirBaseUrl ?? new URL('fhir/', transport.baseUrl).href;
     const fhirTransport = new Transport({ ...common, baseUrl: fhirBaseUrl, fetch: fhirFetch });
     // The capability statement needs no token.

@@ -6,6 +6,8 @@ import { CodedError, MesCommand, type ErrorJson } from '../base-command.js';
 import { dpopProof, proofTarget } from '../sandbox-dpop.js';
 import { readSandboxToken, type SavedSandboxToken } from '../sandbox-token.js';
 import { readStdinText } from '../stdin.js';
+import { hasSession } from '../session-storage.js';
+import type { FetchLike } from '@mes/sdk';
 import { defaultTimeoutSeconds } from './help.js';
 import { apiMessages } from './messages.js';
 import type { Operation } from './operation.js';
@@ -58,7 +60,7 @@ export abstract class ApiOperationCommand extends MesCommand<typeof ApiOperation
 
     const credentials = await this.credentials(operation, url);
     const timeout = (values.timeout as number | undefined) ?? defaultTimeoutSeconds;
-    let response = await this.send(url, { method: operation.method, headers: { ...headers, ...credentials.headers() }, body: body?.content }, timeout);
+    let response = await this.send(url, { method: operation.method, headers: { ...headers, ...credentials.headers() }, body: body?.content }, timeout, credentials.fetch);
     // The resource server may ask for a DPoP nonce once: retry with it.
     const nonce = response.headers.get('dpop-nonce');
     if (response.status === 401 && nonce && credentials.sandboxToken && /use_dpop_nonce/.test(response.headers.get('www-authenticate') ?? '')) {
@@ -80,9 +82,16 @@ export abstract class ApiOperationCommand extends MesCommand<typeof ApiOperation
 
   /** The Authorization (and DPoP) headers the operation's security allows the CLI to send. */
   private async credentials(operation: Operation, url: URL) {
-    const none = { headers: (_nonce?: string) => ({}) as Record<string, string>, hint: undefined as string | undefined, sandboxToken: undefined as SavedSandboxToken | undefined };
+    const none = {
+      headers: (_nonce?: string) => ({}) as Record<string, string>,
+      hint: undefined as string | undefined,
+      sandboxToken: undefined as SavedSandboxToken | undefined,
+      fetch: undefined as FetchLike | undefined,
+    };
     if (operation.auth === 'apiKey') {
       const apiKey = await this.apiKey();
+      // Without a key, the signed-in session of `mes login` (DPoP-bound platform tokens).
+      if (!apiKey && (await hasSession(this.config.configDir))) return { ...none, fetch: (await this.sessionClient()).fetchWithCredentials };
       if (!apiKey) return { ...none, hint: apiMessages.noKeyHint };
       return { ...none, headers: () => ({ authorization: `Bearer ${apiKey}` }) };
     }
@@ -109,10 +118,15 @@ export abstract class ApiOperationCommand extends MesCommand<typeof ApiOperation
     return none;
   }
 
-  private async send(url: URL, init: { method: string; headers: Record<string, string>; body?: string | Buffer | undefined }, timeoutSeconds: number): Promise<Response> {
+  private async send(
+    url: URL,
+    init: { method: string; headers: Record<string, string>; body?: string | Buffer | undefined },
+    timeoutSeconds: number,
+    send: FetchLike = fetch,
+  ): Promise<Response> {
     try {
       const body = typeof init.body === 'string' || init.body === undefined ? init.body : Uint8Array.from(init.body);
-      return await fetch(url, { ...init, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutSeconds * 1000) });
+      return await send(url.href, { ...init, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutSeconds * 1000) });
     } catch (error) {
       const name = (error as Error).name;
       if (name === 'TimeoutError' || name === 'AbortError') {

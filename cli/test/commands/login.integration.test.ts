@@ -1,6 +1,6 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startTestServer, type TestServer } from '@mes/catalog-api';
+import { certification, startTestServer, type TestServer } from '@mes/catalog-api';
 import type { App, PageData } from '@mes/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorJson } from '../../src/base-command.js';
@@ -13,6 +13,7 @@ let config: Awaited<ReturnType<typeof tempConfigDir>>;
 
 beforeAll(async () => {
   ({ server, config } = await startCliEnvironment());
+  await certification.seedSandboxReviewers(server.app.db);
 });
 
 afterAll(async () => {
@@ -83,7 +84,7 @@ describe('mes login / logout', () => {
 
     const { error, exitCode } = await mes(['apps', 'list']);
     expect(exitCode).toBe(1);
-    expect(error?.message).toBe('No API key: run "mes login --api-key <key>" or set MES_API_KEY.');
+    expect(error?.message).toBe('Not signed in: run "mes login" (or "mes login --api-key <key>"), or set MES_TOKEN.');
 
     const json = await mes(['apps', 'list', '--json']);
     expect(json.exitCode).toBe(1);
@@ -104,5 +105,66 @@ describe('mes login / logout', () => {
     const unknown = await mes(['apps', 'list', '--json'], { MES_API_KEY: 'mes_pk_revoked_or_unknown' });
     expect(unknown.exitCode).toBe(1);
     expect((JSON.parse(unknown.stdout) as ErrorJson).error.code).toBe('invalid_api_key');
+  });
+});
+
+describe('mes login with the device flow', () => {
+  const signedIn = async () => {
+    const out = await mes<{ kind: string; name: string; via: string; scopes: string[] | null }>(['whoami', '--json']);
+    return out.exitCode === 0 ? out.result : (JSON.parse(out.stdout) as ErrorJson).error.code;
+  };
+
+  it('signs in as a seeded sandbox reviewer, holds a private session, and signs out', async () => {
+    const { result, exitCode, stdout } = await mes<LoginResult>(['login', '--sandbox-user', 'reviewer-a']);
+    expect(exitCode).toBe(0);
+    expect(stdout).toContain('Approved in the sandbox as reviewer-a.');
+    expect(result).toMatchObject({ method: 'device', caller: { kind: 'reviewer', scopes: ['offline_access', 'platform/certification.review'] } });
+    const file = join(config.dir, 'session.json');
+    if (process.platform !== 'win32') expect(await mode(file)).toBe(0o600);
+    expect(await readFile(file, 'utf8')).not.toContain('mes_rk_');
+    expect(await signedIn()).toMatchObject({ kind: 'reviewer', via: 'platform_token' });
+    // The session reviews (any operation, through mes api) and does not manage apps.
+    expect((await mes(['api', 'listReviewQueue', '--json'])).exitCode).toBe(0);
+    const apps = await mes(['apps', 'list', '--json']);
+    expect((JSON.parse(apps.stdout) as ErrorJson).error.code).toBe('insufficient_scope');
+
+    const out = await mes<{ removed: boolean; sessionEnded: boolean }>(['logout', '--json']);
+    expect(out.result).toMatchObject({ removed: true, sessionEnded: true });
+    await expect(stat(file)).rejects.toThrow(/ENOENT/);
+    expect(await signedIn()).toBe('no_api_key');
+  });
+
+  it('waits for a person to approve the code with their key', async () => {
+    const reviewer = (await certification.createReviewer(server.app.db, { login: 'cli-device-reviewer', name: 'Device Reviewer', email: 'device@certification.example.gouv.fr' }))!;
+    const login = mes<LoginResult>(['login', '--json']);
+    // The person reads the code on their terminal and types it on /device with their key.
+    let userCode: string | undefined;
+    while (!userCode) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      [{ user_code: userCode } = { user_code: undefined }] = await server.app.db.query<{ user_code: string }>("SELECT user_code FROM device_authorizations WHERE status = 'pending'");
+    }
+    const approval = await fetch(`${server.url}/device`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ user_code: userCode, api_key: reviewer.apiKey, decision: 'approve' }),
+    });
+    expect(approval.status).toBe(200);
+    const { result, exitCode } = await login;
+    expect(exitCode).toBe(0);
+    expect(result?.caller).toMatchObject({ kind: 'reviewer', id: reviewer.reviewer.id, name: 'Device Reviewer' });
+    expect(await signedIn()).toMatchObject({ kind: 'reviewer', name: 'Device Reviewer' });
+    await mes(['logout']);
+  }, 20_000);
+
+  it('MES_TOKEN takes a reviewer key for automation, before any saved login', async () => {
+    const { key } = await registerPublisher(server.url, 'Saved SAS');
+    await mes(['login', '--api-key', key]);
+    const reviewer = (await certification.createReviewer(server.app.db, { login: 'cli-token-reviewer', name: 'Token Reviewer', email: 'token@certification.example.gouv.fr' }))!;
+    const out = await mes<{ kind: string; via: string }>(['whoami', '--json'], { MES_TOKEN: reviewer.apiKey });
+    expect(out.result).toMatchObject({ kind: 'reviewer', name: 'Token Reviewer', via: 'api_key' });
+    expect((await signedIn())).toMatchObject({ kind: 'publisher', name: 'Saved SAS' });
+    const unknown = await mes(['login', '--sandbox-user', 'nobody']);
+    expect(unknown.exitCode).toBe(2);
+    await mes(['logout']);
   });
 });

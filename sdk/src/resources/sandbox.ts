@@ -98,6 +98,15 @@ export class SandboxResource {
     return this.#transport.request(() => ({ method: 'POST', path: path`sandbox/clients/${clientId}/faults`, body }), options);
   }
 
+  /**
+   * POST /sandbox/sign-ins: approves a command-line sign-in (device flow) waiting with `userCode`
+   * as one of the sandbox's seeded accounts (`demo-publisher`, `reviewer-a`, `reviewer-b`,
+   * `reviewer-linked`), without a key. Sandbox servers only.
+   */
+  approveSignIn(body: RequestBody<'approveSandboxSignIn'>, options?: RequestOptions): ApiPromise<ResponseBody<'approveSandboxSignIn'>> {
+    return this.#transport.request(() => ({ method: 'POST', path: 'sandbox/sign-ins', body }), options);
+  }
+
   /** GET /sandbox/clients/{clientId}/faults: the faults still waiting for requests, oldest first. */
   listFaults(clientId: string, options?: RequestOptions): ApiPromise<FaultList> {
     return this.#transport.request(() => ({ method: 'GET', path: path`sandbox/clients/${clientId}/faults` }), options);

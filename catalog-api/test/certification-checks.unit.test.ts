@@ -276,6 +276,15 @@ describe('documents', () => {
     expect(fetched).toEqual(['https://example.fr/cgu']);
   });
 
+  it("a developer's sandbox may fetch documents served on localhost over plain http: a warning, not a pass", async () => {
+    const local = Object.assign(async () => page(), { policy: { allowPrivateNetworks: true, allowLoopbackHttp: true } });
+    const result = await check('documents.privacy_policy', subject({ snapshot: { privacyPolicyUrl: 'http://localhost:3000/confidentialite' } }), local);
+    expect(result).toMatchObject({ status: 'warn', summary: expect.stringContaining('plain http'), evidence: { url: 'http://localhost:3000/confidentialite', status: 200 } });
+    // Anywhere else, plain http still fails.
+    const remote = await check('documents.privacy_policy', subject({ snapshot: { privacyPolicyUrl: 'http://example.fr/confidentialite' } }), local);
+    expect(remote).toMatchObject({ status: 'fail', evidence: { error: { code: 'invalid_url' } } });
+  });
+
   it('fetches both documents concurrently', async () => {
     const started: string[] = [];
     let release!: () => void;

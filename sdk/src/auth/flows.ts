@@ -1,5 +1,5 @@
-// The ways to get tokens: the authorization code flow (PKCE S256, PAR when the server or the
-// client needs it, RFC 9207 `iss` and `state` checked on the way back, the code bound to the DPoP
+// The ways to get tokens: the authorization code flow (PKCE S256, PAR wherever the server offers
+// it, RFC 9207 `iss` and `state` checked on the way back, the code bound to the DPoP
 // key) and the device flow (RFC 8628) for command-line tools.
 import * as oauth from 'oauth4webapi';
 import { MesError, OAuthError } from '../errors.js';
@@ -119,8 +119,9 @@ export async function authorize(context: FlowContext, options: AuthorizeOptions 
   await rememberPending(context, state, pending);
 
   const url = new URL(as.authorization_endpoint ?? new URL('oauth/authorize', server.issuer));
-  if (as.require_pushed_authorization_requests || server.confidential) {
-    // PAR (RFC 9126): the request goes to the server directly; the browser carries only its handle.
+  if (as.pushed_authorization_request_endpoint || as.require_pushed_authorization_requests || server.confidential) {
+    // PAR (RFC 9126), for public clients too wherever the server offers it (FAPI 2.0): the request
+    // goes to the server directly, bound to the DPoP key; the browser carries only its handle.
     const auth = await server.clientAuth();
     const pushed = await server.call(
       async (request) =>

@@ -26,14 +26,15 @@ export interface CheckSubject {
   traffic: TrafficReport | null;
 }
 
-export type DocumentFetcher = (url: string) => Promise<FetchedDocument>;
+/** Fetches a document; `policy` says which URLs it may fetch at all (https only without one). */
+export type DocumentFetcher = ((url: string) => Promise<FetchedDocument>) & { policy?: Pick<OutboundPolicy, 'allowPrivateNetworks' | 'allowLoopbackHttp'> };
 
 const DOCUMENT_MAX_BYTES = 2 * 1024 * 1024;
 const DOCUMENT_TYPES = ['text/html', 'text/plain', 'application/pdf'];
 
 /** Fetches an app's documents as any outside URL is fetched: through the safe outbound fetcher. */
 export function documentFetcher(policy: OutboundPolicy): DocumentFetcher {
-  return (url) => safeGet(url, { maxBytes: DOCUMENT_MAX_BYTES, accept: DOCUMENT_TYPES.join(', ') }, policy);
+  return Object.assign((url: string) => safeGet(url, { maxBytes: DOCUMENT_MAX_BYTES, accept: DOCUMENT_TYPES.join(', ') }, policy), { policy });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -92,7 +93,7 @@ function scopeViewOf(request: ScopeRequest): ScopeView {
 
 async function fetchDocument(url: string, fetch: DocumentFetcher): Promise<DocumentFetch> {
   try {
-    outboundUrl(url);
+    outboundUrl(url, fetch.policy);
     return { url, document: await fetch(url) };
   } catch (error) {
     if (error instanceof OutboundError) return { url, error: { code: error.code, message: error.message } };
@@ -189,7 +190,12 @@ function documentCheck(which: keyof Context['documents'], name: string): (contex
       ...(DOCUMENT_TYPES.includes(mediaType) ? [] : [`is served ${contentType ? `as ${contentType}` : 'with no content type'}, not as HTML, plain text or PDF`]),
     ];
     const findings = problems.length ? [{ subject: `The ${name} at ${fetched.url}`, problem: problems.join('; it ') }] : [];
-    return verdict(findings, `The ${name} at ${fetched.url} is reachable (${status}, ${contentType}, ${plural(body.length, 'byte')}).`, evidence);
+    const reachable = `The ${name} at ${fetched.url} is reachable (${status}, ${contentType}, ${plural(body.length, 'byte')})`;
+    if (!findings.length && fetched.url.startsWith('http:')) {
+      // Only a developer's sandbox fetches plain http (from this machine): fine to try, not to certify as is.
+      return { status: 'warn', summary: `${reachable}, over plain http from this machine: a developer's sandbox accepts it; the published document must be served over https.`, evidence };
+    }
+    return verdict(findings, `${reachable}.`, evidence);
   };
 }
 
@@ -588,7 +594,7 @@ const checks: readonly Check[] = [
     id: 'sandbox.withdrawn_grant',
     group: 'sandbox',
     title: 'The app stops when its grant ends',
-    remedy: `${exercise}: withdraw the grant (\`mes sandbox withdraw <clientId>\`, or \`mes sandbox inject <clientId> --fault revoked_grant\`) and make the app stop using it, forgetting its tokens and asking for a new authorization, instead of calling again.`,
+    remedy: `${exercise}: withdraw the grant (\`mes api withdrawClientGrants --client-id <clientId>\`, or \`mes sandbox inject <clientId> --fault revoked_grant\`) and make the app stop using it, forgetting its tokens and asking for a new authorization, instead of calling again.`,
     evaluate: sandboxCheck(withdrawnGrant),
   },
   {

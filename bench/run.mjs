@@ -28,6 +28,7 @@ import { performance } from 'node:perf_hooks';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { processCpuSeconds, threadCpuSeconds } from './lib/cpu.mjs';
 import { measureSdkOverhead } from './lib/sdk-overhead.mjs';
+import { measureCliStartup } from './lib/cli-startup.mjs';
 import { baseline, catalogPageSize, scenarios as allScenarios } from './scenarios.mjs';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -591,6 +592,13 @@ function printSummary(results) {
   if (sdk && !sdk.error) {
     console.log(`\nSDK overhead (${sdk.description}): SDK ${fmt(sdk.sdkCallsPerSec)} calls/s, by hand ${fmt(sdk.byHandCallsPerSec)} calls/s, ratio ${sdk.ratio}`);
   } else if (sdk?.error) console.log(`\nSDK overhead: ${sdk.error}`);
+  const cli = results.cliStartup;
+  if (cli && !cli.error) {
+    console.log(
+      `\nCLI start-up (${cli.description}): mes --help ${cli.mesHelpMs} ms, mes review approve --help ${cli.mesCommandHelpMs} ms, ` +
+        `bare oclif --help ${cli.bareOclifHelpMs} ms, ratio ${cli.ratio} (command ${cli.commandRatio})`,
+    );
+  } else if (cli?.error) console.log(`\nCLI start-up: ${cli.error}`);
   console.log(
     '\nratio = scenario req/s / baseline req/s measured just before it (1.0 = as fast as bare fastify).' +
       '\nserver ELU = event-loop utilisation of the servers\' thread during the run (≈1: the server was the bottleneck);' +
@@ -741,18 +749,21 @@ async function main() {
   });
 
   const sandboxStart = await measureSandboxStart(settings);
+  log('CLI start-up: mes --help against a bare oclif CLI…');
+  const cliStartup = await measureCliStartup(rootDir).catch((error) => ({ error: error instanceof Error ? error.message : String(error) }));
 
   const results = {
     schemaVersion: 1,
     startedAt,
     finishedAt: new Date().toISOString(),
-    ok: scenarioResults.length > 0 && scenarioResults.every((s) => s.ok) && !sdkOverhead?.error,
+    ok: scenarioResults.length > 0 && scenarioResults.every((s) => s.ok) && !sdkOverhead?.error && !cliStartup.error,
     machine: { ...machine, loadAverageAtEnd: os.loadavg().map((n) => Math.round(n * 100) / 100) },
     settings: { ...settings, loadGenerator: `autocannon ${machine.versions.autocannon} in a worker thread of the same process` },
     baseline: baselineSummary,
     scenarios: scenarioResults,
     sandboxStart,
     sdkOverhead,
+    cliStartup,
   };
   const stamped = writeResults(results);
   printSummary(results);

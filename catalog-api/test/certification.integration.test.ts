@@ -200,6 +200,20 @@ describe('independence of reviewers', () => {
   });
 });
 
+describe('concurrent decisions', () => {
+  it('two reviewers approving at the same moment certify once, and the log stays one chain', async () => {
+    const app = await createCertifiableApp(server(), host, 'Concurrence SAS');
+    const submissionId = (await submit(app, '1.0.0')).body.id;
+    const [one, two] = await Promise.all([approve(submissionId, reviewerA.key), approve(submissionId, reviewerB.key)]);
+    expect([one.status, two.status]).toEqual([201, 201]);
+    expect([one.body.certificate, two.body.certificate].filter(Boolean)).toHaveLength(1);
+    const certificates = (await call(server(), 'GET', `/certification/certificates?appId=${app.appId}`)).body.items;
+    expect(certificates).toHaveLength(1);
+    const page = await call(server(), 'GET', '/certification/decisions?limit=1000');
+    await expect(verifyDecisionLog(page.body.items, { head: page.body.head })).resolves.toMatchObject({ valid: true });
+  });
+});
+
 describe('the workflow refuses illegal moves', () => {
   let app: CertifiableApp;
   beforeAll(async () => {

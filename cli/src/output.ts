@@ -31,7 +31,7 @@ export function details(pairs: readonly (readonly [string, string | readonly str
 }
 
 /** Control characters from the server must not move the cursor or recolour the terminal. */
-function oneLine(text: string): string {
+export function oneLine(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
 }

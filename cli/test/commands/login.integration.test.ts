@@ -95,7 +95,7 @@ describe('mes login / logout', () => {
     const stored = await registerPublisher(server.url, 'Stored SAS');
     const fromEnv = await registerPublisher(server.url, 'Env SAS');
     const login = await mes<LoginResult>(['login', '--api-key', stored.key, '--json']);
-    expect(login.result?.publisher.name).toBe('Stored SAS');
+    expect(login.result?.publisher?.name).toBe('Stored SAS');
 
     const file = await writeAppFile(config.dir, { name: 'Env app' }, 'env-app.json');
     const created = await mes<App>(['apps', 'create', '--file', file, '--json'], { MES_API_KEY: fromEnv.key });

@@ -78,5 +78,49 @@ export const messages = {
     refusedCalls: (count: number) => `${count} FHIR call(s) refused for their scope (403): call only what the granted scope allows.`,
     unrecovered: (count: number) => `${count} 401 answer(s) not followed by a new token before the next call: refresh (or sign in again) after a 401.`,
     tooSoon: (status: number, count: number) => `${count} retry(ies) after a ${status} came before Retry-After had passed: wait as told.`,
+    usedEndedGrant: (count: number) =>
+      `${count} request(s) used a grant after being told it had ended (grant_ended): forget its tokens and ask the patient again.`,
+  },
+
+  // mes sandbox exercise
+  exercise: {
+    start: (clientId: string, appId: string, patient: string) =>
+      `Exercising client ${clientId} of app ${appId} as patient ${patient}: a reference run of what certification expects, recorded in this client's traffic.`,
+    stepStarted: (index: number, total: number, title: string) => `[${index}/${total}] ${title}…`,
+    stepEnded: (outcome: string, detail: string) => `      ${outcome}: ${detail}`,
+    titles: {
+      sign_in: 'Sign the patient in (PAR, PKCE S256, a DPoP-bound code)',
+      search: 'One FHIR search per granted resource type',
+      refresh: 'Expire the access tokens and search again: the SDK refreshes',
+      rate_limit: 'Inject a 429 and search again: the SDK waits for Retry-After',
+      withdrawn_grant: 'Withdraw the grant and search again: the SDK stops',
+      report: 'Read the traffic report',
+    },
+    signedIn: (patient: string, pushed: boolean, scopes: readonly string[]) =>
+      `${patient} signed in: the authorization request ${pushed ? 'pushed first (PAR), the browser URL carrying only its handle' : 'sent in the browser URL, not pushed (the server offers no PAR)'}, PKCE S256, the code exchanged with a DPoP proof; granted ${scopes.join(' ') || 'nothing'}`,
+    searched: (results: readonly (readonly [string, number])[]) => `${results.map(([type, count]) => `${type} ${count}`).join(', ')} (resources on the first page, _count=5)`,
+    refreshed: (expired: number, type: string, expiresAt: Date) =>
+      `${expired} access token(s) expired; the SDK refreshed (refresh_token grant with a DPoP proof) and ${type} answered; the new token lasts until ${expiresAt.toISOString()}`,
+    refreshSkipped:
+      'offline_access was not granted (the scope or the app does not ask for it), so there is no refresh token: the tokens were not expired. Add offline_access to the app\'s scopes (or to --scope) to exercise the refresh',
+    rateLimited: (retryAfter: number, waitedMs: number, type: string) =>
+      `a 429 with Retry-After: ${retryAfter} was injected; the SDK retried ${(waitedMs / 1000).toFixed(1)} s later and ${type} answered`,
+    grantEnded: (withdrawn: number, reason: string, forgotten: boolean) =>
+      `${withdrawn} grant(s) withdrawn; the next search was refused (grant_ended) and the SDK threw ReauthorizationRequiredError (${reason})${forgotten ? ', forgot the tokens' : ''} and made no further call`,
+    reported: (requests: number) => `${requests} request(s) recorded for the client (since its creation or its last reset)`,
+    done: (appId: string, clientId: string) =>
+      `Certification reads the app's own traffic, not this reference run: run your app against the sandbox with its own client. Preview the sandbox checks on a client's traffic with "mes apps checks ${appId} --sandbox-client ${clientId}".`,
+    stepFailed: (step: string, message: string) => `The ${step} step failed: ${message}`,
+    noPublicClient: (appId: string) =>
+      `App ${appId} has no public client to exercise (every app gets one at its creation): create one with "mes api createClient --app-id ${appId} --field type=public".`,
+    unknownClient: (clientId: string, appId: string) => `--client ${clientId} is not a client of app ${appId} (see "mes api listClients --app-id ${appId}").`,
+    notPublicClient: (clientId: string) => `--client ${clientId} is a confidential client: the exercise plays a public client (no client authentication).`,
+    faultsPending: (clientId: string, count: number) =>
+      `${clientId} has ${count} pending injected fault(s), which would disturb the run: clear them with "mes sandbox faults ${clientId} --clear".`,
+    noSearchableScope: (scopes: readonly string[]) =>
+      `No scope of ${scopes.join(' ') || 'the authorization'} lets the app search a resource type (patient/<Type>.s, .rs or .read): the run needs one.`,
+    notPreApproved: (status: number, location: string | null) =>
+      `The authorization endpoint did not pre-approve consent (HTTP ${status}${location ? `, sent to ${location}` : ''}). Is the server a sandbox, and the patient one of its synthetic patients?`,
+    grantStillUsable: (type: string) => `after the withdrawal the ${type} search still succeeded: the grant did not end`,
   },
 } as const;

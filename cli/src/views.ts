@@ -135,6 +135,10 @@ export function trafficReportDetails(report: TrafficReport): string {
     ['After a 401', reactions.unauthorized.count === 0 ? '0' : `${reactions.unauthorized.count}: ${reactions.unauthorized.recovered} followed by a new token before the next call`],
     ['After a 429', retries(reactions.rateLimited)],
     ['After a 503', retries(reactions.unavailable)],
+    [
+      'After its grant ended',
+      reactions.grantEnded.count === 0 ? '0' : `${reactions.grantEnded.count}: ${reactions.grantEnded.stopped} stopped, ${reactions.grantEnded.retried} used the ended grant again`,
+    ],
     ['Faults', `${faults.injected} injected, ${faults.pending} pending`],
   ]);
   if (report.requests === 0) return `${block}\n\n${messages.reportEmpty}`;
@@ -152,5 +156,6 @@ function reportNotes({ dpop, scopes, reactions }: TrafficReport): string[] {
   if (reactions.unauthorized.count > reactions.unauthorized.recovered) notes.push(note.unrecovered(reactions.unauthorized.count - reactions.unauthorized.recovered));
   if (reactions.rateLimited.retriedTooSoon) notes.push(note.tooSoon(429, reactions.rateLimited.retriedTooSoon));
   if (reactions.unavailable.retriedTooSoon) notes.push(note.tooSoon(503, reactions.unavailable.retriedTooSoon));
+  if (reactions.grantEnded.retried) notes.push(note.usedEndedGrant(reactions.grantEnded.retried));
   return notes;
 }

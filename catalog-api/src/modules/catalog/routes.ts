@@ -1,6 +1,6 @@
 // HTTP handlers of the catalogue module, keyed by operationId.
-import type { FastifyRequest } from 'fastify';
 import type { AppConfig } from '../../core/config.js';
+import { bearerChallenge, bearerKey } from '../../core/bearer-key.js';
 import { ProblemError } from '../../core/errors.js';
 import { publisherOf, type HandlerMap, type SecurityScheme } from '../../core/operations.js';
 import { decodeCursor, encodeCursor } from '../../core/pagination.js';
@@ -25,20 +25,6 @@ type CatalogOperations =
   | 'listCatalogApps'
   | 'getCatalogApp';
 
-const bearer = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
-
-function bearerToken(request: FastifyRequest): string | null {
-  const header = request.headers.authorization;
-  if (!header) return null;
-  const match = bearer.exec(header);
-  if (!match) throw new ProblemError('invalid_api_key', 'The Authorization header must be "Bearer <API key>".', undefined, challenge('invalid_request'));
-  return match[1]!;
-}
-
-function challenge(error?: string): Record<string, string> {
-  return { 'www-authenticate': `Bearer realm="mes"${error ? `, error="${error}"` : ''}` };
-}
-
 /** The publisher of an API key, or null when the key is unknown or revoked. */
 export async function authenticateApiKey(db: Db, key: string): Promise<{ publisherId: string; apiKeyId: string } | null> {
   return key.startsWith(API_KEY_PREFIX) ? repo.useApiKey(db, hashApiKey(key)) : null;
@@ -52,12 +38,12 @@ export function publisherApiKeyScheme(db: Db): SecurityScheme {
     hint: 'your API key as "Authorization: Bearer <key>"',
     claims: (credential) => credential.startsWith(API_KEY_PREFIX),
     async authenticate(request) {
-      const token = bearerToken(request);
-      if (!token) throw new ProblemError('authentication_required', 'Send your API key as "Authorization: Bearer <key>".', undefined, challenge());
+      const token = bearerKey(request, 'API key');
+      if (!token) throw new ProblemError('authentication_required', 'Send your API key as "Authorization: Bearer <key>".', undefined, bearerChallenge());
       const found = await authenticateApiKey(db, token);
       if (!found) {
         const detail = token.startsWith(API_KEY_PREFIX) ? 'The API key is unknown or revoked.' : 'This is not a publisher API key (mes_pk_…): the publisher API takes one.';
-        throw new ProblemError('invalid_api_key', detail, undefined, challenge('invalid_token'));
+        throw new ProblemError('invalid_api_key', detail, undefined, bearerChallenge('invalid_token'));
       }
       return { kind: 'publisher', via: 'api_key', ...found };
     },

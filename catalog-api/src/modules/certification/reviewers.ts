@@ -2,8 +2,8 @@
 // keys (`mes_rk_…`, kept as SHA-256 like publishers' keys), and the `reviewerApiKey` security
 // scheme of the spec.
 import { randomUUID } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
 import type { components } from '@mes/openapi';
+import { bearerChallenge, bearerKey } from '../../core/bearer-key.js';
 import { ProblemError } from '../../core/errors.js';
 import type { SecurityScheme } from '../../core/operations.js';
 import type { Queryable } from '../../core/store/db.js';
@@ -72,20 +72,6 @@ export async function authenticateReviewerKey(db: Queryable, key: string): Promi
   return rows[0] ? { reviewerId: rows[0].reviewer_id, apiKeyId: rows[0].id } : null;
 }
 
-const bearer = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
-
-function challenge(error?: string): Record<string, string> {
-  return { 'www-authenticate': `Bearer realm="mes"${error ? `, error="${error}"` : ''}` };
-}
-
-function bearerToken(request: FastifyRequest): string | null {
-  const header = request.headers.authorization;
-  if (!header) return null;
-  const match = bearer.exec(header);
-  if (!match) throw new ProblemError('invalid_api_key', 'The Authorization header must be "Bearer <reviewer key>".', undefined, challenge('invalid_request'));
-  return match[1]!;
-}
-
 export function reviewerApiKeyScheme(db: Queryable): SecurityScheme {
   return {
     authScheme: 'bearer',
@@ -93,13 +79,13 @@ export function reviewerApiKeyScheme(db: Queryable): SecurityScheme {
     hint: 'your reviewer key as "Authorization: Bearer <key>"',
     claims: (credential) => credential.startsWith(REVIEWER_KEY_PREFIX),
     async authenticate(request) {
-      const token = bearerToken(request);
-      if (!token) throw new ProblemError('authentication_required', 'Send your reviewer key as "Authorization: Bearer <key>".', undefined, challenge());
+      const token = bearerKey(request, 'reviewer key');
+      if (!token) throw new ProblemError('authentication_required', 'Send your reviewer key as "Authorization: Bearer <key>".', undefined, bearerChallenge());
       if (token.startsWith(API_KEY_PREFIX)) {
         throw new ProblemError('reviewer_required', 'This operation is for certification reviewers: a publisher key cannot call it.');
       }
       const found = await authenticateReviewerKey(db, token);
-      if (!found) throw new ProblemError('invalid_api_key', 'The reviewer key is unknown or revoked.', undefined, challenge('invalid_token'));
+      if (!found) throw new ProblemError('invalid_api_key', 'The reviewer key is unknown or revoked.', undefined, bearerChallenge('invalid_token'));
       return { kind: 'reviewer', via: 'api_key', ...found };
     },
   };

@@ -224,7 +224,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       ...recordsHandlers({ db, config, issuerOf: (request) => issuerOf(request, config), recordHistory: !options.withoutAccessHistoryForBenchmark }),
       ...auditHandlers(db),
       ...authorizationPageHandlers({ db, config, sessions, issuerOf: (request) => issuerOf(request, config) }),
-      ...sandboxHandlers(db, config),
+      ...sandboxHandlers(db, config, { box, issuerOf: (request) => issuerOf(request, config) }),
       ...siteHandlers({ secureCookies }),
       ...catalogueHandlers({ db, config, sessions, outbound: options.outbound }),
     };

@@ -1730,6 +1730,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sandbox/clients/{clientId}/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The client's traffic report, signed, for a certification submission elsewhere
+         * @description The traffic report of the client, signed by this sandbox (a compact JWS, ES256, `typ`
+         *     `mes-sandbox-evidence+jwt`, valid 90 days) with the app it belongs to and its publisher's
+         *     registration number. A platform configured to trust this sandbox
+         *     (`SANDBOX_EVIDENCE_JWKS`) takes it as the sandbox evidence of a submission
+         *     (`sandboxEvidence`), so the evidence comes from the sandbox whichever deployment certifies.
+         */
+        get: operations["getSandboxEvidence"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/sandbox/scenarios": {
         parameters: {
             query?: never;
@@ -2039,7 +2063,7 @@ export interface components {
          *     docs/reference/errors.md. New codes may be added; existing codes never change meaning.
          * @enum {string}
          */
-        ProblemCode: "validation_failed" | "malformed_json" | "json_too_deep" | "invalid_cursor" | "invalid_redirect_uri" | "invalid_scope" | "invalid_client_metadata" | "payload_too_large" | "unsupported_media_type" | "authentication_required" | "invalid_api_key" | "invalid_operator_token" | "not_found" | "route_not_found" | "publisher_exists" | "app_not_deletable" | "client_not_confidential" | "invalid_token" | "invalid_dpop_proof" | "use_dpop_nonce" | "insufficient_scope" | "cross_origin_request" | "idempotency_key_reused" | "idempotency_request_in_progress" | "sandbox_only" | "illegal_transition" | "submission_open" | "version_exists" | "reviewer_conflict" | "reviewer_required" | "already_approved" | "checks_failing" | "criteria_mismatch" | "reviewer_exists" | "unknown_sandbox_user" | "not_ready" | "internal_error";
+        ProblemCode: "validation_failed" | "malformed_json" | "json_too_deep" | "invalid_cursor" | "invalid_redirect_uri" | "invalid_scope" | "invalid_client_metadata" | "payload_too_large" | "unsupported_media_type" | "authentication_required" | "invalid_api_key" | "invalid_operator_token" | "not_found" | "route_not_found" | "publisher_exists" | "app_not_deletable" | "client_not_confidential" | "invalid_token" | "invalid_dpop_proof" | "use_dpop_nonce" | "insufficient_scope" | "cross_origin_request" | "idempotency_key_reused" | "idempotency_request_in_progress" | "sandbox_only" | "illegal_transition" | "submission_open" | "version_exists" | "reviewer_conflict" | "reviewer_required" | "already_approved" | "checks_failing" | "criteria_mismatch" | "reviewer_exists" | "unknown_sandbox_user" | "invalid_evidence" | "not_ready" | "internal_error";
         /** @description Opaque cursor of the next page, or null on the last page. */
         PageCursor: string | null;
         /** @description A text in French (required) and optionally English. */
@@ -3218,6 +3242,17 @@ export interface components {
             remedy: string;
         };
         CheckRun: {
+            /**
+             * @description Where the sandbox evidence comes from: the traffic this platform's sandbox `recorded`, or
+             *     evidence `signed` by the trusted sandbox (`issuer`, signed at `issuedAt`).
+             */
+            evidenceSource: {
+                /** @enum {string} */
+                kind: "recorded" | "signed";
+                issuer: string | null;
+                /** Format: date-time */
+                issuedAt: string | null;
+            };
             /** Format: uuid */
             id: string;
             /** Format: date-time */
@@ -3235,6 +3270,7 @@ export interface components {
         ChecksInput: {
             /** @description The sandbox client whose traffic is the evidence (default the app's first client). */
             sandboxClientId?: string;
+            sandboxEvidence?: components["schemas"]["SandboxEvidenceJws"];
         };
         Actor: {
             /** @enum {string} */
@@ -3249,6 +3285,7 @@ export interface components {
             sandboxClientId?: string;
             /** @description For the reviewers (what changed since the last version, answers to requested changes). */
             note?: string;
+            sandboxEvidence?: components["schemas"]["SandboxEvidenceJws"];
         };
         /** @description The app as submitted; certification covers exactly this. */
         Snapshot: {
@@ -3565,6 +3602,30 @@ export interface components {
                 pending: number;
             };
         };
+        SandboxEvidence: {
+            clientId: string;
+            /** Format: uuid */
+            appId: string;
+            /** @description This sandbox (the `iss` of the JWS). */
+            issuer: string;
+            /** Format: date-time */
+            issuedAt: string;
+            /** Format: date-time */
+            expiresAt: string;
+            report: components["schemas"]["TrafficReport"];
+            /**
+             * @description The signed evidence: claims `iss`, `sub` (the client id), `iat`, `exp`, `app` (id, name,
+             *     scopes, redirect URIs), `publisher` (id, name, registration number) and `report` (this
+             *     report). Give it as `sandboxEvidence` when submitting.
+             */
+            jws: string;
+        };
+        /**
+         * @description Signed evidence from a trusted sandbox (`jws` of GET /sandbox/clients/{clientId}/evidence
+         *     there) instead of this platform's own sandbox traffic: how a platform outside the sandbox gets
+         *     the evidence. Its publisher registration number must be the caller's.
+         */
+        SandboxEvidenceJws: string;
         /** @description A certified app as the public catalogue shows it. */
         CatalogApp: {
             /** Format: uuid */
@@ -6518,6 +6579,32 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getSandboxEvidence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description One of the caller's OAuth clients. */
+                clientId: components["parameters"]["SandboxClientId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The signed report. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SandboxEvidence"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];

@@ -45,6 +45,7 @@ export const problemCodes = [
   'criteria_mismatch',
   'reviewer_exists',
   'unknown_sandbox_user',
+  'invalid_evidence',
   'internal_error',
 ] as const satisfies readonly ProblemCode[];
 

@@ -44,6 +44,17 @@ export interface AppConfig {
    * one, patient sign-in is unavailable outside the sandbox.
    */
   patientIdentityProvider?: PatientIdentityProvider;
+  /**
+   * The sandbox whose signed evidence (its traffic reports) submissions may carry: its issuer and
+   * public keys. Without it, only this platform's own sandbox traffic is evidence.
+   */
+  trustedSandbox?: TrustedSandbox;
+}
+
+export interface TrustedSandbox {
+  issuer: string;
+  /** Its public signing keys (JWK), as its /jwks.json publishes them. */
+  keys: JsonWebKey[];
 }
 
 /** The upstream identity provider of patient sign-in (see docs/operators.md, "Patient sign-in"). */
@@ -270,8 +281,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     if (env.OPERATOR_TOKEN.length < 32) throw new ConfigError('OPERATOR_TOKEN must be at least 32 characters');
     config.operatorToken = env.OPERATOR_TOKEN;
   }
+  const trustedSandbox = trustedSandboxFromEnv(env);
+  if (trustedSandbox) config.trustedSandbox = trustedSandbox;
   const identityProvider = patientIdentityProviderFromEnv(env);
   if (identityProvider) config.patientIdentityProvider = identityProvider;
   if (config.patientIdentityProvider) checkPatientIdentityProvider(config.patientIdentityProvider, config);
   return config;
+}
+
+/** SANDBOX_EVIDENCE_ISSUER and SANDBOX_EVIDENCE_JWKS, together or not at all. */
+function trustedSandboxFromEnv(env: NodeJS.ProcessEnv): TrustedSandbox | undefined {
+  const issuer = env.SANDBOX_EVIDENCE_ISSUER;
+  const jwks = env.SANDBOX_EVIDENCE_JWKS;
+  if (!issuer && !jwks) return undefined;
+  if (!issuer || !jwks) throw new ConfigError('SANDBOX_EVIDENCE_ISSUER and SANDBOX_EVIDENCE_JWKS go together: the sandbox trusted for evidence, and its public keys');
+  let keys: unknown;
+  try {
+    keys = (JSON.parse(jwks) as { keys?: unknown }).keys;
+  } catch {
+    throw new ConfigError('SANDBOX_EVIDENCE_JWKS must be the JSON of the sandbox\'s key set ({"keys":[…]}, its /jwks.json)');
+  }
+  if (!Array.isArray(keys) || keys.length === 0 || keys.some((key) => typeof key !== 'object' || key === null || 'd' in key || (key as JsonWebKey).kty !== 'EC')) {
+    throw new ConfigError('SANDBOX_EVIDENCE_JWKS must hold the sandbox\'s public EC keys (no private member)');
+  }
+  return { issuer: issuer.replace(/\/+$/, ''), keys: keys as JsonWebKey[] };
 }

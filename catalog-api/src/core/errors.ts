@@ -44,6 +44,7 @@ export const problemCodes = {
   criteria_mismatch: { status: 400, title: 'The verdicts do not match the submission’s criteria' },
   reviewer_exists: { status: 409, title: 'A reviewer with this login exists' },
   unknown_sandbox_user: { status: 400, title: 'No seeded sandbox account has this name' },
+  invalid_evidence: { status: 400, title: 'The sandbox evidence cannot be accepted' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   unsupported_media_type: { status: 415, title: 'The request body must be application/json' },
   internal_error: { status: 500, title: 'Internal server error' },

@@ -36,6 +36,7 @@ interface SubmissionRow {
   state: SubmissionState;
   criteria_version: string;
   sandbox_client_id: string | null;
+  sandbox_evidence: string | null;
   snapshot: Snapshot;
   note: string | null;
   round: number;
@@ -51,7 +52,7 @@ interface SubmissionRow {
 // the latest check run, with every submission read.
 const submissionColumns = `s.id, s.seq::text AS seq, s.app_id, s.snapshot->>'name' AS app_name, s.publisher_id,
   p.name AS publisher_name, p.registration_number AS publisher_registration_number, s.version, s.state,
-  s.criteria_version, s.sandbox_client_id, s.snapshot, s.note, s.round, s.certificate_id, s.submitted_at, s.updated_at,
+  s.criteria_version, s.sandbox_client_id, s.sandbox_evidence, s.snapshot, s.note, s.round, s.certificate_id, s.submitted_at, s.updated_at,
   (SELECT count(DISTINCT r.reviewer_id) FROM reviews r WHERE r.submission_id = s.id AND r.round = s.round AND r.decision = 'approve')::text AS approvals,
   (SELECT c.fail_count FROM check_runs c WHERE c.submission_id = s.id ORDER BY c.ran_at DESC, c.id LIMIT 1) AS failing_checks`;
 const submissionFrom = 'FROM submissions s JOIN publishers p ON p.id = s.publisher_id';
@@ -61,6 +62,8 @@ export interface SubmissionRecord extends SubmissionSummary {
   round: number;
   publisherRegistrationNumber: string;
   sandboxClientId: string | null;
+  /** Signed evidence of a trusted sandbox, when the submission came with it. */
+  sandboxEvidence: string | null;
   snapshot: Snapshot;
   note: string | null;
   certificateId: string | null;
@@ -80,6 +83,7 @@ function toSubmission(row: SubmissionRow): SubmissionRecord {
     state: row.state,
     criteriaVersion: row.criteria_version,
     sandboxClientId: row.sandbox_client_id,
+    sandboxEvidence: row.sandbox_evidence,
     snapshot: row.snapshot,
     note: row.note,
     certificateId: row.certificate_id,
@@ -100,13 +104,22 @@ export function summary(record: SubmissionRecord, conflict?: string | null): Sub
 
 export async function insertSubmission(
   db: Queryable,
-  input: { appId: string; publisherId: string; version: string; criteriaVersion: string; sandboxClientId: string | null; snapshot: Snapshot; note: string | null },
+  input: {
+    appId: string;
+    publisherId: string;
+    version: string;
+    criteriaVersion: string;
+    sandboxClientId: string | null;
+    sandboxEvidence: string | null;
+    snapshot: Snapshot;
+    note: string | null;
+  },
 ): Promise<string> {
   const id = randomUUID();
   await db.query(
-    `INSERT INTO submissions (id, app_id, publisher_id, version, state, criteria_version, sandbox_client_id, snapshot, note)
-     VALUES ($1, $2, $3, $4, 'submitted', $5, $6, $7, $8)`,
-    [id, input.appId, input.publisherId, input.version, input.criteriaVersion, input.sandboxClientId, JSON.stringify(input.snapshot), input.note],
+    `INSERT INTO submissions (id, app_id, publisher_id, version, state, criteria_version, sandbox_client_id, sandbox_evidence, snapshot, note)
+     VALUES ($1, $2, $3, $4, 'submitted', $5, $6, $7, $8, $9)`,
+    [id, input.appId, input.publisherId, input.version, input.criteriaVersion, input.sandboxClientId, input.sandboxEvidence, JSON.stringify(input.snapshot), input.note],
   );
   return id;
 }
@@ -188,6 +201,7 @@ interface CheckRunRow {
   ran_at: Date;
   ran_by: Actor;
   sandbox_client_id: string | null;
+  evidence_source: EvidenceSource;
   results: CheckResult[];
   pass_count: number;
   fail_count: number;
@@ -195,13 +209,17 @@ interface CheckRunRow {
   [key: string]: unknown;
 }
 
-export function newCheckRun(results: CheckResult[], ranBy: Actor, sandboxClientId: string | null): CheckRun {
+export type EvidenceSource = CheckRun['evidenceSource'];
+export const recordedEvidence: EvidenceSource = { kind: 'recorded', issuer: null, issuedAt: null };
+
+export function newCheckRun(results: CheckResult[], ranBy: Actor, sandboxClientId: string | null, evidenceSource: EvidenceSource = recordedEvidence): CheckRun {
   const count = (status: CheckResult['status']) => results.filter((result) => result.status === status).length;
   return {
     id: randomUUID(),
     ranAt: new Date().toISOString(),
     ranBy,
     sandboxClientId,
+    evidenceSource,
     results,
     counts: { pass: count('pass'), fail: count('fail'), warn: count('warn') },
   };
@@ -209,9 +227,12 @@ export function newCheckRun(results: CheckResult[], ranBy: Actor, sandboxClientI
 
 export async function insertCheckRun(db: Queryable, submissionId: string, run: CheckRun): Promise<void> {
   await db.query(
-    `INSERT INTO check_runs (id, submission_id, ran_at, ran_by, sandbox_client_id, results, pass_count, fail_count, warn_count)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [run.id, submissionId, run.ranAt, JSON.stringify(run.ranBy), run.sandboxClientId, JSON.stringify(run.results), run.counts.pass, run.counts.fail, run.counts.warn],
+    `INSERT INTO check_runs (id, submission_id, ran_at, ran_by, sandbox_client_id, evidence_source, results, pass_count, fail_count, warn_count)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [
+      run.id, submissionId, run.ranAt, JSON.stringify(run.ranBy), run.sandboxClientId, JSON.stringify(run.evidenceSource),
+      JSON.stringify(run.results), run.counts.pass, run.counts.fail, run.counts.warn,
+    ],
   );
 }
 
@@ -224,6 +245,7 @@ export async function latestCheckRun(db: Queryable, submissionId: string): Promi
     ranAt: iso(row.ran_at),
     ranBy: row.ran_by,
     sandboxClientId: row.sandbox_client_id,
+    evidenceSource: row.evidence_source,
     results: row.results,
     counts: { pass: row.pass_count, fail: row.fail_count, warn: row.warn_count },
   };

@@ -74,7 +74,7 @@ export function certificationHandlers(
   return {
     async runAppChecks(context) {
       const { publisherId } = publisherOf(context);
-      return { status: 200, body: await service.runAppChecks(publisherId, context.params.appId, context.body?.sandboxClientId) };
+      return { status: 200, body: await service.runAppChecks(publisherId, context.params.appId, context.body ?? {}) };
     },
 
     async listAppSubmissions(context) {

@@ -10,8 +10,9 @@ import { ProblemError } from '../../core/errors.js';
 import type { Db, Queryable } from '../../core/store/db.js';
 import type { SecretBox } from '../../core/secret-box.js';
 import { findApp, findPublisher, setCertificationStatus, setCertifiedVersion, type App, type CertificationStatus } from '../catalog/index.js';
-import { listClients } from '../oauth/index.js';
-import { trafficReport } from '../sandbox/traffic.js';
+import { listClients, type Client } from '../oauth/index.js';
+import { verifyEvidence } from '../sandbox/evidence.js';
+import { trafficReport, type TrafficReport } from '../sandbox/traffic.js';
 import { signCertificate, certificateSha256 } from './certificate.js';
 import { runChecks, type CheckResult, type DocumentFetcher } from './checks.js';
 import { verdictErrors, type CriteriaLibrary } from './criteria.js';
@@ -63,25 +64,43 @@ export function certificationService(deps: CertificationDeps) {
     return app;
   }
 
-  /** The sandbox client whose traffic is the evidence: the one named, else the app's first. */
-  async function evidenceClient(appId: string, requested: string | undefined): Promise<{ clientId: string | null; clients: Awaited<ReturnType<typeof listClients>> }> {
-    const clients = await listClients(db, appId);
+  /** The sandbox client whose recorded traffic is the evidence: the one named, else the app's first. */
+  async function evidenceClient(clients: readonly Client[], requested: string | undefined): Promise<string | undefined> {
     if (requested !== undefined && !clients.some((client) => client.clientId === requested)) {
       throw new ProblemError('validation_failed', `The app has no client ${requested}.`, [{ pointer: '/sandboxClientId', detail: 'not a client of this app' }]);
     }
-    return { clientId: requested ?? clients[0]?.clientId ?? null, clients };
+    return requested ?? clients[0]?.clientId;
   }
 
-  async function checksOf(snapshot: store.Snapshot, publisherId: string, appId: string, requestedClient: string | undefined, ranBy: Actor): Promise<store.CheckRun> {
+  /** Where the sandbox evidence comes from: signed evidence of the trusted sandbox, or this platform's own recording. */
+  type EvidenceInput = { sandboxClientId?: string | undefined; sandboxEvidence?: string | undefined; at?: Date };
+
+  async function checksOf(snapshot: store.Snapshot, publisherId: string, appId: string, input: EvidenceInput, ranBy: Actor): Promise<store.CheckRun> {
     const publisher = await findPublisher(db, publisherId);
     if (!publisher) throw new ProblemError('not_found', `No publisher ${publisherId}.`);
-    const { clientId, clients } = await evidenceClient(appId, requestedClient);
-    const traffic = clientId ? await trafficReport(db, clientId) : null;
+    if (input.sandboxEvidence !== undefined && input.sandboxClientId !== undefined) {
+      throw new ProblemError('validation_failed', 'Give sandboxClientId or sandboxEvidence, not both: signed evidence names its own client.', [
+        { pointer: '/sandboxClientId', detail: 'not with sandboxEvidence' },
+      ]);
+    }
+    let clientId: string | null;
+    let traffic: TrafficReport | null;
+    let source = store.recordedEvidence;
+    const clients = await listClients(db, appId);
+    if (input.sandboxEvidence !== undefined) {
+      const verified = await verifyEvidence(input.sandboxEvidence, config.trustedSandbox, { registrationNumber: publisher.registrationNumber, ...(input.at ? { at: input.at } : {}) });
+      clientId = verified.clientId;
+      traffic = verified.report;
+      source = { kind: 'signed', issuer: verified.issuer, issuedAt: verified.issuedAt };
+    } else {
+      clientId = (await evidenceClient(clients, input.sandboxClientId)) ?? null;
+      traffic = clientId ? await trafficReport(db, clientId) : null;
+    }
     const results: CheckResult[] = await runChecks(
       { snapshot, publisher: { status: publisher.status, domains: publisher.domains, registrationNumber: publisher.registrationNumber }, clients, sandboxClientId: clientId, traffic },
       fetchDocument,
     );
-    return store.newCheckRun(results, ranBy, clientId);
+    return store.newCheckRun(results, ranBy, clientId, source);
   }
 
   /** Recomputes the app's status from its certificates and latest submission (in the caller's transaction). */
@@ -214,16 +233,16 @@ export function certificationService(deps: CertificationDeps) {
     criteria,
     refreshAppStatus,
 
-    async runAppChecks(publisherId: string, appId: string, sandboxClientId: string | undefined): Promise<store.CheckRun> {
+    async runAppChecks(publisherId: string, appId: string, input: EvidenceInput): Promise<store.CheckRun> {
       const app = await ownApp(publisherId, appId);
-      return checksOf(snapshotOf(app), publisherId, appId, sandboxClientId, { type: 'publisher', id: publisherId });
+      return checksOf(snapshotOf(app), publisherId, appId, input, { type: 'publisher', id: publisherId });
     },
 
-    async submit(publisherId: string, appId: string, input: { version: string; sandboxClientId?: string; note?: string }): Promise<store.Submission> {
+    async submit(publisherId: string, appId: string, input: { version: string; sandboxClientId?: string; sandboxEvidence?: string; note?: string }): Promise<store.Submission> {
       const app = await ownApp(publisherId, appId);
       const snapshot = snapshotOf(app);
       // The checks fetch documents: they run before the transaction, on the snapshot it stores.
-      const run = await checksOf(snapshot, publisherId, appId, input.sandboxClientId, { type: 'publisher', id: publisherId });
+      const run = await checksOf(snapshot, publisherId, appId, input, { type: 'publisher', id: publisherId });
       return db.transaction(async (tx) => {
         await tx.query('SELECT id FROM apps WHERE id = $1 FOR UPDATE', [appId]);
         const open = await store.openSubmissionOf(tx, appId);
@@ -238,12 +257,18 @@ export function certificationService(deps: CertificationDeps) {
         if (open) {
           const state = move(open.state, 'resubmit', `submission ${open.id}`);
           id = open.id;
-          await tx.query('UPDATE submissions SET version = $2, sandbox_client_id = $3 WHERE id = $1', [id, input.version, run.sandboxClientId]);
+          await tx.query('UPDATE submissions SET version = $2, sandbox_client_id = $3, sandbox_evidence = $4 WHERE id = $1', [
+            id,
+            input.version,
+            run.sandboxClientId,
+            input.sandboxEvidence ?? null,
+          ]);
           await store.updateSubmission(tx, id, { state, snapshot, note: input.note ?? null, newRound: true });
         } else {
           move('draft', 'submit', `version ${input.version}`);
           id = await store.insertSubmission(tx, {
-            appId, publisherId, version: input.version, criteriaVersion: criteria.current().version, sandboxClientId: run.sandboxClientId, snapshot, note: input.note ?? null,
+            appId, publisherId, version: input.version, criteriaVersion: criteria.current().version, sandboxClientId: run.sandboxClientId,
+            sandboxEvidence: input.sandboxEvidence ?? null, snapshot, note: input.note ?? null,
           });
         }
         await store.insertCheckRun(tx, id, run);
@@ -296,7 +321,11 @@ export function certificationService(deps: CertificationDeps) {
       if (!['submitted', 'in_review'].includes(record.state)) {
         throw new ProblemError('illegal_transition', `Submission ${id} is ${record.state}: checks run on a submission waiting for or in review.`);
       }
-      const run = await checksOf(record.snapshot, record.publisherId, record.appId, record.sandboxClientId ?? undefined, actor);
+      // Signed evidence is judged as of the submission: it may have expired since, not changed.
+      const evidence: EvidenceInput = record.sandboxEvidence
+        ? { sandboxEvidence: record.sandboxEvidence, at: new Date(record.submittedAt) }
+        : { sandboxClientId: record.sandboxClientId ?? undefined };
+      const run = await checksOf(record.snapshot, record.publisherId, record.appId, evidence, actor);
       await db.transaction(async (tx) => {
         const locked = await submissionOrMissing(tx, id, { lock: true });
         if (locked.round !== record.round) throw new ProblemError('illegal_transition', `Submission ${id} was resubmitted meanwhile; run the checks again.`);

@@ -2,16 +2,19 @@
 // tokens to expire, grants to withdraw, the app to suspend, the client's state to reset, its
 // traffic report, synthetic patients to list and put into a state. Each acts on one of the
 // caller's own clients; outside the sandbox, none exists (sandbox_only).
+import type { FastifyRequest } from 'fastify';
 import type { AppConfig } from '../../core/config.js';
+import type { SecretBox } from '../../core/secret-box.js';
 import { ProblemError } from '../../core/errors.js';
 import { publisherOf, type HandlerContext, type HandlerMap, type OperationId } from '../../core/operations.js';
 import type { Db } from '../../core/store/db.js';
-import { findApp, setCertificationStatus } from '../catalog/index.js';
+import { findApp, findPublisher, setCertificationStatus } from '../catalog/index.js';
 import { closePatientAccount, recordOpposition } from '../consent/index.js';
 import { findClientById, RevocationReason, revokeGrantsOfClient } from '../oauth/index.js';
 import { childrenOf, endGuardianshipsOf, findPatients } from '../records/index.js';
 import { clearFaults, injectFault, listFaults } from './faults.js';
 import { clearTraffic, trafficReport } from './traffic.js';
+import { signEvidence } from './evidence.js';
 
 type SandboxOperations =
   | 'listSandboxPatients'
@@ -24,9 +27,14 @@ type SandboxOperations =
   | 'reinstateClientApp'
   | 'resetClient'
   | 'getTrafficReport'
+  | 'getSandboxEvidence'
   | 'applyScenario';
 
-export function sandboxHandlers(db: Db, config: AppConfig): HandlerMap<SandboxOperations> {
+export function sandboxHandlers(
+  db: Db,
+  config: AppConfig,
+  evidence: { box: SecretBox; issuerOf: (request: FastifyRequest) => string },
+): HandlerMap<SandboxOperations> {
   const sandboxOnly = () => {
     if (config.mode !== 'sandbox') throw new ProblemError('sandbox_only', 'The developer controls exist only in the sandbox (npm start).');
   };
@@ -131,6 +139,19 @@ export function sandboxHandlers(db: Db, config: AppConfig): HandlerMap<SandboxOp
     async getTrafficReport(context) {
       const client = await ownClient(context, context.params.clientId);
       return { status: 200, body: await trafficReport(db, client.clientId) };
+    },
+
+    async getSandboxEvidence(context) {
+      const client = await ownClient(context, context.params.clientId);
+      const { publisherId } = publisherOf(context);
+      const [app, publisher] = await Promise.all([findApp(db, publisherId, client.appId), findPublisher(db, publisherId)]);
+      const signed = await signEvidence(db, evidence.box, evidence.issuerOf(context.request), {
+        clientId: client.clientId,
+        app: { id: app!.id, name: app!.name, scopes: app!.scopes.map((scope) => scope.scope), redirectUris: app!.redirectUris },
+        publisher: { id: publisherId, name: publisher!.name, registrationNumber: publisher!.registrationNumber },
+        report: await trafficReport(db, client.clientId),
+      });
+      return { status: 200, body: signed };
     },
 
     async applyScenario(context) {

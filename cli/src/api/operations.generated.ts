@@ -37,6 +37,7 @@ export type OperationId =
   | 'getHealth'
   | 'getJwks'
   | 'getReadiness'
+  | 'getSandboxEvidence'
   | 'getSmartConfiguration'
   | 'getStylesheet'
   | 'getSubmission'
@@ -1379,6 +1380,29 @@ export const operations: readonly (Operation & { operationId: OperationId })[] =
     responseTypes: ['application/json', 'application/problem+json'],
   },
   {
+    operationId: 'getSandboxEvidence',
+    method: 'GET',
+    path: '/sandbox/clients/{clientId}/evidence',
+    summary: 'The client\'s traffic report, signed, for a certification submission elsewhere',
+    description: 'The traffic report of the client, signed by this sandbox (a compact JWS, ES256, `typ` `mes-sandbox-evidence+jwt`, valid 90 days) with the app it belongs to and its publisher\'s registration number. A platform configured to trust this sandbox (`SANDBOX_EVIDENCE_JWKS`) takes it as the sandbox evidence of a submission (`sandboxEvidence`), so the evidence comes from the sandbox whichever deployment certifies.',
+    tag: 'sandbox',
+    security: ['publisherApiKey', 'platformToken'],
+    auth: 'apiKey',
+    parameters: [
+      {
+        name: 'clientId',
+        in: 'path',
+        flag: 'client-id',
+        required: true,
+        type: 'string',
+        array: false,
+        description: 'One of the caller\'s OAuth clients.',
+      },
+    ],
+    body: null,
+    responseTypes: ['application/json', 'application/problem+json'],
+  },
+  {
     operationId: 'getSmartConfiguration',
     method: 'GET',
     path: '/.well-known/smart-configuration',
@@ -2692,6 +2716,12 @@ export const operations: readonly (Operation & { operationId: OperationId })[] =
           required: false,
           description: 'The sandbox client whose traffic is the evidence (default the app\'s first client).',
         },
+        {
+          name: 'sandboxEvidence',
+          type: 'string',
+          required: false,
+          description: 'Signed evidence from a trusted sandbox (`jws` of GET /sandbox/clients/{clientId}/evidence there) instead of this platform\'s own sandbox traffic: how a platform outside the sandbox gets the evidence. Its publisher registration number must be the caller\'s.',
+        },
       ],
     },
     responseTypes: ['application/json', 'application/problem+json'],
@@ -3800,6 +3830,12 @@ export const operations: readonly (Operation & { operationId: OperationId })[] =
           type: 'string',
           required: false,
           description: 'For the reviewers (what changed since the last version, answers to requested changes).',
+        },
+        {
+          name: 'sandboxEvidence',
+          type: 'string',
+          required: false,
+          description: 'Signed evidence from a trusted sandbox (`jws` of GET /sandbox/clients/{clientId}/evidence there) instead of this platform\'s own sandbox traffic: how a platform outside the sandbox gets the evidence. Its publisher registration number must be the caller\'s.',
         },
       ],
     },

@@ -99,6 +99,14 @@ export class SandboxResource {
   }
 
   /**
+   * GET /sandbox/clients/{clientId}/evidence: the client's traffic report signed by this sandbox,
+   * to give as `sandboxEvidence` when submitting the app on a platform that trusts the sandbox.
+   */
+  evidence(clientId: string, options?: RequestOptions): ApiPromise<ResponseBody<'getSandboxEvidence'>> {
+    return this.#transport.request(() => ({ method: 'GET', path: path`sandbox/clients/${clientId}/evidence` }), options);
+  }
+
+  /**
    * POST /sandbox/sign-ins: approves a command-line sign-in (device flow) waiting with `userCode`
    * as one of the sandbox's seeded accounts (`demo-publisher`, `reviewer-a`, `reviewer-b`,
    * `reviewer-linked`), without a key. Sandbox servers only.

@@ -34,6 +34,12 @@ const operation: Operation = {
         required: false,
         description: 'The sandbox client whose traffic is the evidence (default the app\'s first client).',
       },
+      {
+        name: 'sandboxEvidence',
+        type: 'string',
+        required: false,
+        description: 'Signed evidence from a trusted sandbox (`jws` of GET /sandbox/clients/{clientId}/evidence there) instead of this platform\'s own sandbox traffic: how a platform outside the sandbox gets the evidence. Its publisher registration number must be the caller\'s.',
+      },
     ],
   },
   responseTypes: ['application/json', 'application/problem+json'],

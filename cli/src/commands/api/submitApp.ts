@@ -55,6 +55,12 @@ const operation: Operation = {
         required: false,
         description: 'For the reviewers (what changed since the last version, answers to requested changes).',
       },
+      {
+        name: 'sandboxEvidence',
+        type: 'string',
+        required: false,
+        description: 'Signed evidence from a trusted sandbox (`jws` of GET /sandbox/clients/{clientId}/evidence there) instead of this platform\'s own sandbox traffic: how a platform outside the sandbox gets the evidence. Its publisher registration number must be the caller\'s.',
+      },
     ],
   },
   responseTypes: ['application/json', 'application/problem+json'],

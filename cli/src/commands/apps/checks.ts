@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { MesCommand } from '../../base-command.js';
+import { evidenceFlag, readEvidence } from '../../sandbox-evidence.js';
 import { checkRunView, type CheckRun } from '../../certification-views.js';
 
 export default class AppsChecks extends MesCommand<typeof AppsChecks> {
@@ -18,12 +19,14 @@ Exit status: 0 when no check fails, 1 when one does (--json still prints the who
   static override args = { app: Args.string({ description: 'The app id.', required: true }) };
   static override flags = {
     'sandbox-client': Flags.string({ summary: "The sandbox client whose recorded traffic is the evidence (default: the app's first client).", helpValue: '<clientId>' }),
+    evidence: evidenceFlag,
   };
 
   async run(): Promise<CheckRun> {
     const client = await this.client({ authenticated: true });
     const sandboxClientId = this.flags['sandbox-client'];
-    const run = await client.certification.runAppChecks(this.args.app, sandboxClientId ? { sandboxClientId } : {});
+    const sandboxEvidence = this.flags.evidence === undefined ? undefined : await readEvidence(this.flags.evidence);
+    const run = await client.certification.runAppChecks(this.args.app, { ...(sandboxClientId ? { sandboxClientId } : {}), ...(sandboxEvidence ? { sandboxEvidence } : {}) });
     this.log(checkRunView(run));
     // The run is the command's result (printed under --json); a failing check is the exit status.
     if (run.counts.fail > 0) process.exitCode = 1;

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { MesCommand } from '../../base-command.js';
+import { evidenceFlag, readEvidence } from '../../sandbox-evidence.js';
 import { submittedView, type Submission } from '../../certification-views.js';
 
 export default class AppsSubmit extends MesCommand<typeof AppsSubmit> {
@@ -20,6 +21,7 @@ A version already submitted answers version_exists; another submission waiting f
   static override flags = {
     version: Flags.string({ summary: 'The version submitted, e.g. 1.4.0 (letters, digits, ".", "+", "-"); unique per app.', required: true, helpValue: '<version>' }),
     'sandbox-client': Flags.string({ summary: "The sandbox client whose recorded traffic is the evidence (default: the app's first client).", helpValue: '<clientId>' }),
+    evidence: evidenceFlag,
     note: Flags.string({ summary: 'For the reviewers: what changed, answers to their requests (up to 2000 characters).', helpValue: '<text>' }),
   };
 
@@ -27,7 +29,13 @@ A version already submitted answers version_exists; another submission waiting f
     const client = await this.client({ authenticated: true });
     const { version, note } = this.flags;
     const sandboxClientId = this.flags['sandbox-client'];
-    const submission = await client.certification.submit(this.args.app, { version, ...(sandboxClientId ? { sandboxClientId } : {}), ...(note ? { note } : {}) });
+    const sandboxEvidence = this.flags.evidence === undefined ? undefined : await readEvidence(this.flags.evidence);
+    const submission = await client.certification.submit(this.args.app, {
+      version,
+      ...(sandboxClientId ? { sandboxClientId } : {}),
+      ...(sandboxEvidence ? { sandboxEvidence } : {}),
+      ...(note ? { note } : {}),
+    });
     const resubmitted = submission.decisions.at(-1)?.kind === 'resubmit';
     this.log(submittedView(submission, resubmitted, this.config.bin));
     return submission;

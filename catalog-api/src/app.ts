@@ -195,13 +195,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       config,
       box,
       criteria: loadCriteria(),
-      fetchDocument: documentFetcher({
-        allowPrivateNetworks: config.outboundAllowPrivateNetworks,
-        // A developer's sandbox may check documents its app serves on localhost over plain http.
-        allowLoopbackHttp: config.mode === 'sandbox' && config.outboundAllowPrivateNetworks,
-        timeoutMs: config.outboundTimeoutMs,
-        ...options.outbound,
-      }),
+      fetchDocument: documentFetcher({ allowPrivateNetworks: config.outboundAllowPrivateNetworks, timeoutMs: config.outboundTimeoutMs, ...options.outbound }),
     });
     const handlers: HandlerMap = {
       ...healthHandlers(db, migrations),

@@ -276,13 +276,18 @@ describe('documents', () => {
     expect(fetched).toEqual(['https://example.fr/cgu']);
   });
 
-  it("a developer's sandbox may fetch documents served on localhost over plain http: a warning, not a pass", async () => {
-    const local = Object.assign(async () => page(), { policy: { allowPrivateNetworks: true, allowLoopbackHttp: true } });
-    const result = await check('documents.privacy_policy', subject({ snapshot: { privacyPolicyUrl: 'http://localhost:3000/confidentialite' } }), local);
-    expect(result).toMatchObject({ status: 'warn', summary: expect.stringContaining('plain http'), evidence: { url: 'http://localhost:3000/confidentialite', status: 200 } });
-    // Anywhere else, plain http still fails.
-    const remote = await check('documents.privacy_policy', subject({ snapshot: { privacyPolicyUrl: 'http://example.fr/confidentialite' } }), local);
-    expect(remote).toMatchObject({ status: 'fail', evidence: { error: { code: 'invalid_url' } } });
+  it('in a sandbox (a rehearsal, maybe offline), a document it cannot reach is a warning; a wrong one still fails', async () => {
+    const offline = async () => {
+      throw new OutboundError('dns_failure', 'the name tensiosuivi.example.fr does not resolve');
+    };
+    expect(await check('documents.privacy_policy', subject({ rehearsal: true }), offline)).toMatchObject({
+      status: 'warn',
+      summary: expect.stringContaining('the certifying platform fetches it again'),
+      evidence: { error: { code: 'dns_failure' } },
+    });
+    expect(await check('documents.privacy_policy', subject(), offline)).toMatchObject({ status: 'fail' });
+    expect(await check('documents.privacy_policy', subject({ rehearsal: true }), async () => page(POLICY, 'text/html', 404))).toMatchObject({ status: 'fail' });
+    expect(await check('documents.privacy_policy', subject({ rehearsal: true, snapshot: { privacyPolicyUrl: 'http://example.fr/p' } }))).toMatchObject({ status: 'fail' });
   });
 
   it('fetches both documents concurrently', async () => {

@@ -198,28 +198,4 @@ describe('safeGet', () => {
     const error = await refusal(safeGet(`https://${NAME}:${port}/jwks.json`, options, sandboxPolicy()));
     expect(error).toMatchObject({ code: 'network_failure', message: expect.stringMatching(/ECONNREFUSED/) });
   });
-
-  it('fetches plain http from this machine only when a developer sandbox allows it', async () => {
-    const plain = createHttpServer((_request, response) => {
-      response.writeHead(200, { 'content-type': 'text/html' });
-      response.end('<p>Politique de confidentialité</p>');
-    });
-    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
-    try {
-      const { port } = plain.address() as AddressInfo;
-      const loopback = `http://127.0.0.1:${port}/privacy`;
-      const developer = sandboxPolicy({ allowLoopbackHttp: true, resolve: async () => [{ address: '127.0.0.1', family: 4 }] });
-      await expect(safeGet(loopback, options, developer)).resolves.toMatchObject({ status: 200, address: '127.0.0.1' });
-      await expect(safeGet(`http://localhost:${port}/privacy`, options, developer)).resolves.toMatchObject({ status: 200 });
-      // Without the flag, or without private networks, or to any other name, plain http is refused.
-      expect(await refusal(safeGet(loopback, options, sandboxPolicy()))).toMatchObject({ code: 'invalid_url' });
-      expect(await refusal(safeGet(loopback, options, { ...developer, allowPrivateNetworks: false }))).toMatchObject({ code: 'invalid_url' });
-      expect(await refusal(safeGet(`http://${NAME}:${port}/privacy`, options, developer))).toMatchObject({ code: 'invalid_url' });
-      // `localhost` that resolves elsewhere is not this machine.
-      const elsewhere = { ...developer, resolve: async () => [{ address: '10.1.2.3', family: 4 as const }] };
-      expect(await refusal(safeGet(`http://localhost:${port}/privacy`, options, elsewhere))).toMatchObject({ code: 'forbidden_address' });
-    } finally {
-      plain.close();
-    }
-  });
 });

@@ -31,11 +31,13 @@ describe('the reaction to an ended grant', () => {
       0,
     );
     expect(report.reactions.grantEnded).toEqual({ count: 3, stopped: 1, retried: 2 });
-    // The 401s are still counted as such, apart from the grant's end.
-    expect(report.reactions.unauthorized.count).toBe(2);
+    // A 401 that says the grant ended asks the client to stop, not to get a new token: it is not an unauthorized reaction.
+    expect(report.reactions.unauthorized).toEqual({ count: 0, recovered: 0 });
   });
 
   it('is zero without any answer saying so', () => {
-    expect(buildReport('mes_client', [fhirCall(200), fhirCall(401)], 0).reactions.grantEnded).toEqual({ count: 0, stopped: 0, retried: 0 });
+    const report = buildReport('mes_client', [fhirCall(200), fhirCall(401)], 0);
+    expect(report.reactions.grantEnded).toEqual({ count: 0, stopped: 0, retried: 0 });
+    expect(report.reactions.unauthorized).toEqual({ count: 1, recovered: 0 });
   });
 });

@@ -99,8 +99,8 @@ export const messages = {
     signedIn: (patient: string, pushed: boolean, scopes: readonly string[]) =>
       `${patient} signed in: the authorization request ${pushed ? 'pushed first (PAR), the browser URL carrying only its handle' : 'sent in the browser URL, not pushed (the server offers no PAR)'}, PKCE S256, the code exchanged with a DPoP proof; granted ${scopes.join(' ') || 'nothing'}`,
     searched: (results: readonly (readonly [string, number])[]) => `${results.map(([type, count]) => `${type} ${count}`).join(', ')} (resources on the first page, _count=5)`,
-    refreshed: (expired: number, type: string, expiresAt: Date) =>
-      `${expired} access token(s) expired; the SDK refreshed (refresh_token grant with a DPoP proof) and ${type} answered; the new token lasts until ${expiresAt.toISOString()}`,
+    refreshed: (type: string, expiresAt: Date) =>
+      `every access token of the client expired; the SDK refreshed (refresh_token grant with a DPoP proof) and ${type} answered; the new token lasts until ${expiresAt.toISOString()}`,
     refreshSkipped:
       'offline_access was not granted (the scope or the app does not ask for it), so there is no refresh token: the tokens were not expired. Add offline_access to the app\'s scopes (or to --scope) to exercise the refresh',
     rateLimited: (retryAfter: number, waitedMs: number, type: string) =>
@@ -121,6 +121,7 @@ export const messages = {
       `No scope of ${scopes.join(' ') || 'the authorization'} lets the app search a resource type (patient/<Type>.s, .rs or .read): the run needs one.`,
     notPreApproved: (status: number, location: string | null) =>
       `The authorization endpoint did not pre-approve consent (HTTP ${status}${location ? `, sent to ${location}` : ''}). Is the server a sandbox, and the patient one of its synthetic patients?`,
+    notRefreshed: (type: string) => `after the expiry the ${type} search succeeded with the same access token: no refresh happened`,
     grantStillUsable: (type: string) => `after the withdrawal the ${type} search still succeeded: the grant did not end`,
   },
 } as const;

@@ -24,6 +24,7 @@ function report(): CertificationReport {
       ranAt: '2026-03-01T09:10:00.000Z',
       ranBy: { type: 'reviewer', id: 'v1', name: evil },
       sandboxClientId: 'mes_1',
+      evidenceSource: { kind: 'recorded', issuer: null, issuedAt: null },
       counts: { pass: 0, fail: 1, warn: 0 },
       results: [{ id: 'scopes.no_wildcard', group: 'scopes', title: evil, status: 'fail', summary: evil, remedy: evil, evidence: { body: '</pre><script>alert(2)</script>', ticks: '````' } }],
     },

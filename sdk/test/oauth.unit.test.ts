@@ -221,20 +221,36 @@ describe('authorize and handleCallback', () => {
     expect(pushed!.get('code_challenge_method')).toBe('S256');
   });
 
-  it('sends a public client’s request in the URL, with PKCE S256 and dpop_jkt', async () => {
+  it('pushes a public client’s request too when the server offers PAR, with PKCE S256, bound to the DPoP key', async () => {
     const server = fakeServer();
     const client = createClient({ issuer, clientId: 'app-1', redirectUri, scope: ['patient/Immunization.rs'], fetch: server.fetch });
     const { url, state } = await client.authorize({ state: 'my-state' });
     expect(state).toBe('my-state');
-    expect(Object.fromEntries(url.searchParams)).toMatchObject({
+    expect([...url.searchParams.keys()].sort()).toEqual(['client_id', 'request_uri']);
+    const [pushed] = server.parRequests;
+    expect(Object.fromEntries(pushed!)).toMatchObject({
       client_id: 'app-1',
       response_type: 'code',
       redirect_uri: redirectUri,
       scope: 'patient/Immunization.rs',
       state: 'my-state',
       code_challenge_method: 'S256',
+    });
+    expect(pushed!.get('client_assertion')).toBeNull();
+  });
+
+  it('sends a public client’s request in the URL, with PKCE S256 and dpop_jkt, to a server without PAR', async () => {
+    const server = fakeServer({ metadata: { pushed_authorization_request_endpoint: undefined } });
+    const client = createClient({ issuer, clientId: 'app-1', redirectUri, scope: ['patient/Immunization.rs'], fetch: server.fetch });
+    const { url } = await client.authorize({ state: 'my-state' });
+    expect(Object.fromEntries(url.searchParams)).toMatchObject({
+      client_id: 'app-1',
+      response_type: 'code',
+      code_challenge_method: 'S256',
       dpop_jkt: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
     });
+    expect(server.parRequests).toHaveLength(0);
+  });
     expect(server.parRequests).toHaveLength(0);
   });
 

@@ -1,5 +1,5 @@
-// The one way the server fetches a URL that someone outside gave it (a client's jwks_uri, an
-// app's privacy policy and terms for the certification checks). Such a URL is hostile until proven
+// The one way the server fetches a URL that someone outside gave it (a client's jwks_uri today,
+// an app's privacy policy for the certification checks later). Such a URL is hostile until proven
 // otherwise, so the fetch is:
 // - HTTPS only, certificate checked against the name in the URL, no credentials in the URL;
 // - to public addresses only: the name is resolved once, every address it resolves to must be
@@ -8,10 +8,8 @@
 // - never redirected: a 3xx is an error, not a hop to an unchecked place;
 // - bounded: one deadline for the whole exchange (DNS, connect, TLS, headers, body), a size cap
 //   enforced while reading, no keep-alive, no cookies, no compression.
-// A sandbox on a developer's own machine may allow private addresses (its apps run there too),
-// and plain http to this machine's loopback address (the app's pages served on localhost).
+// A sandbox on a developer's own machine may allow private addresses (its apps run there too).
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { request as httpRequest } from 'node:http';
 import { request, type RequestOptions } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { nonPublicReason } from './addresses.js';
@@ -46,11 +44,6 @@ export interface ResolvedAddress {
 export interface OutboundPolicy {
   /** Allow private, loopback and link-local targets: only for a sandbox on a developer's machine. */
   allowPrivateNetworks: boolean;
-  /**
-   * Also allow plain http to this machine (`localhost`, `127.0.0.1`, `[::1]`), with
-   * allowPrivateNetworks: a developer's sandbox, where the app's own pages run on localhost.
-   */
-  allowLoopbackHttp?: boolean | undefined;
   /** Deadline of a whole fetch, in milliseconds. */
   timeoutMs: number;
   /** Certificates to trust instead of the system's (tests; a private PKI uses NODE_EXTRA_CA_CERTS). */
@@ -80,24 +73,17 @@ const systemResolve = async (hostname: string): Promise<ResolvedAddress[]> =>
   (await dnsLookup(hostname, { all: true, verbatim: true })) as ResolvedAddress[];
 
 /** Parses and checks a URL the policy could fetch: https, a host, no credentials. */
-export function outboundUrl(value: string, policy?: Pick<OutboundPolicy, 'allowPrivateNetworks' | 'allowLoopbackHttp'>): URL {
+export function outboundUrl(value: string): URL {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
     throw new OutboundError('invalid_url', 'is not an absolute URL');
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && plainLoopbackAllowed(url, policy))) throw new OutboundError('invalid_url', 'must use https');
+  if (url.protocol !== 'https:') throw new OutboundError('invalid_url', 'must use https');
   if (url.username || url.password) throw new OutboundError('invalid_url', 'must not contain credentials');
   if (!url.hostname) throw new OutboundError('invalid_url', 'has no host');
   return url;
-}
-
-const LOOPBACK_NAMES: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-/** Plain http is allowed to this machine only, and only when the policy says so (a developer's sandbox). */
-function plainLoopbackAllowed(url: URL, policy: Pick<OutboundPolicy, 'allowPrivateNetworks' | 'allowLoopbackHttp'> | undefined): boolean {
-  return policy?.allowLoopbackHttp === true && policy.allowPrivateNetworks && LOOPBACK_NAMES.has(url.hostname);
 }
 
 async function addressesOf(url: URL, policy: OutboundPolicy): Promise<ResolvedAddress> {
@@ -130,7 +116,7 @@ async function addressesOf(url: URL, policy: OutboundPolicy): Promise<ResolvedAd
  * Throws OutboundError for everything the policy refuses or that fails.
  */
 export async function safeGet(target: string, options: SafeGetOptions, policy: OutboundPolicy = defaultOutboundPolicy): Promise<FetchedDocument> {
-  const url = outboundUrl(target, policy);
+  const url = outboundUrl(target);
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -150,11 +136,6 @@ export async function safeGet(target: string, options: SafeGetOptions, policy: O
 async function fetchPinned(url: URL, options: SafeGetOptions, policy: OutboundPolicy, signal: AbortSignal): Promise<FetchedDocument> {
   const pinned = await addressesOf(url, policy);
   signal.throwIfAborted();
-  const plain = url.protocol === 'http:';
-  // Plain http goes to this machine only: `localhost` must resolve to a loopback address.
-  if (plain && nonPublicReason(pinned.address) !== 'loopback') {
-    throw new OutboundError('forbidden_address', `${url.hostname} resolves to ${pinned.address}: plain http goes to a loopback address only`);
-  }
   // The connection uses the checked address whatever the name resolves to now.
   const lookup: LookupFunction = (_hostname, lookupOptions, callback) => {
     if ((lookupOptions as { all?: boolean }).all) (callback as unknown as (e: null, a: ResolvedAddress[]) => void)(null, [pinned]);
@@ -164,19 +145,19 @@ async function fetchPinned(url: URL, options: SafeGetOptions, policy: OutboundPo
   const requestOptions: RequestOptions = {
     method: 'GET',
     hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-    port: url.port || (plain ? 80 : 443),
+    port: url.port || 443,
     path: `${url.pathname}${url.search}`,
     headers: { accept: options.accept, 'accept-encoding': 'identity', 'user-agent': 'mes-platform/0.1' },
     agent: false,
     lookup,
     signal,
     // SNI carries names only; the certificate is checked against the URL's host either way.
-    ...(literal || plain ? {} : { servername: url.hostname }),
-    ...(policy.ca && !plain ? { ca: policy.ca } : {}),
+    ...(literal ? {} : { servername: url.hostname }),
+    ...(policy.ca ? { ca: policy.ca } : {}),
   };
   return new Promise<FetchedDocument>((resolve, reject) => {
     const fail = (error: unknown) => reject(toOutboundError(error, signal));
-    const req = (plain ? httpRequest : request)(requestOptions, (response) => {
+    const req = request(requestOptions, (response) => {
       const status = response.statusCode ?? 0;
       if (status >= 300 && status < 400) {
         response.destroy();

@@ -97,7 +97,14 @@ export function certificationService(deps: CertificationDeps) {
       traffic = clientId ? await trafficReport(db, clientId) : null;
     }
     const results: CheckResult[] = await runChecks(
-      { snapshot, publisher: { status: publisher.status, domains: publisher.domains, registrationNumber: publisher.registrationNumber }, clients, sandboxClientId: clientId, traffic },
+      {
+        snapshot,
+        publisher: { status: publisher.status, domains: publisher.domains, registrationNumber: publisher.registrationNumber },
+        clients,
+        sandboxClientId: clientId,
+        traffic,
+        rehearsal: config.mode === 'sandbox',
+      },
       fetchDocument,
     );
     return store.newCheckRun(results, ranBy, clientId, source);

@@ -95,7 +95,8 @@ export function buildReport(clientId: string, rows: readonly Row[], pendingFault
       if (row.status === 403) refusedCalls += 1;
     }
     // How the client went on after an error: did a new token come before its next FHIR call?
-    if (isFhir(row) && row.status === 401) {
+    // A 401 saying the grant ended calls for stopping, not a new token: it counts under grantEnded.
+    if (isFhir(row) && row.status === 401 && !details.grantEnded) {
       reactions.unauthorized.count += 1;
       for (let i = index + 1; i < rows.length; i++) {
         if (isFhir(rows[i]!)) break;

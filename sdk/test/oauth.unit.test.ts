@@ -251,8 +251,6 @@ describe('authorize and handleCallback', () => {
     });
     expect(server.parRequests).toHaveLength(0);
   });
-    expect(server.parRequests).toHaveLength(0);
-  });
 
   it('refuses a callback from another issuer, without a state, or with an unknown state', async () => {
     const server = fakeServer();

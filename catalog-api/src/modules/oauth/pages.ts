@@ -22,11 +22,11 @@ export function deviceSignInPage(options: { userCode?: string | undefined; scope
     'Connexion de la ligne de commande',
     `<h1>Connecter la ligne de commande <code>mes</code></h1>
 ${options.error ? `<p role="alert"><strong>${escapeHtml(options.error)}</strong></p>` : ''}
-<p>Saisissez le code affiché par <code>mes login</code>, puis la clé d’API de votre éditeur. N’approuvez que si vous venez de lancer cette commande vous-même.</p>
+<p>Saisissez le code affiché par <code>mes login</code>, puis votre clé : la clé d’API de votre éditeur (<code>mes_pk_…</code>) ou votre clé de relecteur de certification (<code>mes_rk_…</code>). N’approuvez que si vous venez de lancer cette commande vous-même.</p>
 ${options.scope ? `<p>Accès demandés : <code>${escapeHtml(options.scope)}</code></p>` : ''}
 <form method="post" action="/device">
 <p><label for="user_code">Code</label><br><input id="user_code" name="user_code" autocomplete="off" autocapitalize="characters" required value="${escapeHtml(options.userCode ?? '')}"></p>
-<p><label for="api_key">Clé d’API de l’éditeur</label><br><input id="api_key" name="api_key" type="password" autocomplete="off" required></p>
+<p><label for="api_key">Clé d’éditeur ou de relecteur</label><br><input id="api_key" name="api_key" type="password" autocomplete="off" required></p>
 <p><button name="decision" value="approve">Approuver</button> <button name="decision" value="deny">Refuser</button></p>
 </form>`,
   );

@@ -5,7 +5,7 @@
 // snapshot (commands, flags and --json output shapes: cli/command-snapshot.json).
 import { execSync } from 'node:child_process';
 
-const generated = ['openapi/dist', 'docs/reference/sdk', 'cli/src/api/operations.generated.ts', 'cli/src/commands/api', 'cli/oclif.manifest.json', 'cli/command-snapshot.json'];
+const generated = ['openapi/dist', 'docs/reference/sdk', 'cli/src/commands/api', 'cli/oclif.manifest.json', 'cli/command-snapshot.json'];
 const run = (command) => execSync(command, { stdio: 'inherit' });
 
 run('npm run generate --silent');

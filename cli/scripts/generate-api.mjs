@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Generates `mes api <operationId>` from the bundled spec (openapi/dist/openapi.json): the table of
-// every operation (src/api/operations.generated.ts) and one thin oclif command per operation
-// (src/commands/api/<operationId>.ts), since oclif needs each command's flags as static data.
+// Generates `mes api <operationId>` from the bundled spec (openapi/dist/openapi.json): one thin
+// oclif command per operation (src/commands/api/<operationId>.ts), holding that operation's data
+// (oclif needs each command's flags as static data); `mes api --list` reads them all.
 //
 //   node scripts/generate-api.mjs           writes the files (removing those of deleted operations)
 //   node scripts/generate-api.mjs --check   writes nothing; exits 1 when a file is stale
@@ -10,7 +10,6 @@ import { fileURLToPath } from 'node:url';
 
 const cliRoot = new URL('../', import.meta.url);
 const specUrl = new URL('../openapi/dist/openapi.json', cliRoot);
-const tableUrl = new URL('src/api/operations.generated.ts', cliRoot);
 const commandsUrl = new URL('src/commands/api/', cliRoot);
 const distCommandsUrl = new URL('dist/commands/api/', cliRoot);
 
@@ -210,19 +209,6 @@ function compact(object) {
 /** Path (relative to cli/) → content. */
 export function render(table) {
   const files = new Map();
-  files.set(
-    'src/api/operations.generated.ts',
-    [
-      header,
-      '// Every operation of openapi/dist/openapi.json, sorted by operationId: `mes api --list` reads it.',
-      "import type { Operation } from './operation.js';",
-      '',
-      `export type OperationId =\n${table.map((op) => `  | ${quote(op.operationId)}`).join('\n')};`,
-      '',
-      `export const operations: readonly (Operation & { operationId: OperationId })[] = ${literal(table, '')};`,
-      '',
-    ].join('\n'),
-  );
   for (const op of table) {
     files.set(
       `src/commands/api/${op.operationId}.ts`,
@@ -239,7 +225,9 @@ export function render(table) {
         '  static override description = operationDescription(operation);',
         '  static override examples = operationExamples(operation);',
         '  static override flags = operationFlags(operation);',
-        '  protected override readonly operation = operation;',
+        '  static override get operation(): Operation {',
+        '    return operation;',
+        '  }',
         '}',
         '',
       ].join('\n'),
@@ -314,7 +302,7 @@ function main() {
     // An operation removed then added back before a build would look up to date to tsc -b, its output gone.
     if (gone.length) rmSync(new URL('tsconfig.tsbuildinfo', cliRoot), { force: true });
   }
-  const summary = `${files.size - 1} commands`;
+  const summary = `${files.size} commands`;
   console.log(
     changed.length || stale.length
       ? `mes api: wrote ${changed.length} file(s), removed ${stale.length} (${summary}).`

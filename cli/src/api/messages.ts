@@ -24,6 +24,7 @@ export const apiMessages = {
   timeoutSummary: 'Seconds to wait for the answer.',
   listSummary: 'List every operation (what "mes api" does without arguments too).',
   tagSummary: 'Only the operations of this tag.',
+  unknownTag: (tag: string, tags: readonly string[]) => `No operation has the tag ${tag}; the tags are ${tags.join(', ')}.`,
 
   // Run time
   badField: (raw: string) => `--field "${raw}" must look like name=value, e.g. --field name=TensioSuivi or --field 'redirectUris=["https://app.example.fr/cb"]'.`,

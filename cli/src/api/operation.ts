@@ -1,5 +1,5 @@
 // The shape of one operation of the spec as `mes api` sees it: what scripts/generate-api.mjs writes
-// into operations.generated.ts and into each generated command of src/commands/api/.
+// into each generated command of src/commands/api/.
 
 export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'DELETE' | 'OPTIONS' | 'HEAD' | 'PATCH' | 'TRACE';
 

@@ -39,8 +39,13 @@ export class ApiCallError extends CodedError {
 }
 
 export abstract class ApiOperationCommand extends MesCommand<typeof ApiOperationCommand> {
-  /** Set by each generated command (an instance field, so that it stays out of the oclif manifest). */
-  protected abstract readonly operation: Operation;
+  /**
+   * The operation, set by each generated command as a static getter: a getter is not enumerable,
+   * so oclif leaves it out of the manifest, and `mes api --list` reads it from the loaded commands.
+   */
+  static get operation(): Operation | undefined {
+    return undefined;
+  }
 
   /** Under --json oclif exits with 1 unless told otherwise: keep the exit code of the failure (2 for wrong flags). */
   override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
@@ -49,7 +54,8 @@ export abstract class ApiOperationCommand extends MesCommand<typeof ApiOperation
   }
 
   async run(): Promise<unknown> {
-    const operation = this.operation;
+    const operation = (this.constructor as typeof ApiOperationCommand).operation;
+    if (!operation) throw new Error(`${this.id} is not a generated mes api command`);
     const values = this.flags as FlagValues;
     const url = buildUrl(await this.apiUrl(), operation, values);
     const headers = parameterHeaders(operation, values);

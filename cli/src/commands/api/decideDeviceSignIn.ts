@@ -43,5 +43,7 @@ export default class ApiDecideDeviceSignIn extends ApiOperationCommand {
   static override description = operationDescription(operation);
   static override examples = operationExamples(operation);
   static override flags = operationFlags(operation);
-  protected override readonly operation = operation;
+  static override get operation(): Operation {
+    return operation;
+  }
 }

@@ -32,5 +32,7 @@ export default class ApiDeleteApp extends ApiOperationCommand {
   static override description = operationDescription(operation);
   static override examples = operationExamples(operation);
   static override flags = operationFlags(operation);
-  protected override readonly operation = operation;
+  static override get operation(): Operation {
+    return operation;
+  }
 }

@@ -81,5 +81,7 @@ export default class ApiFinishPatientSignIn extends ApiOperationCommand {
   static override description = operationDescription(operation);
   static override examples = operationExamples(operation);
   static override flags = operationFlags(operation);
-  protected override readonly operation = operation;
+  static override get operation(): Operation {
+    return operation;
+  }
 }

@@ -22,5 +22,7 @@ export default class ApiGetCurrentPublisher extends ApiOperationCommand {
   static override description = operationDescription(operation);
   static override examples = operationExamples(operation);
   static override flags = operationFlags(operation);
-  protected override readonly operation = operation;
+  static override get operation(): Operation {
+    return operation;
+  }
 }

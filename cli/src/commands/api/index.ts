@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import { operations } from '../../api/operations.generated.js';
 import { apiMessages } from '../../api/messages.js';
+import type { Operation } from '../../api/operation.js';
+import type { ApiOperationCommand } from '../../api/run-operation.js';
 import { CodedError, MesCommand } from '../../base-command.js';
 import { table } from '../../output.js';
 
@@ -12,8 +13,6 @@ export interface ListedOperation {
   tag: string;
   security: readonly string[];
 }
-
-const tags = [...new Set(operations.map((operation) => operation.tag).filter(Boolean))].sort();
 
 export default class Api extends MesCommand<typeof Api> {
   static override summary = 'Call any operation of the API: "mes api <operationId>"; --list shows them.';
@@ -36,12 +35,15 @@ Without an operation, lists them all (as --list does): operationId, method, path
 
   static override flags = {
     list: Flags.boolean({ char: 'l', summary: apiMessages.listSummary }),
-    tag: Flags.string({ summary: apiMessages.tagSummary, options: tags }),
+    tag: Flags.string({ summary: apiMessages.tagSummary, helpValue: '<tag>' }),
   };
 
   async run(): Promise<ListedOperation[]> {
-    if (this.args.operation) throw new CodedError(apiMessages.unknownOperation(this.args.operation, suggest(this.args.operation)), 'unknown_operation');
+    const operations = await this.operations();
+    if (this.args.operation) throw new CodedError(apiMessages.unknownOperation(this.args.operation, suggest(this.args.operation, operations)), 'unknown_operation');
     const { tag } = this.flags;
+    const tags = [...new Set(operations.map((operation) => operation.tag).filter(Boolean))].sort();
+    if (tag !== undefined && !tags.includes(tag)) throw new CodedError(apiMessages.unknownTag(tag, tags), 'invalid_flag');
     const listed = operations
       .filter((operation) => !tag || operation.tag === tag)
       .map(({ operationId, method, path, summary, tag, security }) => ({ operationId, method, path, summary, tag, security }));
@@ -60,10 +62,17 @@ Without an operation, lists them all (as --list does): operationId, method, path
     this.log(`\n${apiMessages.listFooter}`);
     return listed;
   }
+
+  /** Every generated command's operation, sorted by operationId (the commands are loaded: --list only). */
+  private async operations(): Promise<Operation[]> {
+    const commands = this.config.commands.filter((command) => command.id.startsWith('api:'));
+    const loaded = await Promise.all(commands.map(async (command) => ((await command.load()) as unknown as typeof ApiOperationCommand).operation));
+    return loaded.filter((operation): operation is Operation => operation !== undefined).sort((a, b) => a.operationId.localeCompare(b.operationId));
+  }
 }
 
 /** The operationId a misspelt name most likely meant: same letters ignoring case, else the closest. */
-function suggest(name: string): string | undefined {
+function suggest(name: string, operations: readonly Operation[]): string | undefined {
   const lower = name.toLowerCase();
   const exact = operations.find((operation) => operation.operationId.toLowerCase() === lower);
   if (exact) return exact.operationId;

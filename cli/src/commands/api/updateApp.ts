@@ -106,5 +106,7 @@ export default class ApiUpdateApp extends ApiOperationCommand {
   static override description = operationDescription(operation);
   static override examples = operationExamples(operation);
   static override flags = operationFlags(operation);
-  protected override readonly operation = operation;
+  static override get operation(): Operation {
+    return operation;
+  }
 }

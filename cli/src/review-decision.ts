@@ -1,10 +1,10 @@
 // What `mes review approve`, `reject` and `request-changes` share: the criteria file, read and
 // checked locally against the submission's criteria before anything is sent, then the review.
-import type { components } from '@mes/sdk';
+import { verdictProblems, type components } from '@mes/sdk';
 import { Args, Flags } from '@oclif/core';
 import { CodedError, MesCommand } from './base-command.js';
 import { certificationMessages as m } from './certification-messages.js';
-import { invalidCriteriaFile, readCriteriaFile, reviewNote, verdictProblems, type ReviewDecision } from './review-verdicts.js';
+import { invalidCriteriaFile, readCriteriaFile, reviewNote, type ReviewDecision } from './review-verdicts.js';
 import { details } from './output.js';
 
 export type ReviewOutcome = components['schemas']['ReviewOutcome'];
@@ -39,7 +39,8 @@ export abstract class ReviewDecisionCommand extends MesCommand<typeof ReviewDeci
       throw new CodedError(m.criteriaVersionMismatch(path, file.criteriaVersion, submission.criteriaVersion), 'criteria_mismatch');
     }
     const criteria = await client.certification.criteria(submission.criteriaVersion);
-    const problems = verdictProblems(criteria, this.decision, file, pointers);
+    // The server's own rules (from the SDK), so that a review it would refuse is never sent.
+    const problems = verdictProblems(criteria, this.decision, file.verdicts, (index) => pointers[index] ?? `/verdicts/${index}`);
     if (problems.length) throw invalidCriteriaFile(path, problems, this.config.bin);
 
     const outcome = await client.certification.review(submission.id, { decision: this.decision, criteriaVersion: file.criteriaVersion, verdicts: file.verdicts, note });

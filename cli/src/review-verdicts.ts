@@ -1,7 +1,7 @@
 // The reviewer's criteria file (`mes review approve|reject|request-changes --criteria <file>`):
-// its two accepted forms, the checks made locally before anything is sent (the same rules the
-// server applies), and the ready-to-fill template of `mes review criteria --template`.
-import type { components } from '@mes/sdk';
+// its two accepted forms and the checks of its form made locally, before the SDK's verdict rules
+// (the server's) and anything is sent, and the ready-to-fill template of `mes review criteria --template`.
+import type { components, VerdictProblem } from '@mes/sdk';
 import { readJsonObject } from './app-fields.js';
 import { CodedError } from './base-command.js';
 import { certificationMessages as m } from './certification-messages.js';
@@ -21,10 +21,7 @@ export interface CriteriaFile {
 }
 
 /** A problem of the file, located with a JSON pointer into it. */
-export interface CriteriaProblem {
-  pointer: string;
-  detail: string;
-}
+export type CriteriaProblem = VerdictProblem;
 
 /** What `mes review criteria --template` prints: every criterion of the version set to "pass". */
 export interface CriteriaTemplate {
@@ -122,39 +119,6 @@ export function parseCriteriaFile(value: Record<string, unknown>): { file: Crite
 
   if (problems.length) return { problems };
   return { file: { criteriaVersion: (criteriaVersion as string).trim(), verdicts }, problems: [] };
-}
-
-/**
- * The verdicts against the criteria of the submission, with the server's rules: each criterion
- * known and judged once, a note for every `fail` and `not_applicable`; approving needs every
- * criterion and none failing; rejecting or requesting changes needs at least one `fail`.
- */
-export function verdictProblems(criteria: Criteria, decision: ReviewDecision, file: CriteriaFile, pointers: readonly string[]): CriteriaProblem[] {
-  const known = new Set(criteria.groups.flatMap((group) => group.criteria.map((criterion) => criterion.id)));
-  const problems: CriteriaProblem[] = [];
-  const seen = new Set<string>();
-  file.verdicts.forEach((verdict, index) => {
-    const pointer = pointers[index] ?? `/verdicts/${index}`;
-    if (!known.has(verdict.criterion)) {
-      problems.push({ pointer, detail: `${verdict.criterion} is not a criterion of version ${criteria.version} (see "mes review criteria --version ${criteria.version}")` });
-    } else if (seen.has(verdict.criterion)) {
-      problems.push({ pointer, detail: `${verdict.criterion} has two verdicts` });
-    }
-    seen.add(verdict.criterion);
-    if (verdict.verdict !== 'pass' && !verdict.note) {
-      problems.push({ pointer: `${pointer}/note`, detail: `a ${verdict.verdict} verdict on ${verdict.criterion} needs a note saying why` });
-    }
-    if (decision === 'approve' && verdict.verdict === 'fail') {
-      problems.push({ pointer: `${pointer}/verdict`, detail: `${verdict.criterion} fails: a failing criterion cannot be approved (reject or request changes instead)` });
-    }
-  });
-  if (decision === 'approve') {
-    const missing = [...known].filter((id) => !seen.has(id));
-    if (missing.length) problems.push({ pointer: '/verdicts', detail: `approving needs a verdict on every criterion; missing: ${missing.join(', ')}` });
-  } else if (!file.verdicts.some((verdict) => verdict.verdict === 'fail')) {
-    problems.push({ pointer: '/verdicts', detail: `${decision === 'reject' ? 'rejecting' : 'requesting changes'} needs at least one "fail" verdict, with a note` });
-  }
-  return problems;
 }
 
 /** Where each parsed verdict sits in the file, for error messages that point into it. */

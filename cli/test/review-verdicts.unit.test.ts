@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { criteriaTemplate, parseCriteriaFile, verdictPointers, verdictProblems, type Criteria } from '../src/review-verdicts.js';
+import { verdictProblems } from '@mes/sdk';
+import { criteriaTemplate, parseCriteriaFile, verdictPointers, type Criteria } from '../src/review-verdicts.js';
 
 const criteria: Criteria = {
   version: '2026.1',
@@ -44,8 +45,8 @@ describe('criteria files', () => {
     const template = criteriaTemplate(criteria);
     expect(template).toEqual({ criteriaVersion: '2026.1', verdicts: { 'ethics.purpose': 'pass', 'ethics.transparency': 'pass', 'security.keys': 'pass' } });
     const file = parsed(template as unknown as Record<string, unknown>);
-    expect(verdictProblems(criteria, 'approve', file, verdictPointers(template as unknown as Record<string, unknown>))).toEqual([]);
-    expect(verdictProblems(criteria, 'reject', file, [])).toEqual([{ pointer: '/verdicts', detail: expect.stringMatching(/at least one "fail"/) }]);
+    expect(verdictProblems(criteria, 'approve', file.verdicts)).toEqual([]);
+    expect(verdictProblems(criteria, 'reject', file.verdicts)).toEqual([{ pointer: '/verdicts', detail: expect.stringMatching(/at least one "fail"/) }]);
   });
 
   it('points at each problem of form', () => {
@@ -55,9 +56,10 @@ describe('criteria files', () => {
     expect(parseCriteriaFile({ criteriaVersion: '2026.1', verdicts: { 'a/b~c': 'maybe' } }).problems[0]!.pointer).toBe('/verdicts/a~1b~0c');
   });
 
-  it('applies the server rules: known criteria once, notes, approve needs all and no fail', () => {
+  it("applies the server's rules (the SDK's) at the file's own pointers: known criteria once, notes, approve needs all and no fail", () => {
     const value = { criteriaVersion: '2026.1', verdicts: [{ criterion: 'ethics.purpose', verdict: 'fail' }, { criterion: 'ethics.purpose', verdict: 'pass' }, { criterion: 'ethics.nope', verdict: 'not_applicable', note: 'x' }] };
-    const problems = verdictProblems(criteria, 'approve', parsed(value), verdictPointers(value));
+    const pointers = verdictPointers(value);
+    const problems = verdictProblems(criteria, 'approve', parsed(value).verdicts, (index) => pointers[index]!);
     expect(problems).toEqual([
       { pointer: '/verdicts/0/note', detail: expect.stringMatching(/needs a note/) },
       { pointer: '/verdicts/0/verdict', detail: expect.stringMatching(/cannot be approved/) },

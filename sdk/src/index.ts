@@ -24,6 +24,7 @@ export {
   type DecisionLogVerification,
   type UnhashedDecision,
 } from './certification/verify.js';
+export { verdictProblems, criterionIds, type VerdictProblem } from './certification/verdicts.js';
 export {
   MesError,
   ApiError,

@@ -1,7 +1,7 @@
 // The offline verifiers of certificates and of the decision log: canonical JSON (RFC 8785), the
 // hash chain, and ES256 certificates, with every way they can be wrong.
 import { createHash, webcrypto } from 'node:crypto';
-import { canonicalJson, CERTIFICATE_TYPE, decisionHash, GENESIS_HASH, verifyCertificate, verifyDecisionLog, type CertificateClaims, type UnhashedDecision } from '@mes/sdk';
+import { canonicalJson, CERTIFICATE_TYPE, decisionHash, GENESIS_HASH, verdictProblems, verifyCertificate, verifyDecisionLog, type CertificateClaims, type UnhashedDecision } from '@mes/sdk';
 import { describe, expect, it } from 'vitest';
 
 describe('canonicalJson', () => {
@@ -124,5 +124,25 @@ describe('verifyCertificate', () => {
     expect(await verdict(await sign(claims, { alg: 'ES256', kid: 'platform-1', typ: 'JWT' }))).toBe('malformed');
     expect(await verdict('not.a-jws')).toBe('malformed');
     expect(await verdict('a.b.c!')).toBe('malformed');
+  });
+});
+
+describe('verdictProblems (the rules the server enforces on a review)', () => {
+  const criteria = {
+    version: '2026.1',
+    effectiveFrom: '2026-01-01',
+    groups: [{ id: 'ethics' as const, title: { fr: 'Éthique' }, criteria: [{ id: 'ethics.purpose', title: { fr: 'Finalité' }, guidance: { fr: '…' } }, { id: 'ethics.transparency', title: { fr: 'Transparence' }, guidance: { fr: '…' } }] }],
+  };
+
+  it('approves a verdict on every criterion, none failing; refuses a refusal without a failing criterion', () => {
+    const all = [{ criterion: 'ethics.purpose', verdict: 'pass' as const }, { criterion: 'ethics.transparency', verdict: 'not_applicable' as const, note: 'Sans objet.' }];
+    expect(verdictProblems(criteria, 'approve', all)).toEqual([]);
+    expect(verdictProblems(criteria, 'reject', all)).toEqual([{ pointer: '/verdicts', detail: expect.stringMatching(/at least one "fail"/) }]);
+    expect(verdictProblems(criteria, 'request_changes', [{ criterion: 'ethics.purpose', verdict: 'fail', note: 'Finalité commerciale.' }])).toEqual([]);
+  });
+
+  it('names each problem where it is', () => {
+    const problems = verdictProblems(criteria, 'approve', [{ criterion: 'ethics.purpose', verdict: 'fail' }, { criterion: 'ethics.other', verdict: 'pass' }], (index) => `/v/${index}`);
+    expect(problems.map((problem) => problem.pointer)).toEqual(['/v/0/note', '/v/0/verdict', '/v/1', '/verdicts']);
   });
 });

@@ -5,6 +5,7 @@
 // status (public catalogue, OAuth cut-off, patients' notices) follows in the same transaction.
 import { randomUUID } from 'node:crypto';
 import type { components } from '@mes/openapi';
+import { verdictProblems } from '@mes/sdk';
 import type { AppConfig } from '../../core/config.js';
 import { ProblemError } from '../../core/errors.js';
 import type { Db, Queryable } from '../../core/store/db.js';
@@ -15,7 +16,7 @@ import { verifyEvidence } from '../sandbox/evidence.js';
 import { trafficReport, type TrafficReport } from '../sandbox/traffic.js';
 import { signCertificate, certificateSha256 } from './certificate.js';
 import { runChecks, type CheckResult, type DocumentFetcher } from './checks.js';
-import { verdictErrors, type CriteriaLibrary } from './criteria.js';
+import type { CriteriaLibrary } from './criteria.js';
 import * as store from './repository.js';
 import { findReviewer } from './reviewers.js';
 import { appStatus, approvalDecision, canTransition, IllegalTransitionError, reviewerConflict, transition, type CertificationEvent } from './state-machine.js';
@@ -354,7 +355,7 @@ export function certificationService(deps: CertificationDeps) {
         if (!reviewCriteria) throw new Error(`criteria ${record.criteriaVersion} are not installed`);
         const state = record.state === 'submitted' ? 'in_review' : record.state;
         if (!canTransition(state, input.decision)) move(state, input.decision, `submission ${id}`);
-        const errors = verdictErrors(reviewCriteria, input.decision, input.verdicts);
+        const errors = verdictProblems(reviewCriteria, input.decision, input.verdicts);
         if (errors.length) throw new ProblemError('validation_failed', 'The verdicts do not support this decision.', errors);
         await startReview(tx, record);
 

@@ -32,6 +32,7 @@ interface SubmissionRow {
   publisher_id: string;
   publisher_name: string;
   publisher_registration_number: string;
+  publisher_domains: string[];
   version: string;
   state: SubmissionState;
   criteria_version: string;
@@ -51,7 +52,7 @@ interface SubmissionRow {
 // The app's current name, the publisher's, the approvals of the current round and the failures of
 // the latest check run, with every submission read.
 const submissionColumns = `s.id, s.seq::text AS seq, s.app_id, s.snapshot->>'name' AS app_name, s.publisher_id,
-  p.name AS publisher_name, p.registration_number AS publisher_registration_number, s.version, s.state,
+  p.name AS publisher_name, p.registration_number AS publisher_registration_number, p.domains AS publisher_domains, s.version, s.state,
   s.criteria_version, s.sandbox_client_id, s.sandbox_evidence, s.snapshot, s.note, s.round, s.certificate_id, s.submitted_at, s.updated_at,
   (SELECT count(DISTINCT r.reviewer_id) FROM reviews r WHERE r.submission_id = s.id AND r.round = s.round AND r.decision = 'approve')::text AS approvals,
   (SELECT c.fail_count FROM check_runs c WHERE c.submission_id = s.id ORDER BY c.ran_at DESC, c.id LIMIT 1) AS failing_checks`;
@@ -61,6 +62,8 @@ export interface SubmissionRecord extends SubmissionSummary {
   seq: number;
   round: number;
   publisherRegistrationNumber: string;
+  /** The publisher's domains now, for the reviewers' conflict rule. */
+  publisherDomains: string[];
   sandboxClientId: string | null;
   /** Signed evidence of a trusted sandbox, when the submission came with it. */
   sandboxEvidence: string | null;
@@ -79,6 +82,7 @@ function toSubmission(row: SubmissionRow): SubmissionRecord {
     publisherId: row.publisher_id,
     publisherName: row.publisher_name,
     publisherRegistrationNumber: row.publisher_registration_number,
+    publisherDomains: row.publisher_domains,
     version: row.version,
     state: row.state,
     criteriaVersion: row.criteria_version,
@@ -464,10 +468,11 @@ export async function appendDecision(tx: Queryable, decision: NewDecision): Prom
     previousHash: head!.hash,
   };
   const entry: DecisionEntry = { ...unhashed, hash: await decisionHash(unhashed) };
-  await tx.query('INSERT INTO certification_decisions (seq, id, app_id, entry, hash) VALUES ($1, $2, $3, $4, $5)', [
+  await tx.query('INSERT INTO certification_decisions (seq, id, app_id, submission_id, entry, hash) VALUES ($1, $2, $3, $4, $5, $6)', [
     entry.seq,
     entry.id,
     entry.appId,
+    entry.submissionId,
     JSON.stringify(entry),
     entry.hash,
   ]);
@@ -484,9 +489,8 @@ export async function listDecisions(db: Queryable, page: { after: number; limit:
   return { items: rows.map((row) => row.entry), head: { seq: Number(head!.seq), hash: head!.hash } };
 }
 
-export async function decisionsOf(db: Queryable, filter: { submissionId?: string; appId?: string }): Promise<DecisionEntry[]> {
-  const rows = filter.submissionId
-    ? await db.query<{ entry: DecisionEntry }>(`SELECT entry FROM certification_decisions WHERE entry->>'submissionId' = $1 ORDER BY seq`, [filter.submissionId])
-    : await db.query<{ entry: DecisionEntry }>('SELECT entry FROM certification_decisions WHERE app_id = $1 ORDER BY seq', [filter.appId]);
+/** The decisions about one submission, in the log's order. */
+export async function decisionsOf(db: Queryable, submissionId: string): Promise<DecisionEntry[]> {
+  const rows = await db.query<{ entry: DecisionEntry }>('SELECT entry FROM certification_decisions WHERE submission_id = $1 ORDER BY seq', [submissionId]);
   return rows.map((row) => row.entry);
 }

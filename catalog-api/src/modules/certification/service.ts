@@ -18,8 +18,8 @@ import { signCertificate, certificateSha256 } from './certificate.js';
 import { runChecks, type CheckResult, type DocumentFetcher } from './checks.js';
 import type { CriteriaLibrary } from './criteria.js';
 import * as store from './repository.js';
-import { findReviewer } from './reviewers.js';
-import { appStatus, approvalDecision, canTransition, IllegalTransitionError, reviewerConflict, transition, type CertificationEvent } from './state-machine.js';
+import { findReviewer, type Reviewer } from './reviewers.js';
+import { appStatus, approvalDecision, IllegalTransitionError, reviewerConflict, transition, type CertificationEvent } from './state-machine.js';
 
 export interface CertificationDeps {
   db: Db;
@@ -124,7 +124,7 @@ export function certificationService(deps: CertificationDeps) {
   }
 
   async function fullSubmission(q: Queryable, record: store.SubmissionRecord, conflict?: string | null): Promise<store.Submission> {
-    const [checks, reviews, decisions] = await Promise.all([store.latestCheckRun(q, record.id), store.reviewsOf(q, record.id), store.decisionsOf(q, { submissionId: record.id })]);
+    const [checks, reviews, decisions] = await Promise.all([store.latestCheckRun(q, record.id), store.reviewsOf(q, record.id), store.decisionsOf(q, record.id)]);
     return {
       ...store.summary(record, conflict),
       publisherRegistrationNumber: record.publisherRegistrationNumber,
@@ -138,19 +138,24 @@ export function certificationService(deps: CertificationDeps) {
     };
   }
 
-  /** The reviewer, and why they may not act on this publisher's apps (null when they may). */
-  async function reviewerFor(q: Queryable, reviewerId: string, publisherId: string): Promise<{ actor: Actor; conflict: string | null }> {
-    const [reviewer, publisher] = await Promise.all([findReviewer(q, reviewerId), findPublisher(q, publisherId)]);
+  async function reviewerAccount(q: Queryable, reviewerId: string) {
+    const reviewer = await findReviewer(q, reviewerId);
     if (!reviewer) throw new ProblemError('reviewer_required', 'This reviewer account no longer exists.');
-    const conflict = reviewerConflict({ reviewer, publisher: { id: publisherId, domains: publisher?.domains ?? [] } });
-    return { actor: { type: 'reviewer', id: reviewer.id, name: reviewer.name }, conflict };
+    return reviewer;
   }
 
-  async function independentReviewer(q: Queryable, reviewerId: string, publisherId: string): Promise<Actor> {
-    const { actor, conflict } = await reviewerFor(q, reviewerId, publisherId);
+  /** Why the reviewer may not act on this publisher's apps (null when they may). */
+  const conflictOf = (reviewer: Reviewer, publisher: { id: string; domains: readonly string[] }) => reviewerConflict({ reviewer, publisher });
+
+  /** The reviewer as the decision log names them, refused when linked to the publisher. */
+  async function independentReviewer(q: Queryable, reviewerId: string, publisher: { id: string; domains: readonly string[] }): Promise<Actor> {
+    const reviewer = await reviewerAccount(q, reviewerId);
+    const conflict = conflictOf(reviewer, publisher);
     if (conflict) throw new ProblemError('reviewer_conflict', `${conflict} Another reviewer must take this one.`);
-    return actor;
+    return { type: 'reviewer', id: reviewer.id, name: reviewer.name };
   }
+
+  const publisherOfRecord = (record: store.SubmissionRecord) => ({ id: record.publisherId, domains: record.publisherDomains });
 
   async function submissionOrMissing(q: Queryable, id: string, options: { lock?: boolean } = {}): Promise<store.SubmissionRecord> {
     const record = await store.findSubmission(q, id, options);
@@ -221,7 +226,8 @@ export function certificationService(deps: CertificationDeps) {
     return db.transaction(async (tx) => {
       const certificate = await store.findCertificate(tx, certificateId, { lock: true });
       if (!certificate) throw new ProblemError('not_found', `No certificate ${certificateId}.`);
-      const actor = await independentReviewer(tx, reviewerId, certificate.publisherId);
+      const publisher = await findPublisher(tx, certificate.publisherId);
+      const actor = await independentReviewer(tx, reviewerId, { id: certificate.publisherId, domains: publisher?.domains ?? [] });
       const state = move(certificate.state, event, `certificate ${certificate.reference} (version ${certificate.version})`) as store.CertificateState;
       if (event === 'reinstate' && new Date(certificate.validUntil).getTime() <= Date.now()) {
         throw new ProblemError('illegal_transition', `Certificate ${certificate.reference} reached the end of its validity on ${certificate.validUntil}; the app needs a new submission.`);
@@ -313,19 +319,18 @@ export function certificationService(deps: CertificationDeps) {
 
     async queue(reviewerId: string, filter: { states: store.SubmissionState[]; limit: number; after: number | null }) {
       const page = await store.listSubmissions(db, { states: filter.states, order: 'oldest', limit: filter.limit, after: filter.after });
-      const items = [];
-      for (const item of page.items) items.push(store.summary(item, (await reviewerFor(db, reviewerId, item.publisherId)).conflict));
-      return { ...page, items };
+      const reviewer = await reviewerAccount(db, reviewerId);
+      return { ...page, items: page.items.map((item) => store.summary(item, conflictOf(reviewer, publisherOfRecord(item)))) };
     },
 
     async submission(reviewerId: string, id: string): Promise<store.Submission> {
       const record = await submissionOrMissing(db, id);
-      return fullSubmission(db, record, (await reviewerFor(db, reviewerId, record.publisherId)).conflict);
+      return fullSubmission(db, record, conflictOf(await reviewerAccount(db, reviewerId), publisherOfRecord(record)));
     },
 
     async runSubmissionChecks(reviewerId: string, id: string): Promise<store.CheckRun> {
       const record = await submissionOrMissing(db, id);
-      const actor = await independentReviewer(db, reviewerId, record.publisherId);
+      const actor = await independentReviewer(db, reviewerId, publisherOfRecord(record));
       if (!['submitted', 'in_review'].includes(record.state)) {
         throw new ProblemError('illegal_transition', `Submission ${id} is ${record.state}: checks run on a submission waiting for or in review.`);
       }
@@ -347,20 +352,21 @@ export function certificationService(deps: CertificationDeps) {
     async review(reviewerId: string, id: string, input: ReviewInput, issuer: string): Promise<{ submission: store.Submission; review: store.Review; certificate: store.Certificate | null }> {
       return db.transaction(async (tx) => {
         const record = await submissionOrMissing(tx, id, { lock: true });
-        const actor = await independentReviewer(tx, reviewerId, record.publisherId);
+        const actor = await independentReviewer(tx, reviewerId, publisherOfRecord(record));
         if (input.criteriaVersion !== record.criteriaVersion) {
           throw new ProblemError('criteria_mismatch', `This submission is reviewed against criteria ${record.criteriaVersion}, not ${input.criteriaVersion}.`);
         }
         const reviewCriteria = criteria.find(record.criteriaVersion);
         if (!reviewCriteria) throw new Error(`criteria ${record.criteriaVersion} are not installed`);
         const state = record.state === 'submitted' ? 'in_review' : record.state;
-        if (!canTransition(state, input.decision)) move(state, input.decision, `submission ${id}`);
+        // Where the decision leads (refused here when the state does not allow it); an approval
+        // gets there only once enough reviewers approved.
+        const target = move(state, input.decision, `submission ${id}`);
         const errors = verdictProblems(reviewCriteria, input.decision, input.verdicts);
         if (errors.length) throw new ProblemError('validation_failed', 'The verdicts do not support this decision.', errors);
         await startReview(tx, record);
 
-        let next: store.SubmissionState = state;
-        let approvals: string[] = [];
+        let next = target;
         if (input.decision === 'approve') {
           const approvers = await store.approversOf(tx, id, record.round);
           if (approvers.some((approver) => approver.reviewerId === reviewerId)) {
@@ -371,22 +377,19 @@ export function certificationService(deps: CertificationDeps) {
           if (!decision.ready && (decision.reason === 'checks_failed' || decision.reason === 'checks_not_run')) {
             throw new ProblemError('checks_failing', `${decision.detail} Ask for changes, or run the checks again once the publisher fixed them.`);
           }
-          if (decision.ready) next = move(state, 'approve', `submission ${id}`);
-        } else {
-          next = move(state, input.decision, `submission ${id}`);
+          if (!decision.ready) next = state;
         }
         await store.insertReview(tx, { submissionId: id, round: record.round, reviewerId, decision: input.decision, criteriaVersion: input.criteriaVersion, verdicts: input.verdicts, note: input.note });
-        const entry = await store.appendDecision(tx, {
+        await store.appendDecision(tx, {
           kind: input.decision, appId: record.appId, version: record.version, submissionId: id, certificateId: null, actor,
           reason: input.decision === 'approve' ? null : input.note, details: { round: record.round },
         });
         let certificate: store.CertificateRecord | null = null;
         if (next === 'approved') {
-          const earlier = (await store.decisionsOf(tx, { submissionId: id })).filter(
+          const earlier = (await store.decisionsOf(tx, id)).filter(
             (decision) => decision.kind === 'approve' && (decision.details as { round?: number } | null)?.round === record.round,
           );
-          approvals = earlier.map((decision) => decision.id);
-          if (!approvals.includes(entry.id)) approvals.push(entry.id);
+          const approvals = earlier.map((decision) => decision.id);
           await store.updateSubmission(tx, id, { state: 'approved' });
           certificate = await certify(tx, record, approvals, issuer);
         } else {

@@ -3,7 +3,7 @@ import { Flags } from '@oclif/core';
 import { CodedError, MesCommand } from '../base-command.js';
 import { writeLogin } from '../credentials.js';
 import { messages } from '../messages.js';
-import { CLI_SCOPE, sessionFile } from '../session-storage.js';
+import { CLI_SCOPE, hasSession, removeSession, sessionFile } from '../session-storage.js';
 import { readStdinText } from '../stdin.js';
 
 type Caller = components['schemas']['Caller'];
@@ -63,7 +63,9 @@ In the sandbox, --sandbox-user approves the sign-in at once as a seeded account:
     }
     await started.wait();
     const caller = await mes.certification.whoami();
-    if (this.flags['api-url']) await writeLogin(this.config.configDir, { apiUrl });
+    // A key saved earlier would take precedence over the session: the session replaces it.
+    const saved = await this.savedLogin();
+    if (saved.apiKey || this.flags['api-url']) await writeLogin(this.config.configDir, this.flags['api-url'] ? { apiUrl } : saved.apiUrl ? { apiUrl: saved.apiUrl } : {});
     const file = sessionFile(this.config.configDir);
     this.log(messages.signedIn(caller.kind, caller.name, caller.id, apiUrl, (caller.scopes ?? []).join(' ')));
     this.log(messages.sessionSaved(file));
@@ -78,6 +80,11 @@ In the sandbox, --sandbox-user approves the sign-in at once as a seeded account:
     const caller = await mes.certification.whoami();
     const publisher = caller.kind === 'publisher' ? await mes.publishers.me() : undefined;
     const file = await writeLogin(this.config.configDir, { apiKey, ...(this.flags['api-url'] ? { apiUrl } : {}) });
+    // The key replaces a signed-in session: it is ended on the server, not left open unused.
+    if (await hasSession(this.config.configDir)) {
+      await (await this.sessionClient()).signOut().catch(() => undefined);
+      await removeSession(this.config.configDir);
+    }
     this.log(messages.loggedIn(caller.name, caller.id, apiUrl));
     this.log(messages.keySaved(file));
     return {

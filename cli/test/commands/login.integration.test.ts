@@ -163,6 +163,13 @@ describe('mes login with the device flow', () => {
     const out = await mes<{ kind: string; via: string }>(['whoami', '--json'], { MES_TOKEN: reviewer.apiKey });
     expect(out.result).toMatchObject({ kind: 'reviewer', name: 'Token Reviewer', via: 'api_key' });
     expect((await signedIn())).toMatchObject({ kind: 'publisher', name: 'Saved SAS' });
+    // Signing in replaces the saved key (which would otherwise win), and a saved key replaces the session.
+    await mes(['login', '--sandbox-user', 'reviewer-b']);
+    expect(await signedIn()).toMatchObject({ kind: 'reviewer', via: 'platform_token' });
+    expect(JSON.parse(await readFile(join(config.dir, 'config.json'), 'utf8'))).not.toHaveProperty('apiKey');
+    await mes(['login', '--api-key', key]);
+    expect(await signedIn()).toMatchObject({ kind: 'publisher', via: 'api_key' });
+    await expect(stat(join(config.dir, 'session.json'))).rejects.toThrow(/ENOENT/);
     const unknown = await mes(['login', '--sandbox-user', 'nobody']);
     expect(unknown.exitCode).toBe(2);
     await mes(['logout']);

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { Flags } from '@oclif/core';
 import { CodedError } from './base-command.js';
+import { jwsInText } from './jws-text.js';
 import { readStdinText } from './stdin.js';
 
 export const evidenceFlag = Flags.string({
@@ -12,22 +13,15 @@ export const evidenceFlag = Flags.string({
   exclusive: ['sandbox-client'],
 });
 
-const compactJws = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-
 /** The JWS in a file (or standard input): the JWS itself, or `{ "jws": … }` as the sandbox answers it. */
 export async function readEvidence(source: string): Promise<string> {
   let text: string;
   try {
-    text = (source === '-' ? await readStdinText() : await readFile(source, 'utf8')).trim();
+    text = source === '-' ? await readStdinText() : await readFile(source, 'utf8');
   } catch (error) {
     throw new CodedError(`Cannot read ${source}: ${(error as Error).message}`, 'invalid_file');
   }
-  if (compactJws.test(text)) return text;
-  try {
-    const jws = (JSON.parse(text) as { jws?: unknown }).jws;
-    if (typeof jws === 'string' && compactJws.test(jws)) return jws;
-  } catch {
-    // Reported below.
-  }
+  const found = jwsInText(text);
+  if ('jws' in found) return found.jws;
   throw new CodedError(`${source} holds no sandbox evidence: expected the JWS, or the JSON of "mes sandbox evidence --json".`, 'invalid_file');
 }

@@ -4,10 +4,10 @@ import { Args, Flags } from '@oclif/core';
 import { CodedError, MesCommand } from '../../base-command.js';
 import { certificationMessages as m } from '../../certification-messages.js';
 import { certificateVerificationView, type CertificateVerifyResult } from '../../certification-views.js';
+import { compactJws, jwsInText } from '../../jws-text.js';
 import { readStdinText } from '../../stdin.js';
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const compactJws = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 export default class CertsVerify extends MesCommand<typeof CertsVerify> {
   static override summary = 'Verify a certificate: its signature by the platform key and its validity period.';
@@ -105,17 +105,12 @@ async function readCertificateFile(file: string): Promise<string> {
 
 /** The JWS in a file's text: the JWS itself, or the `jws` of a certificate's JSON. */
 function jwsOf(text: string, source: string): string {
-  const trimmed = text.trim();
-  if (!trimmed.startsWith('{')) return trimmed;
-  let value: unknown;
-  try {
-    value = JSON.parse(trimmed);
-  } catch {
-    throw new CodedError(m.jwsNotReadable(source, 'it starts with "{" but is not valid JSON'), 'invalid_file');
-  }
-  const jws = (value as { jws?: unknown } | null)?.jws;
-  if (typeof jws !== 'string') throw new CodedError(m.noJwsInJson(source), 'invalid_file');
-  return jws.trim();
+  const found = jwsInText(text);
+  if ('jws' in found) return found.jws;
+  // A text that is neither is passed on as it is: verification says it is malformed.
+  if (found.problem === 'not_json') throw new CodedError(m.jwsNotReadable(source, 'it starts with "{" but is not valid JSON'), 'invalid_file');
+  if (text.trim().startsWith('{')) throw new CodedError(m.noJwsInJson(source), 'invalid_file');
+  return text.trim();
 }
 
 async function readJwks(file: string): Promise<CertificateKey[]> {

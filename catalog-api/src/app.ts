@@ -45,6 +45,7 @@ import { secretBox } from './core/secret-box.js';
 import type { OutboundPolicy } from './core/outbound/safe-fetch.js';
 import { remoteKeySets } from './modules/oauth/client-remote-keys.js';
 import { catalogueHandlers } from './web/catalogue-pages.js';
+import { errorPage, pageHeaders } from './web/html.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -170,8 +171,10 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
 
     app.addHook('onSend', async (request, reply) => {
       reply.header('x-request-id', request.id);
-      // Nothing the authorization server answers may be cached (RFC 6749 §5.1, FAPI 2).
-      if (request.routeOptions.config.errorFormat === 'oauth') reply.header('cache-control', 'no-store');
+      // Nothing the authorization server answers may be cached (RFC 6749 §5.1, FAPI 2), nor any page
+      // answered with the page error format (the authorization endpoint's redirects carry codes).
+      const format = request.routeOptions.config.errorFormat;
+      if (format === 'oauth' || format === 'page') reply.header('cache-control', 'no-store');
     });
     app.setErrorHandler(handleError);
     app.setNotFoundHandler((request, reply) => {
@@ -337,6 +340,10 @@ function asProblem(this: FastifyInstance, error: FastifyError, request: FastifyR
 function handleError(this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const format = request.routeOptions.config?.errorFormat;
   if (format === 'oauth') return sendOAuthError.call(this, error, request, reply);
+  if (format === 'page') {
+    const problem = asProblem.call(this, error, request);
+    return reply.code(problem.status).headers({ ...problem.headers, ...pageHeaders }).type('text/html; charset=utf-8').send(errorPage(problem.status, problem.message, String(request.id)));
+  }
   if (format === 'fhir') {
     if (error instanceof FhirError) return sendOutcome(reply, error.status, error.headers, error.toOutcome());
     const problem = asProblem.call(this, error, request);

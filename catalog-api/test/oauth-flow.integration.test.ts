@@ -249,10 +249,18 @@ describe('pushed authorization requests', () => {
     );
   }
 
-  it('are required for confidential clients', async () => {
+  it('are required for confidential clients: the refusal goes back to a registered redirect URI, else it is a page', async () => {
     const result = await authorize({ ...publicRequest(), client_id: confidential.clientId });
-    expect(result.status).toBe(400);
-    expect(result.page).toContain('push its authorization request');
+    expect(result.status).toBe(303);
+    expect(Object.fromEntries(result.location!.searchParams)).toEqual({
+      error: 'invalid_request',
+      error_description: 'this app must push its authorization request first (PAR)',
+      state: 'state-123',
+      iss: server().url,
+    });
+    const unverified = await authorize({ ...publicRequest({ redirect_uri: 'https://evil.example.com/cb' }), client_id: confidential.clientId });
+    expect(unverified.status).toBe(400);
+    expect(unverified.page).toContain('push its authorization request');
   });
 
   it('answer a single-use request_uri, valid at most 60 s, bound to the client', async () => {

@@ -583,6 +583,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/.well-known/openid-configuration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * OpenID Connect Discovery 1.0
+         * @description The OpenID Provider metadata of the platform, for clients that sign the patient in with
+         *     `openid` (and `fhirUser`): the same endpoints as the RFC 8414 metadata, with the ID token's
+         *     signing algorithms (RS256 by default, ES256 for clients that register it), its subject type
+         *     and its claims.
+         */
+        get: operations["getOpenIdConfiguration"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/.well-known/smart-configuration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * SMART App Launch configuration, beside the FHIR base URL
+         * @description The same document as `/.well-known/smart-configuration`, where SMART App Launch clients look
+         *     for it: `<fhir base>/.well-known/smart-configuration`.
+         */
+        get: operations["getFhirSmartConfiguration"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/oauth/par": {
         parameters: {
             query?: never;
@@ -615,8 +659,13 @@ export interface paths {
          * Authorization endpoint
          * @description Starts the patient's sign-in and consent. Takes `client_id` and the `request_uri` from the
          *     pushed request (confidential clients must push), or for public clients the request itself.
-         *     The answer is a 303 redirect to the client's redirect URI with `code`, `state` and `iss`
-         *     (RFC 9207), or with `error`; a request that cannot be safely redirected is answered with a page.
+         *     With `request_uri`, every other parameter but `client_id` is ignored: the pushed request is
+         *     the request (RFC 9126). Unknown parameters are ignored (RFC 6749 §3.1). The answer is a 303
+         *     redirect to the client's redirect URI with `code`, `state` and `iss` (RFC 9207), or with
+         *     `error`, `error_description`, `state` and `iss` as soon as the client and its redirect URI
+         *     are known to be valid; a request that cannot be safely redirected (unknown client,
+         *     unregistered redirect URI, expired `request_uri`) is answered with an HTML page, in French
+         *     and English, never with JSON.
          */
         get: operations["authorize"];
         put?: never;
@@ -2482,6 +2531,35 @@ export interface components {
             management_endpoint: string;
             code_challenge_methods_supported: string[];
         };
+        /** @description OpenID Connect Discovery 1.0 provider metadata; only what the server really supports is listed. */
+        OpenIdConfiguration: {
+            issuer: string;
+            authorization_endpoint: string;
+            token_endpoint: string;
+            jwks_uri: string;
+            pushed_authorization_request_endpoint?: string;
+            require_pushed_authorization_requests?: boolean;
+            revocation_endpoint?: string;
+            introspection_endpoint?: string;
+            response_types_supported: string[];
+            response_modes_supported?: string[];
+            grant_types_supported: string[];
+            /** @description `public`: the subject of an ID token is the person's FHIR id, the same for every app. */
+            subject_types_supported: string[];
+            /** @description `RS256` (the default, as OpenID Connect defines it) and `ES256` (for clients that register `idTokenSignedResponseAlg: ES256`). */
+            id_token_signing_alg_values_supported: string[];
+            scopes_supported: string[];
+            claims_supported: string[];
+            token_endpoint_auth_methods_supported: string[];
+            token_endpoint_auth_signing_alg_values_supported: string[];
+            code_challenge_methods_supported: string[];
+            dpop_signing_alg_values_supported?: string[];
+            authorization_response_iss_parameter_supported?: boolean;
+            claims_parameter_supported?: boolean;
+            request_parameter_supported?: boolean;
+            /** @description False: request objects by reference are not fetched. The `request_uri` of a pushed request (PAR) is another thing, always accepted. */
+            request_uri_parameter_supported?: boolean;
+        };
         /**
          * @description The authorization request (RFC 6749 §4.1.1 with PKCE, RFC 9126), plus client authentication
          *     for confidential clients (`client_assertion_type`, `client_assertion`). Unknown parameters are ignored.
@@ -2498,6 +2576,10 @@ export interface components {
             login_hint?: string;
             /** @description OpenID Connect nonce, returned in the ID token. */
             nonce?: string;
+            /** @description The FHIR base URL (SMART App Launch); when sent, it must be this platform's, `<issuer>/fhir`. */
+            aud?: string;
+            /** @description SMART EHR launch, with the `launch` scope; see the authorization endpoint. */
+            launch?: string;
             client_assertion_type?: string;
             client_assertion?: string;
         };
@@ -4760,6 +4842,48 @@ export interface operations {
             "4XX": components["responses"]["ClientError"];
         };
     };
+    getOpenIdConfiguration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The OpenID Provider metadata. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenIdConfiguration"];
+                };
+            };
+            "4XX": components["responses"]["ClientError"];
+        };
+    };
+    getFhirSmartConfiguration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The SMART configuration. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SmartConfiguration"];
+                };
+            };
+            "4XX": components["responses"]["ClientError"];
+        };
+    };
     pushAuthorizationRequest: {
         parameters: {
             query?: never;
@@ -4818,6 +4942,19 @@ export interface operations {
                 dpop_jkt?: string;
                 login_hint?: string;
                 nonce?: string;
+                /**
+                 * @description The FHIR server the app wants a token for (SMART App Launch): when sent, it must be this
+                 *     platform's FHIR base URL, `<issuer>/fhir` (compared after normalization: scheme and host
+                 *     case, default port, a trailing slash); any other audience is refused with
+                 *     `invalid_request` and no code is issued.
+                 */
+                aud?: string;
+                /**
+                 * @description SMART EHR launch: the opaque `launch` value the platform gave the app's launch URL when the
+                 *     patient opened the app from their space. Single use, valid 5 minutes, for this app only;
+                 *     it names the patient (or the child a guardian acts for). Send the `launch` scope with it.
+                 */
+                launch?: string;
             };
             header?: never;
             path?: never;

@@ -16,6 +16,7 @@ import type { OperationSpec } from './spec.js';
 const BROWSER_PATHS: ReadonlySet<string> = new Set([
   '/.well-known/oauth-authorization-server',
   '/.well-known/smart-configuration',
+  '/.well-known/openid-configuration',
   '/jwks.json',
   '/oauth/par',
   '/oauth/token',

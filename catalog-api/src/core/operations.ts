@@ -122,7 +122,7 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     operationId?: string;
-    errorFormat?: 'problem' | 'oauth' | 'fhir';
+    errorFormat?: 'problem' | 'oauth' | 'fhir' | 'page';
   }
 }
 
@@ -177,6 +177,7 @@ export function registerOperations(
       schema: { ...operation.schema, operationId: operation.operationId } as never,
       config: { operationId: operation.operationId, errorFormat: operation.errorFormat },
       ...(operation.bodyLimit ? { bodyLimit: operation.bodyLimit } : {}),
+      ...(operation.handlesInvalidParameters ? { attachValidation: true } : {}),
       // Authentication runs before validation: an anonymous caller learns nothing from the schema.
       onRequest: alternatives.length
         ? async (request) => {

@@ -38,8 +38,22 @@ export interface OperationSpec {
   responseMediaType: 'application/json' | 'application/fhir+json' | 'text/html';
   /** Largest request body of this operation when the spec says (`x-body-limit`), in bytes. */
   bodyLimit: number | null;
-  /** How errors are answered: RFC 9457 problems, or RFC 6749 error JSON (`x-error-format: oauth`). */
-  errorFormat: 'problem' | 'oauth' | 'fhir';
+  /**
+   * How errors are answered: RFC 9457 problems, RFC 6749 error JSON (`x-error-format: oauth`), FHIR
+   * OperationOutcomes (`fhir`), or an HTML error page for a browser (`page`).
+   */
+  errorFormat: 'problem' | 'oauth' | 'fhir' | 'page';
+  /**
+   * Unknown query parameters are ignored rather than refused (`x-unknown-parameters: ignore`): the
+   * authorization endpoint must ignore what it does not recognise (RFC 6749 §3.1).
+   */
+  ignoresUnknownParameters: boolean;
+  /**
+   * Invalid parameters reach the handler, in `request.validationError`, instead of failing before
+   * it (`x-invalid-parameters: handler`): the authorization endpoint sends such errors back to a
+   * verified redirect URI, which only the handler can tell.
+   */
+  handlesInvalidParameters: boolean;
   /** The operation takes an `Idempotency-Key` header: it runs once per key (core/idempotency.ts). */
   idempotent: boolean;
 }
@@ -47,7 +61,7 @@ export interface OperationSpec {
 /** Response media types fastify serializes from their schema; others (HTML pages) are sent as is. */
 const serializedMediaTypes = ['application/json', 'application/problem+json', 'application/fhir+json'];
 const requestMediaTypes = ['application/json', 'application/fhir+json', 'application/x-www-form-urlencoded'] as const;
-const errorFormats = ['problem', 'oauth', 'fhir'] as const;
+const errorFormats = ['problem', 'oauth', 'fhir', 'page'] as const;
 
 let cached: OpenApiDocument | undefined;
 
@@ -104,7 +118,8 @@ function parametersSchema(spec: OpenApiDocument, parameters: JsonObject[], locat
     type: 'object',
     properties,
     ...(required.length ? { required } : {}),
-    // Unknown query parameters are refused so that a typo is reported, not silently ignored.
+    // Unknown query parameters are refused so that a typo is reported, not silently ignored
+    // (except where a standard says to ignore them).
     ...(closed ? { additionalProperties: false } : {}),
   } as JsonObject;
 }
@@ -168,7 +183,8 @@ export function operations(spec: OpenApiDocument = loadSpec()): OperationSpec[] 
       );
       const schema: OperationSpec['schema'] = { response };
       const params = parametersSchema(spec, parameters, 'path', true);
-      const querystring = parametersSchema(spec, parameters, 'query', true);
+      const ignoresUnknownParameters = operation['x-unknown-parameters'] === 'ignore';
+      const querystring = parametersSchema(spec, parameters, 'query', !ignoresUnknownParameters);
       const headers = parametersSchema(spec, parameters, 'header', false);
       if (params) schema.params = params;
       if (querystring) schema.querystring = querystring;
@@ -186,6 +202,8 @@ export function operations(spec: OpenApiDocument = loadSpec()): OperationSpec[] 
         responseMediaType,
         bodyLimit: typeof operation['x-body-limit'] === 'number' ? operation['x-body-limit'] : null,
         errorFormat: errorFormat as OperationSpec['errorFormat'],
+        ignoresUnknownParameters,
+        handlesInvalidParameters: operation['x-invalid-parameters'] === 'handler',
         idempotent: parameters.some((parameter) => parameter.in === 'header' && String(parameter.name).toLowerCase() === 'idempotency-key'),
       });
     }

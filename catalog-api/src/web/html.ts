@@ -43,3 +43,20 @@ ${body}
 </html>
 `;
 }
+
+/**
+ * The page of a request a browser sent that the server refuses before any handler could answer
+ * (a malformed request, an unexpected failure): in French and in English, with the request id to
+ * quote, never a stack trace.
+ */
+export function errorPage(status: number, detail: string, requestId: string): string {
+  const failure = status >= 500;
+  return page(
+    failure ? 'Erreur du service' : 'Demande refusée',
+    `<h1>${failure ? 'Le service n’a pas pu répondre' : 'Cette demande ne peut pas aboutir'}</h1>
+<p>${failure ? 'Une erreur inattendue s’est produite. Réessayez dans un moment.' : 'La demande reçue n’est pas valide. Aucune donnée n’a été partagée.'}</p>
+<p lang="en">${failure ? 'An unexpected error occurred. Try again in a moment.' : 'The request received is not valid. No data was shared.'}</p>
+<p><code>${escapeHtml(detail)}</code></p>
+<p class="muted">Référence / reference: <code>${escapeHtml(requestId)}</code></p>`,
+  );
+}

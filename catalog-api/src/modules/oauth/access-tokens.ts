@@ -49,6 +49,9 @@ export interface Signer {
   platformAccessToken(claims: PlatformTokenClaims): Promise<string>;
 }
 
+/** How ID tokens may be signed, the default first. */
+export const ID_TOKEN_ALGORITHMS = ['ES256'] as const;
+
 /** Lifetime of ID tokens. */
 export const ID_TOKEN_LIFETIME_SECONDS = 300;
 

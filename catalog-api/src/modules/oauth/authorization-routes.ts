@@ -5,7 +5,7 @@ import { OAuthError } from '../../core/oauth-error.js';
 import type { HandlerMap } from '../../core/operations.js';
 import type { Db } from '../../core/store/db.js';
 import type { ConsentStep } from '../consent/index.js';
-import { ACCESS_TOKEN_LIFETIME_SECONDS, type Signer } from './access-tokens.js';
+import { ACCESS_TOKEN_LIFETIME_SECONDS, ID_TOKEN_ALGORITHMS, type Signer } from './access-tokens.js';
 import {
   AuthorizationError,
   clientMayObtainTokens,
@@ -16,7 +16,9 @@ import {
   PUSHED_REQUEST_LIFETIME_SECONDS,
   type CodeExchange,
   validateAuthorizationRequest,
+  verifiedRedirect,
 } from './authorization.js';
+import { fhirBaseOf } from './audience.js';
 import { authenticateClient, ClientAuthError, CLIENT_ASSERTION_ALGORITHMS } from './client-auth.js';
 import { DPOP_ALGORITHMS, DpopError, verifyDpopProof, type DpopNonces } from './dpop.js';
 import { findClientById } from './client-repository.js';
@@ -68,6 +70,8 @@ async function deviceApprovalOfKey(db: Db, key: string, requestedScope: string):
 type AuthorizationOperations =
   | 'getAuthorizationServerMetadata'
   | 'getSmartConfiguration'
+  | 'getFhirSmartConfiguration'
+  | 'getOpenIdConfiguration'
   | 'pushAuthorizationRequest'
   | 'authorize'
   | 'token'
@@ -127,6 +131,38 @@ function sharedMetadata(issuer: string) {
   };
 }
 
+/**
+ * What is wrong with an authorization request's parameters, in the words of `error_description`:
+ * the first problem the validation found (a parameter sent twice arrives as a list).
+ */
+function parameterProblem(error: { validation?: { instancePath: string; keyword: string; params: Record<string, unknown> }[] }): string {
+  const [first] = error.validation ?? [];
+  if (!first) return 'the request is not valid';
+  if (first.keyword === 'required') return `${String(first.params.missingProperty)} is required`;
+  const name = first.instancePath.replace(/^\//, '').split('/')[0] ?? '';
+  return first.keyword === 'type' ? `${name} must be sent once, as a string` : `${name} is not valid`;
+}
+
+/** The SMART configuration, served at the issuer and beside the FHIR base URL. */
+function smartConfiguration(issuer: string) {
+  return {
+    ...sharedMetadata(issuer),
+    // The patient's "my connected apps" page: every app they authorized, each withdrawn in one click.
+    management_endpoint: `${issuer}/patient/apps`,
+    capabilities: [
+      'launch-standalone',
+      'client-public',
+      'client-confidential-asymmetric',
+      'context-standalone-patient',
+      'permission-patient',
+      'permission-offline',
+      'sso-openid-connect',
+      'permission-v1',
+      'permission-v2',
+    ],
+  };
+}
+
 export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap<AuthorizationOperations> {
   const { db, config } = deps;
   const signed = signedTokenVerifier(db, config);
@@ -183,30 +219,32 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
           response_modes_supported: ['query'],
           authorization_response_iss_parameter_supported: true,
           dpop_signing_alg_values_supported: DPOP_ALGORITHMS.filter((alg) => alg !== 'Ed25519'),
-          id_token_signing_alg_values_supported: ['ES256'],
+          id_token_signing_alg_values_supported: [...ID_TOKEN_ALGORITHMS],
         },
       };
     },
 
-    async getSmartConfiguration(context) {
+    getSmartConfiguration: async (context) => ({ status: 200, body: smartConfiguration(issuerOf(context.request, config)) }),
+    // SMART clients look for it next to the FHIR base URL (SMART App Launch 2.2 §2.1).
+    getFhirSmartConfiguration: async (context) => ({ status: 200, body: smartConfiguration(issuerOf(context.request, config)) }),
+
+    async getOpenIdConfiguration(context) {
       const issuer = issuerOf(context.request, config);
       return {
         status: 200,
         body: {
           ...sharedMetadata(issuer),
-          // The patient's "my connected apps" page: every app they authorized, each withdrawn in one click.
-          management_endpoint: `${issuer}/patient/apps`,
-          capabilities: [
-            'launch-standalone',
-            'client-public',
-            'client-confidential-asymmetric',
-            'context-standalone-patient',
-            'permission-patient',
-            'permission-offline',
-            'sso-openid-connect',
-            'permission-v1',
-            'permission-v2',
-          ],
+          pushed_authorization_request_endpoint: `${issuer}/oauth/par`,
+          require_pushed_authorization_requests: false,
+          response_modes_supported: ['query'],
+          authorization_response_iss_parameter_supported: true,
+          dpop_signing_alg_values_supported: DPOP_ALGORITHMS.filter((alg) => alg !== 'Ed25519'),
+          subject_types_supported: ['public'],
+          id_token_signing_alg_values_supported: [...ID_TOKEN_ALGORITHMS],
+          claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'nonce', 'fhirUser'],
+          claims_parameter_supported: false,
+          request_parameter_supported: false,
+          request_uri_parameter_supported: false,
         },
       };
     },
@@ -224,7 +262,7 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
       const client = await authenticate(request, form, '/oauth/par');
       let valid;
       try {
-        valid = validateAuthorizationRequest(client, form, config);
+        valid = validateAuthorizationRequest(client, form, config, fhirBaseOf(issuerOf(request, config)));
       } catch (error) {
         // A pushed request answers its errors directly, never by redirect.
         if (error instanceof AuthorizationError) throw new OAuthError(error.error, error.description);
@@ -235,23 +273,36 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
       return { status: 201, body: { request_uri: requestUri, expires_in: PUSHED_REQUEST_LIFETIME_SECONDS } };
     },
 
-    async authorize({ request, query }) {
+    async authorize({ request }) {
       const issuer = issuerOf(request, config);
       const page = (error: string, description: string) => ({ status: 400 as const, headers: pageHeaders, body: authorizationErrorPage(error, description) });
-      const client = await findClientById(db, query.client_id);
+      // The query may have failed validation (a repeated parameter is an array): only values sent
+      // once are read, and an invalid request is refused below once its client is known.
+      const query = request.query as Record<string, unknown>;
+      const once = (name: string) => (typeof query[name] === 'string' ? (query[name] as string) : undefined);
+      const clientId = once('client_id');
+      if (clientId === undefined) return page('invalid_request', query.client_id === undefined ? 'client_id is required' : 'client_id is sent more than once');
+      const client = await findClientById(db, clientId);
       if (!client) return page('invalid_client', 'This app is not known to the platform.');
       try {
         let params: Record<string, string | undefined>;
         if (query.request_uri !== undefined) {
-          const pushed = await grants.takePushedRequest(db, query.request_uri, client.clientId);
+          // The pushed request is the request: whatever else the query says is ignored (RFC 9126 §4).
+          const requestUri = once('request_uri');
+          const pushed = requestUri === undefined ? null : await grants.takePushedRequest(db, requestUri, client.clientId);
           if (!pushed) return page('invalid_request_uri', 'This authorization request has expired or was already used. Start again from the app.');
           params = { ...pushed, response_type: 'code', code_challenge_method: 'S256' };
-        } else if (client.type === 'confidential') {
-          return page('invalid_request', 'This app must push its authorization request first (PAR).');
         } else {
-          params = query as Record<string, string | undefined>;
+          params = Object.fromEntries(Object.keys(query).map((name) => [name, once(name)]));
+          const back = verifiedRedirect(client, params, config);
+          const refuse = (description: string) => {
+            if (!back) return page('invalid_request', description);
+            throw new AuthorizationError('invalid_request', description, back);
+          };
+          if (request.validationError) return refuse(parameterProblem(request.validationError));
+          if (client.type === 'confidential') return refuse('this app must push its authorization request first (PAR)');
         }
-        const valid = validateAuthorizationRequest(client, params, config);
+        const valid = validateAuthorizationRequest(client, params, config, fhirBaseOf(issuer));
         const outcome = await completeAuthorization(db, config, deps.consent, client, valid, issuer);
         return { status: 303, headers: { location: outcome.redirectTo } };
       } catch (error) {
@@ -333,7 +384,7 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
       const issuer = issuerOf(request, config);
       const accessToken = await deps.sign({
         issuer,
-        audience: `${issuer}/fhir`,
+        audience: fhirBaseOf(issuer),
         subject: exchange.actorId,
         clientId: client.clientId,
         scope: exchange.scope,

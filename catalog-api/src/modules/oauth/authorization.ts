@@ -10,6 +10,7 @@ import { findClientById, type ClientWithApp } from './client-repository.js';
 import * as grants from './grant-repository.js';
 import { formatScopes, intersect, isEmptyScopeSet, isSubset, parseScopeString, scopeSet, type ScopeSet } from './scopes.js';
 import { appMayUseTokens, grantEnded, grantEndedDescriptions, type GrantEnded } from './token-state.js';
+import { audienceMatches } from './audience.js';
 
 export const PUSHED_REQUEST_LIFETIME_SECONDS = 60;
 export const CODE_LIFETIME_SECONDS = 60;
@@ -49,20 +50,41 @@ function scopeErrorDescription(errors: readonly { token: string; reason: string 
 }
 
 /**
- * Checks an authorization request against its client. The redirect URI is checked first: until
- * it is known to be registered, no error may be sent to it.
+ * Where errors of a request may go back to: its redirect URI once it is known to be registered
+ * for the client (with the request's state), else nowhere (null: the browser is shown a page).
  */
-export function validateAuthorizationRequest(client: ClientWithApp, params: Record<string, string | undefined>, config: AppConfig): ValidRequest {
+export function verifiedRedirect(
+  client: ClientWithApp,
+  params: Record<string, string | undefined>,
+  config: AppConfig,
+): { redirectUri: string; state: string | undefined } | null {
+  const redirectUri = params.redirect_uri;
+  if (!redirectUri || !redirectUriRegistered(versionInForce(client, config).redirectUris, redirectUri)) return null;
+  return { redirectUri, state: params.state };
+}
+
+/**
+ * Checks an authorization request against its client and this server's FHIR base URL (`aud`).
+ * The redirect URI is checked first: until it is known to be registered, no error may be sent to it.
+ */
+export function validateAuthorizationRequest(
+  client: ClientWithApp,
+  params: Record<string, string | undefined>,
+  config: AppConfig,
+  fhirBase: string,
+): ValidRequest {
   const redirectUri = params.redirect_uri;
   if (!redirectUri) throw new AuthorizationError('invalid_request', 'redirect_uri is required', null);
-  if (!redirectUriRegistered(versionInForce(client, config).redirectUris, redirectUri)) {
-    throw new AuthorizationError('invalid_request', 'redirect_uri is not registered for this client', null);
-  }
+  const back = verifiedRedirect(client, params, config);
+  if (!back) throw new AuthorizationError('invalid_request', 'redirect_uri is not registered for this client', null);
   const state = params.state;
-  const back = { redirectUri, state };
   if (state !== undefined && state.length > 1024) throw new AuthorizationError('invalid_request', 'state is longer than 1024 characters', back);
   if (params.response_type !== 'code') {
     throw new AuthorizationError('unsupported_response_type', 'response_type must be "code"', back);
+  }
+  // SMART's aud: the app says which FHIR server it wants a token for; a token for this one only.
+  if (params.aud !== undefined && !audienceMatches(params.aud, fhirBase)) {
+    throw new AuthorizationError('invalid_request', `aud must be the FHIR base URL of this server, ${fhirBase}`, back);
   }
   if (params.code_challenge_method !== 'S256') {
     const description =

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { ConfigError, type AppConfig } from './core/config.js';
+import { bearerTokensAllowed, ConfigError, type AppConfig } from './core/config.js';
 import { registerCors } from './core/cors.js';
 import { ProblemError, toProblem, type FieldError } from './core/errors.js';
 import { parseJsonBody } from './core/json-body.js';
@@ -204,7 +204,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       ...healthHandlers(db, migrations),
       ...catalogHandlers(db, config),
       ...certificationHandlers(db, config, certification, (request) => issuerOf(request, config)),
-      ...oauthHandlers(db, config, box, { remoteKeys }),
+      ...oauthHandlers(db, config, box, { remoteKeys, bearerTokensAllowed: bearerTokensAllowed(config) }),
       ...authorizationHandlers({
         db,
         config,

@@ -3,7 +3,7 @@
 // { alg, kid }, claims { jti, aud: issuer, exp: now + 60, iat: now, nbf: now, iss, sub }, and
 // client_id and client_assertion_type in the form.
 import { randomUUID } from 'node:crypto';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -25,13 +25,15 @@ interface Signer {
   alg: string;
   kid: string;
   privateKey: CryptoKey;
+  /** The same private key as a JWK, to sign with another algorithm of its type (an RSA key: PS256 and RS384). */
+  privateJwk: JWK;
   publicJwk: JWK;
 }
 
-async function signer(alg: 'ES256' | 'PS256' | 'EdDSA', kid: string): Promise<Signer> {
+async function signer(alg: 'ES256' | 'ES384' | 'PS256' | 'RS384' | 'EdDSA', kid: string): Promise<Signer> {
   const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
   const { kty, crv, x, y, n, e } = await exportJWK(publicKey);
-  return { alg, kid, privateKey, publicJwk: JSON.parse(JSON.stringify({ kty, crv, x, y, n, e, kid })) };
+  return { alg, kid, privateKey, privateJwk: await exportJWK(privateKey), publicJwk: JSON.parse(JSON.stringify({ kty, crv, x, y, n, e, kid })) };
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -45,7 +47,7 @@ function claimsFor(clientId: string, overrides: Record<string, unknown> = {}, no
 }
 
 async function sign(by: Signer, claims: Record<string, unknown>, header: Record<string, unknown> = {}): Promise<string> {
-  return new SignJWT(claims).setProtectedHeader({ alg: by.alg, kid: by.kid, ...header }).sign(by.privateKey);
+  return new SignJWT(claims).setProtectedHeader({ alg: by.alg, kid: by.kid, ...header }).sign(await importJWK(by.privateJwk, by.alg));
 }
 
 const form = (clientId: string | undefined, assertion: string): Record<string, string | undefined> => ({
@@ -78,20 +80,32 @@ async function expectRefused(attempt: Promise<unknown>, error: 'invalid_client' 
 let ec: Signer;
 let rsa: Signer;
 let ed: Signer;
+let ec384: Signer;
+/** An RSA key registered for PS256 only. */
+let rsaPs256Only: Signer;
 let appId: string;
 let confidentialId: string;
 let publicId: string;
 
 beforeAll(async () => {
   replay = storeReplayCache(server().app.db);
-  [ec, rsa, ed] = await Promise.all([signer('ES256', 'ec-1'), signer('PS256', 'rsa-1'), signer('EdDSA', 'ed-1')]);
+  [ec, rsa, ed, ec384, rsaPs256Only] = await Promise.all([
+    signer('ES256', 'ec-1'),
+    signer('PS256', 'rsa-1'),
+    signer('EdDSA', 'ed-1'),
+    signer('ES384', 'ec384-1'),
+    signer('PS256', 'rsa-ps'),
+  ]);
   const publisher = await registerPublisher(server());
   const app = await call(server(), 'POST', '/apps', { key: publisher.key, body: appInput() });
   appId = app.body.id;
   const clients = `/apps/${appId}/clients`;
   const confidential = await call(server(), 'POST', clients, {
     key: publisher.key,
-    body: { type: 'confidential', jwks: { keys: [ec.publicJwk, rsa.publicJwk, { ...ed.publicJwk, alg: 'EdDSA', use: 'sig' }] } },
+    body: {
+      type: 'confidential',
+      jwks: { keys: [ec.publicJwk, rsa.publicJwk, { ...ed.publicJwk, alg: 'EdDSA', use: 'sig' }, ec384.publicJwk, { ...rsaPs256Only.publicJwk, alg: 'PS256' }] },
+    },
   });
   expect(confidential.status).toBe(201);
   confidentialId = confidential.body.clientId;
@@ -102,7 +116,10 @@ beforeAll(async () => {
 describe('private_key_jwt', () => {
   it.each([
     ['ES256', () => ec],
+    ['ES384', () => ec384],
     ['PS256', () => rsa],
+    // SMART App Launch's baseline: the same RSA key, registered without alg, signs RS384 too.
+    ['RS384', () => ({ ...rsa, alg: 'RS384' })],
     ['EdDSA', () => ed],
   ])('authenticates a confidential client with its registered %s key', async (_alg, by) => {
     const result = await authenticateClient(form(confidentialId, await sign(by(), claimsFor(confidentialId))), context, deps());
@@ -112,6 +129,7 @@ describe('private_key_jwt', () => {
 
   it.each([
     ['ES256', () => ec],
+    ['ES384', () => ec384],
     ['PS256', () => rsa],
     ['Ed25519', () => ed],
   ])('accepts what oauth4webapi PrivateKeyJwt sends with a %s key', async (alg, by) => {
@@ -175,7 +193,7 @@ describe('private_key_jwt refusals', () => {
     await expectRefused(authenticateClient(form(confidentialId, hs256), context, deps()), 'invalid_client', /alg HS256 is refused: secret-based assertions/);
   });
 
-  it('refuses algorithms outside ES256, PS256 and EdDSA (RS256)', async () => {
+  it('refuses algorithms outside ES256, ES384, RS384, PS256 and EdDSA (RS256)', async () => {
     const { privateKey } = await generateKeyPair('RS256');
     const rs256 = await new SignJWT(claimsFor(confidentialId)).setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' }).sign(privateKey);
     await expectRefused(authenticateClient(form(confidentialId, rs256), context, deps()), 'invalid_client', /alg RS256 is not accepted/);
@@ -269,7 +287,16 @@ describe('private_key_jwt refusals', () => {
 
   it('refuses a kid whose key does not fit the alg', async () => {
     const assertion = await sign({ ...ec, kid: 'rsa-1' }, claimsFor(confidentialId));
-    await expectRefused(authenticateClient(form(confidentialId, assertion), context, deps()), 'invalid_client', /key rsa-1 is an RSA key; it cannot verify alg ES256/);
+    await expectRefused(authenticateClient(form(confidentialId, assertion), context, deps()), 'invalid_client', /key rsa-1 \(RSA\) cannot verify alg ES256/);
+    // A P-384 key is not a P-256 one, whatever the header says.
+    const wrongCurve = await sign({ ...ec, kid: 'ec384-1' }, claimsFor(confidentialId));
+    await expectRefused(authenticateClient(form(confidentialId, wrongCurve), context, deps()), 'invalid_client', /key ec384-1 \(EC P-384\) cannot verify alg ES256/);
+    // A key registered for PS256 verifies nothing else, even RS384 with the same RSA key.
+    const otherAlg = await sign({ ...rsaPs256Only, alg: 'RS384' }, claimsFor(confidentialId));
+    await expectRefused(authenticateClient(form(confidentialId, otherAlg), context, deps()), 'invalid_client', /key rsa-ps \(RSA, registered for PS256\) cannot verify alg RS384/);
+    // Without a kid, only the keys that fit are tried: the PS256-only key is not among them for RS384.
+    const noKid = await sign({ ...rsaPs256Only, alg: 'RS384' }, claimsFor(confidentialId), { kid: undefined });
+    await expectRefused(authenticateClient(form(confidentialId, noKid), context, deps()), 'invalid_client', /signature does not verify with any registered key/);
   });
 
   it('refuses an unknown client', async () => {

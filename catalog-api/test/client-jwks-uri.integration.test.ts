@@ -88,7 +88,7 @@ describe('registering a jwks_uri', () => {
   });
 
   const rsa1024 = { ...(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' }) as JWK), kid: 'small' };
-  const p384 = { ...(generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ format: 'jwk' }) as JWK), kid: 'p384' };
+  const p521 = { ...(generateKeyPairSync('ec', { namedCurve: 'P-521' }).publicKey.export({ format: 'jwk' }) as JWK), kid: 'p521' };
   const withPrivate = { ...(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }) as JWK), kid: 'leak' };
 
   it.each([
@@ -98,9 +98,9 @@ describe('registering a jwks_uri', () => {
     ['a set with a private key in it', () => publish([withPrivate]), jwksUri, /key "leak" holds the private member "d"/],
     [
       'a set with no key this profile can use',
-      async () => publish([rsa1024, p384, { ...(await signer('enc')).publicJwk, use: 'enc' }]),
+      async () => publish([rsa1024, p521, { ...(await signer('enc')).publicJwk, use: 'enc' }]),
       jwksUri,
-      /no usable signing key.*"small" RSA keys must have at least 2048 bits.*"p384" an EC key must be on P-256.*"enc": use is "enc"/,
+      /no usable signing key.*"small" RSA keys must have at least 2048 bits.*"p521" an EC key must be on P-256 or P-384.*"enc": use is "enc"/,
     ],
     ['a redirect', () => publish([]), () => `${publisher.origin}/moved`, /301.*redirects are not followed/],
     ['a name that does not resolve', () => publish([]), () => `https://nowhere.editeur.test:${publisher.port}/jwks.json`, /does not resolve/],

@@ -25,12 +25,21 @@ describe('OAuth clients of an app', () => {
     expect(listed.body.items[0].clientId).toMatch(/^mes_[A-Za-z0-9_-]{22}$/);
   });
 
-  it('registers confidential clients with ES256, PS256 and EdDSA public keys', async () => {
+  it('registers confidential clients with ES256, ES384, PS256, RS384 and EdDSA public keys', async () => {
     const { key, clients } = await appOfNewPublisher();
-    const jwks = { keys: [publicJwk(ec().publicKey, 'ec-1'), publicJwk(rsa(2048).publicKey, 'rsa-1'), { ...publicJwk(ed().publicKey, 'ed-1'), alg: 'EdDSA', use: 'sig' }] };
+    const jwks = {
+      keys: [
+        publicJwk(ec().publicKey, 'ec-1'),
+        publicJwk(rsa(2048).publicKey, 'rsa-1'),
+        { ...publicJwk(ed().publicKey, 'ed-1'), alg: 'EdDSA', use: 'sig' },
+        { ...publicJwk(generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey, 'ec384-1'), alg: 'ES384' },
+        { ...publicJwk(rsa(3072).publicKey, 'rsa384-1'), alg: 'RS384' },
+      ],
+    };
     const created = await call(server(), 'POST', clients, { key, body: { type: 'confidential', jwks } });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ type: 'confidential', tokenEndpointAuthMethod: 'private_key_jwt', jwks, jwksUri: null });
+    // DPoP-bound tokens and RS256 ID tokens unless the client says otherwise.
+    expect(created.body).toMatchObject({ type: 'confidential', tokenEndpointAuthMethod: 'private_key_jwt', jwks, jwksUri: null, dpopBoundAccessTokens: true, idTokenSignedResponseAlg: 'RS256' });
     expect(created.headers.get('location')).toBe(`${clients}/${created.body.clientId}`);
     expect((await call(server(), 'GET', `${clients}/${created.body.clientId}`, { key })).body).toEqual(created.body);
     // Clients with a jwksUri: client-jwks-uri.integration.test.ts.
@@ -93,9 +102,15 @@ describe('client registrations that are refused, writing nothing', () => {
   });
 
   it('refuses keys on other curves, with the wrong algorithm, malformed, or with a repeated kid', async () => {
-    const p384 = publicJwk(generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey, 'p384');
-    await expectRefused({ type: 'confidential', jwks: { keys: [p384] } }, 400, 'validation_failed', '/body/jwks/keys/0/crv');
+    const p521 = publicJwk(generateKeyPairSync('ec', { namedCurve: 'P-521' }).publicKey, 'p521');
+    await expectRefused({ type: 'confidential', jwks: { keys: [p521] } }, 400, 'validation_failed', '/body/jwks/keys/0/crv');
     await expectRefused({ type: 'confidential', jwks: { keys: [{ ...publicJwk(ec().publicKey, 'a'), alg: 'PS256' }] } }, 400, 'invalid_client_metadata');
+    // Each curve has its algorithm: a P-384 key is not an ES256 key, a P-256 key not an ES384 one, RSA is PS256 or RS384.
+    const p384 = publicJwk(generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey, 'p384');
+    const refused = await expectRefused({ type: 'confidential', jwks: { keys: [{ ...p384, alg: 'ES256' }] } }, 400, 'invalid_client_metadata');
+    expect(refused.body.detail).toContain('an EC P-384 key is used with ES384, not ES256');
+    await expectRefused({ type: 'confidential', jwks: { keys: [{ ...publicJwk(ec().publicKey, 'a'), alg: 'ES384' }] } }, 400, 'invalid_client_metadata');
+    await expectRefused({ type: 'confidential', jwks: { keys: [{ ...publicJwk(rsa(2048).publicKey, 'a'), alg: 'RS256' }] } }, 400, 'validation_failed', '/body/jwks/keys/0/alg');
     await expectRefused({ type: 'confidential', jwks: { keys: [{ ...publicJwk(ec().publicKey, 'a'), x: 'AAAA' }] } }, 400, 'invalid_client_metadata');
     await expectRefused({ type: 'confidential', jwks: { keys: [{ kty: 'EC', crv: 'P-256', kid: 'no-y', x: 'AAAA' }] } }, 400, 'invalid_client_metadata');
     await expectRefused({ type: 'confidential', jwks: { keys: [{ kty: 'oct', kid: 'hmac', k: 'c2VjcmV0' }] } }, 400, 'validation_failed');

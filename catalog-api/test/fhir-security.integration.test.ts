@@ -198,9 +198,14 @@ describe('the token, its proof and its grant', () => {
       expect(result.status, name).toBe(401);
       expect(result.body.resourceType, name).toBe('OperationOutcome');
       expect(result.body.issue[0].code, name).toBe('login');
-      expect(result.headers.get('www-authenticate'), name).toMatch(/^DPoP algs="ES256 PS256 EdDSA"/);
+      // A request made with a Bearer token is answered in the Bearer scheme (RFC 6750), the others in DPoP's.
+      const scheme = headers.authorization?.startsWith('Bearer') ? /^Bearer error=/ : /^DPoP algs="ES256 PS256 EdDSA"/;
+      expect(result.headers.get('www-authenticate'), name).toMatch(scheme);
       if (error) expect(result.headers.get('www-authenticate'), name).toContain(`error="${error}"`);
     }
+    // The sandbox takes Bearer tokens from clients registered for them: the challenge offers both schemes.
+    expect((await raw({})).headers.get('www-authenticate')).toMatch(/^DPoP algs="ES256 PS256 EdDSA", error="invalid_token", error_description="[^"]+", Bearer$/);
+    expect((await raw({ authorization: `Bearer ${session.token}` })).body.issue[0].diagnostics).toContain('this token is DPoP-bound');
   });
 
   it('refuses a replayed request', async () => {

@@ -799,9 +799,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Rotate the platform's signing key
-         * @description Creates a new signing key and retires the active one. The retired key stays in the key set
-         *     for `RETIRED_KEY_PUBLISH_SECONDS` (one hour by default), longer than any token it signed lives.
+         * Rotate the platform's signing keys
+         * @description Creates a new signing key for each algorithm (ES256 and RS256) and retires the active ones.
+         *     Retired keys stay in the key set for `RETIRED_KEY_PUBLISH_SECONDS` (one hour by default),
+         *     longer than any token they signed lives.
          */
         post: operations["rotateSigningKeys"];
         delete?: never;
@@ -820,8 +821,9 @@ export interface paths {
         /**
          * The platform's public signing keys
          * @description The JSON Web Key Set that verifies the platform's access tokens, ID tokens and certificates:
-         *     the active key first, then keys retired recently enough that tokens they signed may still be
-         *     valid. Fetch it again when you meet an unknown `kid`.
+         *     the active keys first (ES256 for access tokens, certificates and ES256 ID tokens; RS256 for
+         *     ID tokens, the OpenID Connect default), then keys retired recently enough that tokens they
+         *     signed may still be valid. Pick a key by `kid`; fetch the set again when you meet an unknown one.
          */
         get: operations["getJwks"];
         put?: never;
@@ -1892,7 +1894,10 @@ export interface paths {
          * Create an OAuth client for an app
          * @description A confidential client (a backend) authenticates to the token endpoint with `private_key_jwt`
          *     signed by one of the keys it registers here; a public client (native or single-page app)
-         *     does not authenticate and must use PKCE. Both are sender-constrained with DPoP.
+         *     does not authenticate and must use PKCE. Both are sender-constrained with DPoP, unless the
+         *     client registers `dpopBoundAccessTokens: false` to get Bearer tokens (an existing SMART app:
+         *     always in the sandbox, elsewhere only where the operator allows it). ID tokens are signed
+         *     RS256 unless the client registers `idTokenSignedResponseAlg: ES256`.
          *     In the sandbox every new app gets a public client at once.
          */
         post: operations["createClient"];
@@ -2359,9 +2364,10 @@ export interface components {
             nextCursor: components["schemas"]["PageCursor"];
         };
         /**
-         * @description A public signing key (RFC 7517). Accepted: EC P-256 (ES256), RSA of at least 2048 bits (PS256)
-         *     and OKP Ed25519 (EdDSA). Private members (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`) are
-         *     refused: the platform must never hold your private keys.
+         * @description A public signing key (RFC 7517). Accepted: EC P-256 (ES256), EC P-384 (ES384), RSA of at
+         *     least 2048 bits (PS256 or RS384; RS384 is SMART's baseline) and OKP Ed25519 (EdDSA). A key
+         *     with `alg` verifies only that algorithm. Private members (`d`, `p`, `q`, `dp`, `dq`, `qi`,
+         *     `oth`, `k`) are refused: the platform must never hold your private keys.
          */
         Jwk: {
             /** @enum {string} */
@@ -2370,10 +2376,10 @@ export interface components {
             /** @constant */
             use?: "sig";
             /** @enum {string} */
-            alg?: "ES256" | "PS256" | "EdDSA";
+            alg?: "ES256" | "ES384" | "PS256" | "RS384" | "EdDSA";
             key_ops?: "verify"[];
             /** @enum {string} */
-            crv?: "P-256" | "Ed25519";
+            crv?: "P-256" | "P-384" | "Ed25519";
             x?: string;
             y?: string;
             n?: string;
@@ -2420,12 +2426,31 @@ export interface components {
             type: components["schemas"]["ClientType"];
             jwks?: components["schemas"]["Jwks"];
             jwksUri?: components["schemas"]["JwksUri"];
+            dpopBoundAccessTokens?: components["schemas"]["DpopBoundAccessTokens"];
+            idTokenSignedResponseAlg?: components["schemas"]["IdTokenSignedResponseAlg"];
         };
         /** @description New keys for a confidential client (rotation). Exactly one of `jwks` and `jwksUri`. */
         ClientKeysUpdate: {
             jwks?: components["schemas"]["Jwks"];
             jwksUri?: components["schemas"]["JwksUri"];
         };
+        /**
+         * @description RFC 9449's `dpop_bound_access_tokens`. True (the default, and what certification expects):
+         *     every access token is bound to the client's DPoP key. False: the client may ask for tokens
+         *     without a DPoP proof and gets Bearer access tokens, for an existing SMART app that cannot send
+         *     proofs; always allowed in the sandbox, elsewhere only when the operator allows it
+         *     (`ALLOW_BEARER_TOKEN_CLIENTS`), else refused with `invalid_client_metadata`. A token request
+         *     that does carry a proof still gets a DPoP-bound token, and a DPoP-bound token is never
+         *     accepted as a Bearer token.
+         * @default true
+         */
+        DpopBoundAccessTokens: boolean;
+        /**
+         * @description How the client's ID tokens are signed (OpenID Connect's `id_token_signed_response_alg`); RS256 by default.
+         * @default RS256
+         * @enum {string}
+         */
+        IdTokenSignedResponseAlg: "RS256" | "ES256";
         Client: {
             /** @description The OAuth `client_id`. */
             clientId: string;
@@ -2436,6 +2461,9 @@ export interface components {
             tokenEndpointAuthMethod: "private_key_jwt" | "none";
             jwks: components["schemas"]["Jwks"] | null;
             jwksUri: string | null;
+            /** @description False for a client that gets Bearer access tokens (see `DpopBoundAccessTokens`). */
+            dpopBoundAccessTokens: boolean;
+            idTokenSignedResponseAlg: components["schemas"]["IdTokenSignedResponseAlg"];
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -2444,12 +2472,14 @@ export interface components {
         ClientList: {
             items: components["schemas"]["Client"][];
         };
-        /** @description A public key the platform signs with. */
+        /** @description A public key the platform signs with (EC P-256 for ES256, RSA for RS256). */
         PublishedJwk: {
             kty: string;
             crv?: string;
             x?: string;
             y?: string;
+            n?: string;
+            e?: string;
             kid: string;
             alg: string;
             use: string;
@@ -2458,10 +2488,17 @@ export interface components {
             keys: components["schemas"]["PublishedJwk"][];
         };
         KeyRotation: {
-            /** @description The key that signs from now on. */
+            /** @description The ES256 key that signs access tokens, certificates and sandbox evidence from now on. */
             activeKid: string;
-            /** @description The key it replaces; still published until the tokens it signed have expired. */
+            /** @description The ES256 key it replaces; still published until the tokens it signed have expired. */
             retiredKid: string | null;
+            /** @description Every algorithm's key, rotated together (ES256, and RS256 for ID tokens). */
+            keys: {
+                /** @enum {string} */
+                alg: "ES256" | "RS256";
+                activeKid: string;
+                retiredKid: string | null;
+            }[];
         };
         /** @description An RFC 6749 error response of the authorization server's endpoints. */
         OAuthError: {
@@ -2604,14 +2641,17 @@ export interface components {
         };
         TokenResponse: {
             access_token: string;
-            /** @constant */
-            token_type: "DPoP";
+            /**
+             * @description `DPoP`, or `Bearer` for a client registered with `dpopBoundAccessTokens: false` that sent no DPoP proof.
+             * @enum {string}
+             */
+            token_type: "DPoP" | "Bearer";
             expires_in: number;
             /** @description What was granted, possibly less than requested. */
             scope: string;
             /** @description The FHIR id of the patient the grant is for (with `launch/patient`). */
             patient?: string;
-            /** @description With `openid`, on the code exchange; signed ES256. With `fhirUser`, its `fhirUser` claim is the signed-in person's FHIR resource URL. */
+            /** @description With `openid`, on the code exchange; signed RS256, or ES256 for a client registered with `idTokenSignedResponseAlg`. With `fhirUser`, its `fhirUser` claim is the signed-in person's FHIR resource URL. */
             id_token?: string;
             /**
              * @description Only with `offline_access`. Bound to the DPoP key of the request. A public client gets a new

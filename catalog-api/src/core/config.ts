@@ -40,6 +40,11 @@ export interface AppConfig {
   /** Seconds between two sweeps of expired rows (codes, sessions…); 0 turns the sweep off. */
   sweepIntervalSeconds: number;
   /**
+   * Whether clients may register `dpopBoundAccessTokens: false` and get Bearer access tokens
+   * outside the sandbox (where they always may): for existing SMART apps, off by default.
+   */
+  allowBearerTokenClients: boolean;
+  /**
    * The OpenID Connect provider patients sign in at (the national identity federation). Without
    * one, patient sign-in is unavailable outside the sandbox.
    */
@@ -90,7 +95,12 @@ export const defaultConfig: AppConfig = {
   outboundTimeoutMs: 5000,
   sweepIntervalSeconds: 600,
   certificateValidityDays: 1095,
+  allowBearerTokenClients: false,
 };
+
+/** Whether clients may get Bearer access tokens: always in the sandbox, elsewhere where the operator allows it. */
+export const bearerTokensAllowed = (config: Pick<AppConfig, 'mode' | 'allowBearerTokenClients'>): boolean =>
+  config.mode === 'sandbox' || config.allowBearerTokenClients;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -259,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       3650,
     ),
     sweepIntervalSeconds: integer(env, 'SWEEP_INTERVAL_SECONDS', overrides.sweepIntervalSeconds ?? defaultConfig.sweepIntervalSeconds, 0, 86_400),
+    allowBearerTokenClients: boolean(env, 'ALLOW_BEARER_TOKEN_CLIENTS', overrides.allowBearerTokenClients ?? defaultConfig.allowBearerTokenClients),
   };
   if (databaseUrl) config.databaseUrl = databaseUrl;
   if (env.DATABASE_SCHEMA) config.databaseSchema = env.DATABASE_SCHEMA;

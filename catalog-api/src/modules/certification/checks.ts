@@ -560,7 +560,7 @@ const checks: readonly Check[] = [
     id: 'keys.algorithms',
     group: 'keys',
     title: 'Client keys use an allowed algorithm',
-    remedy: `Register signing keys for ${clientAssertionAlgorithms.join(', ')} only: EC P-256 (ES256), RSA (PS256) or Ed25519 (EdDSA).`,
+    remedy: `Register signing keys for ${clientAssertionAlgorithms.join(', ')} only: EC P-256 (ES256), EC P-384 (ES384), RSA (PS256 or RS384) or Ed25519 (EdDSA).`,
     evaluate: keysCheck(algorithmRule, 'Every registered key uses an allowed algorithm'),
   },
   {

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { SecretBox } from '../../core/secret-box.js';
 import type { Queryable } from '../../core/store/db.js';
-import { activeSigningKey, SIGNING_ALG } from './signing-keys.js';
+import { activeSigningKey, SIGNING_ALG, type SigningAlgorithm } from './signing-keys.js';
 
 /** Lifetime of access tokens: the profile allows at most 10 minutes. */
 export const ACCESS_TOKEN_LIFETIME_SECONDS = 300;
@@ -17,7 +17,8 @@ export interface AccessTokenClaims {
   subject: string;
   clientId: string;
   scope: string;
-  jkt: string;
+  /** The DPoP key the token is bound to; null for a Bearer token. */
+  jkt: string | null;
   patient: string;
   grantId: string;
 }
@@ -30,6 +31,8 @@ export interface IdTokenClaims {
   /** Their FHIR resource, e.g. `https://…/fhir/Patient/123` (SMART `fhirUser`). */
   fhirUser?: string | undefined;
   nonce?: string | undefined;
+  /** The client's `id_token_signed_response_alg`. */
+  alg: IdTokenAlgorithm;
 }
 
 /** A token of the platform's own API (not patient data), e.g. for the command line after a device sign-in. */
@@ -49,25 +52,30 @@ export interface Signer {
   platformAccessToken(claims: PlatformTokenClaims): Promise<string>;
 }
 
-/** How ID tokens may be signed, the default first. */
-export const ID_TOKEN_ALGORITHMS = ['ES256'] as const;
+/** How ID tokens may be signed: RS256 by default, as OpenID Connect defines it, ES256 for clients that register it. */
+export const ID_TOKEN_ALGORITHMS = ['RS256', 'ES256'] as const satisfies readonly SigningAlgorithm[];
+export type IdTokenAlgorithm = (typeof ID_TOKEN_ALGORITHMS)[number];
 
 /** Lifetime of ID tokens. */
 export const ID_TOKEN_LIFETIME_SECONDS = 300;
 
-/** A signer that reuses the imported active key for a short while, so rotation reaches every instance quickly. */
+/** A signer that reuses the imported active keys for a short while, so rotation reaches every instance quickly. */
 export function accessTokenSigner(db: Queryable, box: SecretBox, cacheMs = 30_000): Signer {
-  let cached: { at: number; key: Awaited<ReturnType<typeof activeSigningKey>> } | undefined;
-  const signingKey = async () => {
-    if (!cached || Date.now() - cached.at > cacheMs) cached = { at: Date.now(), key: await activeSigningKey(db, box) };
-    return cached.key;
+  const cached = new Map<SigningAlgorithm, { at: number; key: Awaited<ReturnType<typeof activeSigningKey>> }>();
+  const signingKey = async (alg: SigningAlgorithm = SIGNING_ALG) => {
+    let entry = cached.get(alg);
+    if (!entry || Date.now() - entry.at > cacheMs) {
+      entry = { at: Date.now(), key: await activeSigningKey(db, box, alg) };
+      cached.set(alg, entry);
+    }
+    return entry.key;
   };
   const sign = async (claims: AccessTokenClaims) => {
     const { kid, key } = await signingKey();
     return new SignJWT({
       client_id: claims.clientId,
       scope: claims.scope,
-      cnf: { jkt: claims.jkt },
+      ...(claims.jkt ? { cnf: { jkt: claims.jkt } } : {}),
       patient: claims.patient,
       grant_id: claims.grantId,
     })
@@ -81,9 +89,9 @@ export function accessTokenSigner(db: Queryable, box: SecretBox, cacheMs = 30_00
       .sign(key);
   };
   const idToken = async (claims: IdTokenClaims) => {
-    const { kid, key } = await signingKey();
+    const { kid, key } = await signingKey(claims.alg);
     return new SignJWT({ ...(claims.fhirUser ? { fhirUser: claims.fhirUser } : {}), ...(claims.nonce ? { nonce: claims.nonce } : {}) })
-      .setProtectedHeader({ alg: SIGNING_ALG, typ: 'JWT', kid })
+      .setProtectedHeader({ alg: claims.alg, typ: 'JWT', kid })
       .setIssuer(claims.issuer)
       .setSubject(claims.subject)
       .setAudience(claims.clientId)

@@ -1,6 +1,7 @@
 // HTTP handlers of the authorization server: discovery, PAR, authorize and token.
 import type { FastifyRequest } from 'fastify';
-import type { AppConfig } from '../../core/config.js';
+import { bearerTokensAllowed, type AppConfig } from '../../core/config.js';
+import { decodeJwt } from 'jose';
 import { OAuthError } from '../../core/oauth-error.js';
 import type { HandlerMap } from '../../core/operations.js';
 import type { Db } from '../../core/store/db.js';
@@ -19,7 +20,8 @@ import {
   verifiedRedirect,
 } from './authorization.js';
 import { fhirBaseOf } from './audience.js';
-import { authenticateClient, ClientAuthError, CLIENT_ASSERTION_ALGORITHMS } from './client-auth.js';
+import { authenticateClient, ClientAuthError } from './client-auth.js';
+import { clientAssertionAlgorithms } from './client-keys.js';
 import { DPOP_ALGORITHMS, DpopError, verifyDpopProof, type DpopNonces } from './dpop.js';
 import { findClientById } from './client-repository.js';
 import * as grants from './grant-repository.js';
@@ -106,7 +108,6 @@ export function issuerOf(request: FastifyRequest, config: AppConfig): string {
   return config.publicUrl ?? `${request.protocol}://${request.host}`;
 }
 
-const clientAuthAlgorithms = CLIENT_ASSERTION_ALGORITHMS.filter((alg) => alg !== 'Ed25519');
 
 function scopesSupported(): string[] {
   const resources = resourceTypes.flatMap((type) => [`patient/${type}.rs`, `patient/${type}.cruds`]);
@@ -126,7 +127,7 @@ function sharedMetadata(issuer: string) {
     grant_types_supported: ['authorization_code', 'refresh_token'],
     code_challenge_methods_supported: ['S256'],
     token_endpoint_auth_methods_supported: ['private_key_jwt', 'none'],
-    token_endpoint_auth_signing_alg_values_supported: clientAuthAlgorithms,
+    token_endpoint_auth_signing_alg_values_supported: [...clientAssertionAlgorithms],
     scopes_supported: scopesSupported(),
   };
 }
@@ -200,6 +201,25 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
       }
       throw error;
     }
+  }
+
+  /**
+   * Whether a token request may come without a DPoP proof: its client (named by client_id, or by
+   * the subject of its assertion, verified afterwards) registered for Bearer tokens, and the
+   * platform allows them.
+   */
+  async function mayGoWithoutProof(form: Record<string, string | undefined>): Promise<boolean> {
+    if (!bearerTokensAllowed(config)) return false;
+    let clientId = form.client_id;
+    if (clientId === undefined && form.client_assertion !== undefined) {
+      try {
+        clientId = decodeJwt(form.client_assertion).sub;
+      } catch {
+        return false;
+      }
+    }
+    const client = clientId ? await findClientById(db, clientId) : null;
+    return client?.dpopBoundAccessTokens === false;
   }
 
   return {
@@ -316,9 +336,9 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
 
     async token({ request, body }) {
       const form = body as Record<string, string | undefined>;
-      const jkt = await dpopKey(request, '/oauth/token');
       // The command line is a public client built into the platform: it is named, not authenticated.
       if (form.grant_type === DEVICE_CODE_GRANT || (form.grant_type === 'refresh_token' && isCommandLine(form))) {
+        const jkt = await dpopKey(request, '/oauth/token');
         const issuer = issuerOf(request, config);
         let session: { id: string; subject: string; scope: string; refreshToken: string | null };
         if (form.grant_type === DEVICE_CODE_GRANT) {
@@ -360,6 +380,10 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
           },
         };
       }
+      // A proof binds the tokens to its key. Only a client registered for Bearer tokens, where the
+      // platform allows them, may go without one; the proof is checked before the client assertion,
+      // so that a nonce retry does not find the assertion used up.
+      const jkt = request.headers.dpop !== undefined || !(await mayGoWithoutProof(form)) ? await dpopKey(request, '/oauth/token') : null;
       const client = await authenticate(request, form, '/oauth/token');
       if (form.grant_type !== 'authorization_code' && form.grant_type !== 'refresh_token') {
         throw new OAuthError('unsupported_grant_type', `grant_type "${String(form.grant_type).slice(0, 40).replace(/["\\]/g, '')}" is not supported`);
@@ -372,7 +396,7 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
       let refreshToken: string | null = null;
       if (form.grant_type === 'authorization_code') {
         exchange = await exchangeCode(db, config, form, client, jkt);
-        // Refresh tokens only with offline_access, bound to the same DPoP key.
+        // Refresh tokens only with offline_access, bound to the same DPoP key (or to none, for Bearer tokens).
         if (exchange.scope.split(' ').includes('offline_access')) {
           refreshToken = await grants.insertRefreshToken(db, { grantId: exchange.grantId, clientId: client.clientId, jkt, scope: exchange.scope });
         }
@@ -400,17 +424,18 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
               issuer,
               clientId: client.clientId,
               subject: exchange.actorId,
-              fhirUser: scopes.includes('fhirUser') ? `${issuer}/fhir/Patient/${exchange.actorId}` : undefined,
+              fhirUser: scopes.includes('fhirUser') ? `${fhirBaseOf(issuer)}/Patient/${exchange.actorId}` : undefined,
               nonce: exchange.nonce,
+              alg: client.idTokenSignedResponseAlg,
             })
           : undefined;
       return {
         status: 200,
         // A fresh nonce on success too, so the client's next proof carries a current one.
-        headers: { pragma: 'no-cache', 'dpop-nonce': await deps.nonces.current() },
+        headers: { pragma: 'no-cache', ...(jkt ? { 'dpop-nonce': await deps.nonces.current() } : {}) },
         body: {
           access_token: accessToken,
-          token_type: 'DPoP',
+          token_type: jkt ? 'DPoP' : 'Bearer',
           expires_in: ACCESS_TOKEN_LIFETIME_SECONDS,
           scope: exchange.scope,
           patient: exchange.patientId,
@@ -499,7 +524,7 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
           status: 200,
           body: {
             active: true,
-            token_type: 'DPoP',
+            token_type: access.cnf ? 'DPoP' : 'Bearer',
             scope: access.scope,
             client_id: access.client_id,
             sub: access.sub!,
@@ -509,7 +534,7 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
             iat: access.iat!,
             jti: access.jti!,
             patient: access.patient,
-            cnf: { jkt: access.cnf.jkt },
+            ...(access.cnf ? { cnf: { jkt: access.cnf.jkt } } : {}),
           },
         };
       }
@@ -526,7 +551,7 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
           client_id: refresh.clientId,
           sub: refresh.grant.actorId,
           patient: refresh.grant.patientId,
-          cnf: { jkt: refresh.jkt },
+          ...(refresh.jkt ? { cnf: { jkt: refresh.jkt } } : {}),
         },
       };
     },

@@ -301,13 +301,13 @@ export interface CodeExchange {
   nonce?: string | undefined;
 }
 
-/** Redeems a code for the authenticated client, with the PKCE verifier and the DPoP key of the request. */
+/** Redeems a code for the authenticated client, with the PKCE verifier and the DPoP key of the request (null: none). */
 export async function exchangeCode(
   db: Db,
   config: AppConfig,
   form: Record<string, string | undefined>,
   client: ClientWithApp,
-  jkt: string,
+  jkt: string | null,
 ): Promise<CodeExchange> {
   const invalid = (description: string) => new OAuthError('invalid_grant', description);
   if (!form.code) throw new OAuthError('invalid_request', 'code is required');
@@ -327,7 +327,9 @@ export async function exchangeCode(
   if (redeemed.redirectUri !== form.redirect_uri) throw invalid('redirect_uri differs from the authorization request');
   const challenge = createHash('sha256').update(form.code_verifier).digest('base64url');
   if (challenge !== redeemed.codeChallenge) throw invalid('code_verifier does not match the code_challenge');
-  if (redeemed.dpopJkt && redeemed.dpopJkt !== jkt) throw invalid('the DPoP key differs from the dpop_jkt of the authorization request');
+  if (redeemed.dpopJkt && redeemed.dpopJkt !== jkt) {
+    throw invalid(jkt ? 'the DPoP key differs from the dpop_jkt of the authorization request' : 'the code is bound to a DPoP key (dpop_jkt): send a DPoP proof made with it');
+  }
   const ended = grantEnded(redeemed.grant, config);
   if (ended) throw grantEndedError(ended);
   return {
@@ -354,7 +356,7 @@ export async function exchangeRefreshToken(
   config: AppConfig,
   form: Record<string, string | undefined>,
   client: ClientWithApp,
-  jkt: string,
+  jkt: string | null,
 ): Promise<RefreshExchange> {
   const invalid = (description: string) => new OAuthError('invalid_grant', description);
   const refreshToken = form.refresh_token;
@@ -372,7 +374,7 @@ export async function exchangeRefreshToken(
     const token = await grants.findRefreshToken(tx, refreshToken, true);
     if (!token) return refuse('the refresh token is unknown');
     if (token.clientId !== client.clientId) return refuse('the refresh token was issued to another client');
-    if (token.jkt !== jkt) return refuse('the refresh token is bound to another DPoP key');
+    if (token.jkt !== jkt) return refuse(token.jkt ? 'the refresh token is bound to another DPoP key' : 'the refresh token of a Bearer client is bound to no key: send no DPoP proof with it');
     if (token.rotated) {
       await grants.revokeGrant(tx, token.grantId, grants.RevocationReason.refreshTokenReused);
       const ended = endOnceRevoked(token.grant, grants.RevocationReason.refreshTokenReused, config);

@@ -3,9 +3,11 @@
 // ones. Client secrets, in the body or through HTTP Basic, are not a method of this profile.
 //
 // What a client assertion must be:
-// - signed with ES256, PS256 or EdDSA (also spelled `Ed25519`, the fully-specified name of RFC 9864
-//   that oauth4webapi 3.x puts in the header for Ed25519 keys) by one of the client's keys: the one
-//   of the header's `kid`, else each key that fits the algorithm. The keys are the registered JWKS,
+// - signed with ES256, ES384, RS384 (SMART App Launch's baseline: servers SHALL accept one of RS384
+//   and ES384), PS256 or EdDSA (also spelled `Ed25519`, the fully-specified name of RFC 9864 that
+//   oauth4webapi 3.x puts in the header for Ed25519 keys) by one of the client's keys: the one of
+//   the header's `kid`, else each key that fits the algorithm (a key registered with an `alg`
+//   fits that algorithm only). The keys are the registered JWKS,
 //   or the set published at the client's `jwks_uri` (fetched safely and cached; fetched again, at
 //   most once per cool-down, when no cached key verifies, so a key rotation at the client works);
 // - `iss` = `sub` = the client_id, and = the `client_id` parameter when the request has one;
@@ -20,6 +22,7 @@
 import { compactVerify, decodeJwt, decodeProtectedHeader, importJWK, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import type { Queryable } from '../../core/store/db.js';
 import { findClientById, type ClientWithApp } from './client-repository.js';
+import { clientAssertionAlgorithms } from './client-keys.js';
 import { RemoteKeysError, type RemoteKeySets, type VerificationKey } from './client-remote-keys.js';
 import type { ReplayCache } from './replay-cache.js';
 
@@ -30,18 +33,28 @@ export const CLIENT_ASSERTION_REPLAY_NAMESPACE = 'client_assertion';
 export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
 /** How far in the future `iat` and `nbf` may be. */
 export const MAX_CLOCK_SKEW_SECONDS = 10;
-/** Values for `token_endpoint_auth_signing_alg_values_supported` in the server metadata. */
-export const CLIENT_ASSERTION_ALGORITHMS = ['ES256', 'PS256', 'EdDSA', 'Ed25519'] as const;
+/** The algorithms accepted in a client assertion's header (EdDSA also as `Ed25519`). */
+export const CLIENT_ASSERTION_ALGORITHMS = [...clientAssertionAlgorithms, 'Ed25519'] as const;
 type AssertionAlgorithm = (typeof CLIENT_ASSERTION_ALGORITHMS)[number];
+/** The algorithms in words, for the descriptions of refusals. */
+const ACCEPTED = 'ES256, ES384, RS384, PS256 or EdDSA';
 
 const MAX_JTI_LENGTH = 256;
 
-const keyFits: Record<AssertionAlgorithm, (jwk: VerificationKey) => boolean> = {
+/** The key type (and curve) each algorithm needs. */
+const keyShapes: Record<AssertionAlgorithm, (jwk: VerificationKey) => boolean> = {
   ES256: (jwk) => jwk.kty === 'EC' && jwk.crv === 'P-256',
+  ES384: (jwk) => jwk.kty === 'EC' && jwk.crv === 'P-384',
+  RS384: (jwk) => jwk.kty === 'RSA',
   PS256: (jwk) => jwk.kty === 'RSA',
   EdDSA: (jwk) => jwk.kty === 'OKP' && jwk.crv === 'Ed25519',
   Ed25519: (jwk) => jwk.kty === 'OKP' && jwk.crv === 'Ed25519',
 };
+
+/** Whether a key may verify `alg`: its shape fits, and the `alg` it was registered with, if any, is that one (EdDSA and Ed25519 are one). */
+function keyFits(alg: AssertionAlgorithm, jwk: VerificationKey): boolean {
+  return keyShapes[alg](jwk) && (jwk.alg === undefined || jwk.alg === (alg === 'Ed25519' ? 'EdDSA' : alg));
+}
 
 export type ClientAuthErrorCode = 'invalid_client' | 'invalid_request';
 
@@ -181,10 +194,10 @@ async function privateKeyJwt(
   const alg = header.alg;
   if (alg === undefined || alg === 'none') throw invalidClient('client_assertion must be signed: alg none is refused');
   if (/^HS/i.test(alg)) {
-    throw invalidClient(`client_assertion alg ${shown(alg)} is refused: secret-based assertions (client_secret_jwt) are not supported, use ES256, PS256 or EdDSA`);
+    throw invalidClient(`client_assertion alg ${shown(alg)} is refused: secret-based assertions (client_secret_jwt) are not supported, use ${ACCEPTED}`);
   }
   if (!(CLIENT_ASSERTION_ALGORITHMS as readonly string[]).includes(alg)) {
-    throw invalidClient(`client_assertion alg ${shown(alg)} is not accepted: use ES256, PS256 or EdDSA`);
+    throw invalidClient(`client_assertion alg ${shown(alg)} is not accepted: use ${ACCEPTED}`);
   }
   const algorithm = alg as AssertionAlgorithm;
 
@@ -243,10 +256,12 @@ async function verifySignature(
   if (header.kid !== undefined) {
     const key = keys.find((jwk) => jwk.kid === header.kid);
     if (!key) throw invalidClient(`no key of this client has kid ${shown(header.kid)}`);
-    if (!keyFits[alg](key)) throw invalidClient(`key ${shown(header.kid)} is an ${key.kty} key; it cannot verify alg ${alg}`);
+    if (!keyFits(alg, key)) {
+      throw invalidClient(`key ${shown(header.kid)} (${key.kty}${key.crv ? ` ${key.crv}` : ''}${key.alg ? `, registered for ${key.alg}` : ''}) cannot verify alg ${alg}`);
+    }
     candidates = [key];
   } else {
-    candidates = keys.filter(keyFits[alg]);
+    candidates = keys.filter((jwk) => keyFits(alg, jwk));
     if (candidates.length === 0) throw invalidClient(`no key of this client can verify alg ${alg}`);
   }
   for (const jwk of candidates) {

@@ -1,5 +1,6 @@
 // What a client may register as its signing keys: public keys only, of the algorithms the
-// profile allows (ES256 on P-256, PS256 on RSA of at least 2048 bits, EdDSA on Ed25519).
+// profile allows (ES256 on P-256, ES384 on P-384, PS256 or RS384 on RSA of at least 2048 bits,
+// EdDSA on Ed25519).
 import { createPublicKey } from 'node:crypto';
 import type { components } from '@mes/openapi';
 import type { FieldError } from '../../core/errors.js';
@@ -7,15 +8,17 @@ import type { FieldError } from '../../core/errors.js';
 export type Jwk = components['schemas']['Jwk'];
 export type Jwks = components['schemas']['Jwks'];
 
-export const clientAssertionAlgorithms = ['ES256', 'PS256', 'EdDSA'] as const;
+/** The algorithms of client assertions, as the metadata lists them. */
+export const clientAssertionAlgorithms = ['ES256', 'ES384', 'RS384', 'PS256', 'EdDSA'] as const;
 /** Members of a JWK that only a private (or symmetric) key has. */
 export const PRIVATE_KEY_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 const MIN_RSA_BITS = 2048;
 
-const expected: Record<Jwk['kty'], { alg: string; members: (keyof Jwk)[]; crv?: string }> = {
-  EC: { alg: 'ES256', members: ['crv', 'x', 'y'], crv: 'P-256' },
-  RSA: { alg: 'PS256', members: ['n', 'e'] },
-  OKP: { alg: 'EdDSA', members: ['crv', 'x'], crv: 'Ed25519' },
+/** Per key type: its members, and each curve (or `*` for RSA) with the algorithms it may be registered for. */
+const expected: Record<Jwk['kty'], { members: (keyof Jwk)[]; algorithms: Record<string, readonly string[]> }> = {
+  EC: { members: ['crv', 'x', 'y'], algorithms: { 'P-256': ['ES256'], 'P-384': ['ES384'] } },
+  RSA: { members: ['n', 'e'], algorithms: { '*': ['PS256', 'RS384'] } },
+  OKP: { members: ['crv', 'x'], algorithms: { Ed25519: ['EdDSA'] } },
 };
 const allMembers: (keyof Jwk)[] = ['crv', 'x', 'y', 'n', 'e'];
 
@@ -26,8 +29,9 @@ export function keyProblem(jwk: Jwk): string | null {
   for (const member of allMembers) {
     if (!rule.members.includes(member) && jwk[member] !== undefined) return `"${member}" does not belong in an ${jwk.kty} key`;
   }
-  if (rule.crv && jwk.crv !== rule.crv) return `an ${jwk.kty} key must be on ${rule.crv}`;
-  if (jwk.alg && jwk.alg !== rule.alg) return `an ${jwk.kty} key is used with ${rule.alg}, not ${jwk.alg}`;
+  const algorithms = rule.algorithms[jwk.kty === 'RSA' ? '*' : String(jwk.crv)];
+  if (!algorithms) return `an ${jwk.kty} key must be on ${Object.keys(rule.algorithms).join(' or ')}`;
+  if (jwk.alg && !algorithms.includes(jwk.alg)) return `an ${jwk.kty}${jwk.crv ? ` ${jwk.crv}` : ''} key is used with ${algorithms.join(' or ')}, not ${jwk.alg}`;
   let details: { modulusLength?: number } | undefined;
   try {
     const { kty, crv, x, y, n, e } = jwk;

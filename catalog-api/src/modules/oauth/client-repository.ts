@@ -13,6 +13,8 @@ interface ClientRow {
   type: ClientType;
   jwks: Jwks | null;
   jwks_uri: string | null;
+  dpop_bound_access_tokens: boolean;
+  id_token_signed_response_alg: Client['idTokenSignedResponseAlg'];
   created_at: Date;
   updated_at: Date;
   [key: string]: unknown;
@@ -28,6 +30,8 @@ function toClient(row: ClientRow): Client {
     tokenEndpointAuthMethod: row.type === 'confidential' ? 'private_key_jwt' : 'none',
     jwks: row.jwks,
     jwksUri: row.jwks_uri,
+    dpopBoundAccessTokens: row.dpop_bound_access_tokens,
+    idTokenSignedResponseAlg: row.id_token_signed_response_alg,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };
@@ -39,11 +43,26 @@ const newClientId = () => `mes_${randomBytes(16).toString('base64url')}`;
 export async function insertClient(
   db: Queryable,
   appId: string,
-  client: { type: ClientType; jwks?: Jwks | undefined; jwksUri?: string | undefined },
+  client: {
+    type: ClientType;
+    jwks?: Jwks | undefined;
+    jwksUri?: string | undefined;
+    dpopBoundAccessTokens?: boolean | undefined;
+    idTokenSignedResponseAlg?: Client['idTokenSignedResponseAlg'] | undefined;
+  },
 ): Promise<Client> {
   const rows = await db.query<ClientRow>(
-    `INSERT INTO oauth_clients (id, app_id, type, jwks, jwks_uri) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
-    [newClientId(), appId, client.type, client.jwks ? JSON.stringify(client.jwks) : null, client.jwksUri ?? null],
+    `INSERT INTO oauth_clients (id, app_id, type, jwks, jwks_uri, dpop_bound_access_tokens, id_token_signed_response_alg)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+    [
+      newClientId(),
+      appId,
+      client.type,
+      client.jwks ? JSON.stringify(client.jwks) : null,
+      client.jwksUri ?? null,
+      client.dpopBoundAccessTokens ?? true,
+      client.idTokenSignedResponseAlg ?? 'RS256',
+    ],
   );
   return toClient(rows[0]!);
 }

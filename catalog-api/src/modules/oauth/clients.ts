@@ -12,6 +12,8 @@ type ClientInput = components['schemas']['ClientInput'];
 export interface ClientDeps {
   /** Fetches the key set of a `jwks_uri`; registering one is refused without it. */
   remoteKeys?: RemoteKeySets | undefined;
+  /** Whether clients may register for Bearer access tokens (bearerTokensAllowed of the configuration). */
+  bearerTokensAllowed?: boolean | undefined;
 }
 
 type ClientKeys = { jwks?: Jwks | undefined; jwksUri?: string | undefined };
@@ -47,6 +49,13 @@ async function checkKeys(keys: ClientKeys, pointer: string, deps: ClientDeps): P
 }
 
 export async function createClient(db: Queryable, appId: string, input: ClientInput, deps: ClientDeps = {}): Promise<repo.Client> {
+  if (input.dpopBoundAccessTokens === false && !deps.bearerTokensAllowed) {
+    throw new ProblemError(
+      'invalid_client_metadata',
+      'Bearer access tokens are not allowed on this platform: register a DPoP-bound client (dpopBoundAccessTokens true, the default). In the sandbox they always are.',
+      [{ pointer: '/body/dpopBoundAccessTokens', detail: 'Bearer access tokens are not allowed here' }],
+    );
+  }
   if (input.type === 'public') {
     if (input.jwks || input.jwksUri) {
       throw new ProblemError('invalid_client_metadata', 'A public client does not authenticate: it registers no keys.', [

@@ -171,7 +171,7 @@ export async function redeemCode(db: Queryable, code: string): Promise<RedeemedC
   };
 }
 
-export async function insertRefreshToken(db: Queryable, token: { grantId: string; clientId: string; jkt: string; scope: string }): Promise<string> {
+export async function insertRefreshToken(db: Queryable, token: { grantId: string; clientId: string; jkt: string | null; scope: string }): Promise<string> {
   const value = randomToken();
   await db.query(`INSERT INTO oauth_refresh_tokens (token_hash, grant_id, client_id, jkt, scope) VALUES ($1, $2, $3, $4, $5)`, [
     sha256(value),
@@ -187,7 +187,8 @@ export interface RefreshTokenState {
   tokenHash: string;
   grantId: string;
   clientId: string;
-  jkt: string;
+  /** The DPoP key of the token requests that may use it; null for a Bearer client's. */
+  jkt: string | null;
   scope: string;
   rotated: boolean;
   revoked: boolean;
@@ -242,7 +243,7 @@ const toGrantState = (row: GrantStateRow): GrantState => ({
 
 /** A refresh token and the state of its grant, locked for the exchange when `forUpdate`. */
 export async function findRefreshToken(db: Queryable, token: string, forUpdate: boolean): Promise<RefreshTokenState | null> {
-  const rows = await db.query<GrantStateRow & { token_hash: string; grant_id: string; client_id: string; jkt: string; scope: string; rotated: boolean; revoked: boolean }>(
+  const rows = await db.query<GrantStateRow & { token_hash: string; grant_id: string; client_id: string; jkt: string | null; scope: string; rotated: boolean; revoked: boolean }>(
     `SELECT r.token_hash, r.grant_id, r.client_id, r.jkt, r.scope, r.rotated_at IS NOT NULL AS rotated, r.revoked_at IS NOT NULL AS revoked,
             ${grantStateColumns}
      FROM oauth_refresh_tokens r JOIN grants g ON g.id = r.grant_id JOIN apps a ON a.id = g.app_id

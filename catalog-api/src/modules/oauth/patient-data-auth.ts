@@ -11,9 +11,10 @@ import type { Principal, SecurityScheme } from '../../core/operations.js';
 import type { Queryable } from '../../core/store/db.js';
 import type { DpopNonces } from './dpop.js';
 import type { ReplayCache } from './replay-cache.js';
-import { dpopChallenge, ResourceAccessError, verifyBoundRequest } from './resource-access.js';
+import { dpopChallenge, ResourceAccessError, tokenChallenge, verifyBoundRequest } from './resource-access.js';
+import { bearerTokensAllowed } from '../../core/config.js';
 import { access, parseScopeString, type Interaction, type ResourceType } from './scopes.js';
-import { activeAccessTokenVerifier, grantEndedDescriptions, signedTokenVerifier } from './token-state.js';
+import { activeAccessTokenVerifier, grantEndedDescriptions, signedTokenVerifier, type AccessTokenPayload, type ActiveAccessToken } from './token-state.js';
 
 export interface PatientDataAuthDeps {
   db: Queryable;
@@ -25,14 +26,16 @@ export interface PatientDataAuthDeps {
 
 export function patientDataTokenScheme(deps: PatientDataAuthDeps): SecurityScheme {
   const verify = activeAccessTokenVerifier(deps.db, deps.config, signedTokenVerifier(deps.db, deps.config));
+  // Clients registered for Bearer tokens send them as such, where the platform allows them.
+  const bearer = bearerTokensAllowed(deps.config);
   return {
     authScheme: 'dpop',
-    challenge: dpopChallenge(),
+    challenge: bearer ? `${dpopChallenge()}, ${tokenChallenge('bearer')}` : dpopChallenge(),
     hint: 'a patient-data access token as "Authorization: DPoP <token>" with a DPoP proof carrying ath',
     async authenticate(request, scopes): Promise<Principal> {
       const issuer = deps.issuerOf(request);
       try {
-        const active = await verifyBoundRequest(
+        const active = await verifyBoundRequest<ActiveAccessToken & { scope: string; cnf: AccessTokenPayload['cnf'] }>(
           { authorization: request.headers.authorization, dpop: request.headers.dpop, method: request.method, url: `${issuer}${request.url}` },
           {
             verifyToken: async (token) => {
@@ -43,6 +46,7 @@ export function patientDataTokenScheme(deps: PatientDataAuthDeps): SecuritySchem
             },
             replay: deps.replay,
             nonces: deps.nonces,
+            bearer,
           },
         );
         // The operation's roles name the type and interaction it needs (`patient/Observation.c`):

@@ -1,12 +1,14 @@
-// What a protected resource of this server checks on a request that carries a DPoP-bound access
-// token (RFC 9449 §7): `Authorization: DPoP <token>` (never `Bearer`: a bound token used as a
-// bearer token is a downgrade), one valid proof for this method and URL whose `ath` is the
-// token's hash and whose key is the token's `cnf.jkt`, the token itself (signature, issuer,
-// audience, expiry and the state behind it, through the verifier given), and the scope the
-// operation needs. Refusals carry the RFC 6750 / RFC 9449 challenge to send in WWW-Authenticate,
-// with `grant_ended` (an extension auth-param, RFC 9110 §11.2) when the grant behind the token has
-// ended. No HTTP framework here: the platform API and the FHIR API map a ResourceAccessError to
-// their own error format.
+// What a protected resource of this server checks on a request that carries an access token:
+// - a DPoP-bound token (RFC 9449 §7): `Authorization: DPoP <token>` and one valid proof for this
+//   method and URL whose `ath` is the token's hash and whose key is the token's `cnf.jkt`;
+// - a Bearer token (RFC 6750), only where the resource accepts them (the FHIR API, for clients
+//   registered for Bearer tokens where the platform allows it) and only for a token bound to no
+//   key: a DPoP-bound token used as a bearer token is a downgrade, always refused;
+// then the token itself (signature, issuer, audience, expiry and the state behind it, through the
+// verifier given). Refusals carry the RFC 6750 / RFC 9449 challenge to send in WWW-Authenticate,
+// in the scheme the request used, with `grant_ended` (an extension auth-param, RFC 9110 §11.2)
+// when the grant behind the token has ended. No HTTP framework here: the platform API and the FHIR
+// API map a ResourceAccessError to their own error format.
 import { DPOP_ALGORITHMS, DpopError, verifyDpopProof, type DpopNonces } from './dpop.js';
 import type { ReplayCache } from './replay-cache.js';
 import type { GrantEnded } from './token-state.js';
@@ -16,19 +18,27 @@ export type ResourceAccessErrorCode = 'invalid_token' | 'invalid_dpop_proof' | '
 /** Algorithms a resource accepts proofs in, as the `algs` challenge parameter lists them. */
 const challengeAlgs = DPOP_ALGORITHMS.filter((alg) => alg !== 'Ed25519').join(' ');
 
+/** The authentication schemes a token may travel in. */
+export type TokenScheme = 'dpop' | 'bearer';
+
 /**
- * A `WWW-Authenticate: DPoP …` challenge; description and scope limited to the characters RFC
- * 6750 allows. `grantEnded` says why the grant behind the token ended (`grant_ended="…"`).
+ * A `WWW-Authenticate` challenge of the DPoP scheme, or of the Bearer scheme for a request that
+ * used it; description and scope limited to the characters RFC 6750 allows. `grantEnded` says
+ * why the grant behind the token ended (`grant_ended="…"`).
  */
-export function dpopChallenge(error?: ResourceAccessErrorCode, description?: string, scope?: string, grantEnded?: GrantEnded): string {
+export function tokenChallenge(scheme: TokenScheme, error?: ResourceAccessErrorCode, description?: string, scope?: string, grantEnded?: GrantEnded): string {
   const quoted = (value: string) => value.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '?');
-  const parts = [`algs="${challengeAlgs}"`];
+  const parts = scheme === 'dpop' ? [`algs="${challengeAlgs}"`] : [];
   if (error) parts.push(`error="${error}"`);
   if (description) parts.push(`error_description="${quoted(description)}"`);
   if (scope) parts.push(`scope="${quoted(scope)}"`);
   if (grantEnded) parts.push(`grant_ended="${quoted(grantEnded)}"`);
-  return `DPoP ${parts.join(', ')}`;
+  return `${scheme === 'dpop' ? 'DPoP' : 'Bearer'}${parts.length ? ` ${parts.join(', ')}` : ''}`;
 }
+
+/** A `WWW-Authenticate: DPoP …` challenge (see tokenChallenge). */
+export const dpopChallenge = (error?: ResourceAccessErrorCode, description?: string, scope?: string, grantEnded?: GrantEnded): string =>
+  tokenChallenge('dpop', error, description, scope, grantEnded);
 
 /** A refused request: status, code, why, and the challenge (and nonce) to answer with. */
 export class ResourceAccessError extends Error {
@@ -39,24 +49,24 @@ export class ResourceAccessError extends Error {
   constructor(
     readonly code: ResourceAccessErrorCode,
     description: string,
-    options: { scope?: string; nonce?: string; grantEnded?: GrantEnded } = {},
+    options: { scope?: string; nonce?: string; grantEnded?: GrantEnded; scheme?: TokenScheme } = {},
   ) {
     super(description);
     this.status = code === 'insufficient_scope' ? 403 : 401;
-    this.headers = { 'www-authenticate': dpopChallenge(code, description, options.scope, options.grantEnded) };
+    this.headers = { 'www-authenticate': tokenChallenge(options.scheme ?? 'dpop', code, description, options.scope, options.grantEnded) };
     if (options.nonce) this.headers['dpop-nonce'] = options.nonce;
   }
 }
 
-/** The claims a resource needs of a DPoP-bound token. */
+/** The claims a resource needs of a token: its scope, and its key binding when it is DPoP-bound. */
 export interface BoundTokenClaims {
   scope: string;
-  cnf: { jkt: string };
+  cnf?: { jkt: string } | undefined;
 }
 
 /** A token that verifies, but whose grant has ended: refused with why, once its key binding holds. */
 export interface EndedTokenClaims {
-  cnf: { jkt: string };
+  cnf?: { jkt: string } | undefined;
   grantEnded: GrantEnded;
   /** The end in plain words, for `error_description`. */
   description: string;
@@ -77,29 +87,48 @@ export interface BoundRequestDeps<T extends BoundTokenClaims> {
   verifyToken: (token: string) => Promise<T | EndedTokenClaims | null>;
   replay: ReplayCache;
   nonces: DpopNonces;
+  /** Whether tokens bound to no key may be sent as `Authorization: Bearer` (false by default). */
+  bearer?: boolean | undefined;
 }
 
-/** The access token of `Authorization: DPoP <token>`, or why there is none. */
-export function dpopAccessToken(authorization: string | undefined): string {
-  if (authorization === undefined || authorization.trim() === '') throw new ResourceAccessError('invalid_token', 'no access token: send Authorization: DPoP <token> with a DPoP proof');
+/** The access token of the Authorization header and the scheme it came in, or why there is none. */
+export function accessTokenOf(authorization: string | undefined, bearer = false): { scheme: TokenScheme; token: string } {
+  const expected = bearer ? 'Authorization: DPoP <token> with a DPoP proof (or Bearer <token> for a Bearer token)' : 'Authorization: DPoP <token> with a DPoP proof';
+  if (authorization === undefined || authorization.trim() === '') {
+    const refused = new ResourceAccessError('invalid_token', `no access token: send ${expected}`);
+    // Both schemes are offered where both are accepted (RFC 9449 §7.2).
+    if (bearer) refused.headers['www-authenticate'] += `, ${tokenChallenge('bearer')}`;
+    throw refused;
+  }
   const match = /^(\S+)\s+(\S+)$/.exec(authorization.trim());
   if (!match) throw new ResourceAccessError('invalid_token', 'the Authorization header must be "DPoP <access token>"');
-  const [, scheme, token] = match as unknown as [string, string, string];
-  if (scheme.toLowerCase() === 'bearer') {
+  const [, sent, token] = match as unknown as [string, string, string];
+  const scheme = sent.toLowerCase();
+  if (scheme === 'bearer' && !bearer) {
     throw new ResourceAccessError('invalid_token', 'this token is DPoP-bound: send it as Authorization: DPoP <token> with a DPoP proof, not as a bearer token');
   }
-  if (scheme.toLowerCase() !== 'dpop') throw new ResourceAccessError('invalid_token', `the Authorization scheme must be DPoP, not ${scheme.slice(0, 20)}`);
-  if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) throw new ResourceAccessError('invalid_token', 'the access token is malformed');
-  return token;
+  if (scheme !== 'dpop' && scheme !== 'bearer') throw new ResourceAccessError('invalid_token', `the Authorization scheme must be DPoP, not ${sent.slice(0, 20)}`);
+  const options = { scheme: scheme as TokenScheme };
+  if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) throw new ResourceAccessError('invalid_token', 'the access token is malformed', options);
+  return { scheme: scheme as TokenScheme, token };
 }
 
 /**
- * Checks a request made with a DPoP-bound access token and returns the token's claims, or throws
- * a ResourceAccessError. The proof is checked before the token, so that a proof problem is
- * reported as such, and its `jti` is recorded (a replayed request is refused).
+ * Checks a request made with an access token and returns the token's claims, or throws a
+ * ResourceAccessError. For a DPoP-bound token the proof is checked before the token, so that a
+ * proof problem is reported as such, and its `jti` is recorded (a replayed request is refused).
  */
 export async function verifyBoundRequest<T extends BoundTokenClaims>(request: BoundRequest, deps: BoundRequestDeps<T>): Promise<T> {
-  const token = dpopAccessToken(request.authorization);
+  const { scheme, token } = accessTokenOf(request.authorization, deps.bearer);
+  if (scheme === 'bearer') {
+    const claims = await deps.verifyToken(token);
+    const refuse = (description: string, grantEnded?: GrantEnded) => new ResourceAccessError('invalid_token', description, { scheme, ...(grantEnded ? { grantEnded } : {}) });
+    if (!claims) throw refuse('the access token is not active (expired, revoked, ended, or not issued for this API)');
+    // RFC 9449 §7.2: a bound token presented as a bearer token is refused, whoever presents it.
+    if (claims.cnf) throw refuse('this token is DPoP-bound: send it as Authorization: DPoP <token> with a DPoP proof, not as a bearer token');
+    if ('grantEnded' in claims) throw refuse(claims.description, claims.grantEnded);
+    return claims;
+  }
   let jkt: string;
   try {
     ({ jkt } = await verifyDpopProof(
@@ -114,6 +143,7 @@ export async function verifyBoundRequest<T extends BoundTokenClaims>(request: Bo
   }
   const claims = await deps.verifyToken(token);
   if (!claims) throw new ResourceAccessError('invalid_token', 'the access token is not active (expired, revoked, ended, or not issued for this API)');
+  if (!claims.cnf) throw new ResourceAccessError('invalid_token', 'this is a Bearer token, bound to no key: send it as Authorization: Bearer <token>');
   // RFC 9449 §7.1's example wording: the proof is fine, but made with another key than the token's.
   if (claims.cnf.jkt !== jkt) throw new ResourceAccessError('invalid_token', 'invalid DPoP key binding: the proof key is not the key the token is bound to');
   // Only the holder of the token's key learns why its grant ended.

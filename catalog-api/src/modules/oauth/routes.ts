@@ -7,7 +7,7 @@ import type { Db } from '../../core/store/db.js';
 import { findApp } from '../catalog/index.js';
 import * as repo from './client-repository.js';
 import { createClient, replaceClientKeys, type ClientDeps } from './clients.js';
-import { publishedKeys, rotateSigningKey } from './signing-keys.js';
+import { publishedKeys, rotateSigningKey, SIGNING_ALG } from './signing-keys.js';
 
 type OAuthOperations =
   | 'listClients'
@@ -55,7 +55,9 @@ export function oauthHandlers(db: Db, config: AppConfig, box: SecretBox, clientD
       return { status: 200, body: { keys }, headers: { 'cache-control': 'public, max-age=300' } };
     },
     async rotateSigningKeys() {
-      return { status: 200, body: await rotateSigningKey(db, box) };
+      const rotated = await rotateSigningKey(db, box);
+      const accessTokens = rotated.find((key) => key.alg === SIGNING_ALG)!;
+      return { status: 200, body: { activeKid: accessTokens.activeKid, retiredKid: accessTokens.retiredKid, keys: rotated } };
     },
   };
 }

@@ -10,13 +10,15 @@ import type { Queryable } from '../../core/store/db.js';
 import * as grants from './grant-repository.js';
 import { platformSessionState } from './platform-sessions.js';
 import { publishedKeys } from './signing-keys.js';
+import { fhirBaseOf } from './audience.js';
 
 export interface AccessTokenPayload extends JWTPayload {
   client_id: string;
   scope: string;
   patient: string;
   grant_id: string;
-  cnf: { jkt: string };
+  /** The DPoP key the token is bound to; absent from a Bearer token. */
+  cnf?: { jkt: string };
 }
 
 /**
@@ -82,7 +84,7 @@ type SignedTokenVerifier = (token: string, expected: { issuer: string; audience:
 
 /**
  * Verifies the signature and the claims of a JWT access token this server issued (`typ: at+jwt`,
- * ES256, issuer, audience, expiry); null when it is not one. The published keys are kept for a
+ * ES256, issuer, audience, expiry, a well-formed `cnf` when bound); null when it is not one. The published keys are kept for a
  * short while, and read again when a token names a key not seen yet (a rotation by another
  * instance), at most once a second.
  */
@@ -100,7 +102,8 @@ export function signedTokenVerifier(db: Queryable, config: AppConfig, cacheMs = 
     try {
       const jwks = await keySet(decodeProtectedHeader(token).kid);
       const { payload } = await jwtVerify(token, jwks, { ...expected, typ: 'at+jwt', algorithms: ['ES256'], requiredClaims: ['jti', 'exp', 'sub'] });
-      if (typeof payload.jti !== 'string' || typeof (payload.cnf as { jkt?: unknown } | undefined)?.jkt !== 'string') return null;
+      // A bound token names its key; a Bearer token has no cnf at all.
+      if (typeof payload.jti !== 'string' || (payload.cnf !== undefined && typeof (payload.cnf as { jkt?: unknown }).jkt !== 'string')) return null;
       return payload;
     } catch {
       return null;
@@ -135,7 +138,7 @@ export function activeAccessTokenVerifier(
   signed = signedTokenVerifier(db, config),
 ): (token: string, issuer: string) => Promise<ActiveAccessToken | EndedAccessToken | null> {
   return async (token, issuer) => {
-    const payload = (await signed(token, { issuer, audience: `${issuer}/fhir` })) as AccessTokenPayload | null;
+    const payload = (await signed(token, { issuer, audience: fhirBaseOf(issuer) })) as AccessTokenPayload | null;
     if (!payload || typeof payload.grant_id !== 'string' || typeof payload.patient !== 'string' || typeof payload.scope !== 'string') return null;
     const grant = await grants.grantState(db, payload.grant_id);
     const ended = grantEnded(grant, config);
@@ -162,7 +165,8 @@ export type PlatformTokenVerifier = (token: string, issuer: string) => Promise<P
 export function platformTokenVerifier(db: Queryable, config: AppConfig, signed = signedTokenVerifier(db, config)): PlatformTokenVerifier {
   return async (token, issuer) => {
     const payload = (await signed(token, { issuer, audience: `${issuer}/platform` })) as PlatformTokenPayload | null;
-    if (!payload || typeof payload.sid !== 'string' || typeof payload.scope !== 'string') return null;
+    // The command line's tokens are always DPoP-bound.
+    if (!payload?.cnf || typeof payload.sid !== 'string' || typeof payload.scope !== 'string') return null;
     const session = await platformSessionState(db, payload.sid);
     if (!session?.active || session.subject !== payload.sub) return null;
     return payload;

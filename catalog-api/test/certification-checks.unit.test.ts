@@ -35,6 +35,8 @@ function client(overrides: Partial<Client> = {}): Client {
     tokenEndpointAuthMethod: 'private_key_jwt',
     jwks: { keys: [ecKey, rsaKey, edKey] },
     jwksUri: null,
+    dpopBoundAccessTokens: true,
+    idTokenSignedResponseAlg: 'RS256',
     createdAt: '2026-11-01T00:00:00.000Z',
     updatedAt: '2026-11-01T00:00:00.000Z',
     ...overrides,
@@ -123,6 +125,7 @@ const catalogueIds = [
   'keys.algorithms',
   'keys.sizes',
   'keys.public_only',
+  'keys.dpop_bound',
   'submission.compliance',
   'sandbox.complete_flow',
   'sandbox.refresh',
@@ -387,12 +390,19 @@ describe('keys', () => {
   it('algorithms: a key declared for another algorithm, or on another curve, fails', async () => {
     const all = await results(keyed({ ...ecKey, kid: 'ec-ps', alg: 'PS256' }, { ...ecKey, kid: 'ec-hs', alg: 'HS256' as never }));
     expect(all['keys.algorithms']!.status).toBe('fail');
-    expect(all['keys.algorithms']!.summary).toContain('Key "ec-ps" of client mes_backend: an EC key is used with ES256, not PS256');
-    expect(all['keys.algorithms']!.summary).toContain('Key "ec-hs" of client mes_backend: uses HS256, not one of ES256, PS256, EdDSA');
+    expect(all['keys.algorithms']!.summary).toContain('Key "ec-ps" of client mes_backend: an EC P-256 key is used with ES256, not PS256');
+    expect(all['keys.algorithms']!.summary).toContain('Key "ec-hs" of client mes_backend: uses HS256, not one of ES256, ES384, RS384, PS256, EdDSA');
     expect(all['keys.sizes']!.status).toBe('pass');
-    const curve = await check('keys.algorithms', keyed({ ...ecKey, kid: 'ec-384', crv: 'P-384' as never }));
+    const curve = await check('keys.algorithms', keyed({ ...ecKey, kid: 'ec-521', crv: 'P-521' as never }));
     expect(curve.status).toBe('fail');
-    expect(curve.summary).toContain('must be on P-256');
+    expect(curve.summary).toContain('must be on P-256 or P-384');
+  });
+
+  it('dpop_bound: a client registered for Bearer tokens is reported as a warning', async () => {
+    expect(await check('keys.dpop_bound', subject({ clients: [client()] }))).toMatchObject({ status: 'pass', summary: 'Every client gets DPoP-bound access tokens.' });
+    const bearer = await check('keys.dpop_bound', subject({ clients: [client(), client({ clientId: 'mes_smart', type: 'public', dpopBoundAccessTokens: false })] }));
+    expect(bearer).toMatchObject({ status: 'warn', summary: 'Client mes_smart gets Bearer access tokens, bound to no key (dpopBoundAccessTokens false).' });
+    expect(evidence(bearer)).toEqual({ clients: [{ clientId: 'mes_backend', dpopBoundAccessTokens: true }, { clientId: 'mes_smart', dpopBoundAccessTokens: false }] });
   });
 
   it('public_only: private key material fails', async () => {

@@ -19,6 +19,7 @@ const client = {
 } as unknown as ClientWithApp;
 
 const production = { ...defaultConfig, mode: 'production' as const };
+const fhirBase = 'https://api.mes.example.fr/fhir';
 const sandbox = { ...defaultConfig, mode: 'sandbox' as const };
 const request = (redirectUri: string) => ({
   response_type: 'code',
@@ -40,8 +41,8 @@ describe('the version in force', () => {
   it('caps the scopes and the redirect URIs an authorization may use', () => {
     expect(formatScopes(appScopeCeiling(client, production))).toBe('patient/Observation.rs');
     expect(formatScopes(appScopeCeiling(client, sandbox))).toBe('patient/Immunization.rs patient/Observation.rs');
-    expect(() => validateAuthorizationRequest(client, request('https://tensio.example.fr/v2/callback'), production)).toThrow(/redirect_uri is not registered/);
-    expect(validateAuthorizationRequest(client, request('https://tensio.example.fr/callback'), production).redirect_uri).toBe('https://tensio.example.fr/callback');
-    expect(validateAuthorizationRequest(client, request('https://tensio.example.fr/v2/callback'), sandbox).redirect_uri).toBe('https://tensio.example.fr/v2/callback');
+    expect(() => validateAuthorizationRequest(client, request('https://tensio.example.fr/v2/callback'), production, fhirBase)).toThrow(/redirect_uri is not registered/);
+    expect(validateAuthorizationRequest(client, request('https://tensio.example.fr/callback'), production, fhirBase).redirect_uri).toBe('https://tensio.example.fr/callback');
+    expect(validateAuthorizationRequest(client, request('https://tensio.example.fr/v2/callback'), sandbox, fhirBase).redirect_uri).toBe('https://tensio.example.fr/v2/callback');
   });
 });

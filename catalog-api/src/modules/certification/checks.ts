@@ -339,6 +339,19 @@ function keysCheck(rule: KeyRule, pass: string): (context: Context) => Outcome {
   };
 }
 
+/**
+ * A client registered for Bearer tokens is reported, not failed: the platform may allow them (for
+ * existing SMART apps), and the sandbox traffic checks already fail a flow without DPoP proofs.
+ */
+function dpopBound({ subject: { clients } }: Context): Outcome {
+  const evidence = { clients: clients.map((client) => ({ clientId: client.clientId, dpopBoundAccessTokens: client.dpopBoundAccessTokens })) };
+  const bearer = clients.filter((client) => !client.dpopBoundAccessTokens);
+  if (bearer.length) {
+    return { status: 'warn', summary: `${bearer.map((client) => `Client ${client.clientId}`).join(', ')} ${bearer.length > 1 ? 'get' : 'gets'} Bearer access tokens, bound to no key (dpopBoundAccessTokens false).`, evidence };
+  }
+  return { status: 'pass', summary: clients.length ? 'Every client gets DPoP-bound access tokens.' : 'The app has no OAuth client.', evidence };
+}
+
 // ---------------------------------------------------------------------------------------------
 // submission
 
@@ -576,6 +589,13 @@ const checks: readonly Check[] = [
     title: 'Client keys are public keys',
     remedy: 'Register public keys only, and replace any key whose private part was sent: it must be considered compromised.',
     evaluate: keysCheck(publicOnlyRule, 'Every registered key is a public key'),
+  },
+  {
+    id: 'keys.dpop_bound',
+    group: 'keys',
+    title: 'Clients bind their tokens with DPoP',
+    remedy: 'Register the app’s clients with DPoP-bound access tokens (dpopBoundAccessTokens true, the default) and send a DPoP proof with every token and FHIR request: Bearer tokens are for trying an existing SMART app, and only where the operator allows them.',
+    evaluate: dpopBound,
   },
   {
     id: 'submission.compliance',

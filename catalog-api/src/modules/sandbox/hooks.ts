@@ -41,7 +41,7 @@ function clientOf(request: FastifyRequest): { clientId: string; target: 'token' 
   if (request.routeOptions.config.errorFormat === 'fhir' && operationId !== 'getFhirCapabilities') {
     const principal = request.principal;
     const clientId =
-      principal?.kind === 'patient_data' ? principal.clientId : unverifiedClaim(/^DPoP\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1], 'client_id');
+      principal?.kind === 'patient_data' ? principal.clientId : unverifiedClaim(/^(?:DPoP|Bearer)\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1], 'client_id');
     return clientId ? { clientId, target: 'fhir', fhir: true } : null;
   }
   if (!clientOperations.has(operationId)) return null;

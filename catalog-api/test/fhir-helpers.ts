@@ -27,14 +27,20 @@ export function sampleRecord(patientId: string, options: { family?: string; give
       valueQuantity: quantity(value, 'kg'),
     }),
   );
-  return [
-    item('patient', {
+  // The Patient resource's id is the patient's id, as in the synthetic records (fhirUser names it).
+  const patient: NewResource = {
+    patientId,
+    id: patientId,
+    resource: {
       resourceType: 'Patient',
       identifier: [{ use: 'official', system: systems.ins, value: `2${patientId.length}0000000000000` }],
       name: [{ use: 'official', family: options.family ?? 'Martin', given: [options.given ?? 'Claire'] }],
       gender: 'female',
       birthDate: options.birthDate ?? '1980-05-04',
-    }),
+    },
+  };
+  return [
+    patient,
     ...weights,
     item('bp-1', {
       resourceType: 'Observation',

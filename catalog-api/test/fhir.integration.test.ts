@@ -146,7 +146,7 @@ describe('search', () => {
     ['MedicationStatement', 'code=http://www.whocc.no/atc|C09AA05&status=active', ['fhir-patient-1-medication-1']],
     ['DocumentReference', 'type=http://loinc.org|11488-4', ['fhir-patient-1-document-1']],
     ['Appointment', 'date=ge2026-12-01&status=booked', ['fhir-patient-1-appointment-1']],
-    ['Patient', '', ['fhir-patient-1-patient']],
+    ['Patient', '', ['fhir-patient-1']],
   ])('%s?%s', async (type, query, expected) => {
     const result = await get(`/fhir/${type}?${query}`);
     expect(result.status, JSON.stringify(result.body)).toBe(200);
@@ -192,7 +192,7 @@ describe('read', () => {
       id: `${PATIENT}-bp-1`,
       component: [{ valueQuantity: { value: 128, code: 'mm[Hg]' } }, { valueQuantity: { value: 82 } }],
     });
-    expect((await get(`/fhir/Patient/${PATIENT}-patient`)).body.identifier[0].system).toBe(systems.ins);
+    expect((await get(`/fhir/Patient/${PATIENT}`)).body.identifier[0].system).toBe(systems.ins);
   });
 
   it('answers 404 for an id it does not have', async () => {

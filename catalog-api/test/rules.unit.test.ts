@@ -43,12 +43,13 @@ describe('SMART scopes', () => {
     ['offline_access', 'offline_access'],
     ['openid', 'openid'],
     ['fhirUser', 'fhirUser'],
+    ['launch', 'launch'],
   ])('parses %s as %s', (scope, canonical) => {
     const parsed = parseScope(scope);
     expect(parsed).toMatchObject({ ok: true, canonical });
   });
 
-  it.each(['patient/Observation.sr', 'patient/Observation.rr', 'patient/Observation.x', 'patient/Observation.', 'user/Observation.rs', 'patient/Dragon.rs', 'patient/Observation.rs?category', 'launch', 'Observation.rs', ''])(
+  it.each(['patient/Observation.sr', 'patient/Observation.rr', 'patient/Observation.x', 'patient/Observation.', 'user/Observation.rs', 'patient/Dragon.rs', 'patient/Observation.rs?category', 'launch/encounter', 'Observation.rs', ''])(
     'refuses %s',
     (scope) => expect(parseScope(scope).ok).toBe(false),
   );

@@ -1071,6 +1071,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/patient/launch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open an app from the patient's space (SMART EHR launch)
+         * @description "Ouvrir l'application": sends the browser to the app's registered `launchUrl` with `iss`
+         *     (the FHIR base URL) and a `launch` value, single-use, valid 5 minutes, bound to the app and
+         *     to the patient (`for`: the signed-in person, or a child they are the guardian of). The app
+         *     then authorizes with the `launch` scope and that value; when the person already authorized
+         *     the app for that patient, for at least what it asks, it opens without asking again. Needs
+         *     the session's CSRF token and the platform's own Origin (403 otherwise). An app that cannot
+         *     be launched (no launch URL, not certified, unknown) answers a page (404).
+         */
+        post: operations["launchApp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/patient/grants": {
         parameters: {
             query?: never;
@@ -1207,7 +1233,9 @@ export interface paths {
          *     permission asked in plain words with the publisher's justification, ticked, each one that
          *     is not required can be unticked; for how long (one time, 3 months, 1 year, until
          *     withdrawn — offered when the app asks for `offline_access`, otherwise the access is one
-         *     time); and, for a guardian, whether the access is for themselves or a child.
+         *     time); and, for a guardian, whether the access is for themselves or a child. A request that
+         *     came from a launch ("Ouvrir l'application") is already for the patient it was launched for,
+         *     and only the person who launched it may decide it (403 page for anyone else).
          */
         get: operations["showAuthorization"];
         put?: never;
@@ -2272,6 +2300,16 @@ export interface components {
          */
         RedirectUris: string[];
         Scopes: components["schemas"]["ScopeRequest"][];
+        /**
+         * Format: uri
+         * @description Where the platform opens the app when a patient starts it from their space ("Ouvrir
+         *     l'application", a SMART EHR launch), adding `iss` (the FHIR base URL) and `launch` to its
+         *     query. Absolute `https` (or `http` on a loopback address, as redirect URIs), on the origin of
+         *     one of the app's redirect URIs (so certifying those certifies where launches go), no fragment;
+         *     the app must register the `launch` scope.
+         * @example https://tensiosuivi.example.fr/launch
+         */
+        LaunchUrl: string;
         /** Format: uri */
         HttpsUrl: string;
         /**
@@ -2310,6 +2348,7 @@ export interface components {
             websiteUrl: components["schemas"]["HttpsUrl"];
             logoUrl?: components["schemas"]["HttpsUrl"];
             redirectUris: components["schemas"]["RedirectUris"];
+            launchUrl?: components["schemas"]["LaunchUrl"];
             scopes: components["schemas"]["Scopes"];
             privacyPolicyUrl: components["schemas"]["HttpsUrl"];
             termsUrl: components["schemas"]["HttpsUrl"];
@@ -2325,6 +2364,7 @@ export interface components {
             websiteUrl?: components["schemas"]["HttpsUrl"];
             logoUrl?: components["schemas"]["HttpsUrl"] | null;
             redirectUris?: components["schemas"]["RedirectUris"];
+            launchUrl?: components["schemas"]["LaunchUrl"] | null;
             scopes?: components["schemas"]["Scopes"];
             privacyPolicyUrl?: components["schemas"]["HttpsUrl"];
             termsUrl?: components["schemas"]["HttpsUrl"];
@@ -2343,6 +2383,8 @@ export interface components {
             websiteUrl: string;
             logoUrl: string | null;
             redirectUris: string[];
+            /** @description Where a patient's "Ouvrir l'application" opens the app (SMART EHR launch); null when the app does not offer it. */
+            launchUrl: string | null;
             scopes: components["schemas"]["ScopeRequest"][];
             privacyPolicyUrl: string;
             termsUrl: string;
@@ -2709,6 +2751,13 @@ export interface components {
             /** @description Id of a synthetic patient, e.g. `sandbox-patient-1`. */
             patient_id: string;
             return_to?: components["schemas"]["ReturnToPath"];
+        };
+        LaunchForm: {
+            /** Format: uuid */
+            app_id: string;
+            /** @description The patient the app opens for; the signed-in person by default, or a child they are the guardian of. */
+            for?: string;
+            csrf_token: string;
         };
         CsrfForm: {
             csrf_token: string;
@@ -5533,6 +5582,25 @@ export interface operations {
             403: components["responses"]["Page"];
         };
     };
+    launchApp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["LaunchForm"];
+            };
+        };
+        responses: {
+            303: components["responses"]["SeeOther"];
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Page"];
+            404: components["responses"]["Page"];
+        };
+    };
     listConnectedApps: {
         parameters: {
             query?: never;
@@ -5699,6 +5767,7 @@ export interface operations {
             200: components["responses"]["Page"];
             303: components["responses"]["SeeOther"];
             400: components["responses"]["PageOrProblem"];
+            403: components["responses"]["Page"];
         };
     };
     decideAuthorization: {

@@ -74,3 +74,18 @@ export function appIdentity(app: Presented, lang: Lang, options: { level: 1 | 2 
 <p><span class="badge ${tone}">${escapeHtml(label)}</span>${since}${reference}</p>
 </div></div>`;
 }
+
+/** Certification states in which an app is cut off from patients' data. */
+export const CUT_OFF: readonly string[] = ['suspended', 'revoked', 'expired'];
+
+/** Whether "Ouvrir l'application" is offered for an app: it registered a launch URL and is not cut off. */
+export const launchable = (app: Pick<AppForPatients, 'launchUrl' | 'certificationStatus'>): boolean => app.launchUrl !== null && !CUT_OFF.includes(app.certificationStatus);
+
+/**
+ * The form of "Ouvrir l'application" (a SMART EHR launch through the platform), for the signed-in
+ * person or a child they act for. Its page's CSP must allow the launch URL's origin as a form target.
+ */
+export function launchForm(app: Pick<AppForPatients, 'id'>, csrfToken: string, label: string, forPatient?: string): string {
+  const hidden = (name: string, value: string) => `<input type="hidden" name="${name}" value="${escapeHtml(value)}">`;
+  return `<form method="post" action="/patient/launch">${hidden('csrf_token', csrfToken)}${hidden('app_id', app.id)}${forPatient ? hidden('for', forPatient) : ''}<button>${escapeHtml(label)}</button></form>`;
+}

@@ -27,7 +27,7 @@ import {
 } from '../modules/oauth/index.js';
 import { childrenOf, mayActFor, patientSummaries, type PatientSummary } from '../modules/records/index.js';
 import { appIdentity } from './app-summary.js';
-import { escapeHtml } from './html.js';
+import { escapeHtml, formTargetOf } from './html.js';
 import { formatCalendarDate, formatDate, messages, type Lang } from './i18n.js';
 import { pageReply, refusedPage, seeOther } from './layout.js';
 import { ownForm, pageContext, type PageContext } from './page-context.js';
@@ -98,6 +98,9 @@ const text = messages({
     unknownScope: 'Une permission envoyée ne fait pas partie de la demande. Rien n’a été accordé.',
     notGuardian: 'Vous ne pouvez pas donner cet accès pour cette personne.',
     errorTitle: 'Il y a un problème',
+    otherPersonTitle: 'Demande d’une autre personne',
+    otherPerson: 'Cette application a été ouverte depuis l’espace santé d’une autre personne. Connectez-vous avec le compte qui l’a ouverte, ou ouvrez l’application depuis votre propre espace.',
+    launchedFor: (name: string) => `Pour ${name}`,
   },
   en: {
     title: (app: string) => `Authorize ${app}?`,
@@ -131,6 +134,9 @@ const text = messages({
     unknownScope: 'A permission sent is not part of the request. Nothing was granted.',
     notGuardian: 'You cannot give this access for this person.',
     errorTitle: 'There is a problem',
+    otherPersonTitle: 'Another person’s request',
+    otherPerson: 'This app was opened from another person’s health space. Sign in with the account that opened it, or open the app from your own space.',
+    launchedFor: (name: string) => `For ${name}`,
   },
 });
 
@@ -157,17 +163,6 @@ interface Screen {
   offers: Offer[];
   person: PatientSummary;
   children: PatientSummary[];
-}
-
-/** The origin (or, for a native app's private-use scheme, the scheme) a redirect URI leads to, as a CSP source. */
-function cspSourceOf(uri: string): string[] {
-  try {
-    const url = new URL(uri);
-    if (url.protocol === 'https:' || url.protocol === 'http:') return [url.origin];
-    return /^[a-z][a-z0-9+.-]*:$/.test(url.protocol) ? [url.protocol] : [];
-  } catch {
-    return [];
-  }
 }
 
 /**
@@ -200,13 +195,18 @@ export function authorizationPageHandlers(deps: AuthorizationPageDeps): HandlerM
     const t = text(ctx.lang);
     return pageReply(400, { ...ctx, title: t.expiredTitle, body: `<h1>${escapeHtml(t.expired)}</h1><p>${escapeHtml(t.expiredBody)}</p>` });
   };
+  // A request launched from someone's space is theirs to decide: another person signed in gets this page.
+  const otherPerson = (ctx: PageContext) => {
+    const t = text(ctx.lang);
+    return pageReply(403, { ...ctx, title: t.otherPersonTitle, body: `<h1>${escapeHtml(t.otherPersonTitle)}</h1><p>${escapeHtml(t.otherPerson)}</p>` });
+  };
   const refused = (ctx: PageContext, interaction: string) => refusedPage(ctx, { href: ownPath(interaction), label: text(ctx.lang).backToRequest });
   const consentPage = <S extends 200 | 400>(status: S, ctx: PageContext, screen: Screen, form?: { error: string; values: DecisionForm }) =>
     pageReply(status, {
       ...ctx,
       title: text(ctx.lang).title(screen.app.name),
       body: consentBody(ctx, screen, form),
-      formTargets: [...ctx.formTargets, ...cspSourceOf(screen.pending.redirectUri)],
+      formTargets: [...ctx.formTargets, ...formTargetOf(screen.pending.redirectUri)],
     });
 
   /** The screen of a waiting request for the signed-in person, or null when the request is gone. */
@@ -216,7 +216,9 @@ export function authorizationPageHandlers(deps: AuthorizationPageDeps): HandlerM
     const app = await findAppForPatients(db, pending.appId);
     if (!app) return null;
     const [person] = await patientSummaries(db, [patientId]);
-    const children = await patientSummaries(db, await childrenOf(db, patientId));
+    // A launch has chosen for whom already; otherwise a guardian chooses among their children.
+    const launchedFor = pending.launch && pending.launch.patientId !== patientId ? [pending.launch.patientId] : null;
+    const children = await patientSummaries(db, launchedFor ?? (pending.launch ? [] : await childrenOf(db, patientId)));
     return { interaction, pending, app, offers: offersOf(pending, app), person: person ?? { id: patientId, name: patientId, birthDate: undefined }, children };
   }
 
@@ -228,7 +230,9 @@ export function authorizationPageHandlers(deps: AuthorizationPageDeps): HandlerM
         return seeOther(`/patient/sign-in?return_to=${encodeURIComponent(ownPath(query.interaction))}`);
       }
       const screen = await screenOf(query.interaction, ctx.session.patientId);
-      return screen ? consentPage(200, ctx, screen) : expired(ctx);
+      if (!screen) return expired(ctx);
+      if (screen.pending.launch && screen.pending.launch.actorId !== ctx.session.patientId) return otherPerson(ctx);
+      return consentPage(200, ctx, screen);
     },
 
     async decideAuthorization({ request, body }) {
@@ -242,6 +246,8 @@ export function authorizationPageHandlers(deps: AuthorizationPageDeps): HandlerM
       }
       const screen = await screenOf(body.interaction, ctx.session.patientId);
       if (!screen) return expired(ctx);
+      const { launch } = screen.pending;
+      if (launch && launch.actorId !== ctx.session.patientId) return otherPerson(ctx);
       const again = (error: string) => consentPage(400, ctx, screen, { error, values: body });
 
       // Only permissions of this request can be ticked; required ones are part of any approval.
@@ -251,7 +257,8 @@ export function authorizationPageHandlers(deps: AuthorizationPageDeps): HandlerM
       const chosen = screen.offers.filter((offer) => offer.required || ticked.has(offer.value));
       if (chosen.length === 0 && screen.offers.length > 0) return again(t.noneChosen);
 
-      const forWhom = body.for ?? ctx.session.patientId;
+      const forWhom = body.for ?? launch?.patientId ?? ctx.session.patientId;
+      if (launch && forWhom !== launch.patientId) return again(t.notGuardian);
       if (forWhom !== ctx.session.patientId && !(await mayActFor(db, ctx.session.patientId, forWhom))) return again(t.notGuardian);
 
       const offline = hasScope(screen.pending.scopes, 'offline_access');
@@ -277,7 +284,10 @@ function consentBody(ctx: PageContext, screen: Screen, form?: { error: string; v
   const values = form?.values;
   const ticked = values ? new Set(Object.entries(values).flatMap(([name, value]) => (name.startsWith('grant_') ? [String(value)] : []))) : null;
 
-  const forWhom = screen.children.length
+  const launchedForChild = pending.launch && pending.launch.patientId !== screen.person.id ? screen.children[0] : undefined;
+  const forWhom = launchedForChild
+    ? `<p><strong>${escapeHtml(t.launchedFor(launchedForChild.name))}</strong></p><input type="hidden" name="for" value="${escapeHtml(launchedForChild.id)}">`
+    : screen.children.length
     ? `<fieldset><legend>${escapeHtml(t.forWhomLegend)}</legend>
 ${radio('for', screen.person.id, 'for-self', t.forSelf(screen.person.name), !values?.for || values.for === screen.person.id)}
 ${screen.children

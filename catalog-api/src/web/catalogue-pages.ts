@@ -17,9 +17,9 @@ import {
   type CatalogApp,
 } from '../modules/catalog/index.js';
 import { connectedApps } from '../modules/consent/index.js';
-import { appIdentity, catalogueAppPath } from './app-summary.js';
+import { appIdentity, catalogueAppPath, launchable, launchForm } from './app-summary.js';
 import { appLogoHandlers } from './app-logos.js';
-import { escapeHtml } from './html.js';
+import { escapeHtml, formTargetOf } from './html.js';
 import { messages, type Lang } from './i18n.js';
 import { layoutText, pageReply } from './layout.js';
 import { pageContext, type PageContext } from './page-context.js';
@@ -94,6 +94,8 @@ const text = messages({
     email: 'Courriel',
     supportSite: 'Site d’assistance',
     phone: 'Téléphone',
+    open: 'Ouvrir l’application',
+    signInToOpen: 'Se connecter pour ouvrir l’application',
     connected: 'Vous avez connecté cette application.',
     manage: 'Gérer son accès',
     notFoundTitle: 'Application introuvable',
@@ -144,6 +146,8 @@ const text = messages({
     email: 'Email',
     supportSite: 'Support website',
     phone: 'Phone',
+    open: 'Open the app',
+    signInToOpen: 'Sign in to open the app',
     connected: 'You have connected this app.',
     manage: 'Manage its access',
     notFoundTitle: 'App not found',
@@ -303,13 +307,20 @@ function appPage(ctx: PageContext, app: AppForPatients, connected: boolean) {
   const connectedNotice = connected
     ? `<p class="notice">${escapeHtml(t.connected)} <a href="${CONNECTED_APPS}">${escapeHtml(t.manage)} (${escapeHtml(apps)})</a></p>`
     : '';
+  // "Ouvrir l'application": a launch from the patient's space, through the platform (SMART EHR launch).
+  const open = !launchable(app)
+    ? ''
+    : ctx.session
+      ? `<div class="actions">${launchForm(app, ctx.session.csrfToken, t.open)}</div>\n`
+      : `<p><a href="/patient/sign-in?return_to=${encodeURIComponent(catalogueAppPath(app.id))}">${escapeHtml(t.signInToOpen)}</a></p>\n`;
   return pageReply(200, {
     ...ctx,
     title: app.name,
     section: 'catalogue',
+    formTargets: [...ctx.formTargets, ...(launchable(app) && ctx.session ? formTargetOf(app.launchUrl!) : [])],
     body: `<p><a href="${CATALOGUE}">${escapeHtml(t.back)}</a></p>
 ${appIdentity(app, ctx.lang, { level: 1 })}
-${connectedNotice}<p${short.langAttr}>${escapeHtml(short.text)}</p>
+${connectedNotice}${open}<p${short.langAttr}>${escapeHtml(short.text)}</p>
 <dl class="facts">
 <dt>${escapeHtml(t.category)}</dt><dd><a href="${escapeHtml(catalogueHref({ category: app.category }))}">${escapeHtml(categoryName(app.category, ctx.lang))}</a></dd>
 <dt>${escapeHtml(t.website)}</dt><dd>${externalLink(app.websiteUrl, hostOf(app.websiteUrl))}</dd>

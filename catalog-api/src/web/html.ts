@@ -17,6 +17,20 @@ export function contentSecurityPolicy(formTargets: readonly string[] = []): stri
   return `default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'${targets}; frame-ancestors 'none'; base-uri 'none'`;
 }
 
+/**
+ * The CSP source a form's redirect leads to: the origin of an http(s) URI, or the scheme of a
+ * native app's private-use one; nothing for anything else.
+ */
+export function formTargetOf(uri: string): string[] {
+  try {
+    const url = new URL(uri);
+    if (url.protocol === 'https:' || url.protocol === 'http:') return [url.origin];
+    return /^[a-z][a-z0-9+.-]*:$/.test(url.protocol) ? [url.protocol] : [];
+  } catch {
+    return [];
+  }
+}
+
 /** Headers of every page: no framing, no scripts, no caching, no referrer. */
 export const pageHeaders = {
   'content-security-policy': contentSecurityPolicy(),

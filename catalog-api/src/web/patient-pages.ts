@@ -17,20 +17,19 @@ import {
   withdrawOwnGrant,
   type CertificationNotice,
 } from '../modules/consent/index.js';
-import { RevocationReason, type GrantSummary } from '../modules/oauth/index.js';
-import { patientSummaries, type PatientSummary } from '../modules/records/index.js';
-import { appIdentity, catalogueAppPath } from './app-summary.js';
-import { escapeHtml } from './html.js';
+import { RevocationReason, startLaunch, type GrantSummary } from '../modules/oauth/index.js';
+import { mayActFor, patientSummaries, type PatientSummary } from '../modules/records/index.js';
+import { appIdentity, catalogueAppPath, CUT_OFF, launchable, launchForm } from './app-summary.js';
+import { escapeHtml, formTargetOf } from './html.js';
 import { formatDate, formatDateTime, messages, type Lang } from './i18n.js';
 import { pageReply, refusedPage, seeOther } from './layout.js';
 import { ownForm, pageContext, type PageContext } from './page-context.js';
 import { fromOwnOrigin, type PatientSession, type PatientSessions } from './patient-session.js';
 import { describeScopeString } from './scope-labels.js';
 
-type PatientPageOperations = 'showConnectedApps' | 'withdrawConnectedApp' | 'dismissCertificationNotice' | 'listConnectedApps' | 'withdrawConnectedAppApi';
+type PatientPageOperations = 'showConnectedApps' | 'withdrawConnectedApp' | 'dismissCertificationNotice' | 'listConnectedApps' | 'withdrawConnectedAppApi' | 'launchApp';
 
 const CONNECTED_APPS = '/patient/apps';
-const CUT_OFF: readonly string[] = ['suspended', 'revoked', 'expired'];
 
 type EndReason = 'withdrawn' | 'account-closed' | 'stopped-for-safety' | 'ended-by-app' | 'expired' | 'stopped';
 
@@ -91,6 +90,10 @@ const text = messages({
     noticeBody: (date: string) =>
       `Depuis le ${date}, cette application ne peut plus accéder à vos données. Vous n’avez rien à faire ; vous pouvez aussi retirer son accès ci-dessous.`,
     understood: 'J’ai compris',
+    openFor: (app: string, name: string) => `Ouvrir ${app} pour ${name}`,
+    openSelf: (app: string) => `Ouvrir ${app}`,
+    notLaunchableTitle: 'Application indisponible',
+    notLaunchable: 'Cette application ne peut pas être ouverte depuis votre espace santé pour le moment.',
   },
   en: {
     title: 'My connected apps',
@@ -130,6 +133,10 @@ const text = messages({
     },
     noticeBody: (date: string) => `Since ${date}, this app cannot access your data. You need not do anything; you may also withdraw its access below.`,
     understood: 'Understood',
+    openFor: (app: string, name: string) => `Open ${app} for ${name}`,
+    openSelf: (app: string) => `Open ${app}`,
+    notLaunchableTitle: 'App unavailable',
+    notLaunchable: 'This app cannot be opened from your health space at the moment.',
   },
 });
 
@@ -181,7 +188,29 @@ export function patientPageHandlers(deps: PatientPageDeps): HandlerMap<PatientPa
       const ctx = await pageContext(deps, request);
       if (!ctx.session) return seeOther(`/patient/sign-in?return_to=${encodeURIComponent(CONNECTED_APPS)}`);
       const { items, notices } = await overview(db, ctx.session.patientId);
-      return pageReply(200, { ...ctx, title: text(ctx.lang).title, section: 'apps', body: connectedAppsBody(ctx, ctx.session, items, notices, query.notice) });
+      // "Ouvrir l'application" posts here and is redirected to the app: the CSP's form-action must allow its origin.
+      const launchTargets = items.flatMap(({ app }) => (app && launchable(app) ? formTargetOf(app.launchUrl!) : []));
+      return pageReply(200, {
+        ...ctx,
+        title: text(ctx.lang).title,
+        section: 'apps',
+        body: connectedAppsBody(ctx, ctx.session, items, notices, query.notice),
+        formTargets: [...ctx.formTargets, ...launchTargets],
+      });
+    },
+
+    async launchApp({ request, body }) {
+      const ctx = await pageContext(deps, request);
+      if (!ownForm(ctx, request, deps.issuerOf(request), body.csrf_token)) return forbidden(ctx);
+      const actorId = ctx.session.patientId;
+      const patientId = body.for ?? actorId;
+      if (patientId !== actorId && !(await mayActFor(db, actorId, patientId))) return forbidden(ctx);
+      const location = await startLaunch(db, deps.config, { appId: body.app_id, patientId, actorId, issuer: deps.issuerOf(request) });
+      if (!location) {
+        const t = text(ctx.lang);
+        return pageReply(404, { ...ctx, title: t.notLaunchableTitle, body: `<h1>${escapeHtml(t.notLaunchableTitle)}</h1><p>${escapeHtml(t.notLaunchable)}</p><p><a href="${CONNECTED_APPS}">${escapeHtml(t.title)}</a></p>` });
+      }
+      return seeOther(location);
     },
 
     async withdrawConnectedApp({ request, params, body }) {
@@ -291,7 +320,11 @@ ${forWhom(item)}<p>${escapeHtml(period(grant, lang))}.</p>
 <p>${escapeHtml(item.lastAccessAt ? t.lastAccess(formatDateTime(lang, item.lastAccessAt)) : t.noAccess)}</p>
 ${blocked}<p>${escapeHtml(t.canDo)}</p>
 ${permissions(grant, lang)}
-<div class="actions"><form method="post" action="/patient/apps/${escapeHtml(grant.id)}/withdrawal">${csrf}<button class="danger">${escapeHtml(t.withdraw(grant.appName))}</button></form>
+<div class="actions">${
+      item.app && launchable(item.app) && !blocked
+        ? launchForm(item.app, session.csrfToken, item.forWhom ? t.openFor(grant.appName, item.forWhom.name) : t.openSelf(grant.appName), grant.patientId)
+        : ''
+    }<form method="post" action="/patient/apps/${escapeHtml(grant.id)}/withdrawal">${csrf}<button class="danger">${escapeHtml(t.withdraw(grant.appName))}</button></form>
 <a href="/patient/history?app=${escapeHtml(grant.appId)}">${escapeHtml(t.history)}</a></div>
 </li>`;
   });

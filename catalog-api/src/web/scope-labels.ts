@@ -51,12 +51,14 @@ const categories: Record<Lang, Record<string, string>> = {
 
 const contextLabels: Record<Lang, Record<string, string>> = {
   fr: {
+    launch: 'Être ouverte depuis votre espace santé, pour le dossier que vous choisissez',
     'launch/patient': 'Savoir pour quel patient l’application est utilisée',
     offline_access: 'Garder l’accès sans vous le redemander, jusqu’à ce que vous le retiriez',
     openid: 'Connaître votre identité sur la plateforme',
     fhirUser: 'Connaître votre identité sur la plateforme',
   },
   en: {
+    launch: 'Be opened from your health space, for the record you choose',
     'launch/patient': 'Know which patient the app is used for',
     offline_access: 'Keep access without asking you again, until you withdraw it',
     openid: 'Know your identity on the platform',
@@ -88,7 +90,7 @@ export function describeResourceScope(scope: ResourceScope, lang: Lang = 'fr'): 
   return actions;
 }
 
-/** What a context scope (launch/patient, offline_access, openid, fhirUser) means, in words. */
+/** What a context scope (launch, launch/patient, offline_access, openid, fhirUser) means, in words. */
 export const describeContextScope = (scope: string, lang: Lang = 'fr'): string => contextLabels[lang][scope] ?? scope;
 
 /** Every permission of a scope set, in plain words, without repeats. */

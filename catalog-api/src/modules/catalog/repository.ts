@@ -174,6 +174,7 @@ interface AppRow {
   website_url: string;
   logo_url: string | null;
   redirect_uris: string[];
+  launch_url: string | null;
   scopes: ScopeRequest[];
   privacy_policy_url: string;
   terms_url: string;
@@ -190,7 +191,7 @@ interface AppRow {
 
 // Explicit columns (not a.*): search_text would be read for nothing, and every column costs.
 const appColumns = `a.id, a.seq::text AS seq, a.publisher_id, a.name, a.short_description, a.long_description, a.category,
-  a.website_url, a.logo_url, a.redirect_uris, a.scopes, a.privacy_policy_url, a.terms_url, a.support_contact,
+  a.website_url, a.logo_url, a.redirect_uris, a.launch_url, a.scopes, a.privacy_policy_url, a.terms_url, a.support_contact,
   a.compliance, a.certification_status, a.certified_at, a.certificate_reference, a.sort_key, a.created_at, a.updated_at`;
 const catalogColumns = `${appColumns}, (SELECT p.name FROM publishers p WHERE p.id = a.publisher_id) AS publisher_name`;
 
@@ -205,6 +206,7 @@ function toApp(row: AppRow): App {
     websiteUrl: row.website_url,
     logoUrl: row.logo_url,
     redirectUris: row.redirect_uris,
+    launchUrl: row.launch_url,
     scopes: row.scopes,
     privacyPolicyUrl: row.privacy_policy_url,
     termsUrl: row.terms_url,
@@ -220,7 +222,7 @@ function toApp(row: AppRow): App {
 
 /** The public view of a certified app: its listing fields, without what is private to the publisher. */
 function toCatalogApp(row: AppRow): CatalogApp {
-  const { publisherId, redirectUris: _private, createdAt: _c, updatedAt: _u, certifiedAt, certificateReference, ...listing } = toApp(row);
+  const { publisherId, redirectUris: _private, launchUrl: _launch, createdAt: _c, updatedAt: _u, certifiedAt, certificateReference, ...listing } = toApp(row);
   return {
     ...listing,
     publisher: { id: publisherId, name: row.publisher_name ?? '' },
@@ -239,9 +241,9 @@ function searchText(app: Pick<App, 'name' | 'shortDescription' | 'longDescriptio
   );
 }
 
-/** Values of the app's editable columns, in the order of `editableColumns` ($3 to $16). */
+/** Values of the app's editable columns, in the order of `editableColumns` ($3 to $17). */
 function editableValues(
-  app: Omit<AppInput, 'logoUrl' | 'compliance'> & { logoUrl?: string | null; compliance?: App['compliance'] | undefined },
+  app: Omit<AppInput, 'logoUrl' | 'launchUrl' | 'compliance'> & { logoUrl?: string | null; launchUrl?: string | null; compliance?: App['compliance'] | undefined },
 ): unknown[] {
   return [
     app.name,
@@ -258,12 +260,13 @@ function editableValues(
     app.compliance ? JSON.stringify(app.compliance) : null,
     searchText(app),
     foldText(app.name),
+    app.launchUrl ?? null,
   ];
 }
 
 const editableColumns = [
   'name', 'short_description', 'long_description', 'category', 'website_url', 'logo_url', 'redirect_uris',
-  'scopes', 'privacy_policy_url', 'terms_url', 'support_contact', 'compliance', 'search_text', 'sort_key',
+  'scopes', 'privacy_policy_url', 'terms_url', 'support_contact', 'compliance', 'search_text', 'sort_key', 'launch_url',
 ];
 
 export async function insertApp(db: Queryable, publisherId: string, input: AppInput): Promise<App> {
@@ -297,14 +300,18 @@ export async function listApps(
   return { items: items.map(toApp), last: items.length ? Number(items[items.length - 1]!.seq) : null, more };
 }
 
-/** Applies a partial update (the caller has validated it, in a transaction). Null if the app is not the publisher's. */
-export async function updateApp(db: Queryable, publisherId: string, appId: string, update: AppUpdate): Promise<App | null> {
+/**
+ * Applies a partial update (the caller has validated it, in a transaction; `check` sees the app
+ * as it would become, and throws to refuse). Null if the app is not the publisher's.
+ */
+export async function updateApp(db: Queryable, publisherId: string, appId: string, update: AppUpdate, check: (next: App) => void = () => {}): Promise<App | null> {
   const current = await db.query<AppRow>(
     `SELECT ${appColumns} FROM apps a WHERE a.id = $1 AND a.publisher_id = $2 FOR UPDATE`,
     [appId, publisherId],
   );
   if (!current[0]) return null;
   const next: App = { ...toApp(current[0]), ...update };
+  check(next);
   const rows = await db.query<AppRow>(
     `UPDATE apps AS a SET ${editableColumns.map((column, i) => `${column} = $${i + 3}`).join(', ')}, updated_at = now()
      WHERE id = $1 AND publisher_id = $2
@@ -387,6 +394,8 @@ export type AppForPatients = Omit<CatalogApp, 'certificationStatus' | 'certified
   certificationStatus: CertificationStatus;
   certifiedAt: string | null;
   certificateReference: string | null;
+  /** Where "Ouvrir l'application" leads (the launch itself goes through the platform), if the app offers it. */
+  launchUrl: string | null;
 };
 
 const toAppForPatients = (row: AppRow): AppForPatients => ({
@@ -394,6 +403,7 @@ const toAppForPatients = (row: AppRow): AppForPatients => ({
   certificationStatus: row.certification_status,
   certifiedAt: isoOrNull(row.certified_at),
   certificateReference: row.certificate_reference,
+  launchUrl: row.launch_url,
 });
 
 export async function findAppForPatients(db: Queryable, appId: string): Promise<AppForPatients | null> {

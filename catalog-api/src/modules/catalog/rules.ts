@@ -2,7 +2,7 @@
 // acceptable, how API keys look, and how text is folded for search and sorting.
 import { createHash, randomBytes } from 'node:crypto';
 import type { components } from '@mes/openapi';
-import { parseScope } from '../oauth/index.js';
+import { launchUrlAllowed, parseScope } from '../oauth/index.js';
 import type { FieldError } from '../../core/errors.js';
 
 const loopbackHosts = new Set(['127.0.0.1', '[::1]', 'localhost']);
@@ -33,6 +33,21 @@ export function redirectUriErrors(uris: readonly string[]): FieldError[] {
     const problem = redirectUriProblem(uri);
     return problem ? [{ pointer: `/body/redirectUris/${index}`, detail: `${uri} ${problem}` }] : [];
   });
+}
+
+/**
+ * Why an app's launch URL is refused (pointing at `/body/launchUrl`): it must be acceptable as a
+ * redirect URI, on the origin of one of the app's redirect URIs, and the app must register the
+ * `launch` scope that an EHR launch is authorized with.
+ */
+export function launchUrlErrors(app: { launchUrl?: string | null | undefined; redirectUris: readonly string[]; scopes: readonly ScopeRequest[] }): FieldError[] {
+  if (!app.launchUrl) return [];
+  const error = (detail: string) => [{ pointer: '/body/launchUrl', detail: `${app.launchUrl} ${detail}` }];
+  const problem = redirectUriProblem(app.launchUrl);
+  if (problem) return error(problem);
+  if (!launchUrlAllowed(app.launchUrl, app.redirectUris)) return error('must be on the origin of one of the app’s redirect URIs');
+  if (!app.scopes.some((request) => request.scope === 'launch')) return error('needs the launch scope among the app’s scopes: an EHR launch is authorized with it');
+  return [];
 }
 
 export type ScopeRequest = components['schemas']['ScopeRequest'];

@@ -5,7 +5,7 @@ import { ProblemError } from '../../core/errors.js';
 import type { Db } from '../../core/store/db.js';
 import { createClient, endPlatformSessionsApprovedWith } from '../oauth/index.js';
 import * as repo from './repository.js';
-import { canonicalScopes, generateApiKey, redirectUriErrors, undeletableStatuses } from './rules.js';
+import { canonicalScopes, generateApiKey, launchUrlErrors, redirectUriErrors, undeletableStatuses } from './rules.js';
 
 type PublisherRegistration = components['schemas']['PublisherRegistration'];
 type ApiKeyCreated = components['schemas']['ApiKeyCreated'];
@@ -62,8 +62,15 @@ function validateApp(input: Partial<repo.AppInput>): Partial<repo.AppInput> {
  * Creates an app. In the sandbox the app also gets a public OAuth client at once, so a developer
  * can start an authorization without another step.
  */
+/** Refuses an app (as it is, or would become) whose launch URL does not fit its redirect URIs and scopes. */
+function checkLaunchUrl(app: Pick<repo.App, 'redirectUris' | 'scopes'> & { launchUrl?: string | null | undefined }): void {
+  const errors = launchUrlErrors(app);
+  if (errors.length) throw new ProblemError('validation_failed', errors.map((e) => e.detail).join('; '), errors);
+}
+
 export async function createApp(db: Db, publisherId: string, input: repo.AppInput, options: { sandbox: boolean }): Promise<repo.App> {
   const valid = validateApp(input) as repo.AppInput;
+  checkLaunchUrl(valid);
   return db.transaction(async (tx) => {
     const app = await repo.insertApp(tx, publisherId, valid);
     if (options.sandbox) await createClient(tx, app.id, { type: 'public' });
@@ -73,7 +80,7 @@ export async function createApp(db: Db, publisherId: string, input: repo.AppInpu
 
 export async function updateApp(db: Db, publisherId: string, appId: string, update: repo.AppUpdate): Promise<repo.App> {
   const valid = validateApp(update as Partial<repo.AppInput>) as repo.AppUpdate;
-  const app = await db.transaction((tx) => repo.updateApp(tx, publisherId, appId, valid));
+  const app = await db.transaction((tx) => repo.updateApp(tx, publisherId, appId, valid, checkLaunchUrl));
   if (!app) throw new ProblemError('not_found', `No app ${appId}.`);
   return app;
 }

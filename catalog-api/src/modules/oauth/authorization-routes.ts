@@ -9,6 +9,7 @@ import type { ConsentStep } from '../consent/index.js';
 import { ACCESS_TOKEN_LIFETIME_SECONDS, ID_TOKEN_ALGORITHMS, type Signer } from './access-tokens.js';
 import {
   AuthorizationError,
+  checkPushedLaunch,
   clientMayObtainTokens,
   completeAuthorization,
   errorRedirect,
@@ -152,9 +153,12 @@ function smartConfiguration(issuer: string) {
     management_endpoint: `${issuer}/patient/apps`,
     capabilities: [
       'launch-standalone',
+      // "Ouvrir l'application" in the patient's space: the app's launch URL gets iss and launch.
+      'launch-ehr',
       'client-public',
       'client-confidential-asymmetric',
       'context-standalone-patient',
+      'context-ehr-patient',
       'permission-patient',
       'permission-offline',
       'sso-openid-connect',
@@ -288,6 +292,7 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
         if (error instanceof AuthorizationError) throw new OAuthError(error.error, error.description);
         throw error;
       }
+      await checkPushedLaunch(db, client, valid);
       const { scopes: _scopes, ...params } = valid;
       const requestUri = await grants.insertPushedRequest(db, client.clientId, params, PUSHED_REQUEST_LIFETIME_SECONDS);
       return { status: 201, body: { request_uri: requestUri, expires_in: PUSHED_REQUEST_LIFETIME_SECONDS } };

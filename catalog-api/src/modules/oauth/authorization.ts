@@ -8,7 +8,8 @@ import type { Db } from '../../core/store/db.js';
 import type { ConsentDecision, ConsentStep } from '../consent/index.js';
 import { findClientById, type ClientWithApp } from './client-repository.js';
 import * as grants from './grant-repository.js';
-import { formatScopes, intersect, isEmptyScopeSet, isSubset, parseScopeString, scopeSet, type ScopeSet } from './scopes.js';
+import { formatScopes, hasScope, intersect, isEmptyScopeSet, isSubset, parseScopeString, scopeSet, type ScopeSet } from './scopes.js';
+import { findLaunch, takeLaunch, type LaunchContext } from './launches.js';
 import { appMayUseTokens, grantEnded, grantEndedDescriptions, type GrantEnded } from './token-state.js';
 import { audienceMatches } from './audience.js';
 
@@ -102,6 +103,7 @@ export function validateAuthorizationRequest(
   if (params.nonce !== undefined && (params.nonce.length === 0 || params.nonce.length > 512)) {
     throw new AuthorizationError('invalid_request', 'nonce must be 1 to 512 characters', back);
   }
+  if (params.launch !== undefined && !launchValue.test(params.launch)) throw new AuthorizationError('invalid_request', 'launch is not a launch value this platform gave', back);
   if (!params.scope) throw new AuthorizationError('invalid_scope', 'scope is required', back);
   const parsed = parseScopeString(params.scope);
   if (!parsed.ok) throw new AuthorizationError('invalid_scope', scopeErrorDescription(parsed.errors), back);
@@ -114,8 +116,20 @@ export function validateAuthorizationRequest(
     dpop_jkt: params.dpop_jkt,
     login_hint: params.login_hint,
     nonce: params.nonce,
+    launch: params.launch,
     scopes: parsed.scopes,
   };
+}
+
+const launchValue = /^[A-Za-z0-9_-]{1,100}$/;
+const launchGone = 'launch is unknown, expired or already used: open the app again from the patient space';
+
+/**
+ * Checks, without using it up, that a pushed request's launch can still be used by this client's
+ * app: a pushed request naming a dead launch is refused at once rather than after the redirect.
+ */
+export async function checkPushedLaunch(db: Db, client: ClientWithApp, request: ValidRequest): Promise<void> {
+  if (request.launch !== undefined && !(await findLaunch(db, request.launch, client.appId))) throw new OAuthError('invalid_request', launchGone);
 }
 
 /** Apps receive data only while certified, except in the sandbox (until suspended or revoked). */
@@ -179,34 +193,62 @@ export async function completeAuthorization(
   if (!clientMayObtainTokens(client, config)) {
     throw new AuthorizationError('unauthorized_client', `${client.appName} is not certified`, back);
   }
-  const allowed = intersect(request.scopes, appScopeCeiling(client, config));
+  let allowed = intersect(request.scopes, appScopeCeiling(client, config));
+  let launch: LaunchContext | null = null;
+  if (request.launch !== undefined) {
+    if (!hasScope(allowed, 'launch')) {
+      throw new AuthorizationError('invalid_scope', 'a launch needs the launch scope, registered for the app and requested with the launch', back);
+    }
+    launch = await takeLaunch(db, request.launch, client.appId);
+    if (!launch) throw new AuthorizationError('invalid_request', launchGone, back);
+  } else {
+    // The launch scope stands for the context of a launch: without one, there is nothing to grant.
+    allowed = { ...allowed, context: allowed.context.filter((scope) => scope !== 'launch') };
+  }
   if (isEmptyScopeSet(allowed)) {
     throw new AuthorizationError('invalid_scope', 'none of the requested scopes is among those registered for this app', back);
   }
+  if (launch) {
+    // Opened from the patient's space by someone who already authorized the app for this patient,
+    // for at least what it asks now: the app opens without asking again, under that same grant.
+    const existing = await grants.activeGrantOf(db, { appId: client.appId, ...launch });
+    const asked = { ...allowed, context: allowed.context.filter((scope) => scope !== 'launch') };
+    if (existing && isSubset(asked, parseScopeString(existing.scope, { purpose: 'any' }).scopes)) {
+      const decision: ConsentDecision = { approved: true, ...launch, scopes: allowed, expiresAt: existing.expiresAt };
+      return decide(db, client, request, allowed, decision, issuer, existing.id);
+    }
+  }
+  // A launch already says who signs in and for whom: no login hint then.
   const outcome = await consent.decide({
     clientId: client.clientId,
     appId: client.appId,
     appName: client.appName,
     scopes: allowed,
-    loginHint: request.login_hint,
+    loginHint: launch ? undefined : request.login_hint,
   });
   if ('interact' in outcome) {
     const { scopes: _scopes, ...params } = request;
-    const id = await grants.insertInteraction(db, { clientId: client.clientId, request: params, allowedScope: formatScopes(allowed), issuer }, INTERACTION_LIFETIME_SECONDS);
+    const id = await grants.insertInteraction(db, { clientId: client.clientId, request: params, allowedScope: formatScopes(allowed), issuer, launch }, INTERACTION_LIFETIME_SECONDS);
     return { redirectTo: `${issuer}${INTERACTION_PATH}?interaction=${encodeURIComponent(id)}` };
+  }
+  if (launch && outcome.approved && (outcome.patientId !== launch.patientId || outcome.actorId !== launch.actorId)) {
+    throw new AuthorizationError('access_denied', 'the launch was for another patient', back);
   }
   return decide(db, client, request, allowed, outcome, issuer);
 }
 
-/** Issues the code of an approved decision, or the error of a refusal, as the redirect back to the app. */
-async function decide(db: Db, client: ClientWithApp, request: grants.AuthorizationParams, allowed: ScopeSet, decision: ConsentDecision, issuer: string) {
+/**
+ * Issues the code of an approved decision, or the error of a refusal, as the redirect back to the
+ * app: under a new grant, or under `grantId`, an active grant the decision reuses.
+ */
+async function decide(db: Db, client: ClientWithApp, request: grants.AuthorizationParams, allowed: ScopeSet, decision: ConsentDecision, issuer: string, grantId?: string) {
   const back = { redirectUri: request.redirect_uri, state: request.state };
   if (!decision.approved) throw new AuthorizationError(decision.error, decision.description, back);
   // The consent step may narrow, never widen.
   const scope = formatScopes(intersect(decision.scopes, allowed));
   if (scope === '') throw new AuthorizationError('access_denied', 'the patient approved none of the requested scopes', back);
   const code = await db.transaction(async (tx) => {
-    const grantId = await grants.insertGrant(tx, {
+    grantId ??= await grants.insertGrant(tx, {
       appId: client.appId,
       clientId: client.clientId,
       patientId: decision.patientId,
@@ -242,6 +284,8 @@ export interface PendingAuthorization {
   loginHint: string | undefined;
   /** Where the decision goes back to (the consent page allows its form to lead there). */
   redirectUri: string;
+  /** For a request that came from a launch: the patient it is for, and the person who launched it. */
+  launch: LaunchContext | null;
 }
 
 /** The request behind an interaction id, if it is still waiting (not used, not expired). */
@@ -257,6 +301,7 @@ export async function pendingAuthorization(db: Db, interactionId: string): Promi
     scopes: parseScopeString(pending.allowedScope).scopes,
     loginHint: pending.request.login_hint,
     redirectUri: pending.request.redirect_uri,
+    launch: pending.launch,
   };
 }
 
@@ -274,6 +319,10 @@ export async function finishAuthorization(db: Db, config: AppConfig, interaction
   try {
     // The app may have been suspended while the patient was deciding.
     if (!clientMayObtainTokens(client, config)) throw new AuthorizationError('unauthorized_client', `${client.appName} is not certified`, back);
+    const { launch } = pending;
+    if (launch && decision.approved && (decision.patientId !== launch.patientId || decision.actorId !== launch.actorId)) {
+      throw new AuthorizationError('access_denied', 'the launch was for another patient', back);
+    }
     return (await decide(db, client, pending.request, parseScopeString(pending.allowedScope).scopes, decision, pending.issuer)).redirectTo;
   } catch (error) {
     if (error instanceof AuthorizationError) return errorRedirect(error, pending.issuer);

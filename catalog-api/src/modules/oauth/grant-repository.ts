@@ -15,6 +15,8 @@ export interface AuthorizationParams {
   dpop_jkt?: string | undefined;
   login_hint?: string | undefined;
   nonce?: string | undefined;
+  /** The opaque value of a SMART EHR launch (launches.ts). */
+  launch?: string | undefined;
 }
 
 export async function insertPushedRequest(db: Queryable, clientId: string, params: AuthorizationParams, lifetimeSeconds: number): Promise<string> {
@@ -370,26 +372,43 @@ export interface Interaction {
   request: AuthorizationParams;
   allowedScope: string;
   issuer: string;
+  /** For a request that came from a launch: the patient it is for, and who launched it. */
+  launch: { patientId: string; actorId: string } | null;
 }
 
 /** Keeps a request waiting for the patient; returns the interaction id for the page's URL. */
 export async function insertInteraction(db: Queryable, interaction: Interaction, lifetimeSeconds: number): Promise<string> {
   const id = randomToken();
   await db.query(
-    `INSERT INTO authorization_interactions (id_hash, client_id, request, allowed_scope, issuer, expires_at)
-     VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))`,
-    [sha256(id), interaction.clientId, JSON.stringify(interaction.request), interaction.allowedScope, interaction.issuer, lifetimeSeconds],
+    `INSERT INTO authorization_interactions (id_hash, client_id, request, allowed_scope, issuer, launch_context, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))`,
+    [
+      sha256(id),
+      interaction.clientId,
+      JSON.stringify(interaction.request),
+      interaction.allowedScope,
+      interaction.issuer,
+      interaction.launch ? JSON.stringify(interaction.launch) : null,
+      lifetimeSeconds,
+    ],
   );
   return id;
 }
 
-type InteractionRow = { client_id: string; request: AuthorizationParams; allowed_scope: string; issuer: string };
-const toInteraction = (row: InteractionRow): Interaction => ({ clientId: row.client_id, request: row.request, allowedScope: row.allowed_scope, issuer: row.issuer });
+type InteractionRow = { client_id: string; request: AuthorizationParams; allowed_scope: string; issuer: string; launch_context: Interaction['launch'] };
+const interactionColumns = 'client_id, request, allowed_scope, issuer, launch_context';
+const toInteraction = (row: InteractionRow): Interaction => ({
+  clientId: row.client_id,
+  request: row.request,
+  allowedScope: row.allowed_scope,
+  issuer: row.issuer,
+  launch: row.launch_context ?? null,
+});
 
 /** A waiting interaction, without using it up. */
 export async function findInteraction(db: Queryable, id: string): Promise<Interaction | null> {
   const rows = await db.query<InteractionRow>(
-    `SELECT client_id, request, allowed_scope, issuer FROM authorization_interactions WHERE id_hash = $1 AND used_at IS NULL AND expires_at > now()`,
+    `SELECT ${interactionColumns} FROM authorization_interactions WHERE id_hash = $1 AND used_at IS NULL AND expires_at > now()`,
     [sha256(id)],
   );
   return rows[0] ? toInteraction(rows[0]) : null;
@@ -399,10 +418,25 @@ export async function findInteraction(db: Queryable, id: string): Promise<Intera
 export async function takeInteraction(db: Queryable, id: string): Promise<Interaction | null> {
   const rows = await db.query<InteractionRow>(
     `UPDATE authorization_interactions SET used_at = now() WHERE id_hash = $1 AND used_at IS NULL AND expires_at > now()
-     RETURNING client_id, request, allowed_scope, issuer`,
+     RETURNING ${interactionColumns}`,
     [sha256(id)],
   );
   return rows[0] ? toInteraction(rows[0]) : null;
+}
+
+/**
+ * The newest active grant of an app for a patient, approved by this person (not withdrawn, not
+ * revoked, not past its end), with its scope and end; null when there is none.
+ */
+export async function activeGrantOf(db: Queryable, grant: { appId: string; patientId: string; actorId: string }): Promise<{ id: string; scope: string; expiresAt: Date | null } | null> {
+  const rows = await db.query<{ id: string; scope: string; expires_at: Date | null }>(
+    `SELECT id, scope, expires_at FROM grants
+     WHERE app_id = $1 AND patient_id = $2 AND actor_id = $3 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+     ORDER BY created_at DESC, id LIMIT 1`,
+    [grant.appId, grant.patientId, grant.actorId],
+  );
+  const row = rows[0];
+  return row ? { id: row.id, scope: row.scope, expiresAt: row.expires_at ? new Date(row.expires_at) : null } : null;
 }
 
 /** Ends the active grants of a client (or of every client with null), of one patient when given; returns how many. */

@@ -37,7 +37,7 @@ export const resourceTypes = [
 ] as const;
 
 /** Scopes that are not resource scopes, in the order in which the canonical form lists them. */
-export const contextScopes = ['launch/patient', 'offline_access', 'openid', 'fhirUser'] as const;
+export const contextScopes = ['launch', 'launch/patient', 'offline_access', 'openid', 'fhirUser'] as const;
 
 /**
  * The platform's own scopes, for publisher and reviewer operations through the CLI's device-flow
@@ -128,8 +128,8 @@ function parseScopeToken(token: string): TokenResult {
   if (token.startsWith('platform/')) {
     return { ok: false, code: 'unknown', reason: `unknown platform scope (known: ${platformScopes.join(', ')})` };
   }
-  if (token === 'launch' || token.startsWith('launch/')) {
-    return { ok: false, code: 'unknown', reason: 'unsupported launch context (only launch/patient is offered)' };
+  if (token.startsWith('launch/')) {
+    return { ok: false, code: 'unknown', reason: 'unsupported launch context (launch, from the patient space, and launch/patient are offered)' };
   }
   if (!/^(?:patient|user|system)\//.test(token)) {
     return { ok: false, code: 'unknown', reason: 'not a SMART scope (expected e.g. patient/Observation.rs, launch/patient, offline_access)' };

@@ -10,6 +10,7 @@ export const oauthSweepTasks: readonly SweepTask[] = [
   deleteWhere('oauth_revoked_access_tokens', 'oauth_revoked_access_tokens', 'expires_at < now()'),
   deleteWhere('oauth_pushed_requests', 'oauth_pushed_requests', "expires_at < now() - interval '1 hour'"),
   deleteWhere('authorization_interactions', 'authorization_interactions', "expires_at < now() - interval '1 hour'"),
+  deleteWhere('patient_launches', 'patient_launches', "expires_at < now() - interval '1 hour'"),
   deleteWhere('oauth_codes', 'oauth_codes', "expires_at < now() - interval '1 day'"),
   deleteWhere('device_authorizations', 'device_authorizations', "expires_at < now() - interval '1 day'"),
   deleteWhere('oauth_refresh_tokens', 'oauth_refresh_tokens', "rotated_at < now() - interval '30 days'"),

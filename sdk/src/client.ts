@@ -120,6 +120,7 @@ export class MesClient<Scopes extends readonly string[] = readonly string[]> {
         pendingIndexKey: `mes:${options.clientId}:pending`,
         redirectUri: options.redirectUri,
         defaultScope: options.scope,
+        audience: (options.fhirBaseUrl ?? new URL('fhir', `${issuer.href.replace(/\/+$/, '')}/`).href).replace(/\/+$/, ''),
       };
       fhirFetch = dpopFetch(this.#session, 'patient', fetch);
       // Without an API key, the publisher API takes the platform token of the device flow.

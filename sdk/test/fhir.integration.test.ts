@@ -65,7 +65,7 @@ describe('authorization and FHIR calls', () => {
     expect(vaccinations.map((immunization) => immunization.vaccineCode.coding?.[0]?.display)).toEqual(['dTP', 'Grippe']);
     const one = await mes.fhir.read('Immunization', vaccinations[0]!.id!);
     expect(one).toEqual(vaccinations[0]);
-    const { data, response, requestId } = await mes.fhir.read('Patient', `${patient}-patient`).withResponse();
+    const { data, response, requestId } = await mes.fhir.read('Patient', patient).withResponse();
     expect(data.name?.[0]?.family).toBe('Martin');
     expect(response.headers.get('content-type')).toContain('application/fhir+json');
     expect(requestId).toEqual(expect.any(String));

@@ -265,9 +265,9 @@ describe('mes api with the sandbox token (FHIR)', () => {
   });
 
   it('reads and searches with the saved token and a DPoP proof per request', async () => {
-    const patient = await mes(['api', 'readPatient', '--id', `${PATIENT}-patient`, '--json']);
+    const patient = await mes(['api', 'readPatient', '--id', PATIENT, '--json']);
     expect(patient.exitCode, patient.stdout).toBe(0);
-    expect(JSON.parse(patient.stdout)).toMatchObject({ resourceType: 'Patient', id: `${PATIENT}-patient` });
+    expect(JSON.parse(patient.stdout)).toMatchObject({ resourceType: 'Patient', id: PATIENT });
 
     const bundle = await mes(['api', 'searchObservation', '--code', 'http://loinc.org|29463-7', '--count', '2', '--json']);
     expect(bundle.exitCode, bundle.stdout).toBe(0);
@@ -281,7 +281,7 @@ describe('mes api with the sandbox token (FHIR)', () => {
     expect((JSON.parse(missing.stdout) as ErrorJson).error.status).toBe(404);
 
     expect((await mes(['sandbox', 'inject', clientId, '--fault', 'unavailable', '--target', 'fhir'])).exitCode).toBe(0);
-    const unavailable = await mes(['api', 'readPatient', '--id', `${PATIENT}-patient`, '--json']);
+    const unavailable = await mes(['api', 'readPatient', '--id', PATIENT, '--json']);
     expect(unavailable.exitCode).toBe(2);
     expect((JSON.parse(unavailable.stdout) as ErrorJson).error.status).toBe(503);
   });

@@ -140,7 +140,7 @@ describe('mes sandbox token and proof', () => {
     expect(search.status).toBe(200);
     expect(search.body).toMatchObject({ resourceType: 'Bundle' });
     expect(search.body?.entry).toHaveLength(6);
-    expect((await fhir(`/fhir/Patient/${PATIENT}-patient`)).status).toBe(200);
+    expect((await fhir(`/fhir/Patient/${PATIENT}`)).status).toBe(200);
   });
 
   it('a proof is for its own URL and token only', async () => {
@@ -155,9 +155,9 @@ describe('mes sandbox token and proof', () => {
   it('acts for a child with <guardian>:<child>', async () => {
     const token = await newToken(`${PARENT}:${CHILD}`);
     expect(token.patient).toBe(CHILD);
-    const child = await fhir(`/fhir/Patient/${CHILD}-patient`);
+    const child = await fhir(`/fhir/Patient/${CHILD}`);
     expect(child.status).toBe(200);
-    expect((await fhir(`/fhir/Patient/${PARENT}-patient`)).status).toBe(404);
+    expect((await fhir(`/fhir/Patient/${PARENT}`)).status).toBe(404);
   });
 
   it('refuses a redirect URI the app did not register, before any request', async () => {

@@ -56,6 +56,8 @@ export interface FlowContext {
   pendingIndexKey: string;
   redirectUri: string | undefined;
   defaultScope: readonly string[] | undefined;
+  /** The FHIR base URL the tokens are for: SMART's `aud` of every authorization request. */
+  audience: string;
 }
 
 function scopeString(scope: string | readonly string[] | undefined, fallback: readonly string[] | undefined): string {
@@ -113,6 +115,7 @@ export async function authorize(context: FlowContext, options: AuthorizeOptions 
     code_challenge_method: 'S256',
     // The code can only be exchanged with this DPoP key (RFC 9449 §10).
     dpop_jkt: await dpop.calculateThumbprint(),
+    aud: context.audience,
   });
   if (options.loginHint) params.set('login_hint', options.loginHint);
   const pending: Pending = { version: 1, codeVerifier, redirectUri, createdAt: Date.now(), key: await storeKeyPair(pair, keepsObjects) };

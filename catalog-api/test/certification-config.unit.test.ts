@@ -25,6 +25,10 @@ describe('certification settings', () => {
     expect(loadConfig(production).trustedSandbox).toBeUndefined();
     const trusted = loadConfig({ ...production, SANDBOX_EVIDENCE_ISSUER: 'https://sandbox.mes.example.fr/', SANDBOX_EVIDENCE_JWKS: JSON.stringify({ keys: [publicJwk] }) });
     expect(trusted.trustedSandbox).toEqual({ issuer: 'https://sandbox.mes.example.fr', keys: [publicJwk] });
+    // The sandbox's /jwks.json as it is: its RSA key (ID tokens) is left out, the EC key kept.
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' });
+    const asPublished = loadConfig({ ...production, SANDBOX_EVIDENCE_ISSUER: 'https://sandbox.mes.example.fr', SANDBOX_EVIDENCE_JWKS: JSON.stringify({ keys: [publicJwk, rsa] }) });
+    expect(asPublished.trustedSandbox?.keys).toEqual([publicJwk]);
   });
 
   it('refuses half a setting, a key set that is not one, and private keys', () => {
@@ -36,6 +40,8 @@ describe('certification settings', () => {
     refuse({ SANDBOX_EVIDENCE_JWKS: JSON.stringify({ keys: [publicJwk] }) }, /go together/);
     refuse({ SANDBOX_EVIDENCE_ISSUER: 'https://sandbox.mes.example.fr', SANDBOX_EVIDENCE_JWKS: '{not json' }, /SANDBOX_EVIDENCE_JWKS must be the JSON/);
     refuse({ SANDBOX_EVIDENCE_ISSUER: 'https://sandbox.mes.example.fr', SANDBOX_EVIDENCE_JWKS: '{"keys":[]}' }, /public EC keys/);
+    const rsaOnly = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' });
+    refuse({ SANDBOX_EVIDENCE_ISSUER: 'https://sandbox.mes.example.fr', SANDBOX_EVIDENCE_JWKS: JSON.stringify({ keys: [rsaOnly] }) }, /public EC keys/);
     refuse({ SANDBOX_EVIDENCE_ISSUER: 'https://sandbox.mes.example.fr', SANDBOX_EVIDENCE_JWKS: JSON.stringify({ keys: [privateKey.export({ format: 'jwk' })] }) }, /no private member/);
   });
 });

@@ -74,7 +74,7 @@ async function open(me: ReturnType<typeof pageBrowser>, html: string, patient?: 
 }
 
 /** What the app does with a launch: it authorizes with the launch scope, the launch value and aud. */
-async function appAuthorizes(me: ReturnType<typeof pageBrowser>, launch: string, options: { client?: string; scope?: string } = {}) {
+async function appAuthorizes(me: ReturnType<typeof pageBrowser>, launch: string, options: { client?: string; scope?: string; follow?: boolean } = {}) {
   const { verifier, challenge } = pkce();
   const answer = await me.get(
     `/oauth/authorize?${form({
@@ -90,7 +90,12 @@ async function appAuthorizes(me: ReturnType<typeof pageBrowser>, launch: string,
     })}`,
   );
   expect(answer.status, answer.html).toBe(303);
-  return { location: new URL(answer.location!.startsWith('http') ? answer.location! : `${server().url}${answer.location}`), verifier };
+  const location = new URL(answer.location!, server().url);
+  if (location.pathname !== '/patient/authorize' || options.follow === false) return { location, verifier };
+  // A launched request always passes through the patient's pages: back to the app at once when
+  // the person who launched it already authorized what it asks, else the consent screen.
+  const step = await me.get(`${location.pathname}${location.search}`);
+  return { location: step.status === 303 ? new URL(step.location!, server().url) : location, verifier };
 }
 
 async function exchange(location: URL, verifier: string) {
@@ -165,6 +170,47 @@ describe('launch from "Mes applications connectées"', () => {
   });
 });
 
+describe('a launch value alone', () => {
+  it('gets nothing in a browser where the person who launched is not signed in', async () => {
+    await authorizedBefore('launch-anne');
+    const me = await signedIn('launch-anne');
+    const launch = await open(me, (await me.get('/patient/apps')).html, 'launch-anne');
+    // Someone else holds the launch value (a leaked URL): their browser is sent to sign in, and signed
+    // in as themselves they are refused; no code ever reaches the app from their browser.
+    const thief = pageBrowser(server);
+    const { location } = await appAuthorizes(thief, launch, { follow: false });
+    expect(location.pathname).toBe('/patient/authorize');
+    const toSignIn = await thief.get(`${location.pathname}${location.search}`);
+    expect(toSignIn.status).toBe(303);
+    expect(toSignIn.location).toMatch(/^\/patient\/sign-in\?return_to=/);
+    await thief.post('/patient/sign-in', { patient_id: 'launch-other', return_to: '/patient/apps' });
+    const refused = await thief.get(`${location.pathname}${location.search}`);
+    expect(refused.status).toBe(403);
+    expect(refused.html).toContain('ouverte depuis l’espace santé d’une autre personne');
+    // The request is still the launcher's to see through, in their own browser.
+    const back = await me.get(`${location.pathname}${location.search}`);
+    expect(back.status).toBe(303);
+    expect(new URL(back.location!).searchParams.get('code')).toEqual(expect.any(String));
+  });
+
+  it('cannot have the request decided for another patient than the launch names', async () => {
+    const { finishAuthorization } = await import('../src/modules/oauth/index.js');
+    const { scopeSet } = await import('../src/modules/oauth/scopes.js');
+    const me = await signedIn('launch-other');
+    const launch = await open(me, (await me.get(`/catalogue/${appId}`)).html);
+    const { location } = await appAuthorizes(me, launch, { scope: 'launch patient/Observation.rs', follow: false });
+    const interaction = location.searchParams.get('interaction')!;
+    const decided = await finishAuthorization(server().app.db, server().config, interaction, {
+      approved: true,
+      patientId: 'launch-anne',
+      actorId: 'launch-other',
+      scopes: scopeSet([]),
+      expiresAt: null,
+    });
+    expect(Object.fromEntries(new URL(decided!).searchParams)).toMatchObject({ error: 'access_denied', error_description: 'the launch was for another patient' });
+  });
+});
+
 describe('a launch', () => {
   it('is used once', async () => {
     await authorizedBefore('launch-anne');
@@ -211,6 +257,8 @@ describe('a launch', () => {
   });
 
   it('cannot be started for someone the person may not act for, by another site, or for an app without a launch URL', async () => {
+    const launches = async () => (await server().app.db.query<{ n: number }>('SELECT count(*)::int AS n FROM patient_launches'))[0]!.n;
+    const before = await launches();
     const me = await signedIn('launch-anne');
     const html = (await me.get('/patient/apps')).html;
     expect((await me.post('/patient/launch', { app_id: appId, csrf_token: me.csrfOf(html), for: 'launch-other' })).status).toBe(403);
@@ -221,8 +269,7 @@ describe('a launch', () => {
     const none = await me.post('/patient/launch', { app_id: other.id, csrf_token: me.csrfOf(html) });
     expect(none.status).toBe(404);
     expect(none.html).toContain('ne peut pas être ouverte');
-    const [count] = await server().app.db.query<{ n: number }>('SELECT count(*)::int AS n FROM patient_launches WHERE patient_id = $1', ['launch-other']);
-    expect(count!.n).toBe(1); // only the launch of the consent test above
+    expect(await launches()).toBe(before);
   });
 });
 

@@ -179,7 +179,9 @@ describe('outside the sandbox', () => {
     const bearer = await fetch(`${strict().url}/fhir/Observation`, { headers: { authorization: 'Bearer abc.def.ghi' } });
     expect(bearer.status).toBe(401);
     expect(bearer.headers.get('www-authenticate')).toMatch(/^DPoP algs=/);
-    expect(((await bearer.json()) as { issue: { diagnostics: string }[] }).issue[0]!.diagnostics).toContain('send it as Authorization: DPoP');
+    expect(((await bearer.json()) as { issue: { diagnostics: string }[] }).issue[0]!.diagnostics).toBe(
+      'Bearer tokens are not accepted here: send the access token as Authorization: DPoP <token> with a DPoP proof',
+    );
     expect((await fetch(`${allowing().url}/fhir/Observation`)).headers.get('www-authenticate')).toMatch(/, Bearer$/);
   });
 });

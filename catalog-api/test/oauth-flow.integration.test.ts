@@ -325,6 +325,23 @@ describe('pushed authorization requests', () => {
         dpop,
       );
     expect(await exchange(await newKeys())).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_description: expect.stringContaining('dpop_jkt') } });
+    // The proof's key and a dpop_jkt sent beside it must be one key: otherwise nothing is pushed.
+    const conflicting = await post(
+      '/oauth/par',
+      form({
+        client_id: confidential.clientId,
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: await assertion(confidential),
+        response_type: 'code',
+        redirect_uri: redirectUri,
+        scope: 'patient/Observation.rs',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+        dpop_jkt: await calculateJwkThumbprint((await newKeys()).publicJwk),
+      }),
+      keys,
+    );
+    expect(conflicting).toMatchObject({ status: 400, body: { error: 'invalid_request', error_description: 'dpop_jkt differs from the key of the DPoP proof' } });
   });
 
   it('need client authentication and a valid request', async () => {

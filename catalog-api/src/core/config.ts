@@ -312,8 +312,12 @@ function trustedSandboxFromEnv(env: NodeJS.ProcessEnv): TrustedSandbox | undefin
   } catch {
     throw new ConfigError('SANDBOX_EVIDENCE_JWKS must be the JSON of the sandbox\'s key set ({"keys":[…]}, its /jwks.json)');
   }
-  if (!Array.isArray(keys) || keys.length === 0 || keys.some((key) => typeof key !== 'object' || key === null || 'd' in key || (key as JsonWebKey).kty !== 'EC')) {
-    throw new ConfigError('SANDBOX_EVIDENCE_JWKS must hold the sandbox\'s public EC keys (no private member)');
+  if (!Array.isArray(keys) || keys.some((key) => typeof key !== 'object' || key === null || 'd' in key)) {
+    throw new ConfigError('SANDBOX_EVIDENCE_JWKS must hold the sandbox\'s public keys (no private member)');
   }
-  return { issuer: issuer.replace(/\/+$/, ''), keys: keys as JsonWebKey[] };
+  // Evidence is signed ES256: the set as the sandbox's /jwks.json publishes it also lists the RSA
+  // key of its ID tokens, which is left out rather than refused.
+  const evidenceKeys = (keys as JsonWebKey[]).filter((key) => key.kty === 'EC');
+  if (evidenceKeys.length === 0) throw new ConfigError('SANDBOX_EVIDENCE_JWKS must hold the sandbox\'s public EC keys (its evidence is signed ES256)');
+  return { issuer: issuer.replace(/\/+$/, ''), keys: evidenceKeys };
 }

@@ -15,6 +15,7 @@ import { findAppForPatients, type AppForPatients } from '../modules/catalog/inde
 import { approveFor } from '../modules/consent/index.js';
 import {
   finishAuthorization,
+  finishCoveredLaunch,
   formatScope,
   hasScope,
   isSubset,
@@ -229,6 +230,9 @@ export function authorizationPageHandlers(deps: AuthorizationPageDeps): HandlerM
         if (!(await pendingAuthorization(db, query.interaction))) return expired(ctx);
         return seeOther(`/patient/sign-in?return_to=${encodeURIComponent(ownPath(query.interaction))}`);
       }
+      // Opened from the person's space and already authorized for this patient: back to the app at once.
+      const covered = await finishCoveredLaunch(db, config, query.interaction, ctx.session.patientId);
+      if (covered) return seeOther(covered);
       const screen = await screenOf(query.interaction, ctx.session.patientId);
       if (!screen) return expired(ctx);
       if (screen.pending.launch && screen.pending.launch.actorId !== ctx.session.patientId) return otherPerson(ctx);

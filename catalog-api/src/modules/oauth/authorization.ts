@@ -208,33 +208,48 @@ export async function completeAuthorization(
   if (isEmptyScopeSet(allowed)) {
     throw new AuthorizationError('invalid_scope', 'none of the requested scopes is among those registered for this app', back);
   }
-  if (launch) {
-    // Opened from the patient's space by someone who already authorized the app for this patient,
-    // for at least what it asks now: the app opens without asking again, under that same grant.
-    const existing = await grants.activeGrantOf(db, { appId: client.appId, ...launch });
-    const asked = { ...allowed, context: allowed.context.filter((scope) => scope !== 'launch') };
-    if (existing && isSubset(asked, parseScopeString(existing.scope, { purpose: 'any' }).scopes)) {
-      const decision: ConsentDecision = { approved: true, ...launch, scopes: allowed, expiresAt: existing.expiresAt };
-      return decide(db, client, request, allowed, decision, issuer, existing.id);
-    }
-  }
-  // A launch already says who signs in and for whom: no login hint then.
-  const outcome = await consent.decide({
-    clientId: client.clientId,
-    appId: client.appId,
-    appName: client.appName,
-    scopes: allowed,
-    loginHint: launch ? undefined : request.login_hint,
-  });
+  // A launched request always goes through the patient's pages: only the person who launched it,
+  // signed in in this browser, may see it through (finishLaunch), whoever holds the launch value.
+  const outcome = launch
+    ? ({ interact: true } as const)
+    : await consent.decide({ clientId: client.clientId, appId: client.appId, appName: client.appName, scopes: allowed, loginHint: request.login_hint });
   if ('interact' in outcome) {
     const { scopes: _scopes, ...params } = request;
     const id = await grants.insertInteraction(db, { clientId: client.clientId, request: params, allowedScope: formatScopes(allowed), issuer, launch }, INTERACTION_LIFETIME_SECONDS);
     return { redirectTo: `${issuer}${INTERACTION_PATH}?interaction=${encodeURIComponent(id)}` };
   }
-  if (launch && outcome.approved && (outcome.patientId !== launch.patientId || outcome.actorId !== launch.actorId)) {
-    throw new AuthorizationError('access_denied', 'the launch was for another patient', back);
-  }
   return decide(db, client, request, allowed, outcome, issuer);
+}
+
+/**
+ * A launched request, met by the person who launched it (signed in), that an active grant of
+ * theirs for the launch's patient already covers: finished at once under that same grant, so the
+ * app opens without asking again. Answers where to send the browser, or null when the consent
+ * screen must decide (not launched, launched by someone else, not covered, or gone).
+ */
+export async function finishCoveredLaunch(db: Db, config: AppConfig, interactionId: string, personId: string): Promise<string | null> {
+  const pending = await grants.findInteraction(db, interactionId);
+  const launch = pending?.launch;
+  if (!pending || !launch || launch.actorId !== personId) return null;
+  const client = await findClientById(db, pending.clientId);
+  if (!client) return null;
+  const allowed = parseScopeString(pending.allowedScope).scopes;
+  const existing = await grants.activeGrantOf(db, { appId: client.appId, ...launch });
+  // The launch scope itself is not part of a grant: it only says where the request came from.
+  const asked = { ...allowed, context: allowed.context.filter((scope) => scope !== 'launch') };
+  if (!existing || !isSubset(asked, parseScopeString(existing.scope, { purpose: 'any' }).scopes)) return null;
+  const taken = await grants.takeInteraction(db, interactionId);
+  if (!taken) return null;
+  try {
+    if (!clientMayObtainTokens(client, config)) {
+      throw new AuthorizationError('unauthorized_client', `${client.appName} is not certified`, { redirectUri: taken.request.redirect_uri, state: taken.request.state });
+    }
+    const decision: ConsentDecision = { approved: true, ...launch, scopes: allowed, expiresAt: existing.expiresAt };
+    return (await decide(db, client, taken.request, allowed, decision, taken.issuer, existing.id)).redirectTo;
+  } catch (error) {
+    if (error instanceof AuthorizationError) return errorRedirect(error, taken.issuer);
+    throw error;
+  }
 }
 
 /**

@@ -119,7 +119,7 @@ export function remoteKeySets(options: RemoteKeySetOptions): RemoteKeySets {
     }
     const { keys, skipped } = usableKeys(parsed);
     if (keys.length === 0) {
-      throw new RemoteKeysError(`holds no usable signing key (EC P-256, RSA of at least 2048 bits, or Ed25519)${skipped.length ? `: ${skipped.join('; ')}` : ''}`);
+      throw new RemoteKeysError(`holds no usable signing key (EC P-256 or P-384, RSA of at least 2048 bits, or Ed25519)${skipped.length ? `: ${skipped.join('; ')}` : ''}`);
     }
     const result = { keys, skipped, fetchedAt: now() };
     if (cache.size >= MAX_CACHED_URIS) cache.delete(cache.keys().next().value!);

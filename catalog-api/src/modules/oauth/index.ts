@@ -33,6 +33,6 @@ export { findClientById, type ClientWithApp } from './client-repository.js';
 export { endPlatformSessionsApprovedWith } from './platform-sessions.js';
 export { dpopChallenge } from './resource-access.js';
 export { grantEndedDescriptions, type GrantEnded } from './token-state.js';
-export { pendingAuthorization, finishAuthorization, INTERACTION_PATH, type PendingAuthorization } from './authorization.js';
+export { pendingAuthorization, finishAuthorization, finishCoveredLaunch, INTERACTION_PATH, type PendingAuthorization } from './authorization.js';
 export { launchUrlAllowed, startLaunch, LAUNCH_LIFETIME_SECONDS, type LaunchContext } from './launches.js';
 export { fhirBaseOf } from './audience.js';

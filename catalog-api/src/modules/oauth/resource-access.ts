@@ -105,7 +105,7 @@ export function accessTokenOf(authorization: string | undefined, bearer = false)
   const [, sent, token] = match as unknown as [string, string, string];
   const scheme = sent.toLowerCase();
   if (scheme === 'bearer' && !bearer) {
-    throw new ResourceAccessError('invalid_token', 'this token is DPoP-bound: send it as Authorization: DPoP <token> with a DPoP proof, not as a bearer token');
+    throw new ResourceAccessError('invalid_token', 'Bearer tokens are not accepted here: send the access token as Authorization: DPoP <token> with a DPoP proof');
   }
   if (scheme !== 'dpop' && scheme !== 'bearer') throw new ResourceAccessError('invalid_token', `the Authorization scheme must be DPoP, not ${sent.slice(0, 20)}`);
   const options = { scheme: scheme as TokenScheme };

@@ -73,6 +73,13 @@ const operation: Operation = {
         description: 'Exact redirect URIs. Each must be absolute `https`, or `http` on a loopback address (127.0.0.1, [::1] or localhost) for native apps; no fragment, no wildcard.',
       },
       {
+        name: 'launchUrl',
+        type: 'string',
+        required: false,
+        description: 'Where the platform opens the app when a patient starts it from their space ("Ouvrir l\'application", a SMART EHR launch), adding `iss` (the FHIR base URL) and `launch` to its query. Absolute `https` (or `http` on a loopback address, as redirect URIs), on the origin of one of the app\'s redirect URIs (so certifying those certifies where launches go), no fragment; the app must register the `launch` scope.',
+        example: 'https://tensiosuivi.example.fr/launch',
+      },
+      {
         name: 'scopes',
         type: 'array',
         items: 'object',

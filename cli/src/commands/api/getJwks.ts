@@ -8,7 +8,7 @@ const operation: Operation = {
   method: 'GET',
   path: '/jwks.json',
   summary: 'The platform\'s public signing keys',
-  description: 'The JSON Web Key Set that verifies the platform\'s access tokens, ID tokens and certificates: the active key first, then keys retired recently enough that tokens they signed may still be valid. Fetch it again when you meet an unknown `kid`.',
+  description: 'The JSON Web Key Set that verifies the platform\'s access tokens, ID tokens and certificates: the active keys first (ES256 for access tokens, certificates and ES256 ID tokens; RS256 for ID tokens, the OpenID Connect default), then keys retired recently enough that tokens they signed may still be valid. Pick a key by `kid`; fetch the set again when you meet an unknown one.',
   tag: 'oauth',
   security: [],
   auth: 'none',

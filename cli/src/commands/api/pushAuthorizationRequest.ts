@@ -70,6 +70,18 @@ const operation: Operation = {
         description: 'OpenID Connect nonce, returned in the ID token.',
       },
       {
+        name: 'aud',
+        type: 'string',
+        required: false,
+        description: 'The FHIR base URL (SMART App Launch); when sent, it must be this platform\'s, `<issuer>/fhir`.',
+      },
+      {
+        name: 'launch',
+        type: 'string',
+        required: false,
+        description: 'SMART EHR launch, with the `launch` scope; see the authorization endpoint.',
+      },
+      {
         name: 'client_assertion_type',
         type: 'string',
         required: false,

@@ -7,8 +7,8 @@ const operation: Operation = {
   operationId: 'rotateSigningKeys',
   method: 'POST',
   path: '/operator/signing-keys/rotation',
-  summary: 'Rotate the platform\'s signing key',
-  description: 'Creates a new signing key and retires the active one. The retired key stays in the key set for `RETIRED_KEY_PUBLISH_SECONDS` (one hour by default), longer than any token it signed lives.',
+  summary: 'Rotate the platform\'s signing keys',
+  description: 'Creates a new signing key for each algorithm (ES256 and RS256) and retires the active ones. Retired keys stay in the key set for `RETIRED_KEY_PUBLISH_SECONDS` (one hour by default), longer than any token they signed lives.',
   tag: 'operator',
   security: ['operatorToken'],
   auth: 'apiKey',
@@ -18,7 +18,7 @@ const operation: Operation = {
 };
 
 export default class ApiRotateSigningKeys extends ApiOperationCommand {
-  static override summary = 'Rotate the platform\'s signing key';
+  static override summary = 'Rotate the platform\'s signing keys';
   static override description = operationDescription(operation);
   static override examples = operationExamples(operation);
   static override flags = operationFlags(operation);

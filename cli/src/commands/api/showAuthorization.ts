@@ -8,7 +8,7 @@ const operation: Operation = {
   method: 'GET',
   path: '/patient/authorize',
   summary: 'The consent screen',
-  description: 'Where the authorization endpoint sends the browser when the patient must decide (`interaction` names the waiting request, for 10 minutes). Without a session, answers 303 to the sign-in page, which comes back here. Then the consent screen: the app (logo, name, publisher, certification status and certificate reference, privacy policy); every permission asked in plain words with the publisher\'s justification, ticked, each one that is not required can be unticked; for how long (one time, 3 months, 1 year, until withdrawn — offered when the app asks for `offline_access`, otherwise the access is one time); and, for a guardian, whether the access is for themselves or a child.',
+  description: 'Where the authorization endpoint sends the browser when the patient must decide (`interaction` names the waiting request, for 10 minutes). Without a session, answers 303 to the sign-in page, which comes back here. Then the consent screen: the app (logo, name, publisher, certification status and certificate reference, privacy policy); every permission asked in plain words with the publisher\'s justification, ticked, each one that is not required can be unticked; for how long (one time, 3 months, 1 year, until withdrawn — offered when the app asks for `offline_access`, otherwise the access is one time); and, for a guardian, whether the access is for themselves or a child. A request that came from a launch ("Ouvrir l\'application") is already for the patient it was launched for, and only the person who launched it may decide it (403 page for anyone else).',
   tag: 'patient-pages',
   security: [],
   auth: 'none',

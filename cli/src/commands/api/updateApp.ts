@@ -70,6 +70,11 @@ const operation: Operation = {
         description: 'Exact redirect URIs. Each must be absolute `https`, or `http` on a loopback address (127.0.0.1, [::1] or localhost) for native apps; no fragment, no wildcard.',
       },
       {
+        name: 'launchUrl',
+        type: 'string',
+        required: false,
+      },
+      {
         name: 'scopes',
         type: 'array',
         items: 'object',

@@ -242,6 +242,47 @@ describe('writes', () => {
     expect(created.status, JSON.stringify(created.body)).toBe(201);
   });
 
+  it('stores an SpO2 coded 2708-6, with or without pulse oximetry’s 59408-5, and adds 2708-6 to a 59408-5 sent alone', async () => {
+    const spo2 = (...codes: string[]) =>
+      measurement({ code: { coding: codes.map((code) => ({ system: systems.loinc, code })) }, valueQuantity: { value: 97, unit: '%', system: systems.ucum, code: '%' } });
+    const codesOf = (body: { code: { coding: { code: string }[] } }) => body.code.coding.map((coding) => coding.code);
+    for (const codes of [['2708-6'], ['2708-6', '59408-5'], ['59408-5', '2708-6']]) {
+      const created = await post('Observation', spo2(...codes));
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      expect(codesOf(created.body)).toEqual(codes);
+    }
+    const alone = await post('Observation', spo2('59408-5'));
+    expect(alone.status, JSON.stringify(alone.body)).toBe(201);
+    expect(alone.body.code.coding).toEqual([
+      { system: systems.loinc, code: '59408-5' },
+      { system: systems.loinc, code: '2708-6', display: 'Saturation en oxygène' },
+    ]);
+    // Either code finds it.
+    for (const code of ['2708-6', '59408-5']) expect(ids((await get(`/fhir/Observation?code=${code}&_count=100`)).body)).toContain(alone.body.id);
+    // Either code is held to the same rules.
+    expectOutcome(await post('Observation', { ...spo2('59408-5'), valueQuantity: { value: 97, system: systems.ucum, code: '{percent}' } }), 422, 'code-invalid');
+    expectOutcome(await post('Observation', { ...spo2('2708-6'), category: [{ coding: [{ system: systems.observationCategory, code: 'laboratory' }] }] }), 422, 'required');
+  });
+
+  it('fills in the unit’s text a device left out, and keeps the one it gave', async () => {
+    const bare = await post('Observation', measurement({ valueQuantity: { value: 64, system: systems.ucum, code: '/min' } }));
+    expect(bare.body.valueQuantity).toEqual({ value: 64, unit: 'battements/min', system: systems.ucum, code: '/min' });
+    const given = await post('Observation', measurement({ valueQuantity: { value: 64, unit: 'bpm', system: systems.ucum, code: '/min' } }));
+    expect(given.body.valueQuantity.unit).toBe('bpm');
+    const pressure = await post(
+      'Observation',
+      measurement({
+        code: { coding: [{ system: systems.loinc, code: '85354-9' }] },
+        valueQuantity: undefined,
+        component: [
+          { code: { coding: [{ system: systems.loinc, code: '8462-4' }] }, valueQuantity: { value: 84, system: systems.ucum, code: 'mm[Hg]' } },
+          { code: { coding: [{ system: systems.loinc, code: '8480-6' }] }, valueQuantity: { value: 131, unit: 'mm Hg', system: systems.ucum, code: 'mm[Hg]' } },
+        ],
+      }),
+    );
+    expect(pressure.body.component.map((component: { valueQuantity: { unit: string } }) => component.valueQuantity.unit)).toEqual(['mmHg', 'mm Hg']);
+  });
+
   it.each([
     ['an unknown LOINC code', { code: { coding: [{ system: systems.loinc, code: '1234-5' }] } }, 422, 'code-invalid', 'Observation.code'],
     ['no LOINC coding', { code: { coding: [{ system: 'http://example.org', code: 'x' }] } }, 422, 'required', 'Observation.code'],
@@ -255,6 +296,15 @@ describe('writes', () => {
     ['an unknown element', { colour: 'blue' }, 400, 'invalid', 'Observation.colour'],
     ['a wrong type', { status: 3 }, 400, 'invalid', 'Observation.status'],
     ['another resource type', { resourceType: 'Patient' }, 400, 'invalid', 'Observation.resourceType'],
+    // What RFC 3339 allows and FHIR's dateTime does not.
+    ['a date-time with a space', { effectiveDateTime: '2026-11-29 07:00:00Z' }, 400, 'invalid', 'Observation.effectiveDateTime'],
+    ['an offset without its colon', { effectiveDateTime: '2026-11-29T08:00:00+0100' }, 400, 'invalid', 'Observation.effectiveDateTime'],
+    ['a code with spaces around it', { code: { coding: [{ system: systems.loinc, code: ' 8867-4' }] } }, 400, 'invalid', 'Observation.code.coding[0].code'],
+    ['a system with a space', { code: { coding: [{ system: systems.loinc, code: '8867-4' }, { system: 'urn:x y', code: 'a' }] } }, 400, 'invalid', 'Observation.code.coding[1].system'],
+    // FHIR has no empty values.
+    ['an empty element', { category: [{ coding: [{ system: systems.observationCategory, code: 'vital-signs' }] }, {}] }, 400, 'invalid', 'Observation.category[1]'],
+    ['an empty list', { component: [] }, 400, 'invalid', 'Observation.component'],
+    ['a blank text', { valueQuantity: { value: 64, unit: ' ', system: systems.ucum, code: '/min' } }, 400, 'invalid', 'Observation.valueQuantity.unit'],
   ])('refuses a measurement with %s, writing nothing', async (_case, overrides, status, code, expression) => {
     const before = (await get('/fhir/Observation?_count=100')).body.entry.length;
     const refused = await post('Observation', measurement(overrides as Record<string, unknown>));
@@ -295,6 +345,8 @@ describe('writes', () => {
     ['a wrong size', document({}, { size: 3 }), 422, 'value'],
     ['a wrong hash', document({}, { hash: createHash('sha1').update('other').digest('base64') }), 422, 'value'],
     ['a status of superseded', document({ status: 'superseded' }), 422, 'value'],
+    ['a date with more decimals than FHIR’s nine', document({ date: '2026-11-29T07:00:00.1234567890Z' }), 400, 'invalid'],
+    ['an empty title', document({}, { title: '' }), 400, 'invalid'],
   ])('refuses a document with %s', async (_case, body, status, code) => {
     expectOutcome(await post('DocumentReference', body), status, code);
   });

@@ -2846,8 +2846,10 @@ export interface components {
          * @description A measurement or a result. Apps may create measurements (`category` vital-signs or activity,
          *     or laboratory for glucose) with one of the LOINC codes the platform accepts, in its UCUM unit:
          *     weight 29463-7 (kg), height 8302-2 (cm), blood pressure 85354-9 (components 8480-6 and 8462-4,
-         *     mm[Hg]), heart rate 8867-4 (/min), temperature 8310-5 (Cel), SpO2 59408-5 (%), glucose 2339-0
-         *     (mg/dL), steps 55423-8 ({steps}/d).
+         *     mm[Hg]), heart rate 8867-4 (/min), temperature 8310-5 (Cel), SpO2 2708-6 with or without
+         *     pulse oximetry's 59408-5 (%), glucose 2339-0 (mg/dL), steps 55423-8 ({steps}/d). Vital signs
+         *     are stored as the R4 vital-signs profiles want them: what an app leaves out that follows from
+         *     what it sent is filled in (the subject, a unit's text, 2708-6 beside a 59408-5 sent alone).
          */
         Observation: {
             /** @constant */
@@ -3183,7 +3185,10 @@ export interface components {
         };
         /** @description A FHIR logical id. */
         FhirId: string;
-        /** Format: date-time */
+        /**
+         * Format: date-time
+         * @description A FHIR dateTime to the second, with its time zone (`2026-11-29T07:00:00Z`, `2026-11-29T08:00:00+01:00`).
+         */
         FhirDateTime: string;
         FhirCoding: {
             system?: string;

@@ -3,7 +3,7 @@
 import { buildApp, closeOnSignals, ConfigError, listen, loadConfig, type AppConfig } from '@mes/catalog-api';
 import { seedSandbox } from './seed.js';
 import { seedSyntheticRecords } from './seed-records.js';
-import { DEFAULT_REFERENCE_DATE } from './synthetic/generator.js';
+import { DEFAULT_REFERENCE_DATE, GENERATOR_VERSION } from './synthetic/generator.js';
 
 if (process.env.MES_MODE && process.env.MES_MODE !== 'sandbox') {
   console.error('The sandbox runs in sandbox mode only; unset MES_MODE or set it to "sandbox".');
@@ -67,6 +67,11 @@ seedSyntheticRecords(app.db, {
   (result) => {
     if (result.created) {
       console.log(`Synthetic patients ready: ${result.patients} (seed "${result.seed}", ${result.resources} resources) in ${Math.round((Date.now() - started) / 100) / 10} s.`);
+    } else if (result.generatorVersion !== GENERATOR_VERSION) {
+      console.log(
+        `Synthetic patients: this store holds patients of an earlier generator (version ${result.generatorVersion}, now ${GENERATOR_VERSION}); ` +
+          `it is not regenerated. Use a fresh DATA_DIR for the current records.`,
+      );
     } else if (result.seed !== synthetic.seed || result.patients !== synthetic.patients || result.referenceDate !== synthetic.referenceDate) {
       console.log(
         `Synthetic patients: this store holds ${result.patients} patients of seed "${result.seed}" (reference date ${result.referenceDate}); ` +

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { openStore } from '@mes/catalog-api';
+import { GENERATOR_VERSION } from '../src/synthetic/generator.js';
 
 const entry = fileURLToPath(new URL('../dist/start.js', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'mes-start-'));
@@ -66,6 +68,19 @@ describe('npm start (the sandbox process)', () => {
       const mine = await (await fetch(`${url}/apps`, { headers: { authorization: `Bearer ${key}` } })).json();
       expect(mine.items).toHaveLength(5);
       await vi.waitFor(() => expect(output()).toContain('Synthetic patients ready: 30 (seed "sandbox"), reused.'), { timeout: 10_000, interval: 50 });
+    });
+  });
+
+  it('says when the store holds patients of an earlier generator, rather than that it reuses them', async () => {
+    const store = await openStore({ dataDir });
+    await store.query('UPDATE sandbox_synthetic_state SET generator_version = generator_version - 1');
+    await store.close();
+    await runSandbox(async ({ output }) => {
+      await vi.waitFor(() => expect(output()).toContain(`holds patients of an earlier generator (version ${GENERATOR_VERSION - 1}, now ${GENERATOR_VERSION})`), {
+        timeout: 10_000,
+        interval: 50,
+      });
+      expect(output()).not.toContain('reused.');
     });
   });
 

@@ -26,7 +26,7 @@ type Gender = 'female' | 'male';
  * Changes whenever the same options would give other resources (a new field, another
  * distribution): a store seeded by an older generator is then told apart from a current one.
  */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 
 /** The sandbox's "today" unless told otherwise: every record is complete up to the day before. */
 export const DEFAULT_REFERENCE_DATE = '2026-11-30';
@@ -455,13 +455,16 @@ function measurement(record: RecordBuilder, loinc: string, when: Instant, values
   const category = device?.category ?? 'laboratory';
   const components = device?.components;
   const unit = kind.unit;
+  const code = concept(systems.loinc, loinc, kind.display);
+  // Home devices measure SpO2 by pulse oximetry: its narrower code comes beside the one the profile requires.
+  if (device?.narrower) code.coding!.push(coding(systems.loinc, device.narrower.loinc, device.narrower.display));
   record.add(
     'obs',
     {
       resourceType: 'Observation',
       status: 'final',
       category: [observationCategory(category)],
-      code: concept(systems.loinc, loinc, kind.display),
+      code,
       subject: record.subject,
       effectiveDateTime: isoInstant(when),
       ...(components
@@ -540,7 +543,7 @@ function series(record: RecordBuilder, rng: Random, loinc: string, build: Build,
       }
       break;
     }
-    case '59408-5':
+    case '2708-6':
       for (const day of days) measurement(record, loinc, at(rng, day, 420, 1260), [clamp(Math.round(rng.normal(96.5, 1.2)), 92, 100)]);
       break;
     case '55423-8':

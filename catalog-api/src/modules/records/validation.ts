@@ -2,10 +2,12 @@
 // the platform accepts, in its unit and category, with plausible values; documents of an accepted
 // type whose attachment really is a PDF of the size and hash it claims. A write about another
 // patient is refused. Each refusal is an OperationOutcome issue naming the element at fault.
+// What follows from what was sent is filled in, so that a vital sign is stored as the R4
+// vital-signs profiles want it: its subject, its units' text, SpO2's 2708-6 beside 59408-5.
 import { createHash } from 'node:crypto';
 import type { components } from '@mes/openapi';
 import { FhirError } from '../../core/fhir-error.js';
-import { documentContentTypes, documentTypes, MAX_DOCUMENT_BYTES, measurements, systems } from './vocabulary.js';
+import { documentContentTypes, documentTypes, MAX_DOCUMENT_BYTES, measurementOf, measurements, systems, type MeasurementKind } from './vocabulary.js';
 
 type Observation = components['schemas']['Observation'];
 type DocumentReference = components['schemas']['DocumentReference'];
@@ -14,6 +16,17 @@ type CodeableConcept = components['schemas']['FhirCodeableConcept'];
 
 const refuse = (code: 'invalid' | 'required' | 'value' | 'code-invalid', expression: string, message: string) =>
   new FhirError(422, code, `${expression}: ${message}`, { expression: [expression] });
+
+/**
+ * FHIR JSON has no empty values: a blank string, an empty array or an empty object is
+ * refused wherever it is, rather than stored as a resource no FHIR client should have to read.
+ */
+function checkNoEmptyValue(value: unknown, expression: string): void {
+  const empty = typeof value === 'string' ? value.trim() === '' : Array.isArray(value) ? value.length === 0 : typeof value === 'object' && value !== null && Object.keys(value).length === 0;
+  if (empty) throw new FhirError(400, 'invalid', `${expression}: is empty; FHIR has no empty values (leave the element out)`, { expression: [expression] });
+  if (Array.isArray(value)) value.forEach((item, i) => checkNoEmptyValue(item, `${expression}[${i}]`));
+  else if (typeof value === 'object' && value !== null) for (const [key, item] of Object.entries(value)) checkNoEmptyValue(item, `${expression}.${key}`);
+}
 
 /** Writes may be dated at most this far in the future (device clocks drift). */
 const FUTURE_TOLERANCE_MS = 5 * 60_000;
@@ -33,42 +46,55 @@ function checkDate(value: string | undefined, expression: string, now: Date): vo
 
 const codingOf = (concept: CodeableConcept | undefined, system: string) => concept?.coding?.find((coding) => coding.system === system);
 
-function checkQuantity(quantity: Quantity | undefined, unit: { code: string }, range: [number, number], expression: string): void {
+/** The quantity, checked, with the unit's text when the app gave only its UCUM code. */
+function checkQuantity(quantity: Quantity | undefined, unit: MeasurementKind['unit'], range: [number, number], expression: string): Quantity {
   if (!quantity) throw refuse('required', expression, 'is required');
   if (quantity.system !== systems.ucum || quantity.code !== unit.code) {
     throw refuse('code-invalid', expression, `must be in UCUM unit ${unit.code} (system ${systems.ucum}, code ${unit.code})`);
   }
   if (quantity.value < range[0] || quantity.value > range[1]) throw refuse('value', `${expression}.value`, `${quantity.value} is outside the plausible range ${range[0]}–${range[1]}`);
+  return quantity.unit === undefined ? { ...quantity, unit: unit.display } : quantity;
 }
 
-/** A measurement an app deposits, checked and completed (subject); throws FhirError when refused. */
+const acceptedCodes = Object.values(measurements).flatMap((kind) => [kind.loinc, ...(kind.narrower ? [kind.narrower.loinc] : [])]);
+
+/** A measurement an app deposits, checked and completed; throws FhirError when refused. */
 export function validateObservation(observation: Observation, patientId: string, now = new Date()): Observation {
+  checkNoEmptyValue(observation, 'Observation');
   if (!['final', 'preliminary', 'amended'].includes(observation.status)) {
     throw refuse('value', 'Observation.status', 'a measurement is final, preliminary or amended');
   }
   const coding = codingOf(observation.code, systems.loinc);
   if (!coding) throw refuse('required', 'Observation.code', `needs a LOINC coding (system ${systems.loinc})`);
-  const kind = measurements[coding.code];
+  const kind = measurementOf(coding.code);
   if (!kind) {
-    throw refuse('code-invalid', 'Observation.code', `LOINC ${coding.code} is not a measurement the platform accepts (${Object.keys(measurements).join(', ')})`);
+    throw refuse('code-invalid', 'Observation.code', `LOINC ${coding.code} is not a measurement the platform accepts (${acceptedCodes.join(', ')})`);
   }
   const category = (observation.category ?? []).some((concept) => codingOf(concept, systems.observationCategory)?.code === kind.category);
   if (!category) throw refuse('required', 'Observation.category', `LOINC ${kind.loinc} is filed under category ${kind.category} (system ${systems.observationCategory})`);
   checkDate(observation.effectiveDateTime, 'Observation.effectiveDateTime', now);
+  let values: Pick<Observation, 'valueQuantity' | 'component'>;
   if (kind.components) {
     if (observation.valueQuantity) throw refuse('invalid', 'Observation.valueQuantity', `a ${kind.display.toLowerCase()} has components, not one value`);
-    const components = observation.component ?? [];
+    const components = [...(observation.component ?? [])];
     for (const expected of kind.components) {
       const index = components.findIndex((c) => codingOf(c.code, systems.loinc)?.code === expected.loinc);
       if (index === -1) throw refuse('required', 'Observation.component', `needs a component with LOINC ${expected.loinc} (${expected.display})`);
-      checkQuantity(components[index]!.valueQuantity, kind.unit, expected.range, `Observation.component[${index}].valueQuantity`);
+      components[index] = { ...components[index]!, valueQuantity: checkQuantity(components[index]!.valueQuantity, kind.unit, expected.range, `Observation.component[${index}].valueQuantity`) };
     }
     if (components.length !== kind.components.length) throw refuse('invalid', 'Observation.component', `has exactly ${kind.components.length} components`);
+    values = { component: components };
   } else {
     if (observation.component?.length) throw refuse('invalid', 'Observation.component', `LOINC ${kind.loinc} has one value, no components`);
-    checkQuantity(observation.valueQuantity, kind.unit, kind.range, 'Observation.valueQuantity');
+    values = { valueQuantity: checkQuantity(observation.valueQuantity, kind.unit, kind.range, 'Observation.valueQuantity') };
   }
-  return { ...observation, subject: checkSubject(observation.subject, patientId, 'Observation.subject') };
+  const coded = observation.code.coding!.some((c) => c.system === systems.loinc && c.code === kind.loinc);
+  return {
+    ...observation,
+    ...(coded ? {} : { code: { ...observation.code, coding: [...observation.code.coding!, { system: systems.loinc, code: kind.loinc, display: kind.display }] } }),
+    ...values,
+    subject: checkSubject(observation.subject, patientId, 'Observation.subject'),
+  };
 }
 
 /**
@@ -76,6 +102,7 @@ export function validateObservation(observation: Observation, patientId: string,
  * `size` and `hash`, when given, are the real ones (they are filled in when absent).
  */
 export function validateDocumentReference(document: DocumentReference, patientId: string, now = new Date()): DocumentReference {
+  checkNoEmptyValue(document, 'DocumentReference');
   if (document.status !== 'current') throw refuse('value', 'DocumentReference.status', 'a new document is current');
   const coding = codingOf(document.type, systems.loinc);
   if (!coding) throw refuse('required', 'DocumentReference.type', `needs a LOINC coding (system ${systems.loinc})`);

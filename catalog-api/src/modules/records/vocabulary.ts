@@ -27,6 +27,12 @@ export interface MeasurementKind {
   loinc: string;
   /** French label (the `display` of the code). */
   display: string;
+  /**
+   * A narrower LOINC code of the same measurement, coded beside `loinc` (SpO2: pulse oximetry's
+   * 59408-5 beside 2708-6, which the R4 oxygen-saturation profile requires). An app may send
+   * it alone: `loinc` is then added.
+   */
+  narrower?: { loinc: string; display: string };
   category: ObservationCategory;
   /** UCUM unit code the value must be in, and how it is shown. */
   unit: { code: string; display: string };
@@ -53,10 +59,22 @@ export const measurements: Record<string, MeasurementKind> = {
   },
   '8867-4': { loinc: '8867-4', display: 'Fréquence cardiaque', category: 'vital-signs', unit: { code: '/min', display: 'battements/min' }, range: [20, 250] },
   '8310-5': { loinc: '8310-5', display: 'Température corporelle', category: 'vital-signs', unit: { code: 'Cel', display: '°C' }, range: [30, 45] },
-  '59408-5': { loinc: '59408-5', display: 'Saturation en oxygène (SpO2)', category: 'vital-signs', unit: { code: '%', display: '%' }, range: [50, 100] },
+  '2708-6': {
+    loinc: '2708-6',
+    display: 'Saturation en oxygène',
+    narrower: { loinc: '59408-5', display: 'Saturation en oxygène par oxymétrie de pouls (SpO2)' },
+    category: 'vital-signs',
+    unit: { code: '%', display: '%' },
+    range: [50, 100],
+  },
   '2339-0': { loinc: '2339-0', display: 'Glycémie', category: 'laboratory', unit: { code: 'mg/dL', display: 'mg/dL' }, range: [10, 1000] },
   '55423-8': { loinc: '55423-8', display: 'Nombre de pas', category: 'activity', unit: { code: '{steps}/d', display: 'pas/jour' }, range: [0, 100_000] },
 };
+
+/** The measurement a LOINC code names, by its own code or its narrower one. */
+export function measurementOf(loinc: string): MeasurementKind | undefined {
+  return Object.values(measurements).find((kind) => kind.loinc === loinc || kind.narrower?.loinc === loinc);
+}
 
 /** Laboratory results the sandbox's records hold (read-only for apps). */
 export const laboratoryResults: Record<string, { display: string; unit: { code: string; display: string }; range: [number, number] }> = {
@@ -114,7 +132,7 @@ export const conditions: Record<string, ConditionKind> = {
   I10: { icd10: 'I10', display: 'Hypertension artérielle essentielle', measures: ['85354-9', '8867-4'], medications: ['C09AA05', 'C07AB07'] },
   E11: { icd10: 'E11', display: 'Diabète de type 2', measures: ['2339-0', '29463-7'], medications: ['A10BA02'] },
   E78: { icd10: 'E78', display: 'Hypercholestérolémie', medications: ['C10AA05'] },
-  J45: { icd10: 'J45', display: 'Asthme', measures: ['59408-5'], medications: ['R03AC02'] },
+  J45: { icd10: 'J45', display: 'Asthme', measures: ['2708-6'], medications: ['R03AC02'] },
   E03: { icd10: 'E03', display: 'Hypothyroïdie', medications: ['H03AA01'] },
   F32: { icd10: 'F32', display: 'Épisode dépressif', medications: ['N06AB06'] },
   K21: { icd10: 'K21', display: 'Reflux gastro-œsophagien', medications: ['A02BC01'] },

@@ -72,6 +72,7 @@ const operation: Operation = {
         name: 'date',
         type: 'string',
         required: false,
+        description: 'A FHIR dateTime to the second, with its time zone (`2026-11-29T07:00:00Z`, `2026-11-29T08:00:00+01:00`).',
       },
       {
         name: 'author',

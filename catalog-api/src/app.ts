@@ -26,7 +26,7 @@ import { accessTokenSigner } from './modules/oauth/access-tokens.js';
 import { authorizationHandlers, issuerOf } from './modules/oauth/authorization-routes.js';
 import { platformTokenScheme } from './modules/oauth/platform-auth.js';
 import { patientDataTokenScheme } from './modules/oauth/patient-data-auth.js';
-import { recordsHandlers } from './modules/records/index.js';
+import { fhirFormatHook, recordsHandlers } from './modules/records/index.js';
 import { auditHandlers, ensureAccessHistoryPartitions } from './modules/audit/index.js';
 import { patientPageHandlers } from './web/patient-pages.js';
 import { authorizationPageHandlers } from './web/authorization-pages.js';
@@ -227,6 +227,8 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     };
     // The sandbox injects the failures developers ask for and records each client's traffic.
     if (config.mode === 'sandbox') registerSandboxHooks(app, db);
+    // Every FHIR operation serves JSON only: one check of _format and Accept for all of them.
+    app.addHook('preValidation', fhirFormatHook);
     registerOperations(app, specOperations, handlers, {
       publisherApiKey: publisherApiKeyScheme(db),
       reviewerApiKey: reviewerApiKeyScheme(db),

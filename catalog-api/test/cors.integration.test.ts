@@ -50,7 +50,7 @@ describe('the endpoints browser apps call', () => {
     expect(response.headers.get('access-control-allow-origin')).toBe('*');
     expect(response.headers.get('access-control-allow-methods')).toBe(methods);
     expect(headerList(response.headers.get('access-control-allow-headers'))).toEqual(
-      ['authorization', 'dpop', 'content-type', 'accept', 'idempotency-key', 'if-none-match', 'if-match', 'prefer', 'x-request-id'],
+      ['authorization', 'dpop', 'content-type', 'accept', 'idempotency-key', 'if-none-match', 'if-modified-since', 'if-match', 'prefer', 'x-request-id'],
     );
     expect(response.headers.get('access-control-max-age')).toBe('600');
     expect(response.headers.get('access-control-allow-credentials')).toBeNull();

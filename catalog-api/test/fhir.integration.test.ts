@@ -42,7 +42,7 @@ describe('the capability statement', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^application\/fhir\+json/);
     const statement = await response.json();
-    expect(statement).toMatchObject({ resourceType: 'CapabilityStatement', fhirVersion: '4.0.1', kind: 'instance', format: ['application/fhir+json'] });
+    expect(statement).toMatchObject({ resourceType: 'CapabilityStatement', fhirVersion: '4.0.1', kind: 'instance', format: ['json', 'application/fhir+json'] });
     const rest = statement.rest[0];
     const uris = Object.fromEntries(rest.security.extension[0].extension.map((e: { url: string; valueUri: string }) => [e.url, e.valueUri]));
     expect(uris).toEqual({

@@ -1330,7 +1330,7 @@ export interface paths {
         };
         /**
          * Read one of the the patient
-         * @description One resource of the token's patient, with `ETag` (its version). Needs `patient/Patient.r`.
+         * @description One resource of the token's patient, with `ETag` (its version); 304 when `If-None-Match` or `If-Modified-Since` shows the app has it already. Needs `patient/Patient.r`.
          */
         get: operations["readPatient"];
         put?: never;
@@ -1379,7 +1379,7 @@ export interface paths {
         };
         /**
          * Read one of the measurements and results
-         * @description One resource of the token's patient, with `ETag` (its version). Needs `patient/Observation.r`.
+         * @description One resource of the token's patient, with `ETag` (its version); 304 when `If-None-Match` or `If-Modified-Since` shows the app has it already. Needs `patient/Observation.r`.
          */
         get: operations["readObservation"];
         put?: never;
@@ -1421,7 +1421,7 @@ export interface paths {
         };
         /**
          * Read one of the vaccinations
-         * @description One resource of the token's patient, with `ETag` (its version). Needs `patient/Immunization.r`.
+         * @description One resource of the token's patient, with `ETag` (its version); 304 when `If-None-Match` or `If-Modified-Since` shows the app has it already. Needs `patient/Immunization.r`.
          */
         get: operations["readImmunization"];
         put?: never;
@@ -1463,7 +1463,7 @@ export interface paths {
         };
         /**
          * Read one of the allergies
-         * @description One resource of the token's patient, with `ETag` (its version). Needs `patient/AllergyIntolerance.r`.
+         * @description One resource of the token's patient, with `ETag` (its version); 304 when `If-None-Match` or `If-Modified-Since` shows the app has it already. Needs `patient/AllergyIntolerance.r`.
          */
         get: operations["readAllergyIntolerance"];
         put?: never;
@@ -1505,7 +1505,7 @@ export interface paths {
         };
         /**
          * Read one of the conditions (history)
-         * @description One resource of the token's patient, with `ETag` (its version). Needs `patient/Condition.r`.
+         * @description One resource of the token's patient, with `ETag` (its version); 304 when `If-None-Match` or `If-Modified-Since` shows the app has it already. Needs `patient/Condition.r`.
          */
         get: operations["readCondition"];
         put?: never;
@@ -1547,7 +1547,7 @@ export interface paths {
         };
         /**
          * Read one of the treatments
-         * @description One resource of the token's patient, with `ETag` (its version). Needs `patient/MedicationStatement.r`.
+         * @description One resource of the token's patient, with `ETag` (its version); 304 when `If-None-Match` or `If-Modified-Since` shows the app has it already. Needs `patient/MedicationStatement.r`.
          */
         get: operations["readMedicationStatement"];
         put?: never;
@@ -1596,7 +1596,7 @@ export interface paths {
         };
         /**
          * Read one of the documents
-         * @description One resource of the token's patient, with `ETag` (its version). Needs `patient/DocumentReference.r`.
+         * @description One resource of the token's patient, with `ETag` (its version); 304 when `If-None-Match` or `If-Modified-Since` shows the app has it already. Needs `patient/DocumentReference.r`.
          */
         get: operations["readDocumentReference"];
         put?: never;
@@ -1638,7 +1638,7 @@ export interface paths {
         };
         /**
          * Read one of the appointments
-         * @description One resource of the token's patient, with `ETag` (its version). Needs `patient/Appointment.r`.
+         * @description One resource of the token's patient, with `ETag` (its version); 304 when `If-None-Match` or `If-Modified-Since` shows the app has it already. Needs `patient/Appointment.r`.
          */
         get: operations["readAppointment"];
         put?: never;
@@ -3044,6 +3044,10 @@ export interface components {
                 };
                 resource?: {
                     type?: string;
+                    /** @description `versioned`: every resource carries `meta.versionId`, also its `ETag`. */
+                    versioning?: string;
+                    /** @description `full-support`: reads honour `If-None-Match` and `If-Modified-Since` (304). */
+                    conditionalRead?: string;
                     interaction?: {
                         code?: string;
                     }[];
@@ -3055,14 +3059,16 @@ export interface components {
                 }[];
             }[];
         };
-        /** @description A page of Patient search results (`searchset`); follow the `next` link for the next page. */
+        /** @description A page of Patient search results (`searchset`); follow the `next` link for the next page. With `_summary=count`, only `total`. */
         PatientBundle: {
             /** @constant */
             resourceType: "Bundle";
             /** @constant */
             type: "searchset";
+            /** @description How many resources the search matches, on all its pages; only with `_summary=count`, `_total=accurate` or `_total=estimate`. */
+            total?: number;
             link: components["schemas"]["FhirBundleLink"][];
-            entry: {
+            entry?: {
                 fullUrl?: string;
                 resource?: components["schemas"]["Patient"];
                 search?: {
@@ -3071,14 +3077,16 @@ export interface components {
                 };
             }[];
         };
-        /** @description A page of Observation search results (`searchset`); follow the `next` link for the next page. */
+        /** @description A page of Observation search results (`searchset`); follow the `next` link for the next page. With `_summary=count`, only `total`. */
         ObservationBundle: {
             /** @constant */
             resourceType: "Bundle";
             /** @constant */
             type: "searchset";
+            /** @description How many resources the search matches, on all its pages; only with `_summary=count`, `_total=accurate` or `_total=estimate`. */
+            total?: number;
             link: components["schemas"]["FhirBundleLink"][];
-            entry: {
+            entry?: {
                 fullUrl?: string;
                 resource?: components["schemas"]["Observation"];
                 search?: {
@@ -3087,14 +3095,16 @@ export interface components {
                 };
             }[];
         };
-        /** @description A page of Immunization search results (`searchset`); follow the `next` link for the next page. */
+        /** @description A page of Immunization search results (`searchset`); follow the `next` link for the next page. With `_summary=count`, only `total`. */
         ImmunizationBundle: {
             /** @constant */
             resourceType: "Bundle";
             /** @constant */
             type: "searchset";
+            /** @description How many resources the search matches, on all its pages; only with `_summary=count`, `_total=accurate` or `_total=estimate`. */
+            total?: number;
             link: components["schemas"]["FhirBundleLink"][];
-            entry: {
+            entry?: {
                 fullUrl?: string;
                 resource?: components["schemas"]["Immunization"];
                 search?: {
@@ -3103,14 +3113,16 @@ export interface components {
                 };
             }[];
         };
-        /** @description A page of AllergyIntolerance search results (`searchset`); follow the `next` link for the next page. */
+        /** @description A page of AllergyIntolerance search results (`searchset`); follow the `next` link for the next page. With `_summary=count`, only `total`. */
         AllergyIntoleranceBundle: {
             /** @constant */
             resourceType: "Bundle";
             /** @constant */
             type: "searchset";
+            /** @description How many resources the search matches, on all its pages; only with `_summary=count`, `_total=accurate` or `_total=estimate`. */
+            total?: number;
             link: components["schemas"]["FhirBundleLink"][];
-            entry: {
+            entry?: {
                 fullUrl?: string;
                 resource?: components["schemas"]["AllergyIntolerance"];
                 search?: {
@@ -3119,14 +3131,16 @@ export interface components {
                 };
             }[];
         };
-        /** @description A page of Condition search results (`searchset`); follow the `next` link for the next page. */
+        /** @description A page of Condition search results (`searchset`); follow the `next` link for the next page. With `_summary=count`, only `total`. */
         ConditionBundle: {
             /** @constant */
             resourceType: "Bundle";
             /** @constant */
             type: "searchset";
+            /** @description How many resources the search matches, on all its pages; only with `_summary=count`, `_total=accurate` or `_total=estimate`. */
+            total?: number;
             link: components["schemas"]["FhirBundleLink"][];
-            entry: {
+            entry?: {
                 fullUrl?: string;
                 resource?: components["schemas"]["Condition"];
                 search?: {
@@ -3135,14 +3149,16 @@ export interface components {
                 };
             }[];
         };
-        /** @description A page of MedicationStatement search results (`searchset`); follow the `next` link for the next page. */
+        /** @description A page of MedicationStatement search results (`searchset`); follow the `next` link for the next page. With `_summary=count`, only `total`. */
         MedicationStatementBundle: {
             /** @constant */
             resourceType: "Bundle";
             /** @constant */
             type: "searchset";
+            /** @description How many resources the search matches, on all its pages; only with `_summary=count`, `_total=accurate` or `_total=estimate`. */
+            total?: number;
             link: components["schemas"]["FhirBundleLink"][];
-            entry: {
+            entry?: {
                 fullUrl?: string;
                 resource?: components["schemas"]["MedicationStatement"];
                 search?: {
@@ -3151,14 +3167,16 @@ export interface components {
                 };
             }[];
         };
-        /** @description A page of DocumentReference search results (`searchset`); follow the `next` link for the next page. */
+        /** @description A page of DocumentReference search results (`searchset`); follow the `next` link for the next page. With `_summary=count`, only `total`. */
         DocumentReferenceBundle: {
             /** @constant */
             resourceType: "Bundle";
             /** @constant */
             type: "searchset";
+            /** @description How many resources the search matches, on all its pages; only with `_summary=count`, `_total=accurate` or `_total=estimate`. */
+            total?: number;
             link: components["schemas"]["FhirBundleLink"][];
-            entry: {
+            entry?: {
                 fullUrl?: string;
                 resource?: components["schemas"]["DocumentReference"];
                 search?: {
@@ -3167,14 +3185,16 @@ export interface components {
                 };
             }[];
         };
-        /** @description A page of Appointment search results (`searchset`); follow the `next` link for the next page. */
+        /** @description A page of Appointment search results (`searchset`); follow the `next` link for the next page. With `_summary=count`, only `total`. */
         AppointmentBundle: {
             /** @constant */
             resourceType: "Bundle";
             /** @constant */
             type: "searchset";
+            /** @description How many resources the search matches, on all its pages; only with `_summary=count`, `_total=accurate` or `_total=estimate`. */
+            total?: number;
             link: components["schemas"]["FhirBundleLink"][];
-            entry: {
+            entry?: {
                 fullUrl?: string;
                 resource?: components["schemas"]["Appointment"];
                 search?: {
@@ -3256,6 +3276,8 @@ export interface components {
         FhirMeta: {
             versionId?: string;
             lastUpdated?: components["schemas"]["FhirDateTime"];
+            /** @description On a resource answered with `_elements`, the `SUBSETTED` code (system `http://terminology.hl7.org/CodeSystem/v3-ObservationValue`): it is not the whole resource. */
+            tag?: components["schemas"]["FhirCoding"][];
         };
         /** @description Accepted in writes and dropped (the server does not keep narratives). */
         FhirNarrative: {
@@ -3877,6 +3899,8 @@ export interface components {
             ended: components["schemas"]["ConnectedApp"][];
             notices: components["schemas"]["CertificationNotice"][];
         };
+        /** @enum {string} */
+        SummaryValue: "true" | "text" | "data" | "count" | "false";
     };
     responses: {
         /** @description The request is not valid (`validation_failed`, `malformed_json`, `json_too_deep`, …). */
@@ -3995,7 +4019,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description An `OperationOutcome`: bad search parameters or a resource that does not match its schema (400), no valid DPoP-bound token (401, with `WWW-Authenticate: DPoP error=…`, and `grant_ended=…` when the grant behind the token has ended), a scope or compartment that does not allow it (403), nothing the token may see with that id (404), a body too large (413), a resource the platform's rules refuse, such as a code it does not accept (422), too many requests (429, with `Retry-After`), the service unavailable for a while (503, with `Retry-After`). */
+        /** @description An `OperationOutcome`: bad search parameters or a resource that does not match its schema, or a `_summary` the server does not support (400), no valid DPoP-bound token (401, with `WWW-Authenticate: DPoP error=…`, and `grant_ended=…` when the grant behind the token has ended), a scope or compartment that does not allow it (403), nothing the token may see with that id (404), a format other than JSON asked for by `_format` or `Accept` (406), a body too large (413), a resource the platform's rules refuse, such as a code it does not accept (422), too many requests (429, with `Retry-After`), the service unavailable for a while (503, with `Retry-After`). */
         FhirError: {
             headers: {
                 /**
@@ -4014,6 +4038,15 @@ export interface components {
             content: {
                 "application/fhir+json": components["schemas"]["OperationOutcome"];
             };
+        };
+        /** @description The app's copy is the current version (`If-None-Match` names it or, without `If-None-Match`, it has not changed since `If-Modified-Since`). No body. */
+        NotModified: {
+            headers: {
+                ETag?: string;
+                "Last-Modified"?: string;
+                [name: string]: unknown;
+            };
+            content?: never;
         };
         /**
          * @description No logo to show: unknown app, a draft, no `logoUrl`, or a logo that could not be fetched or
@@ -4063,6 +4096,15 @@ export interface components {
         HistoryFor: string;
         /** @description The waiting authorization request. */
         Interaction: components["schemas"]["InteractionId"];
+        /**
+         * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+         *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+         *     `application/json+fhir` are accepted, in any case, with media-type parameters
+         *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+         *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+         *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+         */
+        Format: string;
         /** @description One id, or several separated by commas. */
         Id: string;
         /** @description When the resource was last changed on the platform, with the prefixes of `date`. */
@@ -4073,7 +4115,33 @@ export interface components {
         Sort: "date" | "-date" | "_lastUpdated" | "-_lastUpdated";
         /** @description Opaque position of the next page, from the `next` link of the previous one; valid only with the same search. */
         "Cursor-2": string;
+        /**
+         * @description `count`: a Bundle with `total` and the `self` link, and no entries. `false` and `data`: the
+         *     resources in full, as without the parameter (the server keeps no narratives). `true` and
+         *     `text` are not supported (400, naming `_summary`).
+         */
+        Summary: components["schemas"]["SummaryValue"];
+        /**
+         * @description `none` (the default): no `Bundle.total`. `estimate` and `accurate`: `Bundle.total` on every
+         *     page, the exact number of resources the search matches on all its pages (within what the
+         *     token may see).
+         */
+        Total: "none" | "estimate" | "accurate";
+        /**
+         * @description Top-level elements to answer, separated by commas (`_elements=code,valueQuantity`; a choice
+         *     element by its base name too: `value`, `effective`). Each resource keeps `resourceType`, `id`,
+         *     `meta` and its mandatory elements besides, and is tagged `SUBSETTED` in `meta.tag`. Names the
+         *     type does not have select nothing; a name that is not an element name (letters and digits,
+         *     starting with a lower-case letter) answers 400 naming `_elements`.
+         */
+        Elements: string;
         ResourceId: components["schemas"]["FhirId"];
+        /** @description `false` and `data`: the resource in full, as without the parameter (the server keeps no narratives). `true`, `text` and `count` are not supported on a read (400, naming `_summary`). */
+        ReadSummary: components["schemas"]["SummaryValue"];
+        /** @description ETags of the versions the app has (`W/"3"`; compared weakly, so `"3"` names it too; several separated by commas, or `*`): 304 when one is the current version. */
+        IfNoneMatch: string;
+        /** @description An HTTP date (as `Last-Modified` gives it); 304 when the resource has not changed since. Ignored when `If-None-Match` is sent. */
+        IfModifiedSince: string;
         /** @description `Patient/<id>` or `<id>`: must be the patient of the token (the only one it may read). */
         Patient: string;
         /**
@@ -5819,7 +5887,17 @@ export interface operations {
     };
     getFhirCapabilities: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5836,6 +5914,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
         };
     };
     searchPatient: {
@@ -5851,6 +5930,35 @@ export interface operations {
                 _sort?: components["parameters"]["Sort"];
                 /** @description Opaque position of the next page, from the `next` link of the previous one; valid only with the same search. */
                 _cursor?: components["parameters"]["Cursor-2"];
+                /**
+                 * @description `count`: a Bundle with `total` and the `self` link, and no entries. `false` and `data`: the
+                 *     resources in full, as without the parameter (the server keeps no narratives). `true` and
+                 *     `text` are not supported (400, naming `_summary`).
+                 */
+                _summary?: components["parameters"]["Summary"];
+                /**
+                 * @description `none` (the default): no `Bundle.total`. `estimate` and `accurate`: `Bundle.total` on every
+                 *     page, the exact number of resources the search matches on all its pages (within what the
+                 *     token may see).
+                 */
+                _total?: components["parameters"]["Total"];
+                /**
+                 * @description Top-level elements to answer, separated by commas (`_elements=code,valueQuantity`; a choice
+                 *     element by its base name too: `value`, `effective`). Each resource keeps `resourceType`, `id`,
+                 *     `meta` and its mandatory elements besides, and is tagged `SUBSETTED` in `meta.tag`. Names the
+                 *     type does not have select nothing; a name that is not an element name (letters and digits,
+                 *     starting with a lower-case letter) answers 400 naming `_elements`.
+                 */
+                _elements?: components["parameters"]["Elements"];
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
             };
             header?: never;
             path?: never;
@@ -5870,14 +5978,40 @@ export interface operations {
             400: components["responses"]["FhirError"];
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
             429: components["responses"]["FhirError"];
             503: components["responses"]["FhirError"];
         };
     };
     readPatient: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                /** @description `false` and `data`: the resource in full, as without the parameter (the server keeps no narratives). `true`, `text` and `count` are not supported on a read (400, naming `_summary`). */
+                _summary?: components["parameters"]["ReadSummary"];
+                /**
+                 * @description Top-level elements to answer, separated by commas (`_elements=code,valueQuantity`; a choice
+                 *     element by its base name too: `value`, `effective`). Each resource keeps `resourceType`, `id`,
+                 *     `meta` and its mandatory elements besides, and is tagged `SUBSETTED` in `meta.tag`. Names the
+                 *     type does not have select nothing; a name that is not an element name (letters and digits,
+                 *     starting with a lower-case letter) answers 400 naming `_elements`.
+                 */
+                _elements?: components["parameters"]["Elements"];
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
+            };
+            header?: {
+                /** @description ETags of the versions the app has (`W/"3"`; compared weakly, so `"3"` names it too; several separated by commas, or `*`): 304 when one is the current version. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /** @description An HTTP date (as `Last-Modified` gives it); 304 when the resource has not changed since. Ignored when `If-None-Match` is sent. */
+                "If-Modified-Since"?: components["parameters"]["IfModifiedSince"];
+            };
             path: {
                 id: components["parameters"]["ResourceId"];
             };
@@ -5896,10 +6030,12 @@ export interface operations {
                     "application/fhir+json": components["schemas"]["Patient"];
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["FhirError"];
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
             404: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
             429: components["responses"]["FhirError"];
             503: components["responses"]["FhirError"];
         };
@@ -5933,6 +6069,35 @@ export interface operations {
                 _sort?: components["parameters"]["Sort"];
                 /** @description Opaque position of the next page, from the `next` link of the previous one; valid only with the same search. */
                 _cursor?: components["parameters"]["Cursor-2"];
+                /**
+                 * @description `count`: a Bundle with `total` and the `self` link, and no entries. `false` and `data`: the
+                 *     resources in full, as without the parameter (the server keeps no narratives). `true` and
+                 *     `text` are not supported (400, naming `_summary`).
+                 */
+                _summary?: components["parameters"]["Summary"];
+                /**
+                 * @description `none` (the default): no `Bundle.total`. `estimate` and `accurate`: `Bundle.total` on every
+                 *     page, the exact number of resources the search matches on all its pages (within what the
+                 *     token may see).
+                 */
+                _total?: components["parameters"]["Total"];
+                /**
+                 * @description Top-level elements to answer, separated by commas (`_elements=code,valueQuantity`; a choice
+                 *     element by its base name too: `value`, `effective`). Each resource keeps `resourceType`, `id`,
+                 *     `meta` and its mandatory elements besides, and is tagged `SUBSETTED` in `meta.tag`. Names the
+                 *     type does not have select nothing; a name that is not an element name (letters and digits,
+                 *     starting with a lower-case letter) answers 400 naming `_elements`.
+                 */
+                _elements?: components["parameters"]["Elements"];
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
             };
             header?: never;
             path?: never;
@@ -5952,13 +6117,24 @@ export interface operations {
             400: components["responses"]["FhirError"];
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
             429: components["responses"]["FhirError"];
             503: components["responses"]["FhirError"];
         };
     };
     createObservation: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
+            };
             header?: {
                 /**
                  * @description Makes a retried create safe: the first request with a key runs and its answer is kept for a
@@ -5993,6 +6169,7 @@ export interface operations {
             400: components["responses"]["FhirError"];
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
             413: components["responses"]["FhirError"];
             415: components["responses"]["FhirError"];
             422: components["responses"]["FhirError"];
@@ -6002,8 +6179,33 @@ export interface operations {
     };
     readObservation: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                /** @description `false` and `data`: the resource in full, as without the parameter (the server keeps no narratives). `true`, `text` and `count` are not supported on a read (400, naming `_summary`). */
+                _summary?: components["parameters"]["ReadSummary"];
+                /**
+                 * @description Top-level elements to answer, separated by commas (`_elements=code,valueQuantity`; a choice
+                 *     element by its base name too: `value`, `effective`). Each resource keeps `resourceType`, `id`,
+                 *     `meta` and its mandatory elements besides, and is tagged `SUBSETTED` in `meta.tag`. Names the
+                 *     type does not have select nothing; a name that is not an element name (letters and digits,
+                 *     starting with a lower-case letter) answers 400 naming `_elements`.
+                 */
+                _elements?: components["parameters"]["Elements"];
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
+            };
+            header?: {
+                /** @description ETags of the versions the app has (`W/"3"`; compared weakly, so `"3"` names it too; several separated by commas, or `*`): 304 when one is the current version. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /** @description An HTTP date (as `Last-Modified` gives it); 304 when the resource has not changed since. Ignored when `If-None-Match` is sent. */
+                "If-Modified-Since"?: components["parameters"]["IfModifiedSince"];
+            };
             path: {
                 id: components["parameters"]["ResourceId"];
             };
@@ -6022,10 +6224,12 @@ export interface operations {
                     "application/fhir+json": components["schemas"]["Observation"];
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["FhirError"];
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
             404: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
             429: components["responses"]["FhirError"];
             503: components["responses"]["FhirError"];
         };
@@ -6057,6 +6261,35 @@ export interface operations {
                 _sort?: components["parameters"]["Sort"];
                 /** @description Opaque position of the next page, from the `next` link of the previous one; valid only with the same search. */
                 _cursor?: components["parameters"]["Cursor-2"];
+                /**
+                 * @description `count`: a Bundle with `total` and the `self` link, and no entries. `false` and `data`: the
+                 *     resources in full, as without the parameter (the server keeps no narratives). `true` and
+                 *     `text` are not supported (400, naming `_summary`).
+                 */
+                _summary?: components["parameters"]["Summary"];
+                /**
+                 * @description `none` (the default): no `Bundle.total`. `estimate` and `accurate`: `Bundle.total` on every
+                 *     page, the exact number of resources the search matches on all its pages (within what the
+                 *     token may see).
+                 */
+                _total?: components["parameters"]["Total"];
+                /**
+                 * @description Top-level elements to answer, separated by commas (`_elements=code,valueQuantity`; a choice
+                 *     element by its base name too: `value`, `effective`). Each resource keeps `resourceType`, `id`,
+                 *     `meta` and its mandatory elements besides, and is tagged `SUBSETTED` in `meta.tag`. Names the
+                 *     type does not have select nothing; a name that is not an element name (letters and digits,
+                 *     starting with a lower-case letter) answers 400 naming `_elements`.
+                 */
+                _elements?: components["parameters"]["Elements"];
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
             };
             header?: never;
             path?: never;
@@ -6076,14 +6309,40 @@ export interface operations {
             400: components["responses"]["FhirError"];
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
             429: components["responses"]["FhirError"];
             503: components["responses"]["FhirError"];
         };
     };
     readImmunization: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                /** @description `false` and `data`: the resource in full, as without the parameter (the server keeps no narratives). `true`, `text` and `count` are not supported on a read (400, naming `_summary`). */
+                _summary?: components["parameters"]["ReadSummary"];
+                /**
+                 * @description Top-level elements to answer, separated by commas (`_elements=code,valueQuantity`; a choice
+                 *     element by its base name too: `value`, `effective`). Each resource keeps `resourceType`, `id`,
+                 *     `meta` and its mandatory elements besides, and is tagged `SUBSETTED` in `meta.tag`. Names the
+                 *     type does not have select nothing; a name that is not an element name (letters and digits,
+                 *     starting with a lower-case letter) answers 400 naming `_elements`.
+                 */
+                _elements?: components["parameters"]["Elements"];
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
+            };
+            header?: {
+                /** @description ETags of the versions the app has (`W/"3"`; compared weakly, so `"3"` names it too; several separated by commas, or `*`): 304 when one is the current version. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /** @description An HTTP date (as `Last-Modified` gives it); 304 when the resource has not changed since. Ignored when `If-None-Match` is sent. */
+                "If-Modified-Since"?: components["parameters"]["IfModifiedSince"];
+            };
             path: {
                 id: components["parameters"]["ResourceId"];
             };
@@ -6102,10 +6361,12 @@ export interface operations {
                     "application/fhir+json": components["schemas"]["Immunization"];
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["FhirError"];
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
             404: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
             429: components["responses"]["FhirError"];
             503: components["responses"]["FhirError"];
         };
@@ -6139,6 +6400,35 @@ export interface operations {
                 _sort?: components["parameters"]["Sort"];
                 /** @description Opaque position of the next page, from the `next` link of the previous one; valid only with the same search. */
                 _cursor?: components["parameters"]["Cursor-2"];
+                /**
+                 * @description `count`: a Bundle with `total` and the `self` link, and no entries. `false` and `data`: the
+                 *     resources in full, as without the parameter (the server keeps no narratives). `true` and
+                 *     `text` are not supported (400, naming `_summary`).
+                 */
+                _summary?: components["parameters"]["Summary"];
+                /**
+                 * @description `none` (the default): no `Bundle.total`. `estimate` and `accurate`: `Bundle.total` on every
+                 *     page, the exact number of resources the search matches on all its pages (within what the
+                 *     token may see).
+                 */
+                _total?: components["parameters"]["Total"];
+                /**
+                 * @description Top-level elements to answer, separated by commas (`_elements=code,valueQuantity`; a choice
+                 *     element by its base name too: `value`, `effective`). Each resource keeps `resourceType`, `id`,
+                 *     `meta` and its mandatory elements besides, and is tagged `SUBSETTED` in `meta.tag`. Names the
+                 *     type does not have select nothing; a name that is not an element name (letters and digits,
+                 *     starting with a lower-case letter) answers 400 naming `_elements`.
+                 */
+                _elements?: components["parameters"]["Elements"];
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
             };
             header?: never;
             path?: never;
@@ -6158,14 +6448,40 @@ export interface operations {
             400: components["responses"]["FhirError"];
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
             429: components["responses"]["FhirError"];
             503: components["responses"]["FhirError"];
         };
     };
     readAllergyIntolerance: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                /** @description `false` and `data`: the resource in full, as without the parameter (the server keeps no narratives). `true`, `text` and `count` are not supported on a read (400, naming `_summary`). */
+                _summary?: components["parameters"]["ReadSummary"];
+                /**
+                 * @description Top-level elements to answer, separated by commas (`_elements=code,valueQuantity`; a choice
+                 *     element by its base name too: `value`, `effective`). Each resource keeps `resourceType`, `id`,
+                 *     `meta` and its mandatory elements besides, and is tagged `SUBSETTED` in `meta.tag`. Names the
+                 *     type does not have select nothing; a name that is not an element name (letters and digits,
+                 *     starting with a lower-case letter) answers 400 naming `_elements`.
+                 */
+                _elements?: components["parameters"]["Elements"];
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
+            };
+            header?: {
+                /** @description ETags of the versions the app has (`W/"3"`; compared weakly, so `"3"` names it too; several separated by commas, or `*`): 304 when one is the current version. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /** @description An HTTP date (as `Last-Modified` gives it); 304 when the resource has not changed since. Ignored when `If-None-Match` is sent. */
+                "If-Modified-Since"?: components["parameters"]["IfModifiedSince"];
+            };
             path: {
                 id: components["parameters"]["ResourceId"];
             };
@@ -6184,10 +6500,12 @@ export interface operations {
                     "application/fhir+json": components["schemas"]["AllergyIntolerance"];
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["FhirError"];
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
             404: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
             429: components["responses"]["FhirError"];
             503: components["responses"]["FhirError"];
         };
@@ -6221,6 +6539,35 @@ export interface operations {
                 _sort?: components["parameters"]["Sort"];
                 /** @description Opaque position of the next page, from the `next` link of the previous one; valid only with the same search. */
                 _cursor?: components["parameters"]["Cursor-2"];
+                /**
+                 * @description `count`: a Bundle with `total` and the `self` link, and no entries. `false` and `data`: the
+                 *     resources in full, as without the parameter (the server keeps no narratives). `true` and
+                 *     `text` are not supported (400, naming `_summary`).
+                 */
+                _summary?: components["parameters"]["Summary"];
+                /**
+                 * @description `none` (the default): no `Bundle.total`. `estimate` and `accurate`: `Bundle.total` on every
+                 *     page, the exact number of resources the search matches on all its pages (within what the
+                 *     token may see).
+                 */
+                _total?: components["parameters"]["Total"];
+                /**
+                 * @description Top-level elements to answer, separated by commas (`_elements=code,valueQuantity`; a choice
+                 *     element by its base name too: `value`, `effective`). Each resource keeps `resourceType`, `id`,
+                 *     `meta` and its mandatory elements besides, and is tagged `SUBSETTED` in `meta.tag`. Names the
+                 *     type does not have select nothing; a name that is not an element name (letters and digits,
+                 *     starting with a lower-case letter) answers 400 naming `_elements`.
+                 */
+                _elements?: components["parameters"]["Elements"];
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
             };
             header?: never;
             path?: never;
@@ -6240,14 +6587,40 @@ export interface operations {
             400: components["responses"]["FhirError"];
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
             429: components["responses"]["FhirError"];
             503: components["responses"]["FhirError"];
         };
     };
     readCondition: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                /** @description `false` and `data`: the resource in full, as without the parameter (the server keeps no narratives). `true`, `text` and `count` are not supported on a read (400, naming `_summary`). */
+                _summary?: components["parameters"]["ReadSummary"];
+                /**
+                 * @description Top-level elements to answer, separated by commas (`_elements=code,valueQuantity`; a choice
+                 *     element by its base name too: `value`, `effective`). Each resource keeps `resourceType`, `id`,
+                 *     `meta` and its mandatory elements besides, and is tagged `SUBSETTED` in `meta.tag`. Names the
+                 *     type does not have select nothing; a name that is not an element name (letters and digits,
+                 *     starting with a lower-case letter) answers 400 naming `_elements`.
+                 */
+                _elements?: components["parameters"]["Elements"];
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
+            };
+            header?: {
+                /** @description ETags of the versions the app has (`W/"3"`; compared weakly, so `"3"` names it too; several separated by commas, or `*`): 304 when one is the current version. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /** @description An HTTP date (as `Last-Modified` gives it); 304 when the resource has not changed since. Ignored when `If-None-Match` is sent. */
+                "If-Modified-Since"?: components["parameters"]["IfModifiedSince"];
+            };
             path: {
                 id: components["parameters"]["ResourceId"];
             };
@@ -6266,10 +6639,12 @@ export interface operations {
                     "application/fhir+json": components["schemas"]["Condition"];
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["FhirError"];
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
             404: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
             429: components["responses"]["FhirError"];
             503: components["responses"]["FhirError"];
         };
@@ -6301,6 +6676,35 @@ export interface operations {
                 _sort?: components["parameters"]["Sort"];
                 /** @description Opaque position of the next page, from the `next` link of the previous one; valid only with the same search. */
                 _cursor?: components["parameters"]["Cursor-2"];
+                /**
+                 * @description `count`: a Bundle with `total` and the `self` link, and no entries. `false` and `data`: the
+                 *     resources in full, as without the parameter (the server keeps no narratives). `true` and
+                 *     `text` are not supported (400, naming `_summary`).
+                 */
+                _summary?: components["parameters"]["Summary"];
+                /**
+                 * @description `none` (the default): no `Bundle.total`. `estimate` and `accurate`: `Bundle.total` on every
+                 *     page, the exact number of resources the search matches on all its pages (within what the
+                 *     token may see).
+                 */
+                _total?: components["parameters"]["Total"];
+                /**
+                 * @description Top-level elements to answer, separated by commas (`_elements=code,valueQuantity`; a choice
+                 *     element by its base name too: `value`, `effective`). Each resource keeps `resourceType`, `id`,
+                 *     `meta` and its mandatory elements besides, and is tagged `SUBSETTED` in `meta.tag`. Names the
+                 *     type does not have select nothing; a name that is not an element name (letters and digits,
+                 *     starting with a lower-case letter) answers 400 naming `_elements`.
+                 */
+                _elements?: components["parameters"]["Elements"];
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
             };
             header?: never;
             path?: never;
@@ -6320,14 +6724,40 @@ export interface operations {
             400: components["responses"]["FhirError"];
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
             429: components["responses"]["FhirError"];
             503: components["responses"]["FhirError"];
         };
     };
     readMedicationStatement: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                /** @description `false` and `data`: the resource in full, as without the parameter (the server keeps no narratives). `true`, `text` and `count` are not supported on a read (400, naming `_summary`). */
+                _summary?: components["parameters"]["ReadSummary"];
+                /**
+                 * @description Top-level elements to answer, separated by commas (`_elements=code,valueQuantity`; a choice
+                 *     element by its base name too: `value`, `effective`). Each resource keeps `resourceType`, `id`,
+                 *     `meta` and its mandatory elements besides, and is tagged `SUBSETTED` in `meta.tag`. Names the
+                 *     type does not have select nothing; a name that is not an element name (letters and digits,
+                 *     starting with a lower-case letter) answers 400 naming `_elements`.
+                 */
+                _elements?: components["parameters"]["Elements"];
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
+            };
+            header?: {
+                /** @description ETags of the versions the app has (`W/"3"`; compared weakly, so `"3"` names it too; several separated by commas, or `*`): 304 when one is the current version. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /** @description An HTTP date (as `Last-Modified` gives it); 304 when the resource has not changed since. Ignored when `If-None-Match` is sent. */
+                "If-Modified-Since"?: components["parameters"]["IfModifiedSince"];
+            };
             path: {
                 id: components["parameters"]["ResourceId"];
             };
@@ -6346,10 +6776,12 @@ export interface operations {
                     "application/fhir+json": components["schemas"]["MedicationStatement"];
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["FhirError"];
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
             404: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
             429: components["responses"]["FhirError"];
             503: components["responses"]["FhirError"];
         };
@@ -6381,6 +6813,35 @@ export interface operations {
                 _sort?: components["parameters"]["Sort"];
                 /** @description Opaque position of the next page, from the `next` link of the previous one; valid only with the same search. */
                 _cursor?: components["parameters"]["Cursor-2"];
+                /**
+                 * @description `count`: a Bundle with `total` and the `self` link, and no entries. `false` and `data`: the
+                 *     resources in full, as without the parameter (the server keeps no narratives). `true` and
+                 *     `text` are not supported (400, naming `_summary`).
+                 */
+                _summary?: components["parameters"]["Summary"];
+                /**
+                 * @description `none` (the default): no `Bundle.total`. `estimate` and `accurate`: `Bundle.total` on every
+                 *     page, the exact number of resources the search matches on all its pages (within what the
+                 *     token may see).
+                 */
+                _total?: components["parameters"]["Total"];
+                /**
+                 * @description Top-level elements to answer, separated by commas (`_elements=code,valueQuantity`; a choice
+                 *     element by its base name too: `value`, `effective`). Each resource keeps `resourceType`, `id`,
+                 *     `meta` and its mandatory elements besides, and is tagged `SUBSETTED` in `meta.tag`. Names the
+                 *     type does not have select nothing; a name that is not an element name (letters and digits,
+                 *     starting with a lower-case letter) answers 400 naming `_elements`.
+                 */
+                _elements?: components["parameters"]["Elements"];
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
             };
             header?: never;
             path?: never;
@@ -6400,13 +6861,24 @@ export interface operations {
             400: components["responses"]["FhirError"];
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
             429: components["responses"]["FhirError"];
             503: components["responses"]["FhirError"];
         };
     };
     createDocumentReference: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
+            };
             header?: {
                 /**
                  * @description Makes a retried create safe: the first request with a key runs and its answer is kept for a
@@ -6441,6 +6913,7 @@ export interface operations {
             400: components["responses"]["FhirError"];
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
             413: components["responses"]["FhirError"];
             415: components["responses"]["FhirError"];
             422: components["responses"]["FhirError"];
@@ -6450,8 +6923,33 @@ export interface operations {
     };
     readDocumentReference: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                /** @description `false` and `data`: the resource in full, as without the parameter (the server keeps no narratives). `true`, `text` and `count` are not supported on a read (400, naming `_summary`). */
+                _summary?: components["parameters"]["ReadSummary"];
+                /**
+                 * @description Top-level elements to answer, separated by commas (`_elements=code,valueQuantity`; a choice
+                 *     element by its base name too: `value`, `effective`). Each resource keeps `resourceType`, `id`,
+                 *     `meta` and its mandatory elements besides, and is tagged `SUBSETTED` in `meta.tag`. Names the
+                 *     type does not have select nothing; a name that is not an element name (letters and digits,
+                 *     starting with a lower-case letter) answers 400 naming `_elements`.
+                 */
+                _elements?: components["parameters"]["Elements"];
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
+            };
+            header?: {
+                /** @description ETags of the versions the app has (`W/"3"`; compared weakly, so `"3"` names it too; several separated by commas, or `*`): 304 when one is the current version. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /** @description An HTTP date (as `Last-Modified` gives it); 304 when the resource has not changed since. Ignored when `If-None-Match` is sent. */
+                "If-Modified-Since"?: components["parameters"]["IfModifiedSince"];
+            };
             path: {
                 id: components["parameters"]["ResourceId"];
             };
@@ -6470,10 +6968,12 @@ export interface operations {
                     "application/fhir+json": components["schemas"]["DocumentReference"];
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["FhirError"];
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
             404: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
             429: components["responses"]["FhirError"];
             503: components["responses"]["FhirError"];
         };
@@ -6503,6 +7003,35 @@ export interface operations {
                 _sort?: components["parameters"]["Sort"];
                 /** @description Opaque position of the next page, from the `next` link of the previous one; valid only with the same search. */
                 _cursor?: components["parameters"]["Cursor-2"];
+                /**
+                 * @description `count`: a Bundle with `total` and the `self` link, and no entries. `false` and `data`: the
+                 *     resources in full, as without the parameter (the server keeps no narratives). `true` and
+                 *     `text` are not supported (400, naming `_summary`).
+                 */
+                _summary?: components["parameters"]["Summary"];
+                /**
+                 * @description `none` (the default): no `Bundle.total`. `estimate` and `accurate`: `Bundle.total` on every
+                 *     page, the exact number of resources the search matches on all its pages (within what the
+                 *     token may see).
+                 */
+                _total?: components["parameters"]["Total"];
+                /**
+                 * @description Top-level elements to answer, separated by commas (`_elements=code,valueQuantity`; a choice
+                 *     element by its base name too: `value`, `effective`). Each resource keeps `resourceType`, `id`,
+                 *     `meta` and its mandatory elements besides, and is tagged `SUBSETTED` in `meta.tag`. Names the
+                 *     type does not have select nothing; a name that is not an element name (letters and digits,
+                 *     starting with a lower-case letter) answers 400 naming `_elements`.
+                 */
+                _elements?: components["parameters"]["Elements"];
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
             };
             header?: never;
             path?: never;
@@ -6522,14 +7051,40 @@ export interface operations {
             400: components["responses"]["FhirError"];
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
             429: components["responses"]["FhirError"];
             503: components["responses"]["FhirError"];
         };
     };
     readAppointment: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                /** @description `false` and `data`: the resource in full, as without the parameter (the server keeps no narratives). `true`, `text` and `count` are not supported on a read (400, naming `_summary`). */
+                _summary?: components["parameters"]["ReadSummary"];
+                /**
+                 * @description Top-level elements to answer, separated by commas (`_elements=code,valueQuantity`; a choice
+                 *     element by its base name too: `value`, `effective`). Each resource keeps `resourceType`, `id`,
+                 *     `meta` and its mandatory elements besides, and is tagged `SUBSETTED` in `meta.tag`. Names the
+                 *     type does not have select nothing; a name that is not an element name (letters and digits,
+                 *     starting with a lower-case letter) answers 400 naming `_elements`.
+                 */
+                _elements?: components["parameters"]["Elements"];
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
+            };
+            header?: {
+                /** @description ETags of the versions the app has (`W/"3"`; compared weakly, so `"3"` names it too; several separated by commas, or `*`): 304 when one is the current version. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /** @description An HTTP date (as `Last-Modified` gives it); 304 when the resource has not changed since. Ignored when `If-None-Match` is sent. */
+                "If-Modified-Since"?: components["parameters"]["IfModifiedSince"];
+            };
             path: {
                 id: components["parameters"]["ResourceId"];
             };
@@ -6548,10 +7103,12 @@ export interface operations {
                     "application/fhir+json": components["schemas"]["Appointment"];
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["FhirError"];
             401: components["responses"]["FhirError"];
             403: components["responses"]["FhirError"];
             404: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
             429: components["responses"]["FhirError"];
             503: components["responses"]["FhirError"];
         };

@@ -44,7 +44,7 @@ export const EXPOSED_HEADERS = [
 ] as const;
 
 /** The request headers a browser app may send. */
-export const ALLOWED_HEADERS = ['Authorization', 'DPoP', 'Content-Type', 'Accept', 'Idempotency-Key', 'If-None-Match', 'If-Match', 'Prefer', 'X-Request-Id'] as const;
+export const ALLOWED_HEADERS = ['Authorization', 'DPoP', 'Content-Type', 'Accept', 'Idempotency-Key', 'If-None-Match', 'If-Modified-Since', 'If-Match', 'Prefer', 'X-Request-Id'] as const;
 
 /** How long a browser may keep a preflight's answer, in seconds. */
 export const PREFLIGHT_MAX_AGE_SECONDS = 600;

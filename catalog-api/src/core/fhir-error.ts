@@ -39,7 +39,7 @@ export class FhirError extends Error {
   readonly headers: Record<string, string>;
 
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 429 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 406 | 409 | 412 | 413 | 415 | 422 | 429 | 503,
     readonly issueCode: IssueType,
     diagnostics: string,
     options: { expression?: string[]; headers?: Record<string, string> } = {},

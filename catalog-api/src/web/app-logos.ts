@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { AppConfig } from '../core/config.js';
+import { ifNoneMatchNames } from '../core/conditional-requests.js';
 import type { HandlerMap, Reply } from '../core/operations.js';
 import { OutboundError, safeGet, type OutboundPolicy } from '../core/outbound/safe-fetch.js';
 import type { Queryable } from '../core/store/db.js';
@@ -114,15 +115,6 @@ async function fetchLogo(url: string, policy: OutboundPolicy): Promise<{ ok: tru
   }
 }
 
-/** Whether `If-None-Match` names `etag` (weak comparison, as RFC 9110 §13.1.2 asks for GET). */
-function matches(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (!ifNoneMatch) return false;
-  return ifNoneMatch.split(',').some((candidate) => {
-    const tag = candidate.trim();
-    return tag === '*' || tag.replace(/^W\//, '') === etag;
-  });
-}
-
 const imageHeaders = {
   'x-content-type-options': 'nosniff',
   'content-security-policy': "default-src 'none'",
@@ -173,7 +165,7 @@ export function appLogoHandlers(deps: AppLogoDeps): HandlerMap<LogoOperations> {
       const logo = await currentLogo(request, params.appId.toLowerCase());
       if (!logo) return imageReply(404, { 'content-type': 'image/png', 'cache-control': PLACEHOLDER_CACHE_CONTROL }, PLACEHOLDER_LOGO);
       const headers = { 'content-type': logo.type, 'cache-control': CACHE_CONTROL, etag: logo.etag };
-      if (matches(request.headers['if-none-match'], logo.etag)) return imageReply(304, { 'cache-control': CACHE_CONTROL, etag: logo.etag });
+      if (ifNoneMatchNames(request.headers['if-none-match'], logo.etag)) return imageReply(304, { 'cache-control': CACHE_CONTROL, etag: logo.etag });
       return imageReply(200, headers, logo.bytes);
     },
   };

@@ -156,7 +156,8 @@ export abstract class ApiOperationCommand extends MesCommand<typeof ApiOperation
         ...(failure.errors ? { errors: failure.errors } : {}),
       }, exit);
     }
-    if (response.status >= 300) {
+    // 304 Not Modified is no redirect: like a 204, it has nothing to show.
+    if (response.status >= 300 && response.status !== 304) {
       const location = response.headers.get('location') ?? '';
       await response.body?.cancel();
       this.log(safeText(apiMessages.redirect(response.status, location)));

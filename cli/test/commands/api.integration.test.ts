@@ -273,6 +273,22 @@ describe('mes api with the sandbox token (FHIR)', () => {
     expect(bundle.exitCode, bundle.stdout).toBe(0);
     expect(JSON.parse(bundle.stdout)).toMatchObject({ resourceType: 'Bundle', entry: expect.any(Array) });
     expect((JSON.parse(bundle.stdout) as { entry: unknown[] }).entry).toHaveLength(2);
+
+    const count = await mes(['api', 'searchObservation', '--code', 'http://loinc.org|29463-7', '--summary', 'count', '--json']);
+    expect(count.exitCode, count.stdout).toBe(0);
+    expect(JSON.parse(count.stdout)).toMatchObject({ resourceType: 'Bundle', total: 5 });
+  });
+
+  it('reads conditionally: a 304 prints nothing under --json, and says so otherwise', async () => {
+    // runCommand strips the quotes of an entity tag: `*` names any version.
+    const current = await mes(['api', 'readPatient', '--id', `${PATIENT}-patient`, '--if-none-match', '*', '--json']);
+    expect(current.exitCode).toBe(0);
+    expect(current.stdout).toBe('');
+    const said = await mes(['api', 'readPatient', '--id', `${PATIENT}-patient`, '--if-modified-since', '"Fri, 01 Jan 2100 00:00:00 GMT"']);
+    expect(said.exitCode).toBe(0);
+    expect(said.stdout.trim()).toBe('304 Not Modified');
+    const changed = await mes(['api', 'readPatient', '--id', `${PATIENT}-patient`, '--if-modified-since', '"Mon, 01 Jan 2001 00:00:00 GMT"', '--json']);
+    expect(JSON.parse(changed.stdout)).toMatchObject({ resourceType: 'Patient' });
   });
 
   it('a FHIR 404 exits with 1, a 503 with 2', async () => {

@@ -6,8 +6,8 @@ import { loadSpec, operations, type JsonObject } from '../../core/spec.js';
 
 type CapabilityStatement = components['schemas']['CapabilityStatement'];
 
-/** Result parameters: they shape a page, they are not search parameters of a type. */
-const resultParameters = new Set(['_count', '_sort', '_cursor']);
+/** Result parameters: they shape the answer, they are not search parameters of a type. */
+const resultParameters = new Set(['_count', '_sort', '_cursor', '_format', '_summary', '_total', '_elements']);
 
 function parameterType(name: string): string {
   if (name === 'date' || name === '_lastUpdated') return 'date';
@@ -15,12 +15,22 @@ function parameterType(name: string): string {
   return 'token';
 }
 
-let described: { type: string; interactions: string[]; parameters: string[] }[] | undefined;
+type ConditionalRead = 'not-supported' | 'modified-since' | 'not-match' | 'full-support';
+
+/** What a read honours, from the conditional headers the spec gives it. */
+function conditionalRead(headers: JsonObject | undefined): ConditionalRead {
+  const names = Object.keys((headers?.properties ?? {}) as JsonObject);
+  const match = names.includes('if-none-match');
+  const since = names.includes('if-modified-since');
+  return match && since ? 'full-support' : match ? 'not-match' : since ? 'modified-since' : 'not-supported';
+}
+
+let described: { type: string; interactions: string[]; parameters: string[]; conditionalRead: ConditionalRead | undefined }[] | undefined;
 
 /** What the spec says of each FHIR type, read once. */
 function resources() {
   if (described) return described;
-  const byType = new Map<string, { interactions: Set<string>; parameters: Set<string> }>();
+  const byType = new Map<string, { interactions: Set<string>; parameters: Set<string>; conditionalRead?: ConditionalRead }>();
   const spec = loadSpec();
   for (const operation of operations(spec)) {
     const match = /^\/fhir\/([A-Z][A-Za-z]+)(\/\{id\})?$/.exec(operation.path);
@@ -28,6 +38,7 @@ function resources() {
     const entry = byType.get(match[1]!) ?? { interactions: new Set<string>(), parameters: new Set<string>() };
     byType.set(match[1]!, entry);
     entry.interactions.add(match[2] ? 'read' : operation.method === 'POST' ? 'create' : 'search-type');
+    if (match[2]) entry.conditionalRead = conditionalRead(operation.schema.headers);
     const querystring = operation.schema.querystring?.properties as Record<string, JsonObject> | undefined;
     for (const name of Object.keys(querystring ?? {})) if (!resultParameters.has(name)) entry.parameters.add(name);
   }
@@ -35,6 +46,7 @@ function resources() {
     type,
     interactions: [...entry.interactions].sort(),
     parameters: [...entry.parameters].sort(),
+    conditionalRead: entry.conditionalRead,
   }));
   return described;
 }
@@ -49,7 +61,8 @@ export function capabilityStatement(issuer: string): CapabilityStatement {
     software: { name: 'mes-platform', version: '0.1.0' },
     implementation: { description: 'API des données de santé du patient (FHIR R4)', url: `${issuer}/fhir` },
     fhirVersion: '4.0.1',
-    format: ['application/fhir+json'],
+    // JSON only: `_format` and `Accept` asking for XML answer 406.
+    format: ['json', 'application/fhir+json'],
     rest: [
       {
         mode: 'server',
@@ -71,6 +84,9 @@ export function capabilityStatement(issuer: string): CapabilityStatement {
         },
         resource: resources().map((resource) => ({
           type: resource.type,
+          // Each resource carries its versionId (also its ETag); there are no updates to version.
+          versioning: 'versioned',
+          ...(resource.conditionalRead ? { conditionalRead: resource.conditionalRead } : {}),
           interaction: resource.interactions.map((code) => ({ code })),
           searchParam: resource.parameters.map((name) => ({ name, type: parameterType(name) })),
         })),

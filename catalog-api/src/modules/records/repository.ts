@@ -49,16 +49,12 @@ function filterClause(filters: readonly SearchFilter[] | null, params: unknown[]
 const columns = 'id, version_id, last_updated, resource_date, content';
 
 /**
- * One page of a search, plus whether there is more: `filters` are the token's granular scope
- * filters (null when the scope is unrestricted for this type).
+ * The conditions of a search, whatever the page: the patient's compartment, the type, the search
+ * parameters and the token's granular scope filters (null when unrestricted for this type).
  */
-export async function searchResources(
-  db: Queryable,
-  plan: SearchPlan,
-  filters: readonly SearchFilter[] | null,
-): Promise<{ page: StoredResource[]; more: boolean }> {
-  const params: unknown[] = [plan.patientId, plan.resourceType];
-  let where = 'patient_id = $1 AND resource_type = $2';
+function searchConditions(plan: SearchPlan, filters: readonly SearchFilter[] | null, params: unknown[]): string {
+  params.push(plan.patientId, plan.resourceType);
+  let where = `patient_id = $${params.length - 1} AND resource_type = $${params.length}`;
   if (plan.ids) {
     params.push(plan.ids);
     where += ` AND id = ANY($${params.length}::text[])`;
@@ -71,7 +67,17 @@ export async function searchResources(
     params.push(group);
     where += ` AND tokens && $${params.length}::text[]`;
   }
-  where += filterClause(filters, params);
+  return where + filterClause(filters, params);
+}
+
+/** One page of a search, plus whether there is more. */
+export async function searchResources(
+  db: Queryable,
+  plan: SearchPlan,
+  filters: readonly SearchFilter[] | null,
+): Promise<{ page: StoredResource[]; more: boolean }> {
+  const params: unknown[] = [];
+  let where = searchConditions(plan, filters, params);
   const { column, descending } = plan.sort;
   if (plan.after) {
     params.push(plan.after.value, plan.after.id);
@@ -85,6 +91,13 @@ export async function searchResources(
   );
   const more = rows.length > plan.count;
   return { page: rows.slice(0, plan.count).map((row) => toStored(row, column)), more };
+}
+
+/** How many resources the whole search matches, on every page (`Bundle.total`): the cursor's position plays no part. */
+export async function countResources(db: Queryable, plan: SearchPlan, filters: readonly SearchFilter[] | null): Promise<number> {
+  const params: unknown[] = [];
+  const rows = await db.query<{ total: number }>(`SELECT count(*)::int AS total FROM fhir_resources WHERE ${searchConditions(plan, filters, params)}`, params);
+  return rows[0]!.total;
 }
 
 /** One resource of the patient, if it exists and passes the scope filters. */

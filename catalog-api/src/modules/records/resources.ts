@@ -48,6 +48,21 @@ export const tokenParameters: Record<FhirResourceType, readonly string[]> = {
   Appointment: ['status'],
 };
 
+/**
+ * Choice elements (`value[x]`) of each type in FHIR R4: `_elements` names them by their base name
+ * (`value`), the resource holds them with their type (`valueQuantity`).
+ */
+export const choiceElements: Record<FhirResourceType, readonly string[]> = {
+  Patient: ['deceased', 'multipleBirth'],
+  Observation: ['effective', 'value'],
+  Immunization: ['occurrence'],
+  AllergyIntolerance: ['onset'],
+  Condition: ['onset', 'abatement'],
+  MedicationStatement: ['medication', 'effective'],
+  DocumentReference: [],
+  Appointment: [],
+};
+
 /** `code` and `system|code` for each coding: a search (or a scope) may name either. */
 function conceptTokens(name: string, concept: CodeableConcept | undefined): string[] {
   return (concept?.coding ?? []).flatMap((coding) => [`${name}=${coding.code}`, ...(coding.system ? [`${name}=${coding.system}|${coding.code}`] : [])]);

@@ -6,15 +6,17 @@
 import type { FastifyRequest } from 'fastify';
 import type { components } from '@mes/openapi';
 import type { AppConfig } from '../../core/config.js';
+import { notModified } from '../../core/conditional-requests.js';
 import { FhirError } from '../../core/fhir-error.js';
 import type { HandlerContext, HandlerMap, Principal } from '../../core/operations.js';
 import type { Db } from '../../core/store/db.js';
 import { recordAccess, type AccessInteraction } from '../audit/index.js';
 import { access, allows, dpopChallenge, parseScopeString, type Interaction, type ResourceAccess, type SearchFilter } from '../oauth/index.js';
 import { capabilityStatement } from './capabilities.js';
+import { mandatoryElements, parseElements, subsetted } from './elements.js';
 import * as repo from './repository.js';
 import { factsOf, searchTokens, type FhirResource, type FhirResourceType } from './resources.js';
-import { encodeSearchCursor, planSearch, type SearchQuery } from './search.js';
+import { encodeSearchCursor, planSearch, summaryOf, wantsTotal, type SearchQuery } from './search.js';
 import { validateDocumentReference, validateObservation } from './validation.js';
 
 type Schemas = components['schemas'];
@@ -88,25 +90,51 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
     return async (context: HandlerContext<SearchOperation>) => {
       const principal = patientDataOf(context);
       const filters = await authorize(principal, resourceType, 's');
+      const summary = summaryOf(context.query._summary, 'search');
+      const elements = context.query._elements === undefined ? null : parseElements(context.query._elements);
       const plan = planSearch(resourceType, context.query as SearchQuery, principal.patientId);
-      const { page, more } = await repo.searchResources(db, plan, filters);
-      await record(principal, resourceType, 'search', page.length);
       const url = `${base(context.request)}/${resourceType}`;
-      const query = (extra: [string, string][] = []) => {
+      const link = (extra: [string, string][]) => {
         const params = new URLSearchParams([...plan.parameters, ...extra]).toString();
         return params ? `${url}?${params}` : url;
       };
+
+      if (summary === 'count') {
+        const total = await repo.countResources(db, plan, filters);
+        // A count returns no resource, but it is an access all the same: the app learnt how many there are.
+        await record(principal, resourceType, 'search', 0);
+        return {
+          status: 200 as const,
+          headers: noStore,
+          body: { resourceType: 'Bundle' as const, type: 'searchset' as const, total, link: [{ relation: 'self' as const, url: link([['_summary', 'count']]) }] },
+        } as never;
+      }
+
+      const counted = wantsTotal(context.query._total);
+      const [{ page, more }, total] = await Promise.all([repo.searchResources(db, plan, filters), counted ? repo.countResources(db, plan, filters) : undefined]);
+      await record(principal, resourceType, 'search', page.length);
+      // The links keep what shapes the answer, so that every page comes the same way.
+      const shaping: [string, string][] = [];
+      if (elements) shaping.push(['_elements', elements.join(',')]);
+      if (counted) shaping.push(['_total', context.query._total!]);
+      const position: [string, string][] = plan.after && typeof context.query._cursor === 'string' ? [['_cursor', context.query._cursor]] : [];
       const last = page.at(-1);
-      const links: { relation: 'self' | 'next'; url: string }[] = [{ relation: 'self', url: query(plan.after && typeof context.query._cursor === 'string' ? [['_cursor', context.query._cursor]] : []) }];
-      if (more && last) links.push({ relation: 'next', url: query([['_cursor', encodeSearchCursor(plan, { value: last.sortValue, id: last.resource.id! })]]) });
+      const links: { relation: 'self' | 'next'; url: string }[] = [{ relation: 'self', url: link([...shaping, ...position]) }];
+      if (more && last) links.push({ relation: 'next', url: link([...shaping, ['_cursor', encodeSearchCursor(plan, { value: last.sortValue, id: last.resource.id! })]]) });
+      const mandatory = elements ? mandatoryElements(resourceType) : [];
       return {
         status: 200 as const,
         headers: noStore,
         body: {
           resourceType: 'Bundle' as const,
           type: 'searchset' as const,
+          ...(total === undefined ? {} : { total }),
           link: links,
-          entry: page.map((stored) => ({ fullUrl: `${url}/${stored.resource.id}`, resource: stored.resource, search: { mode: 'match' as const } })),
+          entry: page.map((stored) => ({
+            fullUrl: `${url}/${stored.resource.id}`,
+            resource: elements ? subsetted(stored.resource, elements, mandatory) : stored.resource,
+            search: { mode: 'match' as const },
+          })),
         },
       } as never;
     };
@@ -116,14 +144,21 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
     return async (context: HandlerContext<ReadOperation>) => {
       const principal = patientDataOf(context);
       const filters = await authorize(principal, resourceType, 'r');
+      summaryOf(context.query._summary, 'read');
+      const elements = context.query._elements === undefined ? null : parseElements(context.query._elements);
       const stored = await repo.readResource(db, principal.patientId, resourceType, (context.params as { id: string }).id, filters);
+      // A 304 counts as a read of the resource: the app learnt that it exists and is unchanged.
       await record(principal, resourceType, 'read', stored ? 1 : 0);
       // Another patient's resource, or one the scopes do not cover, is simply not found: no existence leaks.
       if (!stored) throw new FhirError(404, 'not-found', `no ${resourceType} with this id that this token may read`);
+      const etag = `W/"${stored.versionId}"`;
+      const headers = { ...noStore, etag, 'last-modified': httpDate(stored.lastUpdated) };
+      const { 'if-none-match': ifNoneMatch, 'if-modified-since': ifModifiedSince } = context.request.headers;
+      if (notModified({ ifNoneMatch, ifModifiedSince }, { etag, lastModified: stored.lastUpdated })) return { status: 304 as const, headers } as never;
       return {
         status: 200 as const,
-        headers: { ...noStore, etag: `W/"${stored.versionId}"`, 'last-modified': httpDate(stored.lastUpdated) },
-        body: stored.resource,
+        headers,
+        body: elements ? subsetted(stored.resource, elements, mandatoryElements(resourceType)) : stored.resource,
       } as never;
     };
   }

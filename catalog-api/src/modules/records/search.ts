@@ -161,3 +161,18 @@ export function planSearch(resourceType: FhirResourceType, query: SearchQuery, p
   const after = typeof query._cursor === 'string' ? decodeSearchCursor(query._cursor, fingerprint) : null;
   return { resourceType, patientId, ids, dates, tokenGroups, sort, count, after, fingerprint, parameters };
 }
+
+/**
+ * What `_summary` asks: the resources in full (`false`, `data`: the server keeps no narrative, so
+ * the data is the whole resource), or, on a search, only their number (`count`). The summary
+ * views FHIR defines from its own element flags (`true`, `text`) are not served.
+ */
+export function summaryOf(value: string | undefined, interaction: 'search' | 'read'): 'full' | 'count' {
+  if (value === undefined || value === 'false' || value === 'data') return 'full';
+  if (value === 'count' && interaction === 'search') return 'count';
+  const hint = value === 'count' ? 'count applies to searches' : `${value} is not supported (the server keeps no narrative and serves no summary view); _elements chooses elements`;
+  throw new FhirError(400, 'not-supported', `_summary: ${hint}; false and data answer the resource${interaction === 'search' ? 's' : ''} in full`, { expression: ['_summary'] });
+}
+
+/** Whether a search answers `Bundle.total`: `_total=estimate` gets the exact number too. */
+export const wantsTotal = (total: string | undefined): boolean => total === 'accurate' || total === 'estimate';

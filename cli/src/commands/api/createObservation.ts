@@ -14,6 +14,15 @@ const operation: Operation = {
   auth: 'sandboxToken',
   parameters: [
     {
+      name: '_format',
+      in: 'query',
+      flag: 'format',
+      required: false,
+      type: 'string',
+      array: false,
+      description: 'The format of the answer, overriding `Accept`. Only JSON is served, always as `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older `application/json+fhir` are accepted, in any case, with media-type parameters (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`); sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…), another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.',
+    },
+    {
       name: 'Idempotency-Key',
       in: 'header',
       flag: 'idempotency-key',

@@ -688,7 +688,9 @@ export interface paths {
         /**
          * Token endpoint
          * @description Exchanges an authorization code (with the PKCE verifier) or a refresh token for a DPoP-bound
-         *     access token. Every request carries a `DPoP` proof; confidential clients authenticate with
+         *     access token. Every request carries a `DPoP` proof, except those of a client registered with
+         *     `dpopBoundAccessTokens: false` where the platform allows Bearer tokens: without a proof, it
+         *     gets a Bearer access token (`token_type: Bearer`). Confidential clients authenticate with
          *     `private_key_jwt`. The platform's command line (`client_id=mes-cli`, no client credential)
          *     polls here with `urn:ietf:params:oauth:grant-type:device_code`, and refreshes its session
          *     with `refresh_token` when it signed in with `offline_access` (its refresh tokens rotate on
@@ -5049,7 +5051,13 @@ export interface operations {
     pushAuthorizationRequest: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Optional DPoP proof (RFC 9449 §10.1), with the server's nonce: it binds the code to its key,
+                 *     as `dpop_jkt` does (when both are sent, they must name the same key).
+                 */
+                DPoP?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5157,7 +5165,11 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The DPoP proof (RFC 9449). Required; a request without one is refused with `invalid_dpop_proof`. */
+                /**
+                 * @description The DPoP proof (RFC 9449), with the server's nonce. Required, except for a client registered
+                 *     for Bearer tokens (`dpopBoundAccessTokens: false`) where they are allowed; a request without
+                 *     one is otherwise refused with `invalid_dpop_proof`.
+                 */
                 DPoP?: string;
             };
             path?: never;

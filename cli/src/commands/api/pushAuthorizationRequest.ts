@@ -12,7 +12,17 @@ const operation: Operation = {
   tag: 'oauth',
   security: [],
   auth: 'none',
-  parameters: [],
+  parameters: [
+    {
+      name: 'DPoP',
+      in: 'header',
+      flag: 'dpop',
+      required: false,
+      type: 'string',
+      array: false,
+      description: 'Optional DPoP proof (RFC 9449 §10.1), with the server\'s nonce: it binds the code to its key, as `dpop_jkt` does (when both are sent, they must name the same key).',
+    },
+  ],
   body: {
     contentType: 'application/x-www-form-urlencoded',
     kind: 'form',

@@ -8,7 +8,7 @@ const operation: Operation = {
   method: 'POST',
   path: '/oauth/token',
   summary: 'Token endpoint',
-  description: 'Exchanges an authorization code (with the PKCE verifier) or a refresh token for a DPoP-bound access token. Every request carries a `DPoP` proof; confidential clients authenticate with `private_key_jwt`. The platform\'s command line (`client_id=mes-cli`, no client credential) polls here with `urn:ietf:params:oauth:grant-type:device_code`, and refreshes its session with `refresh_token` when it signed in with `offline_access` (its refresh tokens rotate on every use; a rotated one presented again ends the session).',
+  description: 'Exchanges an authorization code (with the PKCE verifier) or a refresh token for a DPoP-bound access token. Every request carries a `DPoP` proof, except those of a client registered with `dpopBoundAccessTokens: false` where the platform allows Bearer tokens: without a proof, it gets a Bearer access token (`token_type: Bearer`). Confidential clients authenticate with `private_key_jwt`. The platform\'s command line (`client_id=mes-cli`, no client credential) polls here with `urn:ietf:params:oauth:grant-type:device_code`, and refreshes its session with `refresh_token` when it signed in with `offline_access` (its refresh tokens rotate on every use; a rotated one presented again ends the session).',
   tag: 'oauth',
   security: [],
   auth: 'none',
@@ -20,7 +20,7 @@ const operation: Operation = {
       required: false,
       type: 'string',
       array: false,
-      description: 'The DPoP proof (RFC 9449). Required; a request without one is refused with `invalid_dpop_proof`.',
+      description: 'The DPoP proof (RFC 9449), with the server\'s nonce. Required, except for a client registered for Bearer tokens (`dpopBoundAccessTokens: false`) where they are allowed; a request without one is otherwise refused with `invalid_dpop_proof`.',
     },
   ],
   body: {

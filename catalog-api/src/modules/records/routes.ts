@@ -130,11 +130,16 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
           type: 'searchset' as const,
           ...(total === undefined ? {} : { total }),
           link: links,
-          entry: page.map((stored) => ({
-            fullUrl: `${url}/${stored.resource.id}`,
-            resource: elements ? subsetted(stored.resource, elements, mandatory) : stored.resource,
-            search: { mode: 'match' as const },
-          })),
+          // FHIR JSON has no empty arrays: a page without results has no entry at all.
+          ...(page.length
+            ? {
+                entry: page.map((stored) => ({
+                  fullUrl: `${url}/${stored.resource.id}`,
+                  resource: elements ? subsetted(stored.resource, elements, mandatory) : stored.resource,
+                  search: { mode: 'match' as const },
+                })),
+              }
+            : {}),
         },
       } as never;
     };

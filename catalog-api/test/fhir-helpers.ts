@@ -226,5 +226,6 @@ export async function searchAll(server: TestServer, session: Pick<PatientSession
     next = page.body.link.find((link: { relation: string }) => link.relation === 'next')?.url;
     if (pages.length > 100) throw new Error('too many pages');
   }
-  return { pages, resources: pages.flatMap((page) => page.body.entry.map((entry: { resource: unknown }) => entry.resource)) };
+  // A page without results has no entry (FHIR JSON has no empty arrays).
+  return { pages, resources: pages.flatMap((page) => (page.body.entry ?? []).map((entry: { resource: unknown }) => entry.resource)) };
 }

@@ -69,7 +69,7 @@ describe('_format', () => {
     expect(search.status, JSON.stringify(search.body)).toBe(200);
     expect(search.headers.get('content-type')).toMatch(/^application\/fhir\+json/);
     expect(search.body.entry).toHaveLength(2);
-    const read = await get(`/fhir/Patient/${A}-patient?_format=${format}`);
+    const read = await get(`/fhir/Patient/${A}?_format=${format}`);
     expect(read.status).toBe(200);
     expect(read.headers.get('content-type')).toMatch(/^application\/fhir\+json/);
     const metadata = await fetch(`${server().url}/fhir/metadata?_format=${format}`);

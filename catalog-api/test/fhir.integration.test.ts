@@ -28,7 +28,8 @@ beforeAll(async () => {
 });
 
 const get = (path: string) => fhirRequest(server(), session, 'GET', path);
-const ids = (bundle: { entry: { resource: { id: string } }[] }) => bundle.entry.map((entry) => entry.resource.id);
+// A page without results has no entry at all (FHIR JSON has no empty arrays).
+const ids = (bundle: { entry?: { resource: { id: string } }[] }) => (bundle.entry ?? []).map((entry) => entry.resource.id);
 
 function expectOutcome(result: { status: number; headers: Headers; body: any }, status: number, code: string) {
   expect({ status: result.status, resourceType: result.body?.resourceType, code: result.body?.issue?.[0]?.code }).toEqual({ status, resourceType: 'OperationOutcome', code });

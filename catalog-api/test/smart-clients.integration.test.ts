@@ -6,15 +6,13 @@
 //   confidential flow: PAR, PKCE, DPoP, `private_key_jwt` with ES384 and with RS384 keys (SMART's
 //   baseline), and validates the RS256 ID token's signature (non-repudiation checks on).
 // Their only setting is the one that lets them talk to a loopback test server over plain HTTP.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import smart from 'fhirclient';
 import { decodeProtectedHeader, exportJWK, generateKeyPair } from 'jose';
 import * as client from 'openid-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { setCertificationStatus } from '../src/modules/catalog/index.js';
 import { appInput, call, registerPublisher, useServer } from './helpers.js';
 import { seedRecord } from './fhir-helpers.js';
+import { useFhirclientApp } from './fhirclient-app.js';
 import { pageBrowser } from './page-browser.js';
 
 const server = useServer();
@@ -50,49 +48,23 @@ async function patientApproves(me: ReturnType<typeof pageBrowser>, authorizeUrl:
 }
 
 describe('fhirclient (SMART JS client), standalone launch with a Bearer client', () => {
-  let app: ReturnType<typeof createServer>;
-  let appOrigin: string;
-  let clientId: string;
-  const sessions = new Map<string, unknown>();
-  // fhirclient's storage (one user here): what its ServerStorage keeps in a web session.
-  const storage = {
-    get: async (key: string) => sessions.get(key),
-    set: async (key: string, value: unknown) => void sessions.set(key, value),
-    unset: async (key: string) => sessions.delete(key),
-  };
+  const app = useFhirclientApp({
+    scope: 'launch/patient openid fhirUser patient/Patient.rs patient/Observation.rs',
+    async render(fhir) {
+      const patient = await fhir.patient.read();
+      const observations = await fhir.request(`Observation?category=vital-signs`);
+      const body = JSON.stringify({ patientId: fhir.getPatientId(), fhirUser: fhir.getFhirUser(), tokenType: fhir.state.tokenResponse?.token_type, patient, observations });
+      return { type: 'application/json', body };
+    },
+  });
 
   beforeAll(async () => {
-    app = createServer((request: IncomingMessage, response: ServerResponse) => {
-      const url = new URL(request.url ?? '/', appOrigin);
-      const fail = (error: unknown) => response.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));
-      if (url.pathname === '/launch') {
-        // What the SMART JS client's documentation shows for a standalone launch: iss is the FHIR base URL.
-        smart(request, response, storage)
-          .authorize({ clientId, scope: 'launch/patient openid fhirUser patient/Patient.rs patient/Observation.rs', redirectUri: '/callback', iss: url.searchParams.get('iss')! })
-          .catch(fail);
-      } else if (url.pathname === '/callback') {
-        smart(request, response, storage)
-          .ready()
-          .then(async (fhir) => {
-            const patient = await fhir.patient.read();
-            const observations = await fhir.request<{ resourceType: string; entry?: { resource: { code: { coding: { code: string }[] } } }[] }>(`Observation?category=vital-signs`);
-            response.writeHead(200, { 'content-type': 'application/json' }).end(
-              JSON.stringify({ patientId: fhir.getPatientId(), fhirUser: fhir.getFhirUser(), tokenType: fhir.state.tokenResponse?.token_type, patient, observations }),
-            );
-          })
-          .catch(fail);
-      } else {
-        response.writeHead(404).end();
-      }
-    });
-    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
-    appOrigin = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
     const publisher = await registerPublisher(server(), 'Éditeur SMART');
     const created = await call(server(), 'POST', '/apps', {
       key: publisher.key,
       body: appInput({
         name: 'Appli SMART existante',
-        redirectUris: [`${appOrigin}/callback`],
+        redirectUris: [`${app().origin}/callback`],
         scopes: [
           { scope: 'launch/patient', justification: 'Savoir pour quel patient.' },
           { scope: 'openid', justification: 'Savoir qui est connecté.' },
@@ -106,13 +78,12 @@ describe('fhirclient (SMART JS client), standalone launch with a Bearer client',
     await setCertificationStatus(server().app.db, created.body.id, 'certified');
     // An existing SMART app speaks Bearer only: in the sandbox it registers for Bearer tokens.
     const registered = await call(server(), 'POST', `/apps/${created.body.id}/clients`, { key: publisher.key, body: { type: 'public', dpopBoundAccessTokens: false } });
-    clientId = registered.body.clientId;
+    app().clientId = registered.body.clientId;
   });
-  afterAll(async () => new Promise<void>((resolve) => app.close(() => resolve())));
 
   it('discovers the server beside the FHIR base URL, sends aud and PKCE, and reads the patient and their observations', async () => {
     const fhirBase = `${server().url}/fhir`;
-    const launch = await fetch(`${appOrigin}/launch?iss=${encodeURIComponent(fhirBase)}`, { redirect: 'manual' });
+    const launch = await fetch(`${app().origin}/launch?iss=${encodeURIComponent(fhirBase)}`, { redirect: 'manual' });
     expect(launch.status).toBe(302);
     const authorizeUrl = new URL(launch.headers.get('location')!);
     expect(`${authorizeUrl.origin}${authorizeUrl.pathname}`).toBe(`${server().url}/oauth/authorize`);
@@ -121,7 +92,7 @@ describe('fhirclient (SMART JS client), standalone launch with a Bearer client',
     expect(authorizeUrl.searchParams.get('code_challenge_method')).toBe('S256');
 
     const callback = await patientApproves(pageBrowser(server), `${authorizeUrl.pathname}${authorizeUrl.search}`);
-    expect(callback.origin).toBe(appOrigin);
+    expect(callback.origin).toBe(app().origin);
     expect(callback.searchParams.get('iss')).toBe(server().url);
     const answer = await fetch(callback);
     const text = await answer.text();

@@ -4,12 +4,10 @@
 // receives `iss` and `launch`, authorizes with the `launch` scope, comes back with a code, gets
 // its (Bearer) token and reads the patient. The browser follows every hop itself, so the pages'
 // Content-Security-Policy must let the form lead to the app; for a guardian, the same for a child.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import smart from 'fhirclient';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { setCertificationStatus } from '../../src/modules/catalog/index.js';
 import { seedGuardianship, seedRecord } from '../fhir-helpers.js';
+import { useFhirclientApp } from '../fhirclient-app.js';
 import { appInput, call, registerPublisher, useServer } from '../helpers.js';
 import { form, pkce, postForm } from '../oauth-helpers.js';
 import { checkPage, describeInBrowser, useBrowser } from './browser.js';
@@ -22,44 +20,22 @@ const APP = 'Croissance';
 describeInBrowser('a SMART EHR launch from the patient space, in Chromium', () => {
   const server = useServer();
   const browser = useBrowser();
-  let site: ReturnType<typeof createServer>;
-  let origin: string;
-  let clientId: string;
-  const sessions = new Map<string, unknown>();
-  const storage = {
-    get: async (key: string) => sessions.get(key),
-    set: async (key: string, value: unknown) => void sessions.set(key, value),
-    unset: async (key: string) => sessions.delete(key),
-  };
+  // The app's site: its launch URL and redirect URI, served by the SMART JS client.
+  const app = useFhirclientApp({
+    scope: 'launch patient/Patient.rs patient/Observation.rs',
+    async render(fhir) {
+      const patient = (await fhir.patient.read()) as { name?: { given?: string[]; family?: string }[] };
+      const name = `${patient.name?.[0]?.given?.[0] ?? ''} ${patient.name?.[0]?.family ?? ''}`.trim();
+      const body = `<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>${APP}</title></head><body><main><h1>Dossier de ${name}</h1><p id="patient">${fhir.getPatientId()}</p></main></body></html>`;
+      return { type: 'text/html; charset=utf-8', body };
+    },
+  });
 
   beforeAll(async () => {
     await seedRecord(server(), GUARDIAN, { given: 'Sophie', family: 'Bernard', birthDate: '1986-03-09' });
     await seedRecord(server(), CHILD, { given: 'Hugo', family: 'Bernard', birthDate: '2019-11-20' });
     await seedGuardianship(server(), GUARDIAN, CHILD, '2037-11-20');
-    // The app's site: its launch URL and redirect URI, served by the SMART JS client.
-    site = createServer((request: IncomingMessage, response: ServerResponse) => {
-      const url = new URL(request.url ?? '/', origin);
-      const fail = (error: unknown) => response.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));
-      if (url.pathname === '/launch') {
-        smart(request, response, storage).authorize({ clientId, scope: 'launch patient/Patient.rs patient/Observation.rs', redirectUri: '/callback' }).catch(fail);
-      } else if (url.pathname === '/callback') {
-        smart(request, response, storage)
-          .ready()
-          .then(async (fhir) => {
-            const patient = (await fhir.patient.read()) as { name?: { given?: string[]; family?: string }[] };
-            const name = `${patient.name?.[0]?.given?.[0] ?? ''} ${patient.name?.[0]?.family ?? ''}`.trim();
-            response
-              .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
-              .end(`<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>${APP}</title></head><body><main><h1>Dossier de ${name}</h1><p id="patient">${fhir.getPatientId()}</p></main></body></html>`);
-          })
-          .catch(fail);
-      } else {
-        response.writeHead(404).end();
-      }
-    });
-    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
-    origin = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
-
+    const origin = app().origin;
     const publisher = await registerPublisher(server(), 'Éditeur Croissance');
     const created = await call(server(), 'POST', '/apps', {
       key: publisher.key,
@@ -76,7 +52,8 @@ describeInBrowser('a SMART EHR launch from the patient space, in Chromium', () =
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     await setCertificationStatus(server().app.db, created.body.id, 'certified');
-    clientId = (await call(server(), 'POST', `/apps/${created.body.id}/clients`, { key: publisher.key, body: { type: 'public', dpopBoundAccessTokens: false } })).body.clientId;
+    const clientId = (await call(server(), 'POST', `/apps/${created.body.id}/clients`, { key: publisher.key, body: { type: 'public', dpopBoundAccessTokens: false } })).body.clientId;
+    app().clientId = clientId;
 
     // The guardian authorized the app for her son earlier (the sandbox pre-approves with login_hint).
     const { verifier, challenge } = pkce();
@@ -88,7 +65,6 @@ describeInBrowser('a SMART EHR launch from the patient space, in Chromium', () =
     const tokens = await postForm(server().url, '/oauth/token', form({ grant_type: 'authorization_code', client_id: clientId, code, code_verifier: verifier, redirect_uri: `${origin}/callback` }));
     expect(tokens.status).toBe(200);
   });
-  afterAll(async () => new Promise<void>((resolve) => site?.close(() => resolve())));
 
   it('opens the app from "Mes applications connectées" for the child, and the app reads the child’s record', async () => {
     const page = await browser.newPage({ baseURL: server().url });
@@ -99,7 +75,7 @@ describeInBrowser('a SMART EHR launch from the patient space, in Chromium', () =
     await checkPage(page, { screenshot: 'connected-apps-launch' });
 
     await open.click();
-    await page.waitForURL((url) => url.origin === origin && url.pathname === '/callback');
+    await page.waitForURL((url) => url.origin === app().origin && url.pathname === '/callback');
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Dossier de Hugo Bernard');
     expect(await page.locator('#patient').innerText()).toBe(CHILD);
     // No consent screen on the way: the grant the guardian gave covers what the app asked.

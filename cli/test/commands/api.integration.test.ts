@@ -281,13 +281,13 @@ describe('mes api with the sandbox token (FHIR)', () => {
 
   it('reads conditionally: a 304 prints nothing under --json, and says so otherwise', async () => {
     // runCommand strips the quotes of an entity tag: `*` names any version.
-    const current = await mes(['api', 'readPatient', '--id', `${PATIENT}-patient`, '--if-none-match', '*', '--json']);
+    const current = await mes(['api', 'readPatient', '--id', PATIENT, '--if-none-match', '*', '--json']);
     expect(current.exitCode).toBe(0);
     expect(current.stdout).toBe('');
-    const said = await mes(['api', 'readPatient', '--id', `${PATIENT}-patient`, '--if-modified-since', '"Fri, 01 Jan 2100 00:00:00 GMT"']);
+    const said = await mes(['api', 'readPatient', '--id', PATIENT, '--if-modified-since', '"Fri, 01 Jan 2100 00:00:00 GMT"']);
     expect(said.exitCode).toBe(0);
     expect(said.stdout.trim()).toBe('304 Not Modified');
-    const changed = await mes(['api', 'readPatient', '--id', `${PATIENT}-patient`, '--if-modified-since', '"Mon, 01 Jan 2001 00:00:00 GMT"', '--json']);
+    const changed = await mes(['api', 'readPatient', '--id', PATIENT, '--if-modified-since', '"Mon, 01 Jan 2001 00:00:00 GMT"', '--json']);
     expect(JSON.parse(changed.stdout)).toMatchObject({ resourceType: 'Patient' });
   });
 

@@ -9,7 +9,8 @@ import { registerCors } from './core/cors.js';
 import { ProblemError, toProblem, type FieldError } from './core/errors.js';
 import { parseJsonBody } from './core/json-body.js';
 import { FhirError, outcomeOfProblem, type OperationOutcome } from './core/fhir-error.js';
-import { OAuthError, parseFormBody } from './core/oauth-error.js';
+import { OAuthError } from './core/oauth-error.js';
+import { parseFormBody, refuseBadStrings, refuseForeignCharset, registerInputBoundary } from './core/input-boundary.js';
 import { operatorTokenScheme } from './core/operator-auth.js';
 import { registerOperations, type HandlerMap } from './core/operations.js';
 import { idempotency, idempotencySweep } from './core/idempotency.js';
@@ -98,6 +99,12 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
     bodyLimit: config.bodyLimit,
+    // Connections are held to deliberate limits (docs/operators.md): a client that is slow to send
+    // its headers or its request, or idle after an answer, is disconnected; the timers are checked
+    // every second rather than Node's default 30.
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    http: { headersTimeout: config.headersTimeoutMs, connectionsCheckingInterval: 1000 },
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     // A caller-supplied request id is kept when it looks like one, so traces join up across services.
     genReqId: (request) => {
@@ -105,6 +112,13 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       return typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: false },
+    // A path that cannot be decoded (`/apps/%C0%AE`) is answered in the format of its family.
+    frameworkErrors: function (error, request, reply) {
+      // No route, so none of the route hooks: the request id is set here.
+      reply.header('x-request-id', request.id);
+      const problem = new ProblemError('validation_failed', `The request path is not valid: ${error.message.replace(/'[^']*'/, 'a component')}.`);
+      return sendError.call(this as FastifyInstance, unroutedFormat(request), problem as FastifyError, request, reply);
+    },
   });
 
   if (config.mode === 'production' && !config.publicUrl) {
@@ -123,6 +137,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) registeredRoutes.push({ method, url: route.url });
   });
+  app.server.maxConnections = config.maxConnections;
   app.decorate('db', db);
   app.decorate('config', config);
   if (ownsDb) app.addHook('onClose', async () => db.close());
@@ -140,16 +155,21 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     // JSON is the only body format of the API; anything else is refused with 415.
     app.removeAllContentTypeParsers();
     // FHIR resources arrive as application/fhir+json, parsed with the same guards.
-    app.addContentTypeParser(['application/json', 'application/fhir+json'], { parseAs: 'string' }, (_request, body, done) => {
+    // Bodies are UTF-8 (another declared charset is 415) and pass the input boundary as they are parsed.
+    app.addContentTypeParser(['application/json', 'application/fhir+json'], { parseAs: 'string' }, (request, body, done) => {
       try {
-        done(null, parseJsonBody(body as string, config.jsonMaxDepth));
+        refuseForeignCharset(request.headers['content-type']);
+        const parsed = parseJsonBody(body as string, config.jsonMaxDepth);
+        refuseBadStrings(parsed, 'body');
+        done(null, parsed);
       } catch (error) {
         done(error as Error, undefined);
       }
     });
 
-    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (request, body, done) => {
       try {
+        refuseForeignCharset(request.headers['content-type']);
         done(null, parseFormBody(body as string));
       } catch (error) {
         done(error as Error, undefined);
@@ -159,6 +179,8 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     const specOperations = operations(spec);
     // Browser apps call discovery, keys, PAR, token, revocation and the FHIR API from their own origin.
     registerCors(app, specOperations);
+    // No NUL, no unpaired surrogate, no loose integer, no doubled header goes past this point.
+    registerInputBoundary(app, (request) => issuerOf(request, config));
 
     // Tokens never travel in URLs, where logs, proxies and browser history keep them (RFC 6750 §2.3
     // is optional and FAPI 2 forbids it): a request that tries is refused before it reaches a route.
@@ -175,10 +197,19 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       // answered with the page error format (the authorization endpoint's redirects carry codes).
       const format = request.routeOptions.config.errorFormat;
       if (format === 'oauth' || format === 'page') reply.header('cache-control', 'no-store');
+      // The API reference's pages get the pages' other protections (its CSP comes with it).
+      if (request.url === '/docs' || request.url.startsWith('/docs/')) {
+        reply.header('x-content-type-options', 'nosniff');
+        reply.header('referrer-policy', 'no-referrer');
+      }
     });
-    app.setErrorHandler(handleError);
-    app.setNotFoundHandler((request, reply) => {
-      sendProblem(request, reply, new ProblemError('route_not_found', `No route ${request.method} ${request.url.split('?')[0]}.`));
+    app.setErrorHandler(function (error: FastifyError, request, reply) {
+      return sendError.call(this, request.routeOptions.config?.errorFormat ?? 'problem', error, request, reply);
+    });
+    app.setNotFoundHandler(function (request, reply) {
+      const path = request.url.split('?')[0] ?? request.url;
+      const error = new ProblemError('route_not_found', `No route ${request.method} ${visiblePath(path)}.`);
+      return sendError.call(this, unroutedFormat(request), error as FastifyError, request, reply);
     });
 
     const remoteKeys = remoteKeySets({
@@ -258,7 +289,23 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
 
     await app.register(fastifySwagger, { mode: 'static', specification: { document: spec as never } });
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-    await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true, tryItOutEnabled: true } });
+    await app.register(fastifySwaggerUi, {
+      routePrefix: '/docs',
+      uiConfig: { deepLinking: true, tryItOutEnabled: true },
+      // The reference runs its own scripts (files, none inline) and inline styles; nothing else,
+      // from nowhere else, and never in a frame.
+      staticCSP: {
+        'default-src': ["'none'"],
+        'script-src': ["'self'"],
+        'style-src': ["'self'", "'unsafe-inline'"],
+        'img-src': ["'self'", 'data:'],
+        'font-src': ["'self'", 'data:'],
+        'connect-src': ["'self'"],
+        'form-action': ["'self'"],
+        'frame-ancestors': ["'none'"],
+        'base-uri': ["'none'"],
+      },
+    });
     await app.ready();
   } catch (error) {
     await app.close();
@@ -276,7 +323,8 @@ function sendOAuthError(this: FastifyInstance, error: FastifyError, request: Fas
     oauth = new OAuthError('invalid_request', first ? `${first.pointer.replace(/^\/(body|query|headers)\//, '')}: ${first.detail}` : 'invalid request');
   } else if (error instanceof ProblemError || (error.statusCode && error.statusCode < 500)) {
     const status = error instanceof ProblemError ? error.status : (error.statusCode ?? 400);
-    oauth = new OAuthError('invalid_request', error.message, status === 413 ? 413 : 400);
+    const problem = error instanceof ProblemError ? error : asProblem.call(this, error, request);
+    oauth = new OAuthError('invalid_request', problem.message, status === 413 || status === 415 ? status : 400);
   } else {
     request.log.error({ err: error }, 'unhandled error');
     oauth = new OAuthError('server_error', 'An unexpected error occurred; quote the request id when reporting it.');
@@ -339,8 +387,26 @@ function asProblem(this: FastifyInstance, error: FastifyError, request: FastifyR
   return new ProblemError('internal_error', 'An unexpected error occurred; quote the request id when reporting it.');
 }
 
-function handleError(this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  const format = request.routeOptions.config?.errorFormat;
+type ErrorFormat = 'problem' | 'oauth' | 'fhir' | 'page';
+
+/**
+ * The format of an error for a request no route answers (an unknown path, a path that cannot be
+ * decoded): OperationOutcome under `/fhir`, a page for a browser's navigation, a problem otherwise.
+ */
+function unroutedFormat(request: FastifyRequest): ErrorFormat {
+  const path = request.url.split('?')[0] ?? request.url;
+  if (path === '/fhir' || path.startsWith('/fhir/')) return 'fhir';
+  return /\btext\/html\b/.test(request.headers.accept ?? '') ? 'page' : 'problem';
+}
+
+/** A path as an error may repeat it: printable ASCII, cut short. */
+const visiblePath = (path: string) => {
+  const shown = path.replace(/[^\x20-\x7E]/g, '?');
+  return shown.length > 200 ? `${shown.slice(0, 197)}...` : shown;
+};
+
+/** Any error, in the format of its route's family. */
+function sendError(this: FastifyInstance, format: ErrorFormat, error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   if (format === 'oauth') return sendOAuthError.call(this, error, request, reply);
   if (format === 'page') {
     const problem = asProblem.call(this, error, request);

@@ -63,3 +63,17 @@ export function expectProblem(result: CallResult, status: number, code: string):
   expect(result.body.requestId).toBe(result.headers.get('x-request-id'));
   expect(JSON.stringify(result.body)).not.toMatch(/\bat .+\.(ts|js):\d+/);
 }
+
+/** Asserts an error answered as a page: HTML in French with English, never cached, with the request id to quote. */
+export async function expectErrorPage(response: Response, status: number): Promise<string> {
+  const html = await response.text();
+  expect(response.status, html.slice(0, 300)).toBe(status);
+  expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+  expect(response.headers.get('cache-control')).toBe('no-store');
+  expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
+  expect(html).toContain('<html lang="fr">');
+  expect(html).toContain('lang="en"');
+  expect(html).toContain(response.headers.get('x-request-id')!);
+  expect(html).not.toMatch(/\bat .+\.(ts|js):\d+/);
+  return html;
+}

@@ -2252,7 +2252,7 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             lastUsedAt: string | null;
-            /** @description The secret API key (`mes_pk_…`). */
+            /** @description The secret API key (`mes_pk_…`). Marked `x-secret`: its answers are never cached (`Cache-Control: no-store`). */
             key: string;
         };
         ApiKeyList: {
@@ -3718,7 +3718,7 @@ export interface components {
         };
         ReviewerCreated: {
             reviewer: components["schemas"]["Reviewer"];
-            /** @description The reviewer's key (`mes_rk_…`), shown once. */
+            /** @description The reviewer's key (`mes_rk_…`), shown once. Marked `x-secret`: its answers are never cached (`Cache-Control: no-store`). */
             apiKey: string;
         };
         SandboxDeviceApproval: {
@@ -3991,15 +3991,11 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Go to the page named in `Location`. */
-        SeeOther: {
-            headers: {
-                Location?: string;
-                [name: string]: unknown;
-            };
-            content?: never;
-        };
-        /** @description A page (HTML). */
+        /**
+         * @description A page (HTML). The pages answer their errors as pages too, in French with English, with the
+         *     request id to quote: a form or a query that does not match its schema, a body too large
+         *     (413) or not form-encoded UTF-8 (415), a refused form (403).
+         */
         Page: {
             headers: {
                 [name: string]: unknown;
@@ -4008,18 +4004,13 @@ export interface components {
                 "text/html": string;
             };
         };
-        /**
-         * @description A page saying what to correct (HTML); a form that does not match its schema at all (a
-         *     missing field, an unknown one) is answered as a problem document instead.
-         */
-        PageOrProblem: {
+        /** @description Go to the page named in `Location`. */
+        SeeOther: {
             headers: {
+                Location?: string;
                 [name: string]: unknown;
             };
-            content: {
-                "text/html": string;
-                "application/problem+json": components["schemas"]["Problem"];
-            };
+            content?: never;
         };
         /** @description An `OperationOutcome`: bad search parameters or a resource that does not match its schema, or a `_summary` the server does not support (400), no valid DPoP-bound token (401, with `WWW-Authenticate: DPoP error=…`, and `grant_ended=…` when the grant behind the token has ended), a scope or compartment that does not allow it (403), nothing the token may see with that id (404), a format other than JSON asked for by `_format` or `Accept` (406), a body too large (413), a resource the platform's rules refuse, such as a code it does not accept (422), too many requests (429, with `Retry-After`), the service unavailable for a while (503, with `Retry-After`). */
         FhirError: {
@@ -4365,6 +4356,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
         };
     };
@@ -5096,6 +5088,24 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
+            /** @description The body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description The body is not form-encoded UTF-8 (`invalid_request`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
         };
     };
     authorize: {
@@ -5216,6 +5226,24 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
+            /** @description The body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description The body is not form-encoded UTF-8 (`invalid_request`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
             /** @description Too many requests (`temporarily_unavailable`); wait `Retry-After` seconds. */
             429: {
                 headers: {
@@ -5269,6 +5297,24 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
+            /** @description The body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description The body is not form-encoded UTF-8 (`invalid_request`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
         };
     };
     showDeviceSignIn: {
@@ -5291,7 +5337,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["Page"];
         };
     };
     decideDeviceSignIn: {
@@ -5325,6 +5371,8 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            413: components["responses"]["Page"];
+            415: components["responses"]["Page"];
         };
     };
     revokeToken: {
@@ -5358,6 +5406,24 @@ export interface operations {
             };
             /** @description Client authentication failed (`invalid_client`). */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description The body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description The body is not form-encoded UTF-8 (`invalid_request`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5400,6 +5466,24 @@ export interface operations {
             };
             /** @description Client authentication failed (`invalid_client`). */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description The body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description The body is not form-encoded UTF-8 (`invalid_request`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5492,7 +5576,7 @@ export interface operations {
         requestBody?: never;
         responses: {
             303: components["responses"]["SeeOther"];
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["Page"];
         };
     };
     showPatientSignIn: {
@@ -5509,7 +5593,7 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: components["responses"]["Page"];
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["Page"];
             503: components["responses"]["Page"];
         };
     };
@@ -5527,8 +5611,10 @@ export interface operations {
         };
         responses: {
             303: components["responses"]["SeeOther"];
-            400: components["responses"]["PageOrProblem"];
+            400: components["responses"]["Page"];
             403: components["responses"]["Page"];
+            413: components["responses"]["Page"];
+            415: components["responses"]["Page"];
             503: components["responses"]["Page"];
         };
     };
@@ -5544,7 +5630,7 @@ export interface operations {
         requestBody?: never;
         responses: {
             303: components["responses"]["SeeOther"];
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["Page"];
             502: components["responses"]["Page"];
             503: components["responses"]["Page"];
         };
@@ -5569,7 +5655,7 @@ export interface operations {
         requestBody?: never;
         responses: {
             303: components["responses"]["SeeOther"];
-            400: components["responses"]["PageOrProblem"];
+            400: components["responses"]["Page"];
             403: components["responses"]["Page"];
             502: components["responses"]["Page"];
             503: components["responses"]["Page"];
@@ -5590,8 +5676,10 @@ export interface operations {
         responses: {
             200: components["responses"]["Page"];
             303: components["responses"]["SeeOther"];
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["Page"];
             403: components["responses"]["Page"];
+            413: components["responses"]["Page"];
+            415: components["responses"]["Page"];
         };
     };
     showPatientSignedOut: {
@@ -5607,7 +5695,7 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: components["responses"]["Page"];
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["Page"];
         };
     };
     showConnectedApps: {
@@ -5624,7 +5712,7 @@ export interface operations {
         responses: {
             200: components["responses"]["Page"];
             303: components["responses"]["SeeOther"];
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["Page"];
         };
     };
     withdrawConnectedApp: {
@@ -5643,8 +5731,10 @@ export interface operations {
         };
         responses: {
             303: components["responses"]["SeeOther"];
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["Page"];
             403: components["responses"]["Page"];
+            413: components["responses"]["Page"];
+            415: components["responses"]["Page"];
         };
     };
     dismissCertificationNotice: {
@@ -5663,8 +5753,10 @@ export interface operations {
         };
         responses: {
             303: components["responses"]["SeeOther"];
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["Page"];
             403: components["responses"]["Page"];
+            413: components["responses"]["Page"];
+            415: components["responses"]["Page"];
         };
     };
     launchApp: {
@@ -5681,9 +5773,11 @@ export interface operations {
         };
         responses: {
             303: components["responses"]["SeeOther"];
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["Page"];
             403: components["responses"]["Page"];
             404: components["responses"]["Page"];
+            413: components["responses"]["Page"];
+            415: components["responses"]["Page"];
         };
     };
     listConnectedApps: {
@@ -5793,7 +5887,7 @@ export interface operations {
         responses: {
             200: components["responses"]["Page"];
             303: components["responses"]["SeeOther"];
-            400: components["responses"]["PageOrProblem"];
+            400: components["responses"]["Page"];
         };
     };
     exportAccessHistory: {
@@ -5834,7 +5928,7 @@ export interface operations {
                 };
             };
             303: components["responses"]["SeeOther"];
-            400: components["responses"]["PageOrProblem"];
+            400: components["responses"]["Page"];
         };
     };
     showAuthorization: {
@@ -5851,7 +5945,7 @@ export interface operations {
         responses: {
             200: components["responses"]["Page"];
             303: components["responses"]["SeeOther"];
-            400: components["responses"]["PageOrProblem"];
+            400: components["responses"]["Page"];
             403: components["responses"]["Page"];
         };
     };
@@ -5869,8 +5963,10 @@ export interface operations {
         };
         responses: {
             303: components["responses"]["SeeOther"];
-            400: components["responses"]["PageOrProblem"];
+            400: components["responses"]["Page"];
             403: components["responses"]["Page"];
+            413: components["responses"]["Page"];
+            415: components["responses"]["Page"];
         };
     };
     verifyAccessHistory: {
@@ -7209,6 +7305,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     clearFaults: {
@@ -7294,6 +7392,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     suspendClientApp: {
@@ -7456,6 +7556,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
         };
     };
     listApps: {
@@ -7836,7 +7938,7 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: components["responses"]["Page"];
-            400: components["responses"]["PageOrProblem"];
+            400: components["responses"]["Page"];
         };
     };
     showCatalogueApp: {
@@ -7852,7 +7954,7 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: components["responses"]["Page"];
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["Page"];
             404: components["responses"]["Page"];
         };
     };

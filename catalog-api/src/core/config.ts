@@ -39,6 +39,14 @@ export interface AppConfig {
   certificateValidityDays: number;
   /** Seconds between two sweeps of expired rows (codes, sessions…); 0 turns the sweep off. */
   sweepIntervalSeconds: number;
+  /** How long a client has to send a request's headers, in milliseconds (slow or silent connections are closed after it). */
+  headersTimeoutMs: number;
+  /** How long a client has to send a whole request, headers and body, in milliseconds. */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open after an answer, in milliseconds. */
+  keepAliveTimeoutMs: number;
+  /** Most connections open at once on one instance; more are closed as they arrive. */
+  maxConnections: number;
   /**
    * Whether clients may register `dpopBoundAccessTokens: false` and get Bearer access tokens
    * outside the sandbox (where they always may): for existing SMART apps, off by default.
@@ -96,6 +104,10 @@ export const defaultConfig: AppConfig = {
   sweepIntervalSeconds: 600,
   certificateValidityDays: 1095,
   allowBearerTokenClients: false,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 10_000,
 };
 
 /** Whether clients may get Bearer access tokens: always in the sandbox, elsewhere where the operator allows it. */
@@ -270,7 +282,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     ),
     sweepIntervalSeconds: integer(env, 'SWEEP_INTERVAL_SECONDS', overrides.sweepIntervalSeconds ?? defaultConfig.sweepIntervalSeconds, 0, 86_400),
     allowBearerTokenClients: boolean(env, 'ALLOW_BEARER_TOKEN_CLIENTS', overrides.allowBearerTokenClients ?? defaultConfig.allowBearerTokenClients),
+    headersTimeoutMs: integer(env, 'HEADERS_TIMEOUT_MS', overrides.headersTimeoutMs ?? defaultConfig.headersTimeoutMs, 500, 120_000),
+    requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', overrides.requestTimeoutMs ?? defaultConfig.requestTimeoutMs, 1_000, 600_000),
+    keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', overrides.keepAliveTimeoutMs ?? defaultConfig.keepAliveTimeoutMs, 500, 600_000),
+    maxConnections: integer(env, 'MAX_CONNECTIONS', overrides.maxConnections ?? defaultConfig.maxConnections, 1, 1_000_000),
   };
+  // Node refuses a request timeout shorter than the headers' (the headers are part of the request).
+  if (config.requestTimeoutMs < config.headersTimeoutMs) {
+    throw new ConfigError(`REQUEST_TIMEOUT_MS (${config.requestTimeoutMs}) must be at least HEADERS_TIMEOUT_MS (${config.headersTimeoutMs})`);
+  }
   if (databaseUrl) config.databaseUrl = databaseUrl;
   if (env.DATABASE_SCHEMA) config.databaseSchema = env.DATABASE_SCHEMA;
   if (env.PUBLIC_URL) config.publicUrl = env.PUBLIC_URL.replace(/\/+$/, '');

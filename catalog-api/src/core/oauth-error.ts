@@ -41,13 +41,3 @@ export class OAuthError extends Error {
     return { error: this.error, error_description: this.description, ...(this.grantEnded ? { grant_ended: this.grantEnded } : {}) };
   }
 }
-
-/** Parses a form-encoded body; OAuth parameters must not be repeated (RFC 6749 §3.1). */
-export function parseFormBody(text: string): Record<string, string> {
-  const result: Record<string, string> = Object.create(null);
-  for (const [name, value] of new URLSearchParams(text)) {
-    if (name in result) throw new OAuthError('invalid_request', `parameter "${name}" is repeated`);
-    result[name] = value;
-  }
-  return { ...result };
-}

@@ -220,6 +220,8 @@ export function registerOperations(
           });
         const result = operation.idempotent && options.idempotency ? await options.idempotency.run(request, operation.operationId, run) : await run();
         if (result.headers) reply.headers(result.headers);
+        // A key shown once must not stay in a cache on the way (the spec marks it x-secret).
+        if (operation.carriesSecrets && result.status < 300) reply.header('cache-control', 'no-store');
         reply.code(result.status);
         if (result.body === undefined) return reply.send();
         // Bytes go out as the handler typed them (an image); a text body is a page unless the

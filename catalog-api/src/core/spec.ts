@@ -56,6 +56,8 @@ export interface OperationSpec {
   handlesInvalidParameters: boolean;
   /** The operation takes an `Idempotency-Key` header: it runs once per key (core/idempotency.ts). */
   idempotent: boolean;
+  /** A success answer holds a value the spec marks `x-secret` (a key shown once): never cached. */
+  carriesSecrets: boolean;
 }
 
 /** Response media types fastify serializes from their schema; others (HTML pages) are sent as is. */
@@ -124,6 +126,20 @@ function parametersSchema(spec: OpenApiDocument, parameters: JsonObject[], locat
   } as JsonObject;
 }
 
+/** Whether a schema (following its references into the spec's components) holds an `x-secret` value. */
+function holdsSecret(spec: OpenApiDocument, node: Json | undefined, seen = new Set<string>()): boolean {
+  if (Array.isArray(node)) return node.some((item) => holdsSecret(spec, item, seen));
+  if (node === null || typeof node !== 'object') return false;
+  if (node['x-secret'] === true) return true;
+  const ref = node.$ref;
+  if (typeof ref === 'string' && ref.startsWith('#/')) {
+    if (seen.has(ref)) return false;
+    seen.add(ref);
+    return holdsSecret(spec, resolve(spec, node), seen);
+  }
+  return Object.values(node).some((value) => holdsSecret(spec, value, seen));
+}
+
 /** Every operation of the spec, in document order. */
 export function operations(spec: OpenApiDocument = loadSpec()): OperationSpec[] {
   const result: OperationSpec[] = [];
@@ -175,7 +191,9 @@ export function operations(spec: OpenApiDocument = loadSpec()): OperationSpec[] 
         if ('application/fhir+json' in content) responseMediaType = 'application/fhir+json';
         else if ('text/html' in content) responseMediaType = 'text/html';
       }
-      const errorFormat = operation['x-error-format'] ?? 'problem';
+      // A page (an operation that answers HTML) answers its errors as pages too, unless it says otherwise.
+      const answersPages = Object.values((operation.responses ?? {}) as JsonObject).some((ref) => 'text/html' in ((resolve(spec, ref).content ?? {}) as JsonObject));
+      const errorFormat = operation['x-error-format'] ?? (answersPages ? 'page' : 'problem');
       if (!errorFormats.includes(errorFormat as never)) throw new Error(`operation ${String(operation.operationId)}: unknown x-error-format ${String(errorFormat)}`);
 
       const security = ((operation.security ?? globalSecurity) as JsonObject[]).flatMap((entry) =>
@@ -205,6 +223,7 @@ export function operations(spec: OpenApiDocument = loadSpec()): OperationSpec[] 
         ignoresUnknownParameters,
         handlesInvalidParameters: operation['x-invalid-parameters'] === 'handler',
         idempotent: parameters.some((parameter) => parameter.in === 'header' && String(parameter.name).toLowerCase() === 'idempotency-key'),
+        carriesSecrets: Object.entries((operation.responses ?? {}) as JsonObject).some(([status, ref]) => status.startsWith('2') && holdsSecret(spec, resolve(spec, ref))),
       });
     }
   }

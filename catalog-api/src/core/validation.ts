@@ -9,8 +9,11 @@ import type { JsonObject } from './spec.js';
 // ajv-formats is published as CommonJS with a default export.
 const addFormats = addFormatsPlugin as unknown as (ajv: Ajv2020) => Ajv2020;
 
-/** OpenAPI keywords that are not JSON Schema vocabulary: annotations for Ajv. */
-const openApiKeywords = ['example', 'xml', 'externalDocs', 'discriminator'];
+/**
+ * OpenAPI keywords that are not JSON Schema vocabulary, and the spec's own (`x-secret`: a value
+ * whose answers are never cached): annotations for Ajv.
+ */
+const openApiKeywords = ['example', 'xml', 'externalDocs', 'discriminator', 'x-secret'];
 
 function createAjv(options: { coerceTypes: boolean | 'array'; useDefaults: boolean }): Ajv2020 {
   const ajv = new Ajv2020({

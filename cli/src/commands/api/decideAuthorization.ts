@@ -49,7 +49,7 @@ const operation: Operation = {
       },
     ],
   },
-  responseTypes: ['text/html', 'application/problem+json'],
+  responseTypes: ['text/html'],
 };
 
 export default class ApiDecideAuthorization extends ApiOperationCommand {

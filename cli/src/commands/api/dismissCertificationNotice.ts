@@ -35,7 +35,7 @@ const operation: Operation = {
       },
     ],
   },
-  responseTypes: ['application/problem+json', 'text/html'],
+  responseTypes: ['text/html'],
 };
 
 export default class ApiDismissCertificationNotice extends ApiOperationCommand {

@@ -61,7 +61,7 @@ const operation: Operation = {
     },
   ],
   body: null,
-  responseTypes: ['text/csv', 'text/html', 'application/problem+json'],
+  responseTypes: ['text/csv', 'text/html'],
 };
 
 export default class ApiExportAccessHistory extends ApiOperationCommand {

@@ -36,7 +36,7 @@ const operation: Operation = {
       },
     ],
   },
-  responseTypes: ['application/problem+json', 'text/html'],
+  responseTypes: ['text/html'],
 };
 
 export default class ApiLaunchApp extends ApiOperationCommand {

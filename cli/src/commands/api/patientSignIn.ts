@@ -32,7 +32,7 @@ const operation: Operation = {
       },
     ],
   },
-  responseTypes: ['text/html', 'application/problem+json'],
+  responseTypes: ['text/html'],
 };
 
 export default class ApiPatientSignIn extends ApiOperationCommand {

@@ -25,7 +25,7 @@ const operation: Operation = {
       },
     ],
   },
-  responseTypes: ['text/html', 'application/problem+json'],
+  responseTypes: ['text/html'],
 };
 
 export default class ApiPatientSignOut extends ApiOperationCommand {

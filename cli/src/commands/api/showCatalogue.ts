@@ -42,7 +42,7 @@ const operation: Operation = {
     },
   ],
   body: null,
-  responseTypes: ['text/html', 'application/problem+json'],
+  responseTypes: ['text/html'],
 };
 
 export default class ApiShowCatalogue extends ApiOperationCommand {

@@ -25,7 +25,7 @@ const operation: Operation = {
     },
   ],
   body: null,
-  responseTypes: ['text/html', 'application/problem+json'],
+  responseTypes: ['text/html'],
 };
 
 export default class ApiShowConnectedApps extends ApiOperationCommand {

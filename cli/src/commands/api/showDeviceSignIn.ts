@@ -23,7 +23,7 @@ const operation: Operation = {
     },
   ],
   body: null,
-  responseTypes: ['text/html', 'application/problem+json'],
+  responseTypes: ['text/html'],
 };
 
 export default class ApiShowDeviceSignIn extends ApiOperationCommand {

@@ -33,7 +33,7 @@ const operation: Operation = {
     },
   ],
   body: null,
-  responseTypes: ['text/html', 'application/problem+json'],
+  responseTypes: ['text/html'],
 };
 
 export default class ApiShowPatientSignIn extends ApiOperationCommand {

@@ -24,7 +24,7 @@ const operation: Operation = {
     },
   ],
   body: null,
-  responseTypes: ['text/html', 'application/problem+json'],
+  responseTypes: ['text/html'],
 };
 
 export default class ApiShowPatientSignedOut extends ApiOperationCommand {

@@ -24,7 +24,7 @@ const operation: Operation = {
     },
   ],
   body: null,
-  responseTypes: ['application/problem+json', 'text/html'],
+  responseTypes: ['text/html'],
 };
 
 export default class ApiStartPatientSignIn extends ApiOperationCommand {

@@ -33,7 +33,7 @@ const operation: Operation = {
     },
   ],
   body: null,
-  responseTypes: ['application/problem+json'],
+  responseTypes: ['text/html'],
 };
 
 export default class ApiSwitchLanguage extends ApiOperationCommand {

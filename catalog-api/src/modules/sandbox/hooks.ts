@@ -34,8 +34,16 @@ function unverifiedClaim(jwt: string | undefined, claim: 'sub' | 'client_id'): s
   }
 }
 
+/** What a client id looks like: an unverified one that does not is nobody's (and is not looked up). */
+const clientIdShape = /^[A-Za-z0-9_-]{1,64}$/;
+
 /** The client a request comes from, if it is an app's request the sandbox follows. */
 function clientOf(request: FastifyRequest): { clientId: string; target: 'token' | 'fhir' | null; fhir: boolean } | null {
+  const client = claimedClientOf(request);
+  return client && clientIdShape.test(client.clientId) ? client : null;
+}
+
+function claimedClientOf(request: FastifyRequest): { clientId: string; target: 'token' | 'fhir' | null; fhir: boolean } | null {
   const operationId = request.routeOptions.config?.operationId;
   if (!operationId) return null;
   if (request.routeOptions.config.errorFormat === 'fhir' && operationId !== 'getFhirCapabilities') {

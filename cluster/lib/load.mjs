@@ -154,6 +154,7 @@ export function createLoad({ confidentialSessions, publicSessions, knownIds, now
       id: null,
     };
     creates.push(entry);
+    entry.firstSentAt = now();
     const body = heartRate(effectiveDateTime, 50 + (createCounter % 50));
     let sent = 0;
     const { answer, attempts } = await withRetries(
@@ -205,19 +206,25 @@ export function createLoad({ confidentialSessions, publicSessions, knownIds, now
       return Promise.all(workers);
     },
     /**
-     * Creates sent straight to one instance (`target`), `concurrency` at a time, until `until`:
-     * those in flight when it dies are retried through the balancer with their key.
+     * Creates sent straight to one instance (`target`), `concurrency` at a time, until `stop()` is
+     * called: those in flight when it dies are retried through the balancer with their key.
      */
-    runDirect({ until, concurrency, target }) {
+    runDirect({ concurrency, target }) {
+      let stopped = false;
       const workers = [];
       for (let i = 0; i < concurrency; i += 1) {
         workers.push(
           (async () => {
-            while (now() < until) await create(pick(confidentialSessions), 'sent to the instance killed', target);
+            while (!stopped) await create(pick(confidentialSessions), 'sent to the instance killed', target);
           })(),
         );
       }
-      return Promise.all(workers);
+      return {
+        stop() {
+          stopped = true;
+        },
+        done: Promise.all(workers),
+      };
     },
     stop() {
       stopAt = 0;

@@ -1,9 +1,13 @@
 // Idempotency keys on the write operations: a retried create with the same key creates once and
 // answers the first answer again; the same key with another request, or while the first runs, is
-// refused; a failed request keeps nothing; keys of one caller are not another's.
+// refused; a failed request keeps nothing; keys of one caller are not another's. A handler that
+// records its answer in its own transaction commits it with what it wrote, and one taken as lost
+// writes nothing when it finishes.
 import { createHash, randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { idempotencySweep } from '../src/core/idempotency.js';
+import type { FastifyRequest } from 'fastify';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ProblemError } from '../src/core/errors.js';
+import { idempotency, idempotencySweep, type StoredAnswer } from '../src/core/idempotency.js';
 import { systems } from '../src/modules/records/vocabulary.js';
 import { fhirRequest, patientToken, seedRecord } from './fhir-helpers.js';
 import { appInput, call, expectProblem, registerPublisher, useServer } from './helpers.js';
@@ -127,5 +131,117 @@ describe('Idempotency-Key on creates', () => {
     await server().app.db.query(`UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = $1`, [idempotencyKey]);
     expect(await idempotencySweep.sweep(server().app.db, 1000)).toBeGreaterThanOrEqual(1);
     expect((await server().app.db.query('SELECT 1 FROM idempotency_keys WHERE key = $1', [idempotencyKey])).length).toBe(0);
+  });
+});
+
+describe('Idempotency-Key with the answer recorded in the handler\'s transaction', () => {
+  // What a handler writes, so that the tests can count it.
+  beforeAll(async () => {
+    await server().app.db.exec('CREATE TABLE IF NOT EXISTS idempotency_test_writes (key text NOT NULL)');
+  });
+  const writes = async (key: string) =>
+    (await server().app.db.query<{ n: number }>('SELECT count(*)::int AS n FROM idempotency_test_writes WHERE key = $1', [key]))[0]!.n;
+  /** A request with an Idempotency-Key, as the operations layer hands it over. */
+  const request = (key: string) =>
+    ({ method: 'POST', url: '/things', body: { thing: 1 }, headers: { 'idempotency-key': key }, principal: { kind: 'operator' } }) as unknown as FastifyRequest;
+  const created: StoredAnswer = { status: 201, body: { id: 'chose-1' } };
+
+  it('commits the answer with what the handler wrote: a failure after the commit keeps both, and the retry runs nothing', async () => {
+    const keys = idempotency(server().app.db);
+    const key = randomUUID();
+    await expect(
+      keys.run(request(key), 'createThing', async (settle) => {
+        await server().app.db.transaction(async (tx) => {
+          await tx.query('INSERT INTO idempotency_test_writes (key) VALUES ($1)', [key]);
+          await settle!(tx, created);
+        });
+        throw new Error('the instance failed after its commit');
+      }),
+    ).rejects.toThrow('after its commit');
+    let ranAgain = false;
+    const retry = await keys.run(request(key), 'createThing', async () => {
+      ranAgain = true;
+      return created;
+    });
+    expect(ranAgain).toBe(false);
+    expect(retry).toMatchObject({ status: 201, body: { id: 'chose-1' }, headers: { 'idempotent-replayed': 'true' } });
+    expect(await writes(key)).toBe(1);
+  });
+
+  it('keeps nothing when the transaction rolls back after settling, so the retry runs', async () => {
+    const keys = idempotency(server().app.db);
+    const key = randomUUID();
+    await expect(
+      keys.run(request(key), 'createThing', async (settle) =>
+        server().app.db.transaction(async (tx) => {
+          await tx.query('INSERT INTO idempotency_test_writes (key) VALUES ($1)', [key]);
+          await settle!(tx, created);
+          throw new Error('failed before the commit');
+        }),
+      ),
+    ).rejects.toThrow('before the commit');
+    expect(await writes(key)).toBe(0);
+    const retry = await keys.run(request(key), 'createThing', async (settle) =>
+      server().app.db.transaction(async (tx) => {
+        await tx.query('INSERT INTO idempotency_test_writes (key) VALUES ($1)', [key]);
+        await settle!(tx, created);
+        return created;
+      }),
+    );
+    expect(retry.headers?.['idempotent-replayed']).toBeUndefined();
+    expect(await writes(key)).toBe(1);
+  });
+
+  it('writes nothing for a request taken as lost and run again by a retry: it is told to retry, and gets the retry\'s answer', async () => {
+    const keys = idempotency(server().app.db);
+    const key = randomUUID();
+    const retried: StoredAnswer = { status: 201, body: { id: 'chose-2' } };
+    const first = keys.run(request(key), 'createThing', async (settle) => {
+      // Meanwhile (after IDEMPOTENCY_IN_FLIGHT_SECONDS), a retry takes the key over and finishes.
+      await server().app.db.query(`UPDATE idempotency_keys SET created_at = now() - interval '2 minutes' WHERE key = $1`, [key]);
+      await keys.run(request(key), 'createThing', async (retrySettle) =>
+        server().app.db.transaction(async (tx) => {
+          await tx.query('INSERT INTO idempotency_test_writes (key) VALUES ($1)', [key]);
+          await retrySettle!(tx, retried);
+          return retried;
+        }),
+      );
+      return server().app.db.transaction(async (tx) => {
+        await tx.query('INSERT INTO idempotency_test_writes (key) VALUES ($1)', [key]);
+        await settle!(tx, created);
+        return created;
+      });
+    });
+    const refused = await first.then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(ProblemError);
+    expect((refused as ProblemError).code).toBe('idempotency_request_in_progress');
+    expect(await writes(key)).toBe(1);
+    const again = await keys.run(request(key), 'createThing', async () => created);
+    expect(again).toMatchObject({ status: 201, body: { id: 'chose-2' }, headers: { 'idempotent-replayed': 'true' } });
+  });
+
+  it('records a FHIR create\'s answer under its key, with one access history entry', async () => {
+    const patient = 'idempotency-together';
+    await seedRecord(server(), patient);
+    const session = await patientToken(server(), patient, 'patient/Observation.crs');
+    const observation = {
+      resourceType: 'Observation',
+      status: 'final',
+      category: [{ coding: [{ system: systems.observationCategory, code: 'vital-signs' }] }],
+      code: { coding: [{ system: systems.loinc, code: '8867-4', display: 'Fréquence cardiaque' }] },
+      effectiveDateTime: '2026-11-30T07:00:00Z',
+      valueQuantity: { value: 62, unit: 'battements/min', system: systems.ucum, code: '/min' },
+    };
+    const historyOf = async () =>
+      (await server().app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM access_history WHERE patient_id = $1 AND interaction = 'create'`, [patient]))[0]!.n;
+    const idempotencyKey = randomUUID();
+    const first = await fhirRequest(server(), session, 'POST', '/fhir/Observation', { body: observation, headers: withKey(idempotencyKey) });
+    expect(first.status).toBe(201);
+    const [stored] = await server().app.db.query<{ status: number; body: { id: string } }>('SELECT status, body FROM idempotency_keys WHERE key = $1', [idempotencyKey]);
+    expect(stored).toMatchObject({ status: 201, body: { id: first.body.id } });
+    expect(await historyOf()).toBe(1);
   });
 });

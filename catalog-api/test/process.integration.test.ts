@@ -1,18 +1,21 @@
 // The process entry as operators run it: configuration from the environment, graceful stop on
 // SIGTERM/SIGINT (in-flight requests finish, the store closes), data kept across restarts.
-import { spawn } from 'node:child_process';
+// The servers are waited for by their "listening on" line, within generous limits (a loaded
+// machine may take long to start one), and stopped when the test ends however it ends.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { appInput, registrationNumber } from './helpers.js';
-import { entry, spawnServer } from './spawn-server.js';
+import { entry, READY_TIMEOUT_MS, spawnServer, startProcess } from './spawn-server.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'mes-process-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 const start = () => spawnServer({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', MES_MODE: 'sandbox' });
+/** Two starts at most, each within READY_TIMEOUT_MS, and a few requests. */
+const TEST_TIMEOUT_MS = 2 * READY_TIMEOUT_MS + 60_000;
 
 /** Sends an HTTP request over a raw socket in two halves, calling `between` in the middle. */
 function slowRequest(url: string, path: string, headers: Record<string, string>, body: string, between: () => Promise<void>) {
@@ -34,7 +37,7 @@ function slowRequest(url: string, path: string, headers: Record<string, string>,
 }
 
 describe('the catalog-api process', () => {
-  it('finishes in-flight requests on SIGTERM, closes the store, and keeps the data for the next start', async () => {
+  it('finishes in-flight requests on SIGTERM, closes the store, and keeps the data for the next start', { timeout: TEST_TIMEOUT_MS }, async () => {
     const first = await start();
     const registered = await fetch(`${first.url}/publishers`, {
       method: 'POST',
@@ -53,21 +56,15 @@ describe('the catalog-api process', () => {
     expect(first.output()).toContain('SIGTERM received');
 
     const second = await start();
-    try {
-      const apps = await fetch(`${second.url}/apps`, { headers: { authorization: `Bearer ${apiKey.key}` } });
-      expect((await apps.json()).items.map((app: { name: string }) => app.name)).toEqual(['En vol']);
-    } finally {
-      second.child.kill('SIGINT');
-      expect(await second.exited).toBe(0);
-    }
+    const apps = await fetch(`${second.url}/apps`, { headers: { authorization: `Bearer ${apiKey.key}` } });
+    expect((await apps.json()).items.map((app: { name: string }) => app.name)).toEqual(['En vol']);
+    expect(await second.stop('SIGINT')).toBe(0);
   });
 
-  it('refuses to start with a bad configuration, saying why', async () => {
-    const child = spawn(process.execPath, [entry], { env: { PATH: process.env.PATH, PORT: 'eighty', DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk.toString()));
-    const code = await new Promise((resolve) => child.on('exit', resolve));
+  it('refuses to start with a bad configuration, saying why', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const server = startProcess(entry, { PORT: 'eighty', DATA_DIR: dataDir });
+    const code = await server.exited;
     expect(code).not.toBe(0);
-    expect(stderr).toContain('PORT must be an integer');
+    expect(server.stderr()).toContain('PORT must be an integer');
   });
 });

@@ -2,7 +2,6 @@
 // as imports: @mes/sdk is the built package, sdk/dist, which `npm test` builds first) and run
 // unchanged as child processes against the real server in sandbox mode (in-process, port 0); the
 // single-page app runs in Chromium.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { records, startTestServer, type TestServer } from '@mes/catalog-api';
 import { createClient, type MesClient, type Observation } from '@mes/sdk';
 import { build } from 'esbuild';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeInBrowser, useBrowser } from '../../catalog-api/test/browser/browser.js';
 import { sampleRecord } from '../../catalog-api/test/fhir-helpers.js';
+import { READY_TIMEOUT_MS, startProcess, type StartedProcess } from '../../catalog-api/test/spawn-server.js';
 import { appInput, publisherRegistration } from './helpers/fixtures.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -45,44 +45,31 @@ async function newPatient(): Promise<string> {
 /** A running example: its output so far, and its exit. */
 interface Program {
   output(): string;
-  /** Resolves with the first match of `pattern` in the output; fails when the program ends first. */
+  /** Resolves with the first match of `pattern` in the output; fails when the program ends first, or after `timeout`. */
   waitFor(pattern: RegExp, timeout?: number): Promise<RegExpExecArray>;
   exited: Promise<number | null>;
 }
 
-const running = new Set<ChildProcess>();
+const running = new Set<StartedProcess>();
+/** A test runs at most two programs one after the other, each given READY_TIMEOUT_MS to get going. */
+const PROGRAMS_TEST_TIMEOUT_MS = 2 * READY_TIMEOUT_MS + 60_000;
 
+/**
+ * Starts an example. It is stopped when its test ends, passed, failed or timed out, and never
+ * outlives the test process (catalog-api/test/spawn-server.ts); what it prints is waited for
+ * within READY_TIMEOUT_MS, however loaded the machine.
+ */
 function run(example: Example, env: Record<string, string>, options: { cwd?: string } = {}): Program {
-  const child = spawn(process.execPath, [join(bundles, `${example}.mjs`)], {
-    cwd: options.cwd ?? state,
-    env: { PATH: process.env.PATH ?? '', MES_API_URL: server.url, MES_API_KEY: apiKey, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.add(child);
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  let ended = false;
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('close', (code) => {
-      ended = true;
-      running.delete(child);
-      resolve(code);
-    }),
-  );
+  const program = startProcess(join(bundles, `${example}.mjs`), { MES_API_URL: server.url, MES_API_KEY: apiKey, ...env }, { cwd: options.cwd ?? state });
+  running.add(program);
+  void program.exited.then(() => running.delete(program));
   return {
-    output: () => output,
-    exited,
-    waitFor: (pattern, timeout = 20_000) =>
-      vi.waitFor(
-        () => {
-          const match = pattern.exec(output);
-          if (match) return match;
-          if (ended) throw new Error(`${example} ended (exit ${child.exitCode}) without printing ${pattern}:\n${output}`);
-          throw new Error(`${example} has not printed ${pattern} yet:\n${output}`);
-        },
-        { timeout, interval: 50 },
-      ),
+    output: program.output,
+    exited: program.exited,
+    waitFor: (pattern, timeout = READY_TIMEOUT_MS) =>
+      program.waitFor(pattern, timeout).catch((error: Error) => {
+        throw new Error(`${example}: ${error.message}`);
+      }),
   };
 }
 
@@ -121,19 +108,7 @@ beforeAll(async () => {
 
 /** Stops every example still running: SIGTERM, then SIGKILL after 3 s. */
 async function stopAll(): Promise<void> {
-  await Promise.all(
-    [...running].map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          const kill = setTimeout(() => child.kill('SIGKILL'), 3_000);
-          child.once('close', () => {
-            clearTimeout(kill);
-            resolve();
-          });
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
+  await Promise.all([...running].map((program) => program.stop('SIGTERM', 3_000)));
 }
 
 // A server, or a program of a test that failed half-way, does not outlive its test.
@@ -160,7 +135,7 @@ function expectedMeasurements(patient: string) {
 }
 
 describe('node-backend', () => {
-  it('signs a patient in with PAR and private_key_jwt, pages through their measurements, and keeps the session across a restart', async () => {
+  it('signs a patient in with PAR and private_key_jwt, pages through their measurements, and keeps the session across a restart', { timeout: PROGRAMS_TEST_TIMEOUT_MS }, async () => {
     const patient = await newPatient();
     const env = { PORT: '0', STATE_DIR: join(state, 'node-backend') };
     const backend = run('node-backend', env);
@@ -226,7 +201,7 @@ describe('node-backend', () => {
 });
 
 describe('device-upload', () => {
-  it('uploads a batch of weighings once: a second run records nothing new', async () => {
+  it('uploads a batch of weighings once: a second run records nothing new', { timeout: PROGRAMS_TEST_TIMEOUT_MS }, async () => {
     const patient = await newPatient();
     const day = 24 * 3600_000;
     const readings = [80.4, 80.1, 79.8].map((kg, i) => ({ id: `w-${process.pid}-${i + 1}`, takenAt: new Date(Date.now() - (3 - i) * day).toISOString(), kg }));
@@ -257,7 +232,7 @@ describe('device-upload', () => {
 });
 
 describe('cli-device-flow', () => {
-  it('prints a code, and once it is approved at /device lists the publisher’s apps', async () => {
+  it('prints a code, and once it is approved at /device lists the publisher’s apps', { timeout: PROGRAMS_TEST_TIMEOUT_MS }, async () => {
     const registered = await createClient({ baseUrl: server.url }).publishers.register(publisherRegistration('Ligne de commande SAS'));
     const own = createClient({ baseUrl: server.url, apiKey: registered.apiKey.key });
     await own.apps.create(appInput({ name: 'Tensio A' }));
@@ -282,7 +257,7 @@ describe('cli-device-flow', () => {
 describeInBrowser('browser-spa', () => {
   const browser = useBrowser();
 
-  it('signs in with the button, lists the vaccinations, keeps them on reload, and signs out', async () => {
+  it('signs in with the button, lists the vaccinations, keeps them on reload, and signs out', { timeout: PROGRAMS_TEST_TIMEOUT_MS }, async () => {
     const patient = await newPatient();
     const spa = run('browser-spa', { PORT: '0' }, { cwd: join(examples, 'browser-spa') });
     const origin = (await spa.waitFor(/Serving the SPA on (http:\/\/127\.0\.0\.1:\d+)\//))[1]!;

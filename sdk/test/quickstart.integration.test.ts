@@ -1,12 +1,13 @@
 // The quick start of docs/sdk.md, run as written: the sandbox as `npm start` runs it, the SDK
 // packed and installed from its tarball into a fresh directory, and the doc's quickstart.mjs run
 // there with node. Nothing of this repository is on that directory's module path but the package.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, expect, it, vi } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
+import { READY_TIMEOUT_MS, startProcess } from '../../catalog-api/test/spawn-server.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'mes-quickstart-'));
@@ -22,18 +23,14 @@ function quickstartFromDocs(): string {
 
 const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' } });
 
+/** The sandbox as `npm start` runs it, once its patients are loaded; it stops with the test, however the test ends. */
 async function startSandbox(dataDir: string) {
-  const child = spawn(process.execPath, [join(root, 'sandbox/dist/start.js')], {
-    env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', SANDBOX_PATIENTS: '20' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await vi.waitFor(() => expect(output).toMatch(/Synthetic patients ready/), { timeout: 90_000, interval: 100 });
+  const sandbox = startProcess(join(root, 'sandbox/dist/start.js'), { DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', SANDBOX_PATIENTS: '20' });
+  await sandbox.waitFor(/Synthetic patients ready/);
+  const output = sandbox.output();
   const url = /API\s+(http:\/\/\S+)/.exec(output)![1]!;
   const key = /(mes_pk_[A-Za-z0-9_-]{43})/.exec(output)![1]!;
-  return { url, key, stop: () => child.kill('SIGTERM') };
+  return { url, key, stop: () => sandbox.stop() };
 }
 
 it('gets a patient’s vaccinations from a fresh directory, as the guide says', async () => {
@@ -61,6 +58,7 @@ it('gets a patient’s vaccinations from a fresh directory, as the guide says', 
     const dates = lines.map((line) => line.slice(0, 10));
     expect([...dates].sort().reverse()).toEqual(dates);
   } finally {
-    sandbox.stop();
+    await sandbox.stop();
   }
-}, 180_000);
+  // The sandbox's start, the packing and installing (a minute or two on a busy machine), the run.
+}, READY_TIMEOUT_MS + 240_000);

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { operations } from '@mes/openapi';
 import { ProblemError } from './errors.js';
-import type { Idempotency } from './idempotency.js';
+import type { Idempotency, SettleAnswer } from './idempotency.js';
 import type { OperationSpec } from './spec.js';
 
 export type OperationId = keyof operations;
@@ -90,6 +90,13 @@ export interface HandlerContext<K extends OperationId> {
   params: PathParams<K>;
   query: QueryParams<K>;
   principal: Principal | null;
+  /**
+   * Present when the operation takes an Idempotency-Key and the request carries one: a handler
+   * that writes in one transaction records its answer there with it, so that what it wrote and
+   * the answer a retry gets commit together (core/idempotency.ts). Otherwise the answer is
+   * recorded once the handler has returned.
+   */
+  settleIdempotency?: SettleAnswer;
 }
 
 export type Handler<K extends OperationId> = (context: HandlerContext<K>) => Promise<Reply<K>>;
@@ -210,13 +217,14 @@ export function registerOperations(
         if (request.body === undefined && operation.schema.body && !operation.bodyRequired) request.body = {};
       },
       handler: async (request, reply) => {
-        const run = () =>
+        const run = (settle?: SettleAnswer) =>
           handler({
             request,
             body: request.body as never,
             params: request.params as never,
             query: request.query as never,
             principal: request.principal,
+            ...(settle ? { settleIdempotency: settle } : {}),
           });
         const result = operation.idempotent && options.idempotency ? await options.idempotency.run(request, operation.operationId, run) : await run();
         if (result.headers) reply.headers(result.headers);

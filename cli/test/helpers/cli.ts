@@ -66,12 +66,19 @@ export async function mes<T = unknown>(args: string[], env: Env = {}): Promise<C
   }
 }
 
-/** Runs the real binary (`node cli/bin/run.js`) in a child process, without blocking the test server. */
+/** A command's outer limit in mesProcess: far more than it needs, but it never outlives a hung test. */
+const PROCESS_TIMEOUT_MS = 120_000;
+
+/**
+ * Runs the real binary (`node cli/bin/run.js`) in a child process, without blocking the test
+ * server. A command still running after PROCESS_TIMEOUT_MS is killed (and fails its test).
+ */
 export function mesProcess(args: string[], env: Env, stdin = ''): Promise<{ stdout: string; stderr: string; exitCode: number }> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, NODE_ENV: 'production' };
   for (const [name, value] of Object.entries(env)) if (value === undefined) delete childEnv[name];
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [join(cliRoot, 'bin/run.js'), ...args], { env: childEnv }, (error, stdout, stderr) => {
+    const options = { env: childEnv, timeout: PROCESS_TIMEOUT_MS, killSignal: 'SIGKILL' as const };
+    const child = execFile(process.execPath, [join(cliRoot, 'bin/run.js'), ...args], options, (error, stdout, stderr) => {
       resolve({ stdout, stderr, exitCode: error ? Number((error as { code?: unknown }).code ?? 1) : 0 });
     });
     child.stdin?.end(stdin);

@@ -9,7 +9,7 @@ import type { AppConfig } from '../../core/config.js';
 import { notModified } from '../../core/conditional-requests.js';
 import { FhirError } from '../../core/fhir-error.js';
 import type { HandlerContext, HandlerMap, Principal } from '../../core/operations.js';
-import type { Db } from '../../core/store/db.js';
+import type { Db, Queryable } from '../../core/store/db.js';
 import { recordAccess, type AccessInteraction } from '../audit/index.js';
 import { access, allows, dpopChallenge, parseScopeString, type Interaction, type ResourceAccess, type SearchFilter } from '../oauth/index.js';
 import { capabilityStatement } from './capabilities.js';
@@ -70,9 +70,9 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
   }
 
   const recordHistory = deps.recordHistory ?? true;
-  const record = async (principal: PatientData, resourceType: FhirResourceType, interaction: AccessInteraction, resourceCount: number) => {
+  const record = async (principal: PatientData, resourceType: FhirResourceType, interaction: AccessInteraction, resourceCount: number, queryable: Queryable = db) => {
     if (!recordHistory) return;
-    await recordAccess(db, {
+    await recordAccess(queryable, {
       patientId: principal.patientId,
       appId: principal.appId,
       clientId: principal.clientId,
@@ -184,14 +184,22 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
         headers: { 'www-authenticate': dpopChallenge('insufficient_scope', `needs ${needed} for this resource`, needed) },
       });
     }
-    const stored = await db.transaction(async (tx) => repo.insertResource(tx, { patientId: principal.patientId, resource }));
-    await record(principal, resourceType, 'create', 1);
-    const location = `${base(context.request)}/${resourceType}/${stored.resource.id}/_history/${stored.versionId}`;
-    return {
-      status: 201 as const,
-      headers: { ...noStore, location, etag: `W/"${stored.versionId}"`, 'last-modified': httpDate(stored.lastUpdated) },
-      body: stored.resource,
-    } as never;
+    // The resource, its access history entry and, with an Idempotency-Key, the answer a retry gets
+    // commit together: an instance that dies half-way leaves none of them, and a retry creates it
+    // once; one that dies after the commit leaves all three, and a retry gets the answer.
+    const answer = await db.transaction(async (tx) => {
+      const stored = await repo.insertResource(tx, { patientId: principal.patientId, resource });
+      await record(principal, resourceType, 'create', 1, tx);
+      const location = `${base(context.request)}/${resourceType}/${stored.resource.id}/_history/${stored.versionId}`;
+      const created = {
+        status: 201 as const,
+        headers: { ...noStore, location, etag: `W/"${stored.versionId}"`, 'last-modified': httpDate(stored.lastUpdated) },
+        body: stored.resource,
+      };
+      await context.settleIdempotency?.(tx, created);
+      return created;
+    });
+    return answer as never;
   }
 
   return {

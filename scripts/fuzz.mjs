@@ -2,10 +2,11 @@
 // catalog-api/test/fuzz/ for longer than the bounded run of `npm test`. It runs that test file
 // through vitest (the fuzzer reuses the tests' helpers) and prints the report, also written to
 // .tmp/fuzz/report.json and report.txt. Exits non-zero on any failure.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -32,13 +33,20 @@ rmSync(report, { force: true });
 rmSync(text, { force: true });
 console.log(`fuzz: seed ${seed}, budget ${budget}${values.operation ? `, operations ${values.operation}` : ''}`);
 
-const run = spawnSync('npx', ['vitest', 'run', 'catalog-api/test/fuzz.integration.test.ts', '--reporter=dot'], {
+// The fuzzer's progress lines (`fuzz: …`, on stderr) are shown as they come; vitest's own output
+// only when the run stopped without a report (it then says why).
+const child = spawn('npx', ['vitest', 'run', 'catalog-api/test/fuzz.integration.test.ts', '--reporter=dot'], {
   cwd: root,
-  stdio: ['ignore', 'pipe', 'inherit'],
-  maxBuffer: 256 * 1024 * 1024,
+  stdio: ['ignore', 'pipe', 'pipe'],
   env: { ...process.env, FUZZ_BUDGET: String(budget), FUZZ_SEED: String(seed), FUZZ_REPORT: report, ...(values.operation ? { FUZZ_OPERATION: values.operation } : {}) },
 });
+const output = [];
+child.stdout.on('data', (chunk) => output.push(chunk));
+createInterface({ input: child.stderr }).on('line', (line) => {
+  if (line.startsWith('fuzz: ')) console.log(line);
+  else output.push(Buffer.from(`${line}\n`));
+});
+const status = await new Promise((resolve) => child.on('close', resolve));
 if (existsSync(text)) console.log(readFileSync(text, 'utf8'));
-// Without a report the run stopped early: vitest's own output says why.
-else console.log(run.stdout?.toString() ?? 'fuzz: no report');
-process.exit(run.status ?? 1);
+else console.log(Buffer.concat(output).toString());
+process.exit(status ?? 1);

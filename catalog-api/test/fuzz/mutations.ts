@@ -136,7 +136,7 @@ function parameterSlots(draft: Draft, context: MutationContext): Slot[] {
       },
     });
   }
-  draft.query.forEach((pair, index) => {
+  for (const pair of draft.query) {
     const parameter = parameters.find((p) => p.in === 'query' && p.name === pair[0]);
     const schema = parameter?.exploded ? deref(parameter.schema, context.model.resolve).items : parameter?.schema;
     slots.push({
@@ -152,8 +152,7 @@ function parameterSlots(draft: Draft, context: MutationContext): Slot[] {
       },
       required: parameter?.required ?? false,
     });
-    void index;
-  });
+  }
   for (const parameter of parameters.filter((p) => p.in === 'header')) {
     const name = parameter.name.toLowerCase();
     if (typeof draft.headers[name] !== 'string') continue;
@@ -282,11 +281,12 @@ const sizeMutation: Mutation = (context, draft) =>
       const current = String(slot.value);
       const max = s.maxLength as number | undefined;
       const min = s.minLength as number | undefined;
-      // Parameters travel in the URL or a header: keep them under Node's 16 KiB header limit.
+      // Parameters travel in the URL or a header: they stay under Node's 16 KiB limit on the
+      // request head (over it, Node answers 431 before any route is known), hence ASCII filler.
       const huge = slot.where === 'body' ? pick(g, [10_000, 100_000]) : slot.where === 'header' ? 4000 : 6000;
       const options = [max !== undefined ? max : undefined, max !== undefined ? max + 1 : undefined, huge, min ? min - 1 : undefined, 0].filter((n): n is number => n !== undefined);
       const length = pick(g, options);
-      const filler = current.length > 0 ? current : 'a';
+      const filler = slot.where === 'body' && current.length > 0 ? current : /^[\x21-\x7e]+$/.test(current) ? current : 'a';
       const value = length === 0 ? '' : filler.repeat(Math.ceil(length / filler.length)).slice(0, length);
       slot.set(value);
       return `${slot.label}: string of ${value.length} chars (minLength ${min ?? '-'}, maxLength ${max ?? '-'})`;
@@ -480,7 +480,9 @@ const constraintMutation: Mutation = (context, draft) =>
     } else if (s.format && formatViolations[s.format] && (!s.pattern || g(fc.boolean))) {
       value = pick(g, formatViolations[s.format]!);
     } else {
-      value = pick(g, [`${String(slot.value)} !`, ` ${String(slot.value)}`, `${String(slot.value)}\n`, '!', '']);
+      // Header values cannot carry a line break (the client refuses to send it).
+      const breaking = slot.where === 'header' ? [] : [`${String(slot.value)}\n`];
+      value = pick(g, [`${String(slot.value)} !`, ` ${String(slot.value)}`, ...breaking, '!', '']);
     }
     slot.set(value);
     return `${slot.label}: ${describe(value)} (${s.enum ? 'enum' : s.const !== undefined ? 'const' : s.format && !s.pattern ? `format ${s.format}` : `pattern ${s.pattern}`})`;

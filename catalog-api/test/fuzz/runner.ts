@@ -90,8 +90,6 @@ export function classOf(operationId: string, index: number): RequestClass {
   return mutationClasses[(mutationNumber + offset) % mutationClasses.length]!;
 }
 
-const LIMITS = { bodyLimit: 1024 * 1024, jsonMaxDepth: 32 };
-
 class Generation {
   private arbitraries = new Map<string, fc.Arbitrary<unknown>>();
 
@@ -185,6 +183,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const world = new FuzzWorld();
   await world.setup(log);
   const journal = await storeJournal(world.server.app.db);
+  const limits = { bodyLimit: world.server.config.bodyLimit, jsonMaxDepth: world.server.config.jsonMaxDepth };
   log(`fuzz: seed ${options.seed}, budget ${options.budget}, ${selected.length} operations, set up in ${Date.now() - started} ms`);
 
   const report: FuzzReport = {
@@ -221,12 +220,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       const requestSeedValue = requestSeed(options.seed, operation.id, index);
       const g = fc.sample(fc.gen(), { seed: requestSeedValue, numRuns: 1 })[0]!;
       const scheduled = classOf(operation.id, index);
-      const context = { g, model, operation, bodyLimit: model.bodyLimitOf(operation, LIMITS.bodyLimit), jsonMaxDepth: LIMITS.jsonMaxDepth };
+      const context = { g, model, operation, bodyLimit: model.bodyLimitOf(operation, limits.bodyLimit), jsonMaxDepth: limits.jsonMaxDepth };
 
       // The valid base: generation is retried a few times when the oracle finds a draw invalid.
       const valid = scheduled === 'valid';
       let draft = await validDraft(model, generation, world, operation, g, !valid || g(fc.nat, { max: 9 }) > 0, valid);
-      for (let attempt = 0; attempt < 4 && judge(model, operation, draft, bodyOf(operation, draft).bytes?.length ?? 0, LIMITS).valid !== true; attempt++) {
+      for (let attempt = 0; attempt < 4 && judge(model, operation, draft, bodyOf(operation, draft).bytes?.length ?? 0, limits).valid !== true; attempt++) {
         draft = await validDraft(model, generation, world, operation, g, true, valid);
       }
       let requestClass: RequestClass = 'valid';
@@ -247,7 +246,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
 
       const path = pathOf(operation, draft);
       const body = bodyOf(operation, draft);
-      const verdict: Verdict = judge(model, operation, draft, body.bytes?.length ?? 0, LIMITS);
+      const verdict: Verdict = judge(model, operation, draft, body.bytes?.length ?? 0, limits);
       const auth = await world.authenticate(operation, operation.method, path, g);
       const headers: Record<string, string | string[]> = { ...draft.headers, ...auth.headers };
       if (body.contentType.length) headers['content-type'] = body.contentType.length === 1 ? body.contentType[0]! : body.contentType;

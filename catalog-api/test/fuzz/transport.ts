@@ -15,7 +15,18 @@ export interface WireRequest {
 
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
-export function send(baseUrl: string, wire: WireRequest, timeoutMs = 60_000): Promise<Answer> {
+export async function send(baseUrl: string, wire: WireRequest, timeoutMs = 60_000): Promise<Answer> {
+  try {
+    return await attempt(baseUrl, wire, timeoutMs);
+  } catch (error) {
+    // A kept-alive socket the server had just closed (after a 413, say): the request never
+    // reached it, so sending it again on a new connection is safe (Node's documented pattern).
+    if ((error as { reusedSocket?: boolean }).reusedSocket) return attempt(baseUrl, wire, timeoutMs);
+    throw error;
+  }
+}
+
+function attempt(baseUrl: string, wire: WireRequest, timeoutMs: number): Promise<Answer> {
   const base = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const outgoing = request(
@@ -36,7 +47,10 @@ export function send(baseUrl: string, wire: WireRequest, timeoutMs = 60_000): Pr
       },
     );
     outgoing.on('timeout', () => outgoing.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    outgoing.on('error', reject);
+    outgoing.on('error', (error: NodeJS.ErrnoException) => {
+      const reset = error.code === 'ECONNRESET' || error.message === 'socket hang up';
+      reject(Object.assign(error, { reusedSocket: outgoing.reusedSocket && reset }));
+    });
     outgoing.end(wire.body);
   });
 }

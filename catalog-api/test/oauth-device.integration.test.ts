@@ -2,6 +2,7 @@
 // page authenticated by a publisher's API key, and the DPoP-bound platform token.
 import { calculateJwkThumbprint, decodeJwt } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadSpec } from '../src/core/spec.js';
 import { normalizeUserCode } from '../src/modules/oauth/device.js';
 import { registerPublisher, useServer } from './helpers.js';
 import { form, newKeys, postForm, type Keys } from './oauth-helpers.js';
@@ -105,6 +106,25 @@ describe('device sign-in of the command line', () => {
       await postForm(server().url, '/oauth/token', form({ grant_type: DEVICE_GRANT, client_id: 'other', device_code: started.device_code }), await newKeys()),
     ).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
     expect(await poll('not-a-device-code', await newKeys())).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  });
+
+  it('answers a request that does not match its schema with a problem document, as the spec documents', async () => {
+    // The approval page's own refusals are pages; a request the schemas refuse before the page
+    // runs (no form at all, an unknown query parameter) is a problem document, which the spec lists too.
+    const post = loadSpec().paths['/device']!.post as { responses: Record<string, { content: Record<string, unknown> }> };
+    const documented = Object.keys(post.responses['400']!.content);
+    expect(documented).toEqual(['text/html', 'application/problem+json']);
+    const noForm = await fetch(`${server().url}/device`, { method: 'POST' });
+    const unknownParameter = await fetch(`${server().url}/device?mesfuzz=1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form({ user_code: 'BCDF-GHJK', api_key: publisher.key, decision: 'approve' }),
+    });
+    for (const refused of [noForm, unknownParameter]) {
+      expect(refused.status).toBe(400);
+      expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(await refused.json()).toMatchObject({ code: 'validation_failed' });
+    }
   });
 
   it('reads user codes as people type them', () => {

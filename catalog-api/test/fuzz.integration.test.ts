@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { expect, it } from 'vitest';
 import { formatReport, runFuzz } from './fuzz/runner.js';
 
-const budget = Number(process.env.FUZZ_BUDGET ?? 2000);
+const budget = Number(process.env.FUZZ_BUDGET ?? 3000);
 const seed = Number(process.env.FUZZ_SEED ?? 20_260_501);
 const operations = process.env.FUZZ_OPERATION?.split(',').filter(Boolean);
 

@@ -59,7 +59,7 @@ export interface Authentication {
 export class FuzzWorld {
   server!: TestServer;
   private host!: TestHttpsServer;
-  /** Owns the apps the fuzzer works on (B, C, spares). */
+  /** Owns the apps the fuzzer works on: the certified one, app B (sandbox controls, clients), the OAuth app and the spares. */
   private publisher!: { id: string; key: string };
   /** A publisher of its own for the /publishers/me operations (their updates change the caller). */
   private selfPublisher!: { id: string; key: string };

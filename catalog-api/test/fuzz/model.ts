@@ -2,7 +2,7 @@
 // through the server's own reader (core/spec.ts), plus the few details it does not keep: each
 // parameter's style, every documented response media type (HTML, CSS, images included) and the
 // request body examples. Schemas keep the server's rewritten references to the components.
-import { COMPONENTS_ID, componentsSchema, loadSpec, operations, type OperationSpec } from '../../src/core/spec.js';
+import { componentsSchema, loadSpec, operations, type OperationSpec } from '../../src/core/spec.js';
 import { createValidatorCompiler } from '../../src/core/validation.js';
 import { schemaResolver, type Schema } from './schema-arbitrary.js';
 
@@ -66,19 +66,6 @@ function resolveRaw(spec: Raw, node: Raw | undefined): Raw {
   return current ?? {};
 }
 
-/** Rewrites `#/components/schemas/X` as the server does (core/spec.ts keeps its own copy private). */
-function rewrite(value: unknown): any {
-  if (Array.isArray(value)) return value.map(rewrite);
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.entries(value).map(([key, inner]) =>
-      key === '$ref' && typeof inner === 'string' && inner.startsWith('#/components/schemas/')
-        ? [key, `${COMPONENTS_ID}#/$defs/${inner.slice('#/components/schemas/'.length)}`]
-        : [key, rewrite(inner)],
-    ),
-  );
-}
-
 export function loadModel(): SpecModel {
   const spec = loadSpec() as Raw;
   const componentsDoc = componentsSchema(spec as never) as Raw;
@@ -112,7 +99,8 @@ export function loadModel(): SpecModel {
           name: String(p.name),
           in: p.in,
           required: p.required === true,
-          schema: rewrite(p.schema ?? {}),
+          // The schema as the server registered it (references rewritten to its components).
+          schema: parameterSchema(operationSpec, p.in, String(p.name)),
           exploded: resolveRaw(spec, p.schema).type === 'array' && (p.explode ?? true) !== false,
         }));
 
@@ -128,8 +116,10 @@ export function loadModel(): SpecModel {
       const responses: Record<string, DocumentedResponse> = {};
       for (const [status, ref] of Object.entries(raw.responses ?? {})) {
         const content = (resolveRaw(spec, ref as Raw).content ?? {}) as Raw;
+        // JSON schemas as the server serializes them; other media types (HTML, CSS, images) by name only.
+        const serialized = ((operationSpec.schema.response[status.replace(/X/g, 'x')] as Raw | undefined)?.content ?? {}) as Raw;
         const schemas: Record<string, Schema> = {};
-        for (const [type, media] of Object.entries(content)) if (/json$/.test(type) && (media as Raw).schema) schemas[type] = rewrite((media as Raw).schema);
+        for (const [type, media] of Object.entries(serialized)) if ((media as Raw).schema) schemas[type] = (media as Raw).schema;
         responses[status] = { mediaTypes: Object.keys(content), schemas };
       }
 
@@ -153,6 +143,12 @@ export function loadModel(): SpecModel {
     compile,
     bodyLimitOf: (operation, globalLimit) => operation.spec.bodyLimit ?? globalLimit,
   };
+}
+
+function parameterSchema(operation: OperationSpec, location: string, name: string): Schema {
+  const part = location === 'path' ? operation.schema.params : location === 'query' ? operation.schema.querystring : operation.schema.headers;
+  const properties = (part?.properties ?? {}) as Record<string, Schema>;
+  return properties[location === 'header' ? name.toLowerCase() : name] ?? {};
 }
 
 /** The documented response of a status: its exact entry, its range (`4XX`), or `default`. */

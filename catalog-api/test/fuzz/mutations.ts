@@ -499,7 +499,7 @@ const mediaTypeMutation: Mutation = (context, draft) =>
       d.contentType = pick(g, ['application/json', 'application/x-www-form-urlencoded', 'text/plain']);
       return `a ${d.contentType} body sent to an operation without body`;
     }
-    if (!d.body) d.body = { value: isForm(context) ? {} : {} };
+    if (!d.body) d.body = { value: {} };
     const mediaType = operation.body.mediaType;
     const text = isForm(context) ? new URLSearchParams(Object.entries(d.body.value as FormValue).flatMap(([k, v]) => [v].flat().map((x) => [k, String(x)]))).toString() : JSON.stringify(d.body.value);
     switch (g(fc.nat, { max: 8 })) {

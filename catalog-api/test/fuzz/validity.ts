@@ -145,9 +145,17 @@ export function judge(model: SpecModel, operation: FuzzOperation, draft: Draft, 
     if (verdict.valid !== true) return verdict;
   }
 
-  if (draft.rawQuery) return invalid('the query is not valid percent-encoded UTF-8');
+  const pairs = [...draft.query];
+  for (const part of (draft.rawQuery ?? '').split('&').filter(Boolean)) {
+    const [name = '', value = ''] = part.split('=');
+    try {
+      pairs.push([decodeURIComponent(name), decodeURIComponent(value)]);
+    } catch {
+      return invalid('the query is not valid percent-encoded UTF-8');
+    }
+  }
   const byName = new Map<string, string[]>();
-  for (const [name, value] of draft.query) byName.set(name, [...(byName.get(name) ?? []), value]);
+  for (const [name, value] of pairs) byName.set(name, [...(byName.get(name) ?? []), value]);
   for (const parameter of operation.parameters.filter((p) => p.in === 'query')) {
     const values = byName.get(parameter.name);
     byName.delete(parameter.name);

@@ -299,7 +299,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
           verdict: verdict.valid === true ? 'valid' : `${verdict.valid === false ? 'invalid' : 'not judged'}: ${verdict.reason}`,
           request: describeRequest(operation.method, path, headers, body.bytes),
           status: answer.status,
-          answer: `${answer.headers['content-type'] ?? ''} ${excerpt(answer.body.toString('utf8'), 300)}`.trim(),
+          answer: [answer.headers.location ? `Location: ${String(answer.headers.location).slice(0, 200)}` : '', answer.headers['content-type'] ?? '', excerpt(answer.body.toString('utf8'), 300)]
+            .filter(Boolean)
+            .join(' '),
           reproduce: `npm run fuzz -- --seed ${options.seed} --operation ${operation.id} --budget ${index + 1}`,
         };
         for (const finding of findings) record(finding, operation, requestClass, answer.status, example);

@@ -108,7 +108,11 @@ export class FuzzWorld {
     const confidential = await createConfidentialClient(this.server.url, this.publisher.key, appB);
     this.appB = { id: appB, clients: [...clients, confidential.clientId] };
 
-    const oauthApp = await this.createApp('Appli OAuth du fuzzer');
+    // Launchable from the patient's space (a launch URL and the launch scope), for /patient/launch.
+    const oauthApp = await this.createApp('Appli OAuth du fuzzer', {
+      launchUrl: `https://${PUBLISHER_DOMAIN}/launch`,
+      scopes: [...certifiableAppInput(host).scopes, { scope: 'launch', justification: 'Ouvrir l’application depuis votre espace santé.' }],
+    });
     const [publicClient] = (await call(this.server, 'GET', `/apps/${oauthApp}/clients`, { key: this.publisher.key })).body.items;
     this.oauthApp = { id: oauthApp, publicClientId: publicClient.clientId, confidential: await createConfidentialClient(this.server.url, this.publisher.key, oauthApp) };
 
@@ -131,8 +135,8 @@ export class FuzzWorld {
 
   // ---- fixtures ----------------------------------------------------------------------------
 
-  private async createApp(name: string): Promise<string> {
-    const created = await call(this.server, 'POST', '/apps', { key: this.publisher.key, body: certifiableAppInput(this.host, { name }) });
+  private async createApp(name: string, overrides: Partial<ReturnType<typeof certifiableAppInput>> = {}): Promise<string> {
+    const created = await call(this.server, 'POST', '/apps', { key: this.publisher.key, body: certifiableAppInput(this.host, { name, ...overrides }) });
     if (created.status !== 201) throw new Error(`app creation failed: ${JSON.stringify(created.body)}`);
     return created.body.id;
   }
@@ -400,8 +404,11 @@ export class FuzzWorld {
         return { body: { version: this.nextVersion() } };
       case 'reviewSubmission':
         return { body: { decision: text('approve', 'request_changes'), criteriaVersion: this.criteriaVersion, verdicts: this.reviewVerdicts, note: 'Avis du fuzzer.' } };
-      case 'suspendCertificate':
       case 'reinstateCertificate':
+        // Only a suspended certificate can be reinstated (the world reinstates it again afterwards).
+        await call(this.server, 'POST', `/certification/certificates/${this.certificateId}/suspension`, { key: this.reviewers[0]!.key, body: { reason: 'Suspendu par le fuzzer.' } });
+        return { body: { reason: 'Motif donné par le fuzzer.' } };
+      case 'suspendCertificate':
       case 'revokeCertificate':
         return { body: { reason: 'Motif donné par le fuzzer.' } };
       case 'createReviewer':
@@ -486,7 +493,7 @@ export class FuzzWorld {
       case 'dismissCertificationNotice':
         return { body: { csrf_token: (await session()).csrf } };
       case 'launchApp':
-        return { body: { app_id: this.certified.appId, csrf_token: (await session()).csrf } };
+        return { body: { app_id: this.oauthApp.id, csrf_token: (await session()).csrf } };
       case 'decideAuthorization':
         return { body: { interaction: await this.interaction(), csrf_token: (await session()).csrf, decision: text('approve', 'refuse'), grant_0: 'patient/Observation.rs' } };
       default: {
@@ -566,6 +573,8 @@ export class FuzzWorld {
   async after(operation: FuzzOperation, status: number, credential: string | null, valid: boolean): Promise<void> {
     // A mutated request can earn a 401 of its own (a path that no longer matches the DPoP proof's htu).
     if (status === 401 && credential && valid) this.forget(credential);
+    // The world suspended the certificate for this request: back in the catalogue whatever came of it.
+    if (operation.id === 'reinstateCertificate' && status >= 400) await this.reinstate();
     if (status >= 400) return;
     switch (operation.id) {
       case 'deleteApp':
@@ -592,7 +601,7 @@ export class FuzzWorld {
       // keep a certified app to show: reinstated after a suspension, certified again (a new
       // version) after a revocation.
       case 'suspendCertificate':
-        await call(this.server, 'POST', `/certification/certificates/${this.certificateId}/reinstatement`, { key: this.reviewers[0]!.key, body: { reason: 'Rétabli par le fuzzer.' } });
+        await this.reinstate();
         break;
       case 'revokeCertificate':
         await this.liveCertificate();
@@ -600,6 +609,10 @@ export class FuzzWorld {
       default:
         break;
     }
+  }
+
+  private async reinstate(): Promise<void> {
+    await call(this.server, 'POST', `/certification/certificates/${this.certificateId}/reinstatement`, { key: this.reviewers[0]!.key, body: { reason: 'Rétabli par le fuzzer.' } });
   }
 
   private forget(credential: string): void {

@@ -4,13 +4,13 @@
 // the same requests to an operation whether the run covers every operation or that one alone.
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { checkAnswer, refused, type Answer, type FailureKind, type Finding } from './checks.js';
+import { checkAnswer, failureKinds, refused, type Answer, type FailureKind, type Finding } from './checks.js';
 import { FuzzWorld } from './credentials.js';
 import { documentedResponse, loadModel, type FuzzOperation, type SpecModel } from './model.js';
 import { mutate, mutationClasses, pick, type Generator, type MutationClass } from './mutations.js';
 import { bodyOf, emptyDraft, pathOf, type Draft, type FormValue } from './request.js';
 import { deref, schemaArbitrary, type Schema } from './schema-arbitrary.js';
-import { allowedWrites, storeJournal } from './store-journal.js';
+import { allowedWrites, storeJournal, type StoreJournal } from './store-journal.js';
 import { send, closeConnections } from './transport.js';
 import { judge, type Verdict } from './validity.js';
 
@@ -181,8 +181,14 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   if (unknown.length) throw new Error(`unknown operations: ${unknown.join(', ')}`);
 
   const world = new FuzzWorld();
-  await world.setup(log);
-  const journal = await storeJournal(world.server.app.db);
+  let journal: StoreJournal;
+  try {
+    await world.setup(log);
+    journal = await storeJournal(world.server.app.db);
+  } catch (error) {
+    await world.close();
+    throw error;
+  }
   const limits = { bodyLimit: world.server.config.bodyLimit, jsonMaxDepth: world.server.config.jsonMaxDepth };
   log(`fuzz: seed ${options.seed}, budget ${options.budget}, ${selected.length} operations, set up in ${Date.now() - started} ms`);
 
@@ -194,7 +200,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     finalRows: {},
     requests: 0,
     byStatusClass: {},
-    failureCounts: Object.fromEntries(['server-error', 'accepted-invalid', 'write-from-refused', 'error-format', 'undocumented-status', 'response-schema', 'unescaped-markup', 'cacheable-secret', 'transport'].map((kind) => [kind, 0])) as Record<FailureKind, number>,
+    failureCounts: Object.fromEntries(failureKinds.map((kind) => [kind, 0])) as Record<FailureKind, number>,
     documentedServerErrors: {},
     operations: {},
     failures: [],

@@ -2,8 +2,9 @@
 // page authenticated by a publisher's API key, and the DPoP-bound platform token.
 import { calculateJwkThumbprint, decodeJwt } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadSpec } from '../src/core/spec.js';
 import { normalizeUserCode } from '../src/modules/oauth/device.js';
-import { registerPublisher, useServer } from './helpers.js';
+import { expectErrorPage, registerPublisher, useServer } from './helpers.js';
 import { form, newKeys, postForm, type Keys } from './oauth-helpers.js';
 
 const server = useServer();
@@ -105,6 +106,20 @@ describe('device sign-in of the command line', () => {
       await postForm(server().url, '/oauth/token', form({ grant_type: DEVICE_GRANT, client_id: 'other', device_code: started.device_code }), await newKeys()),
     ).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
     expect(await poll('not-a-device-code', await newKeys())).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  });
+
+  it('answers a request that does not match its schema with a page, as the spec documents', async () => {
+    // The approval page is a page: a request its schemas refuse (no form at all, an unknown query
+    // parameter) is answered as a page too, which the spec lists.
+    const post = loadSpec().paths['/device']!.post as { responses: Record<string, { content: Record<string, unknown> }> };
+    expect(Object.keys(post.responses['400']!.content)).toEqual(['text/html']);
+    const noForm = await fetch(`${server().url}/device`, { method: 'POST' });
+    const unknownParameter = await fetch(`${server().url}/device?mesfuzz=1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form({ user_code: 'BCDF-GHJK', api_key: publisher.key, decision: 'approve' }),
+    });
+    for (const refused of [noForm, unknownParameter]) await expectErrorPage(refused, 400);
   });
 
   it('reads user codes as people type them', () => {

@@ -5362,13 +5362,18 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description A code that is unknown, expired or already decided, or a wrong API key, as a page. */
+            /**
+             * @description A code that is unknown, expired or already decided, or a wrong API key, as a page; a request
+             *     that does not match its schema at all (no form, an unknown query parameter) as a problem
+             *     document.
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             413: components["responses"]["Page"];

@@ -35,7 +35,7 @@ const operation: Operation = {
       },
     ],
   },
-  responseTypes: ['text/html'],
+  responseTypes: ['text/html', 'application/problem+json'],
 };
 
 export default class ApiDecideDeviceSignIn extends ApiOperationCommand {

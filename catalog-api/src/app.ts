@@ -10,7 +10,7 @@ import { ProblemError, toProblem, type FieldError } from './core/errors.js';
 import { parseJsonBody } from './core/json-body.js';
 import { FhirError, outcomeOfProblem, type OperationOutcome } from './core/fhir-error.js';
 import { OAuthError } from './core/oauth-error.js';
-import { parseFormBody, refuseBadStrings, refuseForeignCharset, registerInputBoundary } from './core/input-boundary.js';
+import { parseFormBody, refuseBadStrings, refuseForeignCharset, registerInputBoundary, utf8Body } from './core/input-boundary.js';
 import { operatorTokenScheme } from './core/operator-auth.js';
 import { registerOperations, type HandlerMap } from './core/operations.js';
 import { idempotency, idempotencySweep } from './core/idempotency.js';
@@ -156,10 +156,10 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     app.removeAllContentTypeParsers();
     // FHIR resources arrive as application/fhir+json, parsed with the same guards.
     // Bodies are UTF-8 (another declared charset is 415) and pass the input boundary as they are parsed.
-    app.addContentTypeParser(['application/json', 'application/fhir+json'], { parseAs: 'string' }, (request, body, done) => {
+    app.addContentTypeParser(['application/json', 'application/fhir+json'], { parseAs: 'buffer' }, (request, body, done) => {
       try {
         refuseForeignCharset(request.headers['content-type']);
-        const parsed = parseJsonBody(body as string, config.jsonMaxDepth);
+        const parsed = parseJsonBody(utf8Body(body as Buffer), config.jsonMaxDepth);
         refuseBadStrings(parsed, 'body');
         done(null, parsed);
       } catch (error) {
@@ -167,10 +167,10 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       }
     });
 
-    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (request, body, done) => {
+    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (request, body, done) => {
       try {
         refuseForeignCharset(request.headers['content-type']);
-        done(null, parseFormBody(body as string));
+        done(null, parseFormBody(utf8Body(body as Buffer)));
       } catch (error) {
         done(error as Error, undefined);
       }

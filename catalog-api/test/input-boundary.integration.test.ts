@@ -51,9 +51,13 @@ describe('NUL characters and unpaired surrogates', () => {
     const page = await fetch(`${server().url}/oauth/authorize?client_id=a%00b&redirect_uri=x`, { redirect: 'manual' });
     expect(await expectErrorPage(page, 400)).toContain('/query/client_id');
 
-    const surrogate = await call(server(), 'GET', '/catalog/apps?q=%ED%A0%80');
-    // An invalid UTF-8 sequence decodes to U+FFFD (valid text): it is searched for, and nothing fails.
-    expect(surrogate.status).toBe(200);
+    // An escape that is not UTF-8 text (a surrogate's bytes, a lone byte, a cut sequence, not hex) is
+    // refused rather than kept raw or replaced: two readers would not agree on what was sent.
+    for (const escape of ['%ED%A0%80', '%FF', '%E2%82', '%ZZ']) {
+      const refused = await call(server(), 'GET', `/catalog/apps?q=a${escape}`);
+      expectProblem(refused, 400, 'validation_failed');
+      expect(refused.body.errors).toEqual([{ pointer: '/query/q', detail: 'has a %-escape that is not UTF-8 text' }]);
+    }
   });
 
   it('are refused in a path parameter', async () => {
@@ -84,6 +88,19 @@ describe('NUL characters and unpaired surrogates', () => {
     const signIn = await fetch(`${server().url}/patient/sign-in`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server().url }, body: 'patient_id=a%00b', redirect: 'manual' });
     await expectErrorPage(signIn, 400);
     expect(signIn.headers.getSetCookie()).toEqual([]);
+    const escape = await fetch(`${server().url}/oauth/device_authorization`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'client_id=mes-cli&scope=%FF' });
+    expect(await escape.json()).toMatchObject({ error: 'invalid_request', error_description: expect.stringContaining('/body/scope: has a %-escape that is not UTF-8 text') });
+  });
+
+  it('are never made up from bytes that are not UTF-8: such a body is refused, not repaired', async () => {
+    const before = await count('publishers');
+    const latin1 = Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xc9]), Buffer.from(`diteur","registrationNumber":"${registrationNumber()}","contactEmail":"a@b.fr"}`)]);
+    const json = await fetch(`${server().url}/publishers`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: latin1 });
+    expect(json.status).toBe(400);
+    expect(await json.json()).toMatchObject({ code: 'validation_failed', errors: [{ pointer: '/body', detail: 'is not valid UTF-8' }] });
+    const formBody = await fetch(`${server().url}/oauth/device_authorization`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from([0x63, 0x3d, 0xff]) });
+    expect(formBody.status).toBe(400);
+    expect(await count('publishers')).toBe(before);
   });
 });
 

@@ -5363,9 +5363,8 @@ export interface operations {
                 };
             };
             /**
-             * @description A code that is unknown, expired or already decided, or a wrong API key, as a page; a request
-             *     that does not match its schema at all (no form, an unknown query parameter) as a problem
-             *     document.
+             * @description A code that is unknown, expired or already decided, or a wrong API key, or a request that
+             *     does not match its schema (no form, an unknown query parameter): a page.
              */
             400: {
                 headers: {
@@ -5373,7 +5372,6 @@ export interface operations {
                 };
                 content: {
                     "text/html": string;
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             413: components["responses"]["Page"];

@@ -85,6 +85,37 @@ export function refuseLooseIntegers(values: Record<string, unknown>, names: read
   if (found.length) throw new ProblemError('validation_failed', found.map((field) => `${field.pointer}: ${field.detail}`).join('; '), found);
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A body's text: its bytes must be UTF-8 (a byte that is not is refused, never replaced). */
+export function utf8Body(bytes: Buffer): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new ProblemError('validation_failed', 'The request body is not valid UTF-8.', [{ pointer: '/body', detail: 'is not valid UTF-8' }]);
+  }
+}
+
+/**
+ * Refuses urlencoded text (a query string, a form body) with an escape that does not decode to
+ * UTF-8 text (`%FF`, `%ZZ`, a cut sequence): the parsers would keep it raw or replace it, and two
+ * readers would not agree on what was sent.
+ */
+export function refuseBadEscapes(text: string, part: 'query' | 'body'): void {
+  if (!text.includes('%')) return;
+  for (const pair of text.split('&')) {
+    const [name = '', value = ''] = pair.split(/=(.*)/s);
+    for (const component of [name, value]) {
+      try {
+        decodeURIComponent(component.replace(/\+/g, ' '));
+      } catch {
+        const shown = name.replace(/[^A-Za-z0-9_.~-]/g, '?').slice(0, 64);
+        throw new ProblemError('validation_failed', `/${part}/${shown}: has a %-escape that is not UTF-8 text`, [{ pointer: `/${part}/${shown}`, detail: 'has a %-escape that is not UTF-8 text' }]);
+      }
+    }
+  }
+}
+
 /** Refuses a body declared in another charset than UTF-8 (`charset=utf-8` or none is fine): 415. */
 export function refuseForeignCharset(contentType: string | undefined): void {
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType ?? '')?.[1]?.toLowerCase();
@@ -105,6 +136,7 @@ export function headerCount(rawHeaders: readonly string[], name: string): number
  * §3.1, and a form of the pages never repeats one either), and only text.
  */
 export function parseFormBody(text: string): Record<string, string> {
+  refuseBadEscapes(text, 'body');
   const result: Record<string, string> = Object.create(null);
   for (const [name, value] of new URLSearchParams(text)) {
     if (name in result) {
@@ -153,6 +185,8 @@ export function registerInputBoundary(app: FastifyInstance, issuerOf: (request: 
         throw new ProblemError('validation_failed', 'The request target names another host than this platform.');
       }
     }
+    const query = request.url.indexOf('?');
+    if (query !== -1) refuseBadEscapes(request.url.slice(query + 1), 'query');
     refuseBadStrings(request.params, 'params');
     refuseBadStrings(request.query, 'query');
     const integers = integersOf(request);

@@ -35,7 +35,7 @@ const operation: Operation = {
       },
     ],
   },
-  responseTypes: ['text/html', 'application/problem+json'],
+  responseTypes: ['text/html'],
 };
 
 export default class ApiDecideDeviceSignIn extends ApiOperationCommand {

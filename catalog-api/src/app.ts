@@ -14,7 +14,7 @@ import { parseFormBody, refuseBadStrings, refuseForeignCharset, registerInputBou
 import { operatorTokenScheme } from './core/operator-auth.js';
 import { registerOperations, type HandlerMap } from './core/operations.js';
 import { idempotency, idempotencySweep } from './core/idempotency.js';
-import { componentsSchema, loadSpec, operations } from './core/spec.js';
+import { componentsSchema, loadSpec, operations, pathPattern, type OperationSpec } from './core/spec.js';
 import { openStore, type Db } from './core/store/db.js';
 import { loadMigrations, migrate } from './core/store/migrate.js';
 import { createValidatorCompiler } from './core/validation.js';
@@ -82,6 +82,8 @@ export const documentationRoutes = ['/openapi.json', '/docs'];
 const requestIdPattern = /^[A-Za-z0-9._:-]{8,128}$/;
 
 export async function buildApp(config: AppConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
+  // The spec's paths and their error formats, known once the spec is loaded (below).
+  const families: PathFamily[] = [];
   const app = Fastify({
     logger: {
       level: config.logLevel,
@@ -117,7 +119,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       // No route, so none of the route hooks: the request id is set here.
       reply.header('x-request-id', request.id);
       const problem = new ProblemError('validation_failed', `The request path is not valid: ${error.message.replace(/'[^']*'/, 'a component')}.`);
-      return sendError.call(this as FastifyInstance, unroutedFormat(request), problem as FastifyError, request, reply);
+      return sendError.call(this as FastifyInstance, unroutedFormat(request, families), problem as FastifyError, request, reply);
     },
   });
 
@@ -177,6 +179,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     });
 
     const specOperations = operations(spec);
+    families.push(...pathFamilies(specOperations));
     // Browser apps call discovery, keys, PAR, token, revocation and the FHIR API from their own origin.
     registerCors(app, specOperations);
     // No NUL, no unpaired surrogate, no loose integer, no doubled header goes past this point.
@@ -209,7 +212,11 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     app.setNotFoundHandler(function (request, reply) {
       const path = request.url.split('?')[0] ?? request.url;
       const error = new ProblemError('route_not_found', `No route ${request.method} ${visiblePath(path)}.`);
-      return sendError.call(this, unroutedFormat(request), error as FastifyError, request, reply);
+      // No such operation: OAuth's errors have no "not found", and a page is for a browser's navigation.
+      const family = unroutedFormat(request, families);
+      const browsing = /\btext\/html\b/.test(request.headers.accept ?? '');
+      const format = family === 'oauth' || (family === 'page' && !browsing) ? 'problem' : family;
+      return sendError.call(this, format, error as FastifyError, request, reply);
     });
 
     const remoteKeys = remoteKeySets({
@@ -390,11 +397,26 @@ function asProblem(this: FastifyInstance, error: FastifyError, request: FastifyR
 type ErrorFormat = 'problem' | 'oauth' | 'fhir' | 'page';
 
 /**
- * The format of an error for a request no route answers (an unknown path, a path that cannot be
- * decoded): OperationOutcome under `/fhir`, a page for a browser's navigation, a problem otherwise.
+ * The family of each path of the spec: a pattern of its segments (a parameter matches any one
+ * segment, even one that cannot be decoded) and the error format its operations share, if they do.
  */
-function unroutedFormat(request: FastifyRequest): ErrorFormat {
+function pathFamilies(specOperations: readonly OperationSpec[]): PathFamily[] {
+  const byPath = new Map<string, Set<ErrorFormat>>();
+  for (const operation of specOperations) byPath.set(operation.path, (byPath.get(operation.path) ?? new Set()).add(operation.errorFormat));
+  return [...byPath].flatMap(([path, formats]) => (formats.size === 1 ? [{ pattern: pathPattern(path), format: [...formats][0]! }] : []));
+}
+
+type PathFamily = { pattern: RegExp; format: ErrorFormat };
+
+/**
+ * The format of an error for a request no route answered (a path that cannot be decoded, a
+ * parameter too long, an unknown path): that of the spec's path it has the shape of; else an
+ * OperationOutcome under `/fhir`, a page for a browser's navigation, a problem otherwise.
+ */
+function unroutedFormat(request: FastifyRequest, families: readonly PathFamily[]): ErrorFormat {
   const path = request.url.split('?')[0] ?? request.url;
+  const family = families.find(({ pattern }) => pattern.test(path));
+  if (family) return family.format;
   if (path === '/fhir' || path.startsWith('/fhir/')) return 'fhir';
   return /\btext\/html\b/.test(request.headers.accept ?? '') ? 'page' : 'problem';
 }

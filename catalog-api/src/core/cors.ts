@@ -10,7 +10,7 @@
 // top-level navigation, never fetched) send no CORS header, so a browser keeps them from other
 // sites; their OPTIONS requests are answered as before (no such route).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { OperationSpec } from './spec.js';
+import { pathPattern, type OperationSpec } from './spec.js';
 
 /** The spec paths browser apps call cross-origin: discovery, keys, PAR, token, revocation. */
 const BROWSER_PATHS: ReadonlySet<string> = new Set([
@@ -62,11 +62,7 @@ export function browserRoutes(operations: readonly OperationSpec[]): BrowserRout
     if (!isBrowserPath(operation.path)) continue;
     byPath.set(operation.path, [...(byPath.get(operation.path) ?? []), operation.method]);
   }
-  const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return [...byPath].map(([path, methods]) => ({
-    pattern: new RegExp(`^${path.split(/\{[^}]+\}/).map(escaped).join('[^/]+')}$`),
-    methods,
-  }));
+  return [...byPath].map(([path, methods]) => ({ pattern: pathPattern(path), methods }));
 }
 
 const pathOf = (request: FastifyRequest) => request.url.split('?')[0] ?? request.url;

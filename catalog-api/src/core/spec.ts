@@ -140,6 +140,12 @@ function holdsSecret(spec: OpenApiDocument, node: Json | undefined, seen = new S
   return Object.values(node).some((value) => holdsSecret(spec, value, seen));
 }
 
+/** A pattern of the request paths an OpenAPI path template stands for: a parameter is any one segment. */
+export function pathPattern(template: string): RegExp {
+  const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${template.split(/\{[^}]+\}/).map(escaped).join('[^/]+')}$`);
+}
+
 /** Every operation of the spec, in document order. */
 export function operations(spec: OpenApiDocument = loadSpec()): OperationSpec[] {
   const result: OperationSpec[] = [];

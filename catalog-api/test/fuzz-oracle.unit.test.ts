@@ -45,6 +45,7 @@ describe('the oracle', () => {
     expect(verdictOf('createApp', { body: { value: { ...sampleAppInput(), extra: 1 } } })).toBe(false);
     expect(verdictOf('createApp', { body: { value: sampleAppInput() }, contentType: 'application/json; charset=iso-8859-1' })).toBe(false);
     expect(verdictOf('createApp', { body: { value: sampleAppInput() }, contentType: 'application/json; charset=UTF-8' })).toBe(true);
+    expect(verdictOf('createApp', { body: { value: sampleAppInput() }, contentType: 'application/json; charset=utf8' })).toBe(true);
     expect(verdictOf('createApp', { body: { value: sampleAppInput() }, contentType: ['application/json', 'application/json'] })).toBe(false);
     expect(verdictOf('createApp', { body: { value: { ...sampleAppInput(), name: 'x'.repeat(2 * 1024 * 1024) } } })).toBe(false);
     let deep: unknown = 'x';
@@ -67,6 +68,15 @@ describe('the oracle', () => {
     expect(verdictOf('listClients', { pathParams: { appId: '' } })).toBe(false);
     expect(pathOf(operation('listClients'), draft({ pathParams: { appId: 'a/b\ud800' } }))).toBe('/apps/a%2Fb%ED%A0%80/clients');
   });
+
+  it('leaves to the platform’s rules a raw path parameter that changes the path itself', () => {
+    for (const raw of ['..', '.', '../..', '?x=1', 'a/b', '%23x#y']) {
+      const d = draft({ pathParams: { appId }, rawPathParams: { appId: raw } });
+      expect(judge(model, operation('listClients'), d, 0, limits), raw).toMatchObject({ valid: 'unknown', retargeted: true });
+    }
+    // An escaped slash stays inside the segment: the operation is still named.
+    expect(verdictOf('listClients', { pathParams: { appId }, rawPathParams: { appId: '%2F' } })).toBe(false);
+  });
 });
 
 describe('the checks', () => {
@@ -74,6 +84,13 @@ describe('the checks', () => {
   const kinds = (id: string, answer: Answer, valid: true | false = true) =>
     checkAnswer(model, operation(id), valid ? { valid: true } : { valid: false, reason: 'test' }, answer).map((finding) => finding.kind);
   const problem = (status: number, code: string) => ({ type: `urn:mes:problem:${code}`, title: 'x', status, code, requestId: 'r' });
+
+  it('hold a request that no longer names its operation to the platform’s error formats only', () => {
+    const retargeted = (answer: Answer) => checkAnswer(model, operation('withdrawConnectedApp'), { valid: 'unknown', reason: 'test', retargeted: true }, answer).map((finding) => finding.kind);
+    expect(retargeted(json(404, problem(404, 'route_not_found'), 'application/problem+json'))).toEqual([]);
+    expect(retargeted({ status: 404, headers: { 'content-type': 'text/plain' }, body: Buffer.from('Not Found') })).toEqual(['error-format']);
+    expect(retargeted(json(500, problem(500, 'internal_error'), 'application/problem+json'))).toContain('server-error');
+  });
 
   it('accept a documented error in its format, and a success body in its schema', () => {
     expect(kinds('getApp', json(404, problem(404, 'not_found'), 'application/problem+json'))).toEqual([]);

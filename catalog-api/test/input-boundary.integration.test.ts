@@ -105,7 +105,7 @@ describe('NUL characters and unpaired surrogates', () => {
 });
 
 describe('integers', () => {
-  it.each(['Infinity', '-Infinity', 'NaN', '0x10', ' 1', '1 ', '+1', '1e2', '01', '1.0', '99999999999999999999'])('refuses limit=%j, naming the parameter', async (value) => {
+  it.each(['Infinity', '-Infinity', 'NaN', '0x10', ' 1', '1 ', '+1', '1e2', '01', '-0', '1.0', '99999999999999999999'])('refuses limit=%j, naming the parameter', async (value) => {
     const result = await call(server(), 'GET', `/catalog/apps?limit=${encodeURIComponent(value)}`);
     expectProblem(result, 400, 'validation_failed');
     expect(result.body.errors[0].pointer).toBe('/query/limit');

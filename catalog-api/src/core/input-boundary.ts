@@ -4,7 +4,7 @@
 //   text at all: it cannot be encoded as UTF-8), in a query, a path, a form or a JSON body, in
 //   values and in names.
 // - Integers in the query or the path: a strict grammar (an optional minus, digits, no leading
-//   zero, no sign, space, exponent, hexadecimal or `Infinity`) and a safe integer; the schema then
+//   zero, no plus sign, no -0, space, exponent, hexadecimal or `Infinity`) and a safe integer; the schema then
 //   checks the documented range.
 // - Bodies: UTF-8 only (a declared charset other than UTF-8 is 415), one Content-Type header.
 // - Requests: one Host header, and an absolute-form target only for this very host.
@@ -50,7 +50,7 @@ export function refuseBadStrings(value: unknown, part: 'query' | 'params' | 'bod
   if (found.length) throw new ProblemError('validation_failed', found.map((field) => `${field.pointer}: ${field.detail}`).join('; '), found);
 }
 
-const integerGrammar = /^-?(?:0|[1-9][0-9]*)$/;
+const integerGrammar = /^(?:0|-?[1-9][0-9]*)$/;
 
 /** Why a query or path value given for an integer is refused, or null when it is one. */
 export function integerProblem(raw: string): string | null {

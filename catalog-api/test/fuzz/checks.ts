@@ -129,6 +129,16 @@ export function checkAnswer(model: SpecModel, operation: FuzzOperation, verdict:
   // sandbox does not have: 503); the runner counts those apart. Any other is a failure.
   if (answer.status >= 500 && !documented) findings.push({ kind: 'server-error', detail: `${answer.status}` });
   if (verdict.valid === false && !refused(operation, answer)) findings.push({ kind: 'accepted-invalid', detail: `${answer.status} to a request with ${verdict.reason}` });
+  // A request that no longer names the operation answers like any request of the platform: an
+  // error in one of the platform's formats, and no 5xx.
+  if (verdict.valid === 'unknown' && verdict.retargeted) {
+    if (answer.status >= 400 && answer.status < 500) {
+      const format = Object.entries(familyMediaType).find(([, mediaType]) => mediaType === type);
+      if (!format) findings.push({ kind: 'error-format', detail: `${answer.status} answered as ${type || '(no Content-Type)'}, not one of the platform's error formats` });
+      else findings.push(...checkErrorBody(model, operation, answer, [type], {}));
+    }
+    return findings;
+  }
   if (!documented && answer.status < 500 && !familyStatuses(operation).has(answer.status)) {
     findings.push({ kind: 'undocumented-status', detail: `${answer.status} is not documented for ${operation.id}` });
   }

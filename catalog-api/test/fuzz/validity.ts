@@ -14,7 +14,12 @@ import type { FuzzOperation, FuzzParameter, SpecModel } from './model.js';
 import { formPairs, type Draft, type FormValue } from './request.js';
 import { deref, typesOf, type Schema } from './schema-arbitrary.js';
 
-export type Verdict = { valid: true } | { valid: false; reason: string } | { valid: 'unknown'; reason: string };
+/**
+ * The oracle's judgement of a request. `retargeted`: the request as written no longer names the
+ * operation (a raw path parameter with a `/`, `?`, `#` or a dot segment changes the path itself),
+ * so the operation's documented answers do not apply, only the platform's rules for any request.
+ */
+export type Verdict = { valid: true } | { valid: false; reason: string } | { valid: 'unknown'; reason: string; retargeted?: boolean };
 
 const VALID: Verdict = { valid: true };
 const invalid = (reason: string): Verdict => ({ valid: false, reason });
@@ -116,7 +121,8 @@ function judgeContentType(operation: FuzzOperation, contentType: string[]): Verd
     const [name = '', value = ''] = parameter.split('=').map((part) => part.trim());
     if (name.toLowerCase() !== 'charset') continue;
     if (!parameter.includes('=')) return { valid: 'unknown', reason: 'a charset parameter without value' };
-    if (value.replace(/^"|"$/g, '').toLowerCase() !== 'utf-8') return invalid(`charset ${value} is not UTF-8`);
+    // `utf8` is a label of UTF-8 as browsers read them (WHATWG Encoding), taken as such.
+    if (!['utf-8', 'utf8'].includes(value.replace(/^"|"$/g, '').toLowerCase())) return invalid(`charset ${value} is not UTF-8`);
   }
   return VALID;
 }
@@ -133,6 +139,9 @@ export function judge(model: SpecModel, operation: FuzzOperation, draft: Draft, 
   for (const parameter of operation.parameters.filter((p) => p.in === 'path')) {
     let value = draft.pathParams[parameter.name] ?? '';
     const raw = draft.rawPathParams[parameter.name];
+    if (raw !== undefined && (/[/?#]/.test(raw) || raw === '.' || raw === '..')) {
+      return { valid: 'unknown', reason: `path parameter "${parameter.name}" written as ${JSON.stringify(raw)} changes the path`, retargeted: true };
+    }
     if (raw !== undefined) {
       try {
         value = decodeURIComponent(raw);

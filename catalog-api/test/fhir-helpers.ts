@@ -130,6 +130,19 @@ export function sampleRecord(patientId: string, options: { family?: string; give
   ];
 }
 
+/** A heart-rate measurement as an app posts it, with `overrides` merged over it. */
+export function heartRate(value: number, effectiveDateTime: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    resourceType: 'Observation',
+    status: 'final',
+    category: category('vital-signs'),
+    code: loinc('8867-4', 'Fréquence cardiaque'),
+    effectiveDateTime,
+    valueQuantity: { value, unit: 'battements/min', system: systems.ucum, code: '/min' },
+    ...overrides,
+  };
+}
+
 export async function seedRecord(server: TestServer, patientId: string, options?: Parameters<typeof sampleRecord>[1]): Promise<NewResource[]> {
   const record = sampleRecord(patientId, options);
   await insertResources(server.app.db, record);
@@ -150,6 +163,18 @@ export interface PatientSession {
 }
 
 const redirectUri = 'https://tensiosuivi.example.fr/oauth/callback';
+
+/** Every patient-data scope an app can ask for: read and search all, create measurements and documents. */
+export const ALL_PATIENT_SCOPES = [
+  'patient/Patient.rs',
+  'patient/Observation.crs',
+  'patient/Immunization.rs',
+  'patient/AllergyIntolerance.rs',
+  'patient/Condition.rs',
+  'patient/MedicationStatement.rs',
+  'patient/DocumentReference.crs',
+  'patient/Appointment.rs',
+];
 
 /**
  * An app (registered for `appScopes`, default: what is asked) with a token for `patient`,

@@ -5,20 +5,10 @@ import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { systems } from '../src/modules/records/vocabulary.js';
 import { useServer } from './helpers.js';
-import { fhirRequest, patientToken, searchAll, seedRecord, type PatientSession } from './fhir-helpers.js';
+import { ALL_PATIENT_SCOPES, fhirRequest, heartRate, patientToken, searchAll, seedRecord, type PatientSession } from './fhir-helpers.js';
 
 const server = useServer();
-const everything = [
-  'launch/patient',
-  'patient/Patient.rs',
-  'patient/Observation.crs',
-  'patient/Immunization.rs',
-  'patient/AllergyIntolerance.rs',
-  'patient/Condition.rs',
-  'patient/MedicationStatement.rs',
-  'patient/DocumentReference.crs',
-  'patient/Appointment.rs',
-].join(' ');
+const everything = ['launch/patient', ...ALL_PATIENT_SCOPES].join(' ');
 
 let session: PatientSession;
 const PATIENT = 'fhir-patient-1';
@@ -203,16 +193,7 @@ describe('read', () => {
 });
 
 describe('writes', () => {
-  const measurement = (overrides: Record<string, unknown> = {}) => ({
-    resourceType: 'Observation',
-    status: 'final',
-    category: [{ coding: [{ system: systems.observationCategory, code: 'vital-signs' }] }],
-    code: { coding: [{ system: systems.loinc, code: '8867-4', display: 'Fréquence cardiaque' }] },
-    effectiveDateTime: '2026-11-29T07:00:00Z',
-    valueQuantity: { value: 64, unit: 'battements/min', system: systems.ucum, code: '/min' },
-    device: { display: 'Montre connectée' },
-    ...overrides,
-  });
+  const measurement = (overrides: Record<string, unknown> = {}) => heartRate(64, '2026-11-29T07:00:00Z', { device: { display: 'Montre connectée' }, ...overrides });
   const post = (type: string, body: unknown, contentType?: string) =>
     fhirRequest(server(), session, 'POST', `/fhir/${type}`, { body, ...(contentType ? { contentType } : {}) });
 

@@ -70,9 +70,13 @@ describe('the oracle', () => {
   });
 
   it('leaves to the platform’s rules a raw path parameter that changes the path itself', () => {
-    for (const raw of ['..', '.', '../..', '?x=1', 'a/b', '%23x#y']) {
+    for (const raw of ['../..', '?x=1', 'a/b', '%23x#y']) {
       const d = draft({ pathParams: { appId }, rawPathParams: { appId: raw } });
-      expect(judge(model, operation('listClients'), d, 0, limits), raw).toMatchObject({ valid: 'unknown', retargeted: true });
+      expect(judge(model, operation('listClients'), d, 0, limits), raw).toMatchObject({ valid: 'unknown', retargeted: 'path' });
+    }
+    for (const raw of ['..', '.']) {
+      const d = draft({ pathParams: { appId }, rawPathParams: { appId: raw } });
+      expect(judge(model, operation('listClients'), d, 0, limits), raw).toMatchObject({ valid: 'unknown', retargeted: 'dot-segment' });
     }
     // An escaped slash stays inside the segment: the operation is still named.
     expect(verdictOf('listClients', { pathParams: { appId }, rawPathParams: { appId: '%2F' } })).toBe(false);
@@ -86,10 +90,23 @@ describe('the checks', () => {
   const problem = (status: number, code: string) => ({ type: `urn:mes:problem:${code}`, title: 'x', status, code, requestId: 'r' });
 
   it('hold a request that no longer names its operation to the platform’s error formats only', () => {
-    const retargeted = (answer: Answer) => checkAnswer(model, operation('withdrawConnectedApp'), { valid: 'unknown', reason: 'test', retargeted: true }, answer).map((finding) => finding.kind);
+    const retargeted = (answer: Answer) => checkAnswer(model, operation('withdrawConnectedApp'), { valid: 'unknown', reason: 'test', retargeted: 'path' }, answer).map((finding) => finding.kind);
     expect(retargeted(json(404, problem(404, 'route_not_found'), 'application/problem+json'))).toEqual([]);
     expect(retargeted({ status: 404, headers: { 'content-type': 'text/plain' }, body: Buffer.from('Not Found') })).toEqual(['error-format']);
     expect(retargeted(json(500, problem(500, 'internal_error'), 'application/problem+json'))).toContain('server-error');
+  });
+
+  it('accept a dot segment taken literally as the operation’s value, or resolved as a step in the path', () => {
+    const placeholder: Answer = { status: 404, headers: { 'content-type': 'image/png' }, body: Buffer.from('\x89PNG') };
+    const dotSegment = (answer: Answer, retargeted: 'path' | 'dot-segment' = 'dot-segment') =>
+      checkAnswer(model, operation('getCatalogueAppLogo'), { valid: 'unknown', reason: 'test', retargeted }, answer).map((finding) => finding.kind);
+    // Taken literally: an unknown app, answered with the documented placeholder.
+    expect(dotSegment(placeholder)).toEqual([]);
+    // Resolved: no route, answered in a platform format.
+    expect(dotSegment(json(404, problem(404, 'route_not_found'), 'application/problem+json'))).toEqual([]);
+    // A slash in the value changes the path: the operation's own answers no longer apply.
+    expect(dotSegment(placeholder, 'path')).toEqual(['error-format']);
+    expect(dotSegment({ status: 404, headers: { 'content-type': 'text/plain' }, body: Buffer.from('Not Found') })).toEqual(['error-format']);
   });
 
   it('accept a documented error in its format, and a success body in its schema', () => {

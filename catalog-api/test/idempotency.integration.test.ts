@@ -8,8 +8,7 @@ import type { FastifyRequest } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ProblemError } from '../src/core/errors.js';
 import { idempotency, idempotencySweep, type StoredAnswer } from '../src/core/idempotency.js';
-import { systems } from '../src/modules/records/vocabulary.js';
-import { fhirRequest, patientToken, seedRecord } from './fhir-helpers.js';
+import { fhirRequest, heartRate, patientToken, seedRecord } from './fhir-helpers.js';
 import { appInput, call, expectProblem, registerPublisher, useServer } from './helpers.js';
 
 const server = useServer();
@@ -102,14 +101,7 @@ describe('Idempotency-Key on creates', () => {
     const patient = 'idempotency-patient';
     await seedRecord(server(), patient);
     const session = await patientToken(server(), patient, 'patient/Observation.crs');
-    const observation = {
-      resourceType: 'Observation',
-      status: 'final',
-      category: [{ coding: [{ system: systems.observationCategory, code: 'vital-signs' }] }],
-      code: { coding: [{ system: systems.loinc, code: '8867-4', display: 'Fréquence cardiaque' }] },
-      effectiveDateTime: '2026-11-29T07:00:00Z',
-      valueQuantity: { value: 61, unit: 'battements/min', system: systems.ucum, code: '/min' },
-    };
+    const observation = heartRate(61, '2026-11-29T07:00:00Z');
     const idempotencyKey = randomUUID();
     const first = await fhirRequest(server(), session, 'POST', '/fhir/Observation', { body: observation, headers: withKey(idempotencyKey) });
     expect(first.status).toBe(201);
@@ -227,14 +219,7 @@ describe('Idempotency-Key with the answer recorded in the handler\'s transaction
     const patient = 'idempotency-together';
     await seedRecord(server(), patient);
     const session = await patientToken(server(), patient, 'patient/Observation.crs');
-    const observation = {
-      resourceType: 'Observation',
-      status: 'final',
-      category: [{ coding: [{ system: systems.observationCategory, code: 'vital-signs' }] }],
-      code: { coding: [{ system: systems.loinc, code: '8867-4', display: 'Fréquence cardiaque' }] },
-      effectiveDateTime: '2026-11-30T07:00:00Z',
-      valueQuantity: { value: 62, unit: 'battements/min', system: systems.ucum, code: '/min' },
-    };
+    const observation = heartRate(62, '2026-11-30T07:00:00Z');
     const historyOf = async () =>
       (await server().app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM access_history WHERE patient_id = $1 AND interaction = 'create'`, [patient]))[0]!.n;
     const idempotencyKey = randomUUID();

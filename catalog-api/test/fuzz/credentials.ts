@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { startTestServer, uniqueRegistrationNumber, type TestServer } from '../../src/testing.js';
 import { certifiableAppInput, createCertifiableApp, createReviewer, OPERATOR_TOKEN, PUBLISHER_DOMAIN, startPublisherHost, verdicts, type CertifiableApp } from '../certification-helpers.js';
-import { patientToken, sampleRecord, seedRecord, type PatientSession } from '../fhir-helpers.js';
+import { ALL_PATIENT_SCOPES, patientToken, sampleRecord, seedRecord, type PatientSession } from '../fhir-helpers.js';
 import { call, registerPublisher } from '../helpers.js';
 import type { TestHttpsServer } from '../https-server.js';
 import { clientAssertion, commandLineSignIn, createConfidentialClient, dpopProof, form, newKeys, pkce, postForm, resourceProof, type CommandLineSession, type Keys } from '../oauth-helpers.js';
@@ -26,16 +26,7 @@ const OTHER_PATIENT = 'fuzz-patient-2';
 const redirectUri = `https://${PUBLISHER_DOMAIN}/oauth/callback`;
 const TOKEN_RENEWAL_MS = 240_000;
 const SESSION_RENEWAL_MS = 20 * 60_000;
-const PATIENT_SCOPE = [
-  'patient/Patient.rs',
-  'patient/Observation.crs',
-  'patient/Immunization.rs',
-  'patient/AllergyIntolerance.rs',
-  'patient/Condition.rs',
-  'patient/MedicationStatement.rs',
-  'patient/DocumentReference.crs',
-  'patient/Appointment.rs',
-].join(' ');
+const PATIENT_SCOPE = ALL_PATIENT_SCOPES.join(' ');
 
 /** Values that make a request of an operation valid and meaningful, merged over generated ones. */
 export interface Seed {
@@ -230,18 +221,26 @@ export class FuzzWorld {
     return started.body?.user_code ?? 'ABCD-EFGH';
   }
 
-  /** An authorization request of the OAuth app's public client, answered with a redirect. */
-  private async authorizeRedirect(loginHint: string | undefined): Promise<{ location: URL; verifier: string }> {
-    const { verifier, challenge } = pkce();
-    const query = form({
+  /**
+   * The parameters of an authorization request of the OAuth app's public client. Without
+   * login_hint the sandbox hands the request over to the patient's consent pages.
+   */
+  private authorizeParameters(challenge: string, loginHint: string | undefined): Record<string, string> {
+    return {
       client_id: this.oauthApp.publicClientId,
       response_type: 'code',
       redirect_uri: redirectUri,
       scope: 'patient/Observation.rs',
       code_challenge: challenge,
       code_challenge_method: 'S256',
-      login_hint: loginHint,
-    });
+      ...(loginHint === undefined ? {} : { login_hint: loginHint }),
+    };
+  }
+
+  /** An authorization request of the OAuth app's public client, answered with a redirect. */
+  private async authorizeRedirect(loginHint: string | undefined): Promise<{ location: URL; verifier: string }> {
+    const { verifier, challenge } = pkce();
+    const query = form(this.authorizeParameters(challenge, loginHint));
     const answer = await fetch(`${this.server.url}/oauth/authorize?${query}`, { redirect: 'manual' });
     return { location: new URL(answer.headers.get('location') ?? '/', this.server.url), verifier };
   }
@@ -442,19 +441,7 @@ export class FuzzWorld {
         return { body: structuredClone(resource) as unknown as Record<string, unknown> };
       }
       case 'authorize':
-        return {
-          query: {
-            client_id: this.oauthApp.publicClientId,
-            response_type: 'code',
-            redirect_uri: redirectUri,
-            scope: 'patient/Observation.rs',
-            code_challenge: challenge,
-            code_challenge_method: 'S256',
-            // Without login_hint the sandbox hands the request over to the patient's consent pages.
-            ...(g(fc.boolean) ? { login_hint: OTHER_PATIENT } : {}),
-            state: randomBytes(8).toString('hex'),
-          },
-        };
+        return { query: { ...this.authorizeParameters(challenge, g(fc.boolean) ? OTHER_PATIENT : undefined), state: randomBytes(8).toString('hex') } };
       case 'pushAuthorizationRequest': {
         const client = this.oauthApp.confidential!;
         return {

@@ -15,11 +15,17 @@ import { formPairs, type Draft, type FormValue } from './request.js';
 import { deref, typesOf, type Schema } from './schema-arbitrary.js';
 
 /**
- * The oracle's judgement of a request. `retargeted`: the request as written no longer names the
- * operation (a raw path parameter with a `/`, `?`, `#` or a dot segment changes the path itself),
- * so the operation's documented answers do not apply, only the platform's rules for any request.
+ * The oracle's judgement of a request. `retargeted`: the request as written may no longer name the
+ * operation (a raw path parameter with a `/`, `?` or `#` changes the path itself: `'path'`), so the
+ * operation's documented answers do not apply, only the platform's rules for any request. A whole
+ * dot segment (`.` or `..`: `'dot-segment'`) is either resolved as a step in the path or, as HTTP
+ * allows a server to, taken literally as the parameter's value; then the operation's documented
+ * answers apply too.
  */
-export type Verdict = { valid: true } | { valid: false; reason: string } | { valid: 'unknown'; reason: string; retargeted?: boolean };
+export type Verdict =
+  | { valid: true }
+  | { valid: false; reason: string }
+  | { valid: 'unknown'; reason: string; retargeted?: 'path' | 'dot-segment' };
 
 const VALID: Verdict = { valid: true };
 const invalid = (reason: string): Verdict => ({ valid: false, reason });
@@ -140,7 +146,8 @@ export function judge(model: SpecModel, operation: FuzzOperation, draft: Draft, 
     let value = draft.pathParams[parameter.name] ?? '';
     const raw = draft.rawPathParams[parameter.name];
     if (raw !== undefined && (/[/?#]/.test(raw) || raw === '.' || raw === '..')) {
-      return { valid: 'unknown', reason: `path parameter "${parameter.name}" written as ${JSON.stringify(raw)} changes the path`, retargeted: true };
+      const retargeted = /[/?#]/.test(raw) ? 'path' : 'dot-segment';
+      return { valid: 'unknown', reason: `path parameter "${parameter.name}" written as ${JSON.stringify(raw)} changes the path`, retargeted };
     }
     if (raw !== undefined) {
       try {

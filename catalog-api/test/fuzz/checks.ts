@@ -125,8 +125,8 @@ export function checkAnswer(model: SpecModel, operation: FuzzOperation, verdict:
   const type = mediaTypeOf(answer);
   const text = type.startsWith('text/') ? answer.body.toString('utf8') : '';
 
-  // A 5xx the operation documents is a designed answer (sign-in at an identity provider the
-  // sandbox does not have: 503); the runner counts those apart. Any other is a failure.
+  // A 5xx the operation documents is a designed answer (sign-in when the identity provider cannot
+  // be reached: 502); the runner counts those apart. Any other is a failure.
   if (answer.status >= 500 && !documented) findings.push({ kind: 'server-error', detail: `${answer.status}` });
   if (verdict.valid === false && !refused(operation, answer)) findings.push({ kind: 'accepted-invalid', detail: `${answer.status} to a request with ${verdict.reason}` });
   // A request that no longer names the operation answers like any request of the platform: an

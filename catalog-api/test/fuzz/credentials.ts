@@ -8,12 +8,14 @@
 // pointed at apps, clients, publishers and patients the credentials do not depend on. Tokens
 // last five minutes: they are renewed before that, and after any 401.
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { startTestServer, uniqueRegistrationNumber, type TestServer } from '../../src/testing.js';
 import { certifiableAppInput, createCertifiableApp, createReviewer, OPERATOR_TOKEN, PUBLISHER_DOMAIN, startPublisherHost, verdicts, type CertifiableApp } from '../certification-helpers.js';
 import { ALL_PATIENT_SCOPES, patientToken, sampleRecord, seedRecord, type PatientSession } from '../fhir-helpers.js';
 import { call, registerPublisher } from '../helpers.js';
 import type { TestHttpsServer } from '../https-server.js';
+import { signInAtProvider, startIdentityProvider, type TestIdentityProvider } from '../identity-provider.js';
 import { clientAssertion, commandLineSignIn, createConfidentialClient, dpopProof, form, newKeys, pkce, postForm, resourceProof, type CommandLineSession, type Keys } from '../oauth-helpers.js';
 import { pageBrowser } from '../page-browser.js';
 import { seedSandboxReviewers } from '../../src/modules/certification/sandbox-accounts.js';
@@ -27,6 +29,15 @@ const redirectUri = `https://${PUBLISHER_DOMAIN}/oauth/callback`;
 const TOKEN_RENEWAL_MS = 240_000;
 const SESSION_RENEWAL_MS = 20 * 60_000;
 const PATIENT_SCOPE = ALL_PATIENT_SCOPES.join(' ');
+
+/** A port free now, for a server whose address must be known before it starts. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
 
 /** Values that make a request of an operation valid and meaningful, merged over generated ones. */
 export interface Seed {
@@ -50,6 +61,8 @@ export interface Authentication {
 export class FuzzWorld {
   server!: TestServer;
   private host!: TestHttpsServer;
+  /** The identity provider patients sign in at (OpenID Connect), besides the sandbox's picker. */
+  private idp!: TestIdentityProvider;
   /** Owns the apps the fuzzer works on: the certified one, app B (sandbox controls, clients), the OAuth app and the spares. */
   private publisher!: { id: string; key: string };
   /** A publisher of its own for the /publishers/me operations (their updates change the caller). */
@@ -76,10 +89,20 @@ export class FuzzWorld {
     const step = (name: string) => log(`fuzz: set-up ${name} at ${Date.now() - started} ms`);
     this.host = await startPublisherHost();
     const host = this.host;
+    // The provider must know the platform's callback before the platform starts (which reads the
+    // provider's metadata): the platform's port is chosen first.
+    const port = await freePort();
+    this.idp = await startIdentityProvider({ accounts: { [OTHER_PATIENT]: {} }, redirectUris: [`http://127.0.0.1:${port}/patient/sign-in/callback`] });
+    const idp = this.idp;
     this.server = await startTestServer(
       // No sweeper: the store must change only through the requests whose effects are checked.
-      { operatorToken: OPERATOR_TOKEN, outboundAllowPrivateNetworks: true, outboundTimeoutMs: 2000, sweepIntervalSeconds: 0 },
-      { outbound: { ca: host.ca, resolve: host.resolve } },
+      { port, operatorToken: OPERATOR_TOKEN, outboundAllowPrivateNetworks: true, outboundTimeoutMs: 2000, sweepIntervalSeconds: 0, patientIdentityProvider: idp.settings() },
+      {
+        outbound: {
+          ca: [host.ca, idp.ca],
+          resolve: async (hostname) => [...(await host.resolve(hostname)), ...(await idp.resolve(hostname))],
+        },
+      },
     );
     step('server');
     this.reviewers = [await createReviewer(this.server, 'fuzz-reviewer-a'), await createReviewer(this.server, 'fuzz-reviewer-b')];
@@ -122,6 +145,7 @@ export class FuzzWorld {
   async close(): Promise<void> {
     await this.server?.close();
     await this.host?.close();
+    await this.idp?.close();
   }
 
   // ---- fixtures ----------------------------------------------------------------------------
@@ -257,6 +281,19 @@ export class FuzzWorld {
     return location.searchParams.get('interaction') ?? randomBytes(32).toString('base64url');
   }
 
+  /**
+   * A real answer of the identity provider to a sign-in the platform started in a browser of its
+   * own (never the fuzzer's signed-in one, which a sign-in would sign out): the callback's query
+   * and the browser's attempt cookie.
+   */
+  private async providerAnswer(): Promise<{ query: Record<string, string>; cookie: string }> {
+    const browser = pageBrowser(() => this.server);
+    const started = await browser.get('/patient/sign-in/start?return_to=%2Fpatient%2Fapps');
+    if (started.status !== 303 || !started.location) throw new Error(`sign-in start failed: ${started.status}`);
+    const back = await signInAtProvider(this.idp, started.location, { login: OTHER_PATIENT });
+    return { query: Object.fromEntries(back.searchParams), cookie: [...browser.cookies].map(([name, value]) => `${name}=${value}`).join('; ') };
+  }
+
   // ---- credentials ---------------------------------------------------------------------------
 
   private async patientDataSession(): Promise<PatientSession> {
@@ -299,6 +336,8 @@ export class FuzzWorld {
     });
     const schemes = operation.schemes;
     if (schemes.length === 0) {
+      // The provider's answer comes with the browser that started the sign-in (its seed's cookie).
+      if (operation.id === 'finishPatientSignIn') return { headers: {}, credential: null };
       if (/^\/(patient|catalogue|language)/.test(operation.path)) {
         const session = await this.patientSession();
         return { headers: { cookie: session.cookie, ...(operation.body ? { origin: this.server.url } : {}) }, credential: 'patientSession' };
@@ -475,6 +514,12 @@ export class FuzzWorld {
         return { body: { user_code: await this.userCode(), api_key: this.selfPublisher.key, decision: text('approve', 'deny') } };
       case 'patientSignIn':
         return { body: { patient_id: OTHER_PATIENT, return_to: '/patient/apps' } };
+      case 'finishPatientSignIn': {
+        // A real answer only for the valid request: a mutated one must not spend an attempt.
+        if (!valid) return { query: { code: randomBytes(32).toString('base64url'), state: randomBytes(32).toString('base64url'), iss: this.idp.issuer } };
+        const answer = await this.providerAnswer();
+        return { query: answer.query, headers: { cookie: answer.cookie } };
+      }
       case 'patientSignOut':
       case 'withdrawConnectedApp':
       case 'dismissCertificationNotice':
@@ -514,6 +559,11 @@ export class FuzzWorld {
       case 'sandboxClientId':
       case 'for':
         return null;
+      // An error from the provider would refuse the sign-in the world's valid answer makes.
+      case 'error':
+      case 'error_description':
+      case 'error_uri':
+        return operation.id === 'finishPatientSignIn' ? null : undefined;
       case '_format':
         return ['json', 'application/fhir+json'];
       case '_elements':

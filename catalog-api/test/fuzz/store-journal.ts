@@ -18,7 +18,9 @@
 // 4xx range is not a refusal but a completed read: a FHIR read of an id the token cannot see
 // answers 404 and is recorded in the access history with no resource (records/routes.ts: the
 // app learnt that the resource is absent, and an absent resource must look the same as another
-// patient's); `allowedWrites` says so.
+// patient's); and the identity provider's answer at the sign-in callback takes the browser's
+// sign-in attempt whatever the answer (an attempt is good for one answer: a refused answer ends
+// it too). `allowedWrites` says so.
 import type { Db } from '../../src/core/store/db.js';
 
 export const excludedTables = ['oauth_replay', 'sandbox_traffic', 'server_secrets', 'schema_migrations'];
@@ -29,7 +31,9 @@ export const excludedColumns: Record<string, string[]> = {
 
 /** Tables a refused answer may still change, by operation and status (see above). */
 export function allowedWrites(operationId: string, status: number): string[] {
-  return /^read[A-Z]/.test(operationId) && status === 404 ? ['access_history', 'access_history_heads'] : [];
+  if (/^read[A-Z]/.test(operationId) && status === 404) return ['access_history', 'access_history_heads'];
+  if (operationId === 'finishPatientSignIn') return ['patient_sign_in_attempts'];
+  return [];
 }
 
 const JOURNAL = 'fuzz_store_journal';

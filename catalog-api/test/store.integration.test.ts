@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
-import { openStore } from '../src/core/store/db.js';
+import { openStore, statementNamer } from '../src/core/store/db.js';
 import { loadMigrations, migrate, MigrationError } from '../src/core/store/migrate.js';
 import { dropTestSchema, testConfig } from '../src/testing.js';
 import { appInput } from './helpers.js';
@@ -107,5 +107,45 @@ describe('embedded store', () => {
     const db = await openStore({ dataDir });
     await db.close();
     expect(existsSync(join(dataDir, 'pglite', 'PG_VERSION'))).toBe(true);
+  });
+});
+
+describe('prepared statements', () => {
+  it('prepares each statement text once per connection, under a name derived from the text', async () => {
+    const { db } = await freshStore();
+    const sql = 'SELECT $1::int + 1 AS n';
+    const prepared = await db.transaction(async (tx) => {
+      expect(await tx.query(sql, [1])).toEqual([{ n: 2 }]);
+      expect(await tx.query(sql, [41])).toEqual([{ n: 42 }]);
+      return tx.query<{ name: string; statement: string }>('SELECT name, statement FROM pg_prepared_statements WHERE statement = $1', [sql]);
+    });
+    if (db.kind === 'postgres') {
+      // One entry, named after the text: the second run only bound and executed it.
+      expect(prepared).toEqual([{ name: statementNamer().nameOf(sql), statement: sql }]);
+    } else {
+      // PGlite runs every statement through its one connection's unnamed statement.
+      expect(prepared).toEqual([]);
+    }
+  });
+
+  it('runs a statement again, unprepared, when its table changed shape under it', async () => {
+    const { db } = await freshStore();
+    await db.exec('CREATE TABLE reshaped (a int); INSERT INTO reshaped VALUES (1)');
+    const sql = 'SELECT * FROM reshaped WHERE a = $1';
+    // Every pooled connection prepares it, so the change hits whichever connection runs it next.
+    await Promise.all(Array.from({ length: 12 }, () => db.query(sql, [1])));
+    await db.exec('ALTER TABLE reshaped ADD COLUMN b text');
+    const after = await Promise.all(Array.from({ length: 12 }, () => db.query(sql, [1])));
+    expect(after).toEqual(Array.from({ length: 12 }, () => [{ a: 1, b: null }]));
+  });
+
+  it('names a bounded number of texts and runs the others unprepared', () => {
+    const namer = statementNamer(3);
+    const names = ['SELECT 1', 'SELECT 2', 'SELECT 3', 'SELECT 4'].map((sql) => namer.nameOf(sql));
+    expect(names.slice(0, 3).every((name) => /^mes_[A-Za-z0-9_-]{22}$/.test(name ?? ''))).toBe(true);
+    expect(new Set(names.slice(0, 3)).size).toBe(3);
+    expect(names[3]).toBeUndefined();
+    // A named text keeps its name.
+    expect(namer.nameOf('SELECT 1')).toBe(names[0]);
   });
 });

@@ -18,7 +18,7 @@ import { componentsSchema, loadSpec, operations, pathPattern, type OperationSpec
 import { openStore, type Db } from './core/store/db.js';
 import { loadMigrations, migrate } from './core/store/migrate.js';
 import { createValidatorCompiler } from './core/validation.js';
-import { catalogHandlers, publisherApiKeyScheme } from './modules/catalog/index.js';
+import { catalogHandlers, catalogPageCache, publisherApiKeyScheme } from './modules/catalog/index.js';
 import { certificationHandlers, certificationService, documentFetcher, loadCriteria, reviewerApiKeyScheme } from './modules/certification/index.js';
 import { healthHandlers } from './modules/health/routes.js';
 import { interactiveConsent, sandboxConsent, unavailableConsent } from './modules/consent/index.js';
@@ -238,9 +238,11 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       criteria: loadCriteria(),
       fetchDocument: documentFetcher({ allowPrivateNetworks: config.outboundAllowPrivateNetworks, timeoutMs: config.outboundTimeoutMs, ...options.outbound }),
     });
+    const catalogPages = catalogPageCache(db);
+    app.addHook('onClose', () => catalogPages.close());
     const handlers: HandlerMap = {
       ...healthHandlers(db, migrations),
-      ...catalogHandlers(db, config),
+      ...catalogHandlers(db, config, catalogPages),
       ...certificationHandlers(db, config, certification, (request) => issuerOf(request, config)),
       ...oauthHandlers(db, config, box, { remoteKeys, bearerTokensAllowed: bearerTokensAllowed(config) }),
       ...authorizationHandlers({

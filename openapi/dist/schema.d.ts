@@ -1996,6 +1996,11 @@ export interface paths {
          * Browse the catalogue of certified apps
          * @description Only `certified` apps are listed, sorted by name. `q` searches names and descriptions
          *     (case- and accent-insensitive); `category` filters by category.
+         *
+         *     Every page carries a strong `ETag` and may be kept by any cache for a minute
+         *     (`Cache-Control: public, max-age=60`); sent again with `If-None-Match`, an unchanged page is
+         *     answered `304 Not Modified` without a body. A change of a listed app, its publisher or its
+         *     logo, on any instance, gives the page a new `ETag` at once.
          */
         get: operations["listCatalogApps"];
         put?: never;
@@ -7891,11 +7896,24 @@ export interface operations {
             /** @description A page of certified apps. */
             200: {
                 headers: {
+                    /** @description The page's version (strong), for `If-None-Match`. */
+                    ETag?: string;
+                    /** @description `public, max-age=60`. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CatalogPage"];
                 };
+            };
+            /** @description The copy named by `If-None-Match` is the current page. */
+            304: {
+                headers: {
+                    ETag?: string;
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["BadRequest"];
         };

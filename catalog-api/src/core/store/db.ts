@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { CHANGE_CHANNEL, LocalChanges, type ChangeFeed } from './changes.js';
 
 export type Row = Record<string, unknown>;
 
@@ -17,6 +18,8 @@ export interface Queryable {
 
 export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres';
+  /** What changed in the store, for the state kept in memory (changes.ts). */
+  readonly changes: ChangeFeed;
   /** Runs `fn` in a transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -43,25 +46,40 @@ async function openPglite(dataDir: string): Promise<Db> {
   if (!inMemory) mkdirSync(pgliteDir, { recursive: true });
   const client = inMemory ? new PGlite() : new PGlite(pgliteDir);
   await client.waitReady;
-  const query = async <R extends Row>(sql: string, params?: readonly unknown[]) =>
-    (await client.query<R>(sql, params as unknown[] | undefined)).rows;
+  // One process owns the embedded store: every change is made here and seen at once.
+  const local = new LocalChanges();
+  const query = async <R extends Row>(sql: string, params?: readonly unknown[]) => {
+    const { rows } = await client.query<R>(sql, params as unknown[] | undefined);
+    local.wrote(sql);
+    return rows;
+  };
   return {
     kind: 'pglite',
+    changes: { subscribe: (tables, listener) => local.subscribe(tables, listener), live: true },
     query,
     // PGlite has a single connection, so transactions are serialized by PGlite itself.
     exec: async (sql) => {
       await client.exec(sql);
+      local.wrote(sql);
     },
-    transaction: (fn) =>
-      client.transaction((tx) =>
+    async transaction(fn) {
+      const texts: string[] = [];
+      const result = await client.transaction((tx) =>
         fn({
-          query: async <R extends Row>(sql: string, params?: readonly unknown[]) =>
-            (await tx.query<R>(sql, params as unknown[] | undefined)).rows,
+          query: async <R extends Row>(sql: string, params?: readonly unknown[]) => {
+            const { rows } = await tx.query<R>(sql, params as unknown[] | undefined);
+            texts.push(sql);
+            return rows;
+          },
           exec: async (sql) => {
             await tx.exec(sql);
+            texts.push(sql);
           },
         }),
-      ),
+      );
+      for (const sql of texts) local.wrote(sql);
+      return result;
+    },
     close: () => client.close(),
   };
 }
@@ -152,24 +170,47 @@ async function openPostgres(databaseUrl: string, schema?: string): Promise<Db> {
       async (name) => (await on.query<R>({ text: sql, values: params as unknown[] | undefined, ...(name ? { name } : {}) })).rows,
       on === pool,
     );
-  const query = <R extends Row>(sql: string, params?: readonly unknown[]) => run<R>(pool, sql, params);
+  const local = new LocalChanges();
+  const listener = changeListener(databaseUrl, schema, local);
+  const query = async <R extends Row>(sql: string, params?: readonly unknown[]) => {
+    const rows = await run<R>(pool, sql, params);
+    local.wrote(sql);
+    return rows;
+  };
   return {
     kind: 'postgres',
+    changes: {
+      subscribe(tables, onChange) {
+        listener.start();
+        return local.subscribe(tables, onChange);
+      },
+      get live() {
+        return listener.live;
+      },
+    },
     query,
     exec: async (sql) => {
       await pool.query(sql);
+      local.wrote(sql);
     },
     async transaction(fn) {
       const client = await pool.connect();
+      const texts: string[] = [];
       try {
         await client.query('BEGIN');
         const result = await fn({
-          query: <R extends Row>(sql: string, params?: readonly unknown[]) => run<R>(client, sql, params),
+          query: async <R extends Row>(sql: string, params?: readonly unknown[]) => {
+            const rows = await run<R>(client, sql, params);
+            texts.push(sql);
+            return rows;
+          },
           exec: async (sql) => {
             await client.query(sql);
+            texts.push(sql);
           },
         });
         await client.query('COMMIT');
+        for (const sql of texts) local.wrote(sql);
         return result;
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {});
@@ -178,6 +219,82 @@ async function openPostgres(databaseUrl: string, schema?: string): Promise<Db> {
         client.release();
       }
     },
-    close: () => pool.end(),
+    async close() {
+      await listener.stop();
+      await pool.end();
+    },
+  };
+}
+
+/** How long the change listener waits before connecting again after losing its connection. */
+export const CHANGE_LISTENER_RETRY_MS = 1_000;
+
+/**
+ * The connection that LISTENs for the changes other instances make (migration 0029's triggers),
+ * opened at the first subscription. When it drops, every subscriber is told to forget what it
+ * holds (changes may be missed from then on) and it connects again; once back, they are told again
+ * (changes may have been missed meanwhile).
+ */
+function changeListener(databaseUrl: string, schema: string | undefined, local: LocalChanges) {
+  let client: pg.Client | undefined;
+  let live = false;
+  let started = false;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+
+  const lost = (from: pg.Client) => {
+    if (client !== from) return;
+    client = undefined;
+    live = false;
+    local.emit(null);
+    from.end().catch(() => {});
+    if (!stopped) retry = setTimeout(connect, CHANGE_LISTENER_RETRY_MS).unref();
+  };
+
+  async function connect(): Promise<void> {
+    retry = undefined;
+    const next = new pg.Client({
+      connectionString: databaseUrl,
+      // Named, so that an operator sees it for what it is in pg_stat_activity.
+      application_name: `mes changes ${schema ?? ''}`.trim().slice(0, 63),
+      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    });
+    client = next;
+    next.on('error', () => lost(next));
+    next.on('end', () => lost(next));
+    try {
+      await next.connect();
+      const [row] = (await next.query<{ schema: string }>('SELECT current_schema() AS schema')).rows;
+      const prefix = `${row!.schema}.`;
+      next.on('notification', (message) => {
+        if (message.channel === CHANGE_CHANNEL && message.payload?.startsWith(prefix)) local.emit(message.payload.slice(prefix.length));
+      });
+      await next.query(`LISTEN ${CHANGE_CHANNEL}`);
+      if (client !== next || stopped) return;
+      live = true;
+      // Whatever was cached before now may have missed a change.
+      local.emit(null);
+    } catch {
+      lost(next);
+    }
+  }
+
+  return {
+    get live() {
+      return live;
+    },
+    start() {
+      if (started || stopped) return;
+      started = true;
+      void connect();
+    },
+    async stop() {
+      stopped = true;
+      live = false;
+      if (retry) clearTimeout(retry);
+      const current = client;
+      client = undefined;
+      await current?.end().catch(() => {});
+    },
   };
 }

@@ -1,5 +1,5 @@
 // Public surface of the catalogue module: publishers, their apps and the public catalogue.
-export { catalogHandlers, publisherApiKeyScheme, authenticateApiKey, catalogCursor } from './routes.js';
+export { catalogHandlers, catalogPageCache, publisherApiKeyScheme, authenticateApiKey, catalogCursor } from './routes.js';
 export { registerPublisher, createApp, updateApp, deleteApp, issueApiKey } from './service.js';
 export { findPublisherByRegistrationNumber, findApp, appNames, setCertificationStatus, setCertifiedVersion, findAppForPatients, appsForPatients } from './repository.js';
 export type { App, AppInput, Publisher, CatalogApp, CertificationStatus, AppForPatients } from './repository.js';

@@ -1,9 +1,12 @@
 // HTTP handlers of the catalogue module, keyed by operationId.
+import { createHash } from 'node:crypto';
 import type { AppConfig } from '../../core/config.js';
 import { bearerChallenge, bearerKey } from '../../core/bearer-key.js';
 import { ProblemError } from '../../core/errors.js';
 import { publisherOf, type HandlerMap, type SecurityScheme } from '../../core/operations.js';
 import { decodeCursor, encodeCursor } from '../../core/pagination.js';
+import { ifNoneMatchNames } from '../../core/conditional-requests.js';
+import { StateCache } from '../../core/store/changes.js';
 import type { Db } from '../../core/store/db.js';
 import * as repo from './repository.js';
 import { API_KEY_PREFIX, hashApiKey } from './rules.js';
@@ -24,6 +27,31 @@ type CatalogOperations =
   | 'deleteApp'
   | 'listCatalogApps'
   | 'getCatalogApp';
+
+/** A page of the public catalogue as sent: its JSON bytes and their entity tag. */
+interface CatalogPageBytes {
+  bytes: Buffer;
+  etag: string;
+}
+
+/** What the catalogue's pages are read from: a change to one of these drops every page kept. */
+const CATALOG_TABLES = ['apps', 'publishers', 'app_logos'];
+
+/** How long any cache may keep a catalogue page (and this process, should no change ever reach it). */
+const CATALOG_MAX_AGE_SECONDS = 60;
+
+/**
+ * The catalogue's JSON pages, read and serialized once and then served from memory until an app,
+ * a publisher or a logo changes (through this instance or another: core/store/changes.ts). While
+ * changes from other instances cannot reach this one, a page is kept one second at most.
+ */
+export function catalogPageCache(db: Db): StateCache<CatalogPageBytes> {
+  return new StateCache<CatalogPageBytes>(db.changes, CATALOG_TABLES, {
+    max: 512,
+    maxAgeMs: CATALOG_MAX_AGE_SECONDS * 1000,
+    fallbackMaxAgeMs: 1000,
+  });
+}
 
 /** The publisher of an API key, or null when the key is unknown or revoked. */
 export async function authenticateApiKey(db: Db, key: string): Promise<{ publisherId: string; apiKeyId: string } | null> {
@@ -63,7 +91,7 @@ export const catalogCursor = {
   },
 };
 
-export function catalogHandlers(db: Db, config: AppConfig): HandlerMap<CatalogOperations> {
+export function catalogHandlers(db: Db, config: AppConfig, pages = catalogPageCache(db)): HandlerMap<CatalogOperations> {
   const notFound = (what: string) => new ProblemError('not_found', `No ${what}.`);
   return {
     async registerPublisher({ body }) {
@@ -143,14 +171,18 @@ export function catalogHandlers(db: Db, config: AppConfig): HandlerMap<CatalogOp
       return { status: 204 };
     },
 
-    async listCatalogApps({ query }) {
+    async listCatalogApps({ query, request }) {
       const { limit = 20, cursor, q, category } = query;
       const after = cursor ? catalogCursor.decode(cursor) : null;
-      const page = await repo.listCatalog(db, { q, category, limit, after });
-      return {
-        status: 200,
-        body: { items: page.items, nextCursor: page.more && page.last ? catalogCursor.encode(page.last) : null },
-      };
+      const page = await pages.get(JSON.stringify([limit, cursor ?? null, q ?? null, category ?? null]), async () => {
+        const found = await repo.listCatalog(db, { q, category, limit, after });
+        const bytes = Buffer.from(JSON.stringify({ items: found.items, nextCursor: found.more && found.last ? catalogCursor.encode(found.last) : null }));
+        return { bytes, etag: `"${createHash('sha256').update(bytes).digest('base64url').slice(0, 32)}"` };
+      });
+      const headers = { etag: page.etag, 'cache-control': `public, max-age=${CATALOG_MAX_AGE_SECONDS}` };
+      if (ifNoneMatchNames(request.headers['if-none-match'], page.etag)) return { status: 304, headers };
+      // Already serialized: sent as these bytes, the JSON the page's schema describes.
+      return { status: 200, headers: { ...headers, 'content-type': 'application/json; charset=utf-8' }, body: page.bytes as never };
     },
 
     async getCatalogApp({ params }) {

@@ -5,7 +5,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, useServer } from './helpers.js';
 import { fhirRequest, patientToken, seedGuardianship, seedRecord, type PatientSession } from './fhir-helpers.js';
-import { recordAccess } from '../src/modules/audit/index.js';
+import { accessHistoryWriter, recordAccess, verifyAccessChain, type AccessEntry } from '../src/modules/audit/index.js';
+import type { Queryable } from '../src/core/store/db.js';
 import { form } from './oauth-helpers.js';
 
 const OPERATOR_TOKEN = 'operator-token-for-access-history-tests-0123456789';
@@ -63,6 +64,61 @@ describe('recording', () => {
     const entries = await entriesOf(PATIENT);
     expect(entries.map((e) => Number(e.seq))).toEqual(entries.map((_, i) => i + 1));
     expect(await verify(PATIENT)).toEqual({ patientId: PATIENT, entries: entries.length, ok: true });
+  });
+});
+
+describe('group commit', () => {
+  /** The server's store, counting the statements sent through it. */
+  const counting = () => {
+    const db = server().app.db;
+    const counted = { statements: 0, query: (sql: string, params?: readonly unknown[]) => ((counted.statements += 1), db.query(sql, params)), exec: (sql: string) => db.exec(sql) };
+    return counted as Queryable & { statements: number };
+  };
+  const entry = (patientId: string, i: number): AccessEntry => ({
+    patientId,
+    appId: session.appId,
+    clientId: session.clientId,
+    grantId: session.grantId,
+    actorId: patientId,
+    resourceType: 'Observation',
+    interaction: 'search',
+    resourceCount: i,
+  });
+
+  it('appends the entries of concurrent requests together, each chain in order and verifiable', async () => {
+    const db = counting();
+    const writer = accessHistoryWriter(db, { maxInFlight: 1 });
+    const patients = ['batch-patient-b', 'batch-patient-a', 'batch-patient-c'];
+    const recorded = await Promise.all(Array.from({ length: 60 }, (_, i) => writer.append(entry(patients[i % 3]!, i))));
+    // The first went alone; the others waited for it and went in one or two more statements.
+    expect(db.statements).toBeLessThanOrEqual(3);
+    for (const patient of patients) {
+      const mine = recorded.filter((r) => r.patientId === patient);
+      // Each caller got its own entry back, in the order the entries were given.
+      expect(mine.map((r) => r.resourceCount)).toEqual([...mine.map((r) => r.resourceCount)].sort((a, b) => a - b));
+      expect(mine.map((r) => r.seq)).toEqual(mine.map((_, i) => i + 1));
+      expect(await verifyAccessChain(server().app.db, patient)).toEqual({ patientId: patient, entries: 20, ok: true });
+    }
+  });
+
+  it('resolves a caller only once its entry is in the store', async () => {
+    const writer = accessHistoryWriter(server().app.db);
+    const recorded = await Promise.all(Array.from({ length: 10 }, (_, i) => writer.append(entry('batch-patient-d', i))));
+    const stored = await server().app.db.query<{ seq: string; hash: string }>('SELECT seq, hash FROM access_history WHERE patient_id = $1 ORDER BY seq', ['batch-patient-d']);
+    // Two statements may be under way at once: concurrent requests have no order of their own.
+    expect(stored.map((row) => [Number(row.seq), row.hash])).toEqual(recorded.map((r) => [r.seq, r.hash]).sort((a, b) => Number(a[0]) - Number(b[0])));
+  });
+
+  it('fails only the entry at fault when a batch is refused', async () => {
+    const writer = accessHistoryWriter(server().app.db, { maxInFlight: 1 });
+    const results = await Promise.allSettled([
+      writer.append(entry('batch-patient-e', 0)),
+      writer.append(entry('batch-patient-e', 1)),
+      writer.append({ ...entry('batch-patient-e', 2), appId: 'not-a-uuid' }),
+      writer.append(entry('batch-patient-e', 3)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(await verifyAccessChain(server().app.db, 'batch-patient-e')).toEqual({ patientId: 'batch-patient-e', entries: 3, ok: true });
   });
 });
 

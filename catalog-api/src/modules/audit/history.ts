@@ -52,31 +52,102 @@ function entryFields(entry: Omit<RecordedAccess, 'hash' | 'prevHash' | 'seq'> & 
   ];
 }
 
+/** The statement that appends entries (migration 0030), one array per field, in entryHash's order. */
+const APPEND_SQL = `SELECT entry, entry_seq, entry_prev_hash, entry_hash FROM append_access_history(
+  $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])`;
+
+interface Pending {
+  entry: AccessEntry;
+  /** Timestamps are kept to the millisecond, as JavaScript dates (and the hash) have them. */
+  occurredAt: Date;
+}
+
 /**
- * Appends an entry to the patient's chain in one statement: the chain head is created or moved
- * (its row lock orders the entries of one patient, across instances), the entry's hash computed
- * by the store from the previous one, and the entry written with it. Returns the entry as recorded.
+ * Appends entries to their patients' chains in one statement, in the order given: each chain head
+ * is created or moved (its row lock orders the entries of one patient, across instances), each
+ * entry's hash computed by the store from the previous one, and the entry written with it.
+ */
+async function appendEntries(db: Queryable, pending: readonly Pending[]): Promise<RecordedAccess[]> {
+  const columns: string[][] = Array.from({ length: 9 }, () => []);
+  for (const { entry, occurredAt } of pending) {
+    entryFields({ ...entry, seq: 0, occurredAt }).forEach((value, i) => {
+      // The position is the store's to give: every other field, in entryHash's order.
+      if (i !== 1) columns[i === 0 ? 0 : i - 1]!.push(value);
+    });
+  }
+  const rows = await db.query<{ entry: number; entry_seq: string; entry_prev_hash: string; entry_hash: string }>(APPEND_SQL, columns);
+  return rows.map((row) => {
+    const { entry, occurredAt } = pending[row.entry - 1]!;
+    return { ...entry, seq: Number(row.entry_seq), occurredAt, prevHash: row.entry_prev_hash, hash: row.entry_hash };
+  });
+}
+
+/**
+ * Appends an entry to the patient's chain in one statement (in the caller's transaction, if any).
+ * Returns the entry as recorded.
  */
 export async function recordAccess(db: Queryable, entry: AccessEntry, now = new Date()): Promise<RecordedAccess> {
-  // Timestamps are kept to the millisecond, as JavaScript dates (and the hash) have them.
-  const occurredAt = new Date(Math.floor(now.getTime()));
-  // The fields after the position, as entryHash writes them.
-  const rest = entryFields({ ...entry, seq: 0, occurredAt }).slice(2);
-  const fields = (seq: string) => `concat_ws(E'\\n', ${seq}::text, ${rest.map((_, i) => `$${i + 3}::text`).join(', ')})`;
-  const hashOf = (prev: string, seq: string) => `encode(sha256(convert_to(concat_ws(E'\\n', ${prev}, $1::text, ${fields(seq)}), 'UTF8')), 'hex')`;
-  const [row] = await db.query<{ seq: string; hash: string; prev_hash: string }>(
-    `WITH head AS (
-       INSERT INTO access_history_heads AS h (patient_id, seq, prev_hash, hash)
-       VALUES ($1, 1, $2::text, ${hashOf('$2::text', "'1'")})
-       ON CONFLICT (patient_id) DO UPDATE SET seq = h.seq + 1, prev_hash = h.hash, hash = ${hashOf('h.hash', '(h.seq + 1)')}
-       RETURNING seq, prev_hash, hash
-     )
-     INSERT INTO access_history (patient_id, seq, occurred_at, app_id, client_id, grant_id, actor_id, resource_type, interaction, resource_count, prev_hash, hash)
-     SELECT $1, head.seq, $3::timestamptz, $4::uuid, $5, $6::uuid, $7, $8, $9, $10::integer, head.prev_hash, head.hash FROM head
-     RETURNING seq, prev_hash, hash`,
-    [entry.patientId, GENESIS_HASH, ...rest],
-  );
-  return { ...entry, seq: Number(row!.seq), occurredAt, prevHash: row!.prev_hash, hash: row!.hash };
+  const [recorded] = await appendEntries(db, [{ entry, occurredAt: new Date(Math.floor(now.getTime())) }]);
+  return recorded!;
+}
+
+export interface AccessHistoryWriter {
+  /** Appends the entry and resolves once it is committed, with the entry as recorded. */
+  append(entry: AccessEntry, now?: Date): Promise<RecordedAccess>;
+}
+
+export interface AccessHistoryWriterOptions {
+  /** Entries appended by one statement at most. */
+  maxBatch?: number;
+  /** Statements under way at once; the entries that arrive meanwhile wait for the next one. */
+  maxInFlight?: number;
+}
+
+/**
+ * Group commit of the access history, for the entries written outside any other transaction (FHIR
+ * reads and searches): the entries of concurrent requests are appended by one statement, which
+ * commits them together, so a patient's chain head is locked and the store's log flushed once per
+ * batch rather than once per request. With nothing under way an entry is sent at once; while
+ * `maxInFlight` statements are under way, the entries that arrive wait and go together in the
+ * next. Each caller's promise resolves only once its entry is committed (an answer never leaves
+ * before its entry). A batch is sorted by patient, so two batches lock their heads in the same
+ * order; if a batch fails, its entries are appended one by one, so that only the entry at fault
+ * fails.
+ */
+export function accessHistoryWriter(db: Queryable, options: AccessHistoryWriterOptions = {}): AccessHistoryWriter {
+  const maxBatch = options.maxBatch ?? 256;
+  const maxInFlight = options.maxInFlight ?? 2;
+  const queue: (Pending & { resolve: (recorded: RecordedAccess) => void; reject: (error: unknown) => void })[] = [];
+  let inFlight = 0;
+
+  const send = async (batch: typeof queue) => {
+    // Stable: one patient's entries keep their order.
+    batch.sort((a, b) => (a.entry.patientId < b.entry.patientId ? -1 : a.entry.patientId > b.entry.patientId ? 1 : 0));
+    try {
+      const recorded = await appendEntries(db, batch);
+      batch.forEach((pending, i) => pending.resolve(recorded[i]!));
+    } catch (error) {
+      if (batch.length === 1) return batch[0]!.reject(error);
+      for (const pending of batch) await appendEntries(db, [pending]).then(([recorded]) => pending.resolve(recorded!), pending.reject);
+    }
+  };
+  const flush = () => {
+    while (inFlight < maxInFlight && queue.length > 0) {
+      inFlight += 1;
+      void send(queue.splice(0, maxBatch)).finally(() => {
+        inFlight -= 1;
+        flush();
+      });
+    }
+  };
+  return {
+    append(entry, now = new Date()) {
+      return new Promise((resolve, reject) => {
+        queue.push({ entry, occurredAt: new Date(Math.floor(now.getTime())), resolve, reject });
+        flush();
+      });
+    },
+  };
 }
 
 interface EntryRow {

@@ -1,6 +1,8 @@
 // Public surface of the audit module: the patients' access history.
 export {
   recordAccess,
+  accessHistoryWriter,
+  type AccessHistoryWriter,
   verifyAccessChain,
   listAccessHistory,
   appsInAccessHistory,

@@ -10,7 +10,7 @@ import { notModified } from '../../core/conditional-requests.js';
 import { FhirError } from '../../core/fhir-error.js';
 import type { HandlerContext, HandlerMap, Principal } from '../../core/operations.js';
 import type { Db, Queryable } from '../../core/store/db.js';
-import { recordAccess, type AccessInteraction } from '../audit/index.js';
+import { accessHistoryWriter, recordAccess, type AccessInteraction } from '../audit/index.js';
 import { access, allows, dpopChallenge, parseScopeString, type Interaction, type ResourceAccess, type SearchFilter } from '../oauth/index.js';
 import { capabilityStatement } from './capabilities.js';
 import { mandatoryElements, parseElements, subsetted } from './elements.js';
@@ -70,9 +70,11 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
   }
 
   const recordHistory = deps.recordHistory ?? true;
-  const record = async (principal: PatientData, resourceType: FhirResourceType, interaction: AccessInteraction, resourceCount: number, queryable: Queryable = db) => {
+  // Reads and searches append through the group commit; a create, in its own transaction.
+  const history = accessHistoryWriter(db);
+  const record = async (principal: PatientData, resourceType: FhirResourceType, interaction: AccessInteraction, resourceCount: number, tx?: Queryable) => {
     if (!recordHistory) return;
-    await recordAccess(queryable, {
+    const entry = {
       patientId: principal.patientId,
       appId: principal.appId,
       clientId: principal.clientId,
@@ -81,7 +83,8 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
       resourceType,
       interaction,
       resourceCount,
-    });
+    };
+    await (tx ? recordAccess(tx, entry) : history.append(entry));
   };
 
   const base = (request: FastifyRequest) => `${deps.issuerOf(request)}/fhir`;

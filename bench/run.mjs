@@ -1,5 +1,10 @@
 #!/usr/bin/env node
-// `npm run bench`: measures the platform against a bare fastify baseline, in one process.
+// `npm run bench`: measures the platform against yardsticks, in one process.
+//
+// With BENCH_DATABASE_URL, the headline scenarios are compared with the limit (bench/limit/, a
+// minimal implementation of the same work) on PostgreSQL, in production and sandbox mode, runs
+// alternating, with statements and PostgreSQL CPU per request (measureYardstick, lib/yardstick.mjs).
+// Then the PGlite line: every selected scenario against a bare fastify baseline (BENCH_PGLITE=0 skips it).
 //
 // The servers (baseline and platform) run on this thread; autocannon runs in a worker thread
 // (lib/load-worker.mjs). For each scenario of scenarios.mjs the baseline is measured right before
@@ -15,8 +20,9 @@
 // Settings (environment): BENCH_SANDBOX_PATIENTS (10000; 0 skips the sandbox start timing),
 // BENCH_DURATION (s, 10), BENCH_CONNECTIONS (10), BENCH_WARMUP (s, 2; 1
 // when BENCH_DURATION < 5), BENCH_ROUNDS (1), BENCH_SCENARIOS (comma-separated names, all),
-// BENCH_DATA_DIR (PGlite directory or memory://; a fresh temp dir), BENCH_DATABASE_URL (run the
-// platform on PostgreSQL instead, in a throw-away schema).
+// BENCH_DATA_DIR (PGlite directory or memory://; a fresh temp dir), BENCH_DATABASE_URL (the
+// comparison with the limit on PostgreSQL, in a throw-away schema), BENCH_PGLITE, BENCH_SDK,
+// BENCH_CLI (0 skips); --quick sets short defaults (npm run bench:quick).
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';

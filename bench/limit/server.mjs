@@ -325,7 +325,10 @@ export async function startLimit({
     if (row.g_patient !== payload.patient || row.token_revoked || (row.not_before && payload.iat * 1000 < row.not_before.getTime())) {
       throw resourceRefusal('invalid_token', 'the access token is not active (expired, revoked, ended, or not issued for this API)');
     }
-    if (!row.may_act) throw resourceRefusal('insufficient_scope', 'the guardianship behind this grant has ended');
+    if (!row.may_act) {
+      const description = 'the guardianship behind this grant has ended';
+      throw new Refusal(403, 'forbidden', description, { 'www-authenticate': challenge('invalid_token', description, { grantEnded: 'grant_revoked' }) });
+    }
   }
 
   const toResource = (row) => {

@@ -1,5 +1,10 @@
 #!/usr/bin/env node
-// `npm run bench`: measures the platform against a bare fastify baseline, in one process.
+// `npm run bench`: measures the platform against yardsticks, in one process.
+//
+// With BENCH_DATABASE_URL, the headline scenarios are compared with the limit (bench/limit/, a
+// minimal implementation of the same work) on PostgreSQL, in production and sandbox mode, runs
+// alternating, with statements and PostgreSQL CPU per request (measureYardstick, lib/yardstick.mjs).
+// Then the PGlite line: every selected scenario against a bare fastify baseline (BENCH_PGLITE=0 skips it).
 //
 // The servers (baseline and platform) run on this thread; autocannon runs in a worker thread
 // (lib/load-worker.mjs). For each scenario of scenarios.mjs the baseline is measured right before
@@ -15,8 +20,9 @@
 // Settings (environment): BENCH_SANDBOX_PATIENTS (10000; 0 skips the sandbox start timing),
 // BENCH_DURATION (s, 10), BENCH_CONNECTIONS (10), BENCH_WARMUP (s, 2; 1
 // when BENCH_DURATION < 5), BENCH_ROUNDS (1), BENCH_SCENARIOS (comma-separated names, all),
-// BENCH_DATA_DIR (PGlite directory or memory://; a fresh temp dir), BENCH_DATABASE_URL (run the
-// platform on PostgreSQL instead, in a throw-away schema).
+// BENCH_DATA_DIR (PGlite directory or memory://; a fresh temp dir), BENCH_DATABASE_URL (the
+// comparison with the limit on PostgreSQL, in a throw-away schema), BENCH_PGLITE, BENCH_SDK,
+// BENCH_CLI (0 skips); --quick sets short defaults (npm run bench:quick).
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -30,6 +36,7 @@ import { processCpuSeconds, threadCpuSeconds } from './lib/cpu.mjs';
 import { measureSdkOverhead } from './lib/sdk-overhead.mjs';
 import { measureCliStartup } from './lib/cli-startup.mjs';
 import { baseline, catalogPageSize, scenarios as allScenarios } from './scenarios.mjs';
+import { yardstickNames } from './lib/yardstick-scenarios.mjs';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const rootDir = join(benchDir, '..');
@@ -56,6 +63,16 @@ function positiveInteger(name, fallback, { min = 1, max = 3600 } = {}) {
   return value;
 }
 
+/**
+ * `--quick` (npm run bench:quick): a few minutes at most. Unless set otherwise: 3 s runs of
+ * fhir-search only, no SDK, sandbox start or CLI start-up measurement.
+ */
+const quick = process.argv.includes('--quick');
+if (quick) {
+  const defaults = { BENCH_DURATION: '3', BENCH_SCENARIOS: 'fhir-search', BENCH_SDK: '0', BENCH_SANDBOX_PATIENTS: '0', BENCH_CLI: '0' };
+  for (const [name, value] of Object.entries(defaults)) process.env[name] ??= value;
+}
+
 function readSettings() {
   const durationSeconds = positiveInteger('BENCH_DURATION', 10);
   const settings = {
@@ -79,6 +96,11 @@ function readSettings() {
     }
     settings.scenarios = wanted;
   }
+  // The headline scenarios are also compared with the limit on PostgreSQL (lib/yardstick.mjs).
+  settings.databaseUrl = process.env.BENCH_DATABASE_URL || null;
+  settings.yardstickScenarios = settings.databaseUrl ? yardstickNames.filter((name) => settings.scenarios.includes(name)) : [];
+  // The PGlite line: every selected scenario against bare fastify, on the development store.
+  settings.pglite = process.env.BENCH_PGLITE !== '0';
   return settings;
 }
 
@@ -183,7 +205,8 @@ async function startBaseline() {
 async function startPlatform({ api, sandbox }) {
   const { buildApp, listen, loadConfig, catalog } = api;
   const tempDir = mkdtempSync(join(os.tmpdir(), 'mes-bench-'));
-  const databaseUrl = process.env.BENCH_DATABASE_URL || undefined;
+  // The PGlite line (PostgreSQL is the yardstick comparison's, lib/yardstick.mjs).
+  const databaseUrl = undefined;
   const dataDir = process.env.BENCH_DATA_DIR || join(tempDir, 'data');
   const config = loadConfig(databaseUrl ? { DATABASE_URL: databaseUrl } : {}, {
     mode: 'sandbox',
@@ -342,7 +365,7 @@ function serveSupply(scenario, ctx, params, port) {
   });
 }
 
-function runLoad({ scenario, url, params, settings, ctx }) {
+function runLoad({ scenario, url, params, settings, ctx, probe }) {
   return new Promise((resolve, reject) => {
     const channel = scenario.supply ? new MessageChannel() : null;
     if (channel) serveSupply(scenario, { ...ctx, url }, params, channel.port1);
@@ -365,9 +388,11 @@ function runLoad({ scenario, url, params, settings, ctx }) {
     const sums = { idle: 0, active: 0, wall: 0, thread: 0, process: 0 };
     const openWindow = () => {
       window = { elu: performance.eventLoopUtilization(), at: performance.now(), thread: threadCpuSeconds(), process: processCpuSeconds() };
+      probe?.open();
     };
     const closeWindow = () => {
       if (!window) return;
+      probe?.close();
       const elu = performance.eventLoopUtilization(window.elu);
       const thread = threadCpuSeconds();
       sums.idle += elu.idle;
@@ -519,6 +544,8 @@ function cpuNote(entry, machine) {
 }
 
 function printSummary(results) {
+  if (results.yardstick) printYardstick(results.yardstick, results.settings);
+  if (!results.scenarios.length) return;
   const header = ['scenario', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'non-2xx', 'server ELU', 'client ELU', 'baseline req/s', 'ratio'];
   const rows = [header];
   const b = results.baseline;
@@ -619,6 +646,144 @@ function writeResults(results) {
 
 // ---------------------------------------------------------------------------------------------
 
+// ---------------------------------------------------------------------------------------------
+// The yardstick: the platform against the limit (bench/limit/) on PostgreSQL, lib/yardstick.mjs.
+
+/**
+ * For each line (production mode, then sandbox mode) and each headline scenario selected: the
+ * equality check (both servers asked the same request, answers compared), then BENCH_ROUNDS pairs
+ * of runs, platform then limit, with statements and PostgreSQL CPU measured per server.
+ */
+async function measureYardstick(settings, { api, sandbox }) {
+  const { countStatements, serverProbe, startYardstick, checkEqual } = await import('./lib/yardstick.mjs');
+  countStatements();
+  log(`yardstick: starting the platform (production and sandbox mode) and the limit on ${redactUrl(settings.databaseUrl)}…`);
+  const setup = await startYardstick({ api, sandbox, databaseUrl: settings.databaseUrl, grants: settings.connections * 4, catalogApps, log });
+  const onSignal = (signal) => {
+    log(`${signal}: closing the yardstick's servers…`);
+    setup.close().then(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const lines = [];
+  try {
+    for (const line of setup.lines) {
+      const probes = { platform: serverProbe(setup.monitor, line.applicationNames.platform), limit: serverProbe(setup.monitor, line.applicationNames.limit) };
+      const entries = [];
+      for (const name of settings.yardstickScenarios) {
+        const entry = { name, equality: null, error: null, runs: { platform: [], limit: [] }, probes: { platform: [], limit: [] } };
+        entries.push(entry);
+        try {
+          entry.equality = await checkEqual(line, name);
+          log(`  ${line.mode} ${name}: the limit answers what the platform answers (${entry.equality.bytes} bytes${entry.equality.sameBytes ? ', byte for byte' : ', same JSON'})`);
+        } catch (error) {
+          entry.error = `equality check failed: ${error instanceof Error ? error.message : String(error)}`;
+          log(`  ${line.mode} ${name}: ${entry.error}`);
+        }
+      }
+      for (let round = 1; round <= settings.rounds; round += 1) {
+        for (const entry of entries) {
+          if (entry.error) continue;
+          const tag = settings.rounds > 1 ? ` (round ${round}/${settings.rounds})` : '';
+          for (const side of ['platform', 'limit']) {
+            try {
+              log(`  ${line.mode} ${entry.name}, ${side}${tag}…`);
+              await probes[side].prepare();
+              const run = await runLoad({
+                scenario: { name: `yardstick:${entry.name}` },
+                url: line.urls[side],
+                params: line.params,
+                settings,
+                ctx: {},
+                probe: probes[side],
+              });
+              const measured = await probes[side].result(run.measured.totalRequests);
+              Object.assign(run.measured, measured);
+              entry.runs[side].push(run);
+              log(`    ${fmt(run.measured.reqPerSec)} req/s, p99 ${fmt(run.measured.latencyMs.p99, 2)} ms, ${fmt(measured.statementsPerRequest, 2)} statements/request, PostgreSQL ${fmt(measured.pgCpuUsPerRequest)} µs/request`);
+            } catch (error) {
+              entry.error = error instanceof Error ? error.message : String(error);
+              log(`  ${line.mode} ${entry.name}: ${entry.error}`);
+              break;
+            }
+          }
+        }
+      }
+      lines.push({
+        mode: line.mode,
+        scenarios: entries.map((entry) => {
+          const result = { name: entry.name, ok: false, equality: entry.equality };
+          if (entry.error || !entry.runs.platform.length || entry.runs.platform.length !== entry.runs.limit.length) return { ...result, error: entry.error ?? 'not measured', ratio: null };
+          const side = (runs) => {
+            const summary = summarize(runs);
+            const extra = (key) => meanOrNull(runs.map((run) => run.measured[key]));
+            return { ...summary, statementsPerRequest: extra('statementsPerRequest'), pgCpuUsPerRequest: extra('pgCpuUsPerRequest') };
+          };
+          const platform = side(entry.runs.platform);
+          const limit = side(entry.runs.limit);
+          const ok = isClean(platform) && isClean(limit);
+          return {
+            ...result,
+            ok,
+            platform,
+            limit,
+            // platform req/s ÷ limit req/s: 1 = the platform does the work as cheaply as the limit.
+            ratio: ok ? Math.round((platform.reqPerSec / limit.reqPerSec) * 1000) / 1000 : null,
+            rounds: entry.runs.platform.map((run, i) => ({
+              ratio: Math.round((run.measured.reqPerSec / entry.runs.limit[i].measured.reqPerSec) * 1000) / 1000,
+              platform: run.measured,
+              limit: entry.runs.limit[i].measured,
+            })),
+          };
+        }),
+      });
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await setup.close();
+  }
+  return {
+    description: 'the platform against the limit (bench/limit/), alternating runs on one PostgreSQL schema',
+    store: `PostgreSQL ${redactUrl(settings.databaseUrl)}, schema ${setup.schema} (dropped afterwards)`,
+    ok: lines.every((line) => line.scenarios.every((scenario) => scenario.ok)),
+    lines,
+  };
+}
+
+function printYardstick(yardstick, settings) {
+  const header = ['line', 'scenario', 'platform req/s', 'limit req/s', 'ratio', 'p50 ms (p/l)', 'p99 ms (p/l)', 'statements/req (p/l)', 'server CPU µs/req (p/l)', 'PostgreSQL CPU µs/req (p/l)'];
+  const rows = [header];
+  const pair = (s, get, digits = 0) => `${fmt(get(s.platform), digits)} / ${fmt(get(s.limit), digits)}`;
+  for (const line of yardstick.lines) {
+    for (const s of line.scenarios) {
+      if (!s.platform) {
+        rows.push([line.mode, `${s.name} (FAILED)`, '', '', '', '', '', '', '', '']);
+        continue;
+      }
+      rows.push([
+        line.mode,
+        s.ok ? s.name : `${s.name} (FAILED)`,
+        fmt(s.platform.reqPerSec),
+        fmt(s.limit.reqPerSec),
+        s.ratio === null ? '-' : fmt(s.ratio, 3),
+        pair(s, (x) => x.latencyMs.p50, 1),
+        pair(s, (x) => x.latencyMs.p99, 1),
+        pair(s, (x) => x.statementsPerRequest, 2),
+        pair(s, (x) => x.cpu?.serverCpuUsPerRequest),
+        pair(s, (x) => x.pgCpuUsPerRequest),
+      ]);
+    }
+  }
+  console.log(`\nThe platform against the limit: ${settings.durationSeconds}s per run, ${settings.rounds} round(s) alternating platform and limit; store: ${yardstick.store}\n`);
+  console.log(table(rows));
+  for (const line of yardstick.lines) for (const s of line.scenarios) if (s.error) console.log(`\n${line.mode} ${s.name}: ${s.error}`);
+  console.log(
+    '\nratio = platform req/s / limit req/s (1.0 = the platform does the same work as cheaply as the limit); (p/l) = platform / limit.' +
+      '\nstatements/req: statements sent to PostgreSQL per request; CPU µs/req: the server process (load generator excluded) and its PostgreSQL backends.',
+  );
+}
+
 async function main() {
   const startedAt = new Date().toISOString();
   const settings = readSettings();
@@ -627,97 +792,102 @@ async function main() {
   warnWhenBuildLooksStale();
   const platformModules = await importPlatform();
 
-  log('starting the baseline server and the platform (sandbox mode, seeded)…');
-  const baselineServer = await startBaseline();
-  let platform;
-  try {
-    platform = await startPlatform(platformModules);
-  } catch (error) {
-    await baselineServer.close();
-    throw error;
-  }
-  // Interrupted (Ctrl-C): still close the servers, so the temp dir and any PostgreSQL schema go.
-  const onSignal = (signal) => {
-    log(`${signal}: closing the servers…`);
-    Promise.allSettled([baselineServer.close(), platform.close()]).then(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  settings.store = platform.store;
-  settings.catalogApps = platform.catalogApps;
-  const urls = { baseline: baselineServer.url, platform: platform.url, 'platform-without-history': platform.withoutHistoryUrl };
-  const ctx = {
-    url: platform.url,
-    urls,
-    baselineUrl: baselineServer.url,
-    app: platform.app,
-    db: platform.db,
-    config: platform.config,
-    seed: platform.seed,
-    catalog: platform.catalog,
-    api: platformModules.api,
-    settings,
-  };
+  const yardstick = settings.yardstickScenarios.length ? await measureYardstick(settings, platformModules) : null;
 
   const entries = [];
   let sdkOverhead = null;
-  try {
-    // Setup and pre-flight: a scenario that does not answer what it should is not measured.
-    await defaultPreflight(baseline, urls.baseline, undefined, ctx);
-    for (const scenario of selected) {
-      const entry = { scenario, params: undefined, error: null, runs: [], baselineRuns: [] };
-      entries.push(entry);
-      try {
-        entry.params = (await scenario.setup?.(ctx)) ?? null;
-        const url = urls[scenario.target];
-        if (!url) throw new Error(`unknown target "${scenario.target}" (use ${Object.keys(urls).map((name) => `'${name}'`).join(', ')})`);
-        if (scenario.preflight) await scenario.preflight({ ...ctx, url }, entry.params);
-        else await defaultPreflight(scenario, url, entry.params, { ...ctx, url });
-      } catch (error) {
-        entry.error = `setup or pre-flight failed: ${error instanceof Error ? error.message : String(error)}`;
-        log(`${scenario.name}: ${entry.error}`);
-      }
+  // The PGlite line: every selected scenario against the bare fastify baseline, on the development store.
+  if (settings.pglite) {
+    log('starting the baseline server and the platform (sandbox mode, seeded)…');
+    const baselineServer = await startBaseline();
+    let platform;
+    try {
+      platform = await startPlatform(platformModules);
+    } catch (error) {
+      await baselineServer.close();
+      throw error;
     }
+    // Interrupted (Ctrl-C): still close the servers, so the temp dir and any PostgreSQL schema go.
+    const onSignal = (signal) => {
+      log(`${signal}: closing the servers…`);
+      Promise.allSettled([baselineServer.close(), platform.close()]).then(() => process.exit(130));
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    settings.store = platform.store;
+    settings.catalogApps = platform.catalogApps;
+    const urls = { baseline: baselineServer.url, platform: platform.url, 'platform-without-history': platform.withoutHistoryUrl };
+    const ctx = {
+      url: platform.url,
+      urls,
+      baselineUrl: baselineServer.url,
+      app: platform.app,
+      db: platform.db,
+      config: platform.config,
+      seed: platform.seed,
+      catalog: platform.catalog,
+      api: platformModules.api,
+      settings,
+    };
 
-    const measurable = entries.filter((entry) => !entry.error);
-    const perRun = settings.warmupSeconds + settings.durationSeconds;
-    log(
-      `measuring ${measurable.map((e) => e.scenario.name).join(', ') || 'nothing'}: ` +
-        `${measurable.length * 2 * settings.rounds} runs of ${perRun}s (≈${measurable.length * 2 * settings.rounds * perRun}s)`,
-    );
-    for (let round = 1; round <= settings.rounds; round += 1) {
-      for (const entry of measurable) {
-        if (entry.error) continue;
-        const tag = settings.rounds > 1 ? ` (round ${round}/${settings.rounds})` : '';
+    try {
+      // Setup and pre-flight: a scenario that does not answer what it should is not measured.
+      await defaultPreflight(baseline, urls.baseline, undefined, ctx);
+      for (const scenario of selected) {
+        const entry = { scenario, params: undefined, error: null, runs: [], baselineRuns: [] };
+        entries.push(entry);
         try {
-          log(`  baseline before ${entry.scenario.name}${tag}…`);
-          const base = await runLoad({ scenario: baseline, url: urls.baseline, params: undefined, settings, ctx });
-          log(`    ${fmt(base.measured.reqPerSec)} req/s, p99 ${fmt(base.measured.latencyMs.p99, 2)} ms`);
-          log(`  ${entry.scenario.name}${tag}…`);
-          const run = await runLoad({ scenario: entry.scenario, url: urls[entry.scenario.target], params: entry.params, settings, ctx });
-          log(`    ${fmt(run.measured.reqPerSec)} req/s, p99 ${fmt(run.measured.latencyMs.p99, 2)} ms`);
-          entry.baselineRuns.push(base);
-          entry.runs.push(run);
+          entry.params = (await scenario.setup?.(ctx)) ?? null;
+          const url = urls[scenario.target];
+          if (!url) throw new Error(`unknown target "${scenario.target}" (use ${Object.keys(urls).map((name) => `'${name}'`).join(', ')})`);
+          if (scenario.preflight) await scenario.preflight({ ...ctx, url }, entry.params);
+          else await defaultPreflight(scenario, url, entry.params, { ...ctx, url });
         } catch (error) {
-          entry.error = error instanceof Error ? error.message : String(error);
-          log(`${entry.scenario.name}: ${entry.error}`);
+          entry.error = `setup or pre-flight failed: ${error instanceof Error ? error.message : String(error)}`;
+          log(`${scenario.name}: ${entry.error}`);
         }
       }
-    }
-    if (process.env.BENCH_SDK !== '0') {
-      log('SDK overhead: mes.fhir.read against fetch by hand…');
-      try {
-        sdkOverhead = await measureSdkOverhead(ctx, rootDir);
-        log(`    SDK ${fmt(sdkOverhead.sdkCallsPerSec)} calls/s, by hand ${fmt(sdkOverhead.byHandCallsPerSec)} calls/s, ratio ${sdkOverhead.ratio}`);
-      } catch (error) {
-        sdkOverhead = { error: error instanceof Error ? error.message : String(error) };
-        log(`SDK overhead: ${sdkOverhead.error}`);
+
+      const measurable = entries.filter((entry) => !entry.error);
+      const perRun = settings.warmupSeconds + settings.durationSeconds;
+      log(
+        `measuring ${measurable.map((e) => e.scenario.name).join(', ') || 'nothing'}: ` +
+          `${measurable.length * 2 * settings.rounds} runs of ${perRun}s (≈${measurable.length * 2 * settings.rounds * perRun}s)`,
+      );
+      for (let round = 1; round <= settings.rounds; round += 1) {
+        for (const entry of measurable) {
+          if (entry.error) continue;
+          const tag = settings.rounds > 1 ? ` (round ${round}/${settings.rounds})` : '';
+          try {
+            log(`  baseline before ${entry.scenario.name}${tag}…`);
+            const base = await runLoad({ scenario: baseline, url: urls.baseline, params: undefined, settings, ctx });
+            log(`    ${fmt(base.measured.reqPerSec)} req/s, p99 ${fmt(base.measured.latencyMs.p99, 2)} ms`);
+            log(`  ${entry.scenario.name}${tag}…`);
+            const run = await runLoad({ scenario: entry.scenario, url: urls[entry.scenario.target], params: entry.params, settings, ctx });
+            log(`    ${fmt(run.measured.reqPerSec)} req/s, p99 ${fmt(run.measured.latencyMs.p99, 2)} ms`);
+            entry.baselineRuns.push(base);
+            entry.runs.push(run);
+          } catch (error) {
+            entry.error = error instanceof Error ? error.message : String(error);
+            log(`${entry.scenario.name}: ${entry.error}`);
+          }
+        }
       }
+      if (process.env.BENCH_SDK !== '0') {
+        log('SDK overhead: mes.fhir.read against fetch by hand…');
+        try {
+          sdkOverhead = await measureSdkOverhead(ctx, rootDir);
+          log(`    SDK ${fmt(sdkOverhead.sdkCallsPerSec)} calls/s, by hand ${fmt(sdkOverhead.byHandCallsPerSec)} calls/s, ratio ${sdkOverhead.ratio}`);
+        } catch (error) {
+          sdkOverhead = { error: error instanceof Error ? error.message : String(error) };
+          log(`SDK overhead: ${sdkOverhead.error}`);
+        }
+      }
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await Promise.allSettled([baselineServer.close(), platform.close()]);
     }
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await Promise.allSettled([baselineServer.close(), platform.close()]);
   }
 
   const allBaselineRuns = entries.flatMap((entry) => entry.baselineRuns);
@@ -749,16 +919,25 @@ async function main() {
   });
 
   const sandboxStart = await measureSandboxStart(settings);
-  log('CLI start-up: mes --help against a bare oclif CLI…');
-  const cliStartup = await measureCliStartup(rootDir).catch((error) => ({ error: error instanceof Error ? error.message : String(error) }));
+  let cliStartup = null;
+  if (process.env.BENCH_CLI !== '0') {
+    log('CLI start-up: mes --help against a bare oclif CLI…');
+    cliStartup = await measureCliStartup(rootDir).catch((error) => ({ error: error instanceof Error ? error.message : String(error) }));
+  }
 
   const results = {
     schemaVersion: 1,
     startedAt,
     finishedAt: new Date().toISOString(),
-    ok: scenarioResults.length > 0 && scenarioResults.every((s) => s.ok) && !sdkOverhead?.error && !cliStartup.error,
+    ok:
+      (scenarioResults.length > 0 || yardstick !== null) &&
+      scenarioResults.every((s) => s.ok) &&
+      (yardstick?.ok ?? true) &&
+      !sdkOverhead?.error &&
+      !cliStartup?.error,
     machine: { ...machine, loadAverageAtEnd: os.loadavg().map((n) => Math.round(n * 100) / 100) },
-    settings: { ...settings, loadGenerator: `autocannon ${machine.versions.autocannon} in a worker thread of the same process` },
+    settings: { ...settings, databaseUrl: settings.databaseUrl && redactUrl(settings.databaseUrl), loadGenerator: `autocannon ${machine.versions.autocannon} in a worker thread of the same process` },
+    yardstick,
     baseline: baselineSummary,
     scenarios: scenarioResults,
     sandboxStart,

@@ -41,6 +41,7 @@ import { codeExchangeScenario, confidentialRefreshScenario, publicRefreshScenari
 import { apiKeyScenario, platformTokenScenario } from './lib/platform-scenarios.mjs';
 import { fhirReadScenario, fhirSearchScenario, fhirSearchWithoutHistoryScenario } from './lib/fhir-scenarios.mjs';
 import { cataloguePageScenario, connectedAppsPageScenario } from './lib/page-scenarios.mjs';
+import { yardstickScenarios } from './lib/yardstick-scenarios.mjs';
 
 /** Page size of the catalogue scenario, and how many certified apps run.mjs puts in the catalogue. */
 export const catalogPageSize = 20;
@@ -93,5 +94,6 @@ export const scenarios = [
 /** Every entry by name, the baseline included (the worker looks its entry up here). */
 export function scenarioByName(name) {
   if (name === baseline.name) return baseline;
+  if (name.startsWith('yardstick:')) return yardstickScenarios.find((scenario) => scenario.name === name);
   return scenarios.find((scenario) => scenario.name === name);
 }

@@ -69,7 +69,7 @@ async function setUpOAuthClient(ctx, { confidential }) {
 
 /** The client's signers (and, in the main thread, its last DPoP nonce), made once per params. */
 const clients = new WeakMap();
-function clientOf(params) {
+export function clientOf(params) {
   let client = clients.get(params);
   if (!client) {
     client = {
@@ -98,7 +98,7 @@ function clientAuthentication(params, client) {
  * endpoint with the whole request for a public one. The sandbox's consent step approves at once
  * and answers 303 to the redirect URI with the code, bound to the DPoP key (`dpop_jkt`).
  */
-async function mintCode(params, scope) {
+export async function mintCode(params, scope) {
   const { verifier, challenge } = pkce();
   const request = {
     client_id: params.clientId,
@@ -110,7 +110,7 @@ async function mintCode(params, scope) {
     code_challenge_method: 'S256',
     dpop_jkt: params.dpopJkt,
     // The sandbox pre-approves consent for the patient named in login_hint (automated clients).
-    login_hint: 'sandbox-patient-1',
+    login_hint: params.patient ?? 'sandbox-patient-1',
   };
   let query = request;
   if (params.confidential) {
@@ -134,7 +134,7 @@ async function mintCode(params, scope) {
 }
 
 /** A token request from the main thread (setup, minting): client authentication, DPoP, one nonce retry. */
-async function postToken(params, grant) {
+export async function postToken(params, grant) {
   const client = clientOf(params);
   const htu = `${params.issuer}/oauth/token`;
   const send = async () => {
@@ -189,7 +189,7 @@ function headerValue(headers, name) {
  * load() of a token scenario: POST /oauth/token whose grant parameters come from `nextGrant()`,
  * with a fresh client authentication and DPoP proof per request.
  */
-async function tokenEndpointLoad(params, nextGrant) {
+export async function tokenEndpointLoad(params, nextGrant) {
   const client = clientOf(params);
   const htu = `${params.issuer}/oauth/token`;
   // The server's nonce changes every 5 minutes; each answer carries the current one.
@@ -215,7 +215,7 @@ async function tokenEndpointLoad(params, nextGrant) {
 }
 
 /** What every token answer must be: a DPoP-bound RFC 9068 access token for this client, and a nonce. */
-function checkTokenResponse(response, params) {
+export function checkTokenResponse(response, params) {
   const { json } = response;
   if (json?.token_type !== 'DPoP' || typeof json.access_token !== 'string') {
     throw new Error(`expected a DPoP access token, got ${response.text.slice(0, 300)}`);

@@ -25,6 +25,7 @@
 //                what it should before it is measured; throw to fail it. By default one fetch of
 //                load(params)'s method/path/headers/body (or of its first `requests` entry, through
 //                its setupRequest) must answer 2xx, then check() runs on the answer.
+//   expectedStatus optional: the status every answer must have (e.g. 304); by default any 2xx.
 //   check(response, params) optional, called by the default preflight with
 //                { status, headers, text, json }; throw when the answer is wrong.
 //   supply       optional, for requests that each consume a single-use, short-lived item the
@@ -69,6 +70,24 @@ export const scenarios = [
       if (items.length !== catalogPageSize) {
         throw new Error(`expected a full page of ${catalogPageSize} apps, got ${items.length}`);
       }
+    },
+  },
+  {
+    // The revalidation a browser or a cache on the way makes: the page's ETag in If-None-Match.
+    name: 'catalog-list-304',
+    target: 'platform',
+    description: `GET /catalog/apps?limit=${catalogPageSize} with If-None-Match: the page is unchanged, 304 without a body`,
+    expectedStatus: 304,
+    async setup(ctx) {
+      const response = await fetch(`${ctx.url}/catalog/apps?limit=${catalogPageSize}`);
+      const etag = response.headers.get('etag');
+      if (!etag) throw new Error('the catalogue page has no ETag');
+      return { etag };
+    },
+    load: (params) => ({ method: 'GET', path: `/catalog/apps?limit=${catalogPageSize}`, headers: { 'if-none-match': params.etag } }),
+    async preflight(ctx, params) {
+      const response = await fetch(`${ctx.url}/catalog/apps?limit=${catalogPageSize}`, { headers: { 'if-none-match': params.etag } });
+      if (response.status !== 304) throw new Error(`expected 304, got ${response.status}`);
     },
   },
   // POST /oauth/token: 'oauth-token-code', 'oauth-token-code-public', 'oauth-token-refresh',

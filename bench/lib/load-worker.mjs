@@ -87,6 +87,9 @@ function timeSetupRequests(options) {
  * the run's own rate (requests per second while it ran). onStart() is called right before the
  * first request, onEnd() right after the last answer.
  */
+/** The status every answer of the scenario must have, when not any 2xx (`expectedStatus`). */
+let expectedStatus = null;
+
 async function runInto(recorder, options, { duration, amount, onStart, onEnd }) {
   // Inside a worker thread autocannon hands back its raw result without aggregating it, and its
   // per-second request counts go to the `requests` histogram: collect those samples here.
@@ -139,7 +142,8 @@ async function runInto(recorder, options, { duration, amount, onStart, onEnd }) 
   recorder.totalRequests += raw.totalCompletedRequests;
   recorder.errors += raw.errors;
   recorder.timeouts += raw.timeouts;
-  recorder.non2xx += raw.non2xx;
+  // A scenario that expects another status (a 304) counts every other answer as unexpected.
+  recorder.non2xx += expectedStatus ? raw.totalCompletedRequests - (raw.statusCodeStats[expectedStatus]?.count ?? 0) : raw.non2xx;
   recorder.mismatches += raw.mismatches;
   for (const [code, { count }] of Object.entries(raw.statusCodeStats)) recorder.statusCodes[code] = (recorder.statusCodes[code] ?? 0) + count;
   return activeMs > 0 ? raw.totalCompletedRequests / (activeMs / 1000) : 0;
@@ -299,6 +303,7 @@ async function main() {
   const { scenario: name, url, params, connections, duration, warmup, supply: supplyData } = workerData;
   const scenario = scenarioByName(name);
   if (!scenario) throw new Error(`no scenario named ${name}`);
+  expectedStatus = scenario.expectedStatus ?? null;
   const supply = supplyData ? new Supply(supplyData.port, supplyData.lifetimeSeconds) : null;
   try {
     // autocannon takes the path as part of the url; requests[] may still set their own path.

@@ -14,7 +14,7 @@
 // are imported once and kept as KeyObjects. The rare paths (a refusal after the proof was
 // recorded, a client key not seen before, a rotated refresh token presented again, the signing
 // keys re-read every 30 s as the platform does) take a statement more.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -606,8 +606,13 @@ export async function startLimit({
       certificateReference: row.certificate_reference ?? '',
     }));
     const last = rows[rows.length - 1];
-    reply.type('application/json; charset=utf-8');
-    return JSON.stringify({ items, nextCursor: more && last ? Buffer.from(JSON.stringify([last.sort_key, last.id])).toString('base64url') : null });
+    // Read and serialized for every request (no cache: the plainest way to be never stale), with
+    // the entity tag and the caching the contract gives the page.
+    const bytes = Buffer.from(JSON.stringify({ items, nextCursor: more && last ? Buffer.from(JSON.stringify([last.sort_key, last.id])).toString('base64url') : null }));
+    const etag = `"${createHash('sha256').update(bytes).digest('base64url').slice(0, 32)}"`;
+    reply.header('etag', etag).header('cache-control', 'public, max-age=60');
+    if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+    return reply.type('application/json; charset=utf-8').send(bytes);
   });
 
   await app.listen({ host, port });

@@ -222,7 +222,8 @@ function toApp(row: AppRow): App {
 
 /** The public view of a certified app: its listing fields, without what is private to the publisher. */
 function toCatalogApp(row: AppRow): CatalogApp {
-  const { publisherId, redirectUris: _private, launchUrl: _launch, createdAt: _c, updatedAt: _u, certifiedAt, certificateReference, ...listing } = toApp(row);
+  // Exactly the catalogue's fields: its pages are served as serialized here (catalog/routes.ts).
+  const { publisherId, redirectUris: _private, launchUrl: _launch, compliance: _compliance, createdAt: _c, updatedAt: _u, certifiedAt, certificateReference, ...listing } = toApp(row);
   return {
     ...listing,
     publisher: { id: publisherId, name: row.publisher_name ?? '' },

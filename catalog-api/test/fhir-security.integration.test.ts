@@ -213,7 +213,11 @@ describe('the token, its proof and its grant', () => {
     const session = await patientToken(server(), patient, 'patient/Observation.rs');
     const headers = { authorization: `DPoP ${session.token}`, dpop: await resourceProof(session.keys, { method: 'GET', url: url(), accessToken: session.token }) };
     expect((await raw(headers)).status).toBe(200);
-    expect((await raw(headers)).status).toBe(401);
+    // The proof's identifier is recorded in the same statement that reads the grant: the replay is still refused.
+    const replayed = await raw(headers);
+    expect(replayed.status).toBe(401);
+    expect(replayed.headers.get('www-authenticate')).toContain('error="invalid_dpop_proof"');
+    expect(replayed.body.issue[0].diagnostics).toContain('"jti" was already used');
   });
 
   it('refuses a platform token, and an expired patient token', async () => {

@@ -82,6 +82,8 @@ export type Principal =
       clientId: string;
       appId: string;
       scope: string;
+      /** The approver may still act for the patient (always, when they are the patient): read with the token's state. */
+      actorMayAct: boolean;
     };
 
 export interface HandlerContext<K extends OperationId> {

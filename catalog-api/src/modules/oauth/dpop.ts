@@ -22,6 +22,9 @@ import type { Queryable } from '../../core/store/db.js';
 import { PRIVATE_KEY_MEMBERS } from './client-keys.js';
 import type { ReplayCache } from './replay-cache.js';
 
+/** Why a replayed proof is refused (also said when the replay is found with the token's state). */
+export const REPLAYED_PROOF = 'DPoP proof "jti" was already used: every request needs a new proof';
+
 /**
  * ES256, PS256 and EdDSA; `Ed25519` is the fully-specified name of EdDSA on Ed25519 (RFC 9864),
  * the one oauth4webapi 3.x writes in proofs made with an Ed25519 key (client-auth.ts accepts it
@@ -287,7 +290,7 @@ export async function verifyDpopProof(input: DpopProofInput, deps: DpopDeps): Pr
 
   const rememberUntil = new Date((nowSeconds + DPOP_MAX_AGE_SECONDS + DPOP_MAX_FUTURE_SECONDS) * 1000);
   if (!(await deps.replay.firstUse(DPOP_REPLAY_NAMESPACE, jti, rememberUntil))) {
-    throw invalid('DPoP proof "jti" was already used: every request needs a new proof');
+    throw invalid(REPLAYED_PROOF);
   }
 
   return { jkt: await calculateJwkThumbprint(jwk), jwk, jti };

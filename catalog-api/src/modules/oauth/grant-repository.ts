@@ -2,6 +2,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Queryable } from '../../core/store/db.js';
 import type { CertificationStatus } from '../catalog/index.js';
+import { firstUseSql, type PendingFirstUse } from './replay-cache.js';
 
 export const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
 export const randomToken = () => randomBytes(32).toString('base64url');
@@ -276,6 +277,46 @@ export async function grantState(db: Queryable, grantId: string): Promise<GrantS
     [grantId],
   );
   return rows[0] ? toGrantState(rows[0]) : null;
+}
+
+/** What a resource request needs to know of its token, read in one statement (accessState). */
+export interface AccessState {
+  /** The proof's identifier was recorded now (false: it was seen before, a replay); true when none was given. */
+  firstUse: boolean;
+  grant: GrantState | null;
+  /** The access token was revoked on its own. */
+  tokenRevoked: boolean;
+  /** The grant's approver may still act for its patient (true when they are the patient). */
+  mayAct: boolean;
+}
+
+/**
+ * Everything a request with an access token checks in the store, in one statement: the proof's
+ * identifier recorded (a replay is refused, even on another instance), the grant's state, the
+ * token's own revocation, and whether a guardian's authority still holds. Nothing is read from
+ * memory: a withdrawal or a suspension through any instance holds at the next request.
+ */
+export async function accessState(db: Queryable, grantId: string, tokenJti: string, proof: PendingFirstUse | undefined): Promise<AccessState> {
+  const rows = await db.query<GrantStateRow & { first_use: boolean; token_revoked: boolean; may_act: boolean | null }>(
+    `WITH first_use AS (${firstUseSql(3)})
+     SELECT $3::text IS NULL OR EXISTS (SELECT 1 FROM first_use) AS first_use,
+       EXISTS (SELECT 1 FROM oauth_revoked_access_tokens WHERE jti = $2) AS token_revoked,
+       s.*
+     FROM (SELECT 1) one LEFT JOIN LATERAL (
+       SELECT ${grantStateColumns},
+         g.actor_id = g.patient_id OR EXISTS (SELECT 1 FROM patient_guardians pg WHERE pg.guardian_id = g.actor_id AND pg.child_id = g.patient_id
+           AND (pg.valid_until IS NULL OR pg.valid_until > current_date)) AS may_act
+       FROM grants g JOIN apps a ON a.id = g.app_id WHERE g.id = $1
+     ) s ON true`,
+    [grantId, tokenJti, proof?.namespace ?? null, proof?.jti ?? null, proof?.expiresAt ?? null],
+  );
+  const row = rows[0]!;
+  return {
+    firstUse: row.first_use,
+    grant: row.patient_id === null ? null : toGrantState(row),
+    tokenRevoked: row.token_revoked,
+    mayAct: row.may_act ?? false,
+  };
 }
 
 export async function revokeAccessToken(db: Queryable, jti: string, expiresAt: Date): Promise<void> {

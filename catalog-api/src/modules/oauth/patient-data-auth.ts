@@ -38,13 +38,14 @@ export function patientDataTokenScheme(deps: PatientDataAuthDeps): SecuritySchem
         const active = await verifyBoundRequest<ActiveAccessToken & { scope: string; cnf: AccessTokenPayload['cnf'] }>(
           { authorization: request.headers.authorization, dpop: request.headers.dpop, method: request.method, url: `${issuer}${request.url}` },
           {
-            verifyToken: async (token) => {
-              const found = await verify(token, issuer);
-              if (!found) return null;
+            verifyToken: async (token, proof) => {
+              const found = await verify(token, issuer, proof);
+              if (!found || 'replayed' in found) return found;
               if (!found.active) return { cnf: found.payload.cnf, grantEnded: found.grantEnded, description: grantEndedDescriptions[found.grantEnded] };
               return { ...found, scope: found.payload.scope, cnf: found.payload.cnf };
             },
             replay: deps.replay,
+            recordProofWithToken: true,
             nonces: deps.nonces,
             bearer,
           },
@@ -67,6 +68,7 @@ export function patientDataTokenScheme(deps: PatientDataAuthDeps): SecuritySchem
           clientId: active.payload.client_id,
           appId: active.grant.appId,
           scope: active.payload.scope,
+          actorMayAct: active.mayAct,
         };
       } catch (error) {
         if (error instanceof ResourceAccessError) throw new ProblemError(error.code, error.message, undefined, error.headers);

@@ -10,19 +10,49 @@ export interface ReplayCache {
   firstUse(namespace: string, jti: string, expiresAt: Date): Promise<boolean>;
 }
 
+/** A one-time identifier to record along with other work, in the same statement (firstUseSql). */
+export interface PendingFirstUse {
+  namespace: string;
+  jti: string;
+  expiresAt: Date;
+}
+
+/**
+ * The statement that records an identifier, returning it when this is its first use, with its
+ * namespace, identifier and expiry as parameters `$n`, `$n+1`, `$n+2` (a null namespace records
+ * nothing). An expired record may be taken over: the identifier would be refused as too old anyway.
+ */
+export const firstUseSql = (n = 1) => `INSERT INTO oauth_replay (namespace, jti, expires_at)
+  SELECT $${n}::text, $${n + 1}::text, $${n + 2}::timestamptz WHERE $${n}::text IS NOT NULL
+  ON CONFLICT (namespace, jti) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE oauth_replay.expires_at < now()
+  RETURNING jti`;
+
+const FIRST_USE = firstUseSql();
+
 /** Expired records are deleted by the periodic sweep (sweeps.ts); until then they are simply taken over. */
 export function storeReplayCache(db: Queryable): ReplayCache {
   return {
     async firstUse(namespace, jti, expiresAt) {
-      // An expired record may be taken over: the identifier would be refused as too old anyway.
-      const rows = await db.query(
-        `INSERT INTO oauth_replay (namespace, jti, expires_at) VALUES ($1, $2, $3)
-         ON CONFLICT (namespace, jti) DO UPDATE SET expires_at = EXCLUDED.expires_at
-           WHERE oauth_replay.expires_at < now()
-         RETURNING jti`,
-        [namespace, jti, expiresAt],
-      );
+      const rows = await db.query(FIRST_USE, [namespace, jti, expiresAt]);
       return rows.length === 1;
+    },
+  };
+}
+
+/**
+ * A cache that records nothing itself: it keeps the identifier it is given, for the caller to
+ * record with the rest of the request's checks in one statement (`pending`), and says it is new.
+ * The caller must then refuse the request if that statement finds it used.
+ */
+export function deferredReplayCache(): ReplayCache & { readonly pending: PendingFirstUse | undefined } {
+  let pending: PendingFirstUse | undefined;
+  return {
+    get pending() {
+      return pending;
+    },
+    async firstUse(namespace, jti, expiresAt) {
+      pending = { namespace, jti, expiresAt };
+      return true;
     },
   };
 }

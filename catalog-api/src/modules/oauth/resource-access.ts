@@ -9,9 +9,9 @@
 // in the scheme the request used, with `grant_ended` (an extension auth-param, RFC 9110 §11.2)
 // when the grant behind the token has ended. No HTTP framework here: the platform API and the FHIR
 // API map a ResourceAccessError to their own error format.
-import { DPOP_ALGORITHMS, DpopError, verifyDpopProof, type DpopNonces } from './dpop.js';
-import type { ReplayCache } from './replay-cache.js';
-import type { GrantEnded } from './token-state.js';
+import { DPOP_ALGORITHMS, DpopError, REPLAYED_PROOF, verifyDpopProof, type DpopNonces } from './dpop.js';
+import { deferredReplayCache, type PendingFirstUse, type ReplayCache } from './replay-cache.js';
+import type { GrantEnded, ReplayedProof } from './token-state.js';
 
 export type ResourceAccessErrorCode = 'invalid_token' | 'invalid_dpop_proof' | 'use_dpop_nonce' | 'insufficient_scope';
 
@@ -83,9 +83,19 @@ export interface BoundRequest {
 }
 
 export interface BoundRequestDeps<T extends BoundTokenClaims> {
-  /** Verifies the token and its state; null when it is not an active token for this resource. */
-  verifyToken: (token: string) => Promise<T | EndedTokenClaims | null>;
+  /**
+   * Verifies the token and its state; null when it is not an active token for this resource.
+   * With `recordProofWithToken`, it is also given the proof's identifier to record in the same
+   * statement as the token's state, and says `{ replayed: true }` when it was used before.
+   */
+  verifyToken: (token: string, proof?: PendingFirstUse) => Promise<T | EndedTokenClaims | ReplayedProof | null>;
   replay: ReplayCache;
+  /**
+   * Whether verifyToken records the proof's identifier (one round trip for both) rather than the
+   * replay cache before it. A proof is bound to its token (`ath`): one whose token is refused is of
+   * no use to anyone, recorded or not.
+   */
+  recordProofWithToken?: boolean;
   nonces: DpopNonces;
   /** Whether tokens bound to no key may be sent as `Authorization: Bearer` (false by default). */
   bearer?: boolean | undefined;
@@ -123,17 +133,18 @@ export async function verifyBoundRequest<T extends BoundTokenClaims>(request: Bo
   if (scheme === 'bearer') {
     const claims = await deps.verifyToken(token);
     const refuse = (description: string, grantEnded?: GrantEnded) => new ResourceAccessError('invalid_token', description, { scheme, ...(grantEnded ? { grantEnded } : {}) });
-    if (!claims) throw refuse('the access token is not active (expired, revoked, ended, or not issued for this API)');
+    if (!claims || 'replayed' in claims) throw refuse('the access token is not active (expired, revoked, ended, or not issued for this API)');
     // RFC 9449 §7.2: a bound token presented as a bearer token is refused, whoever presents it.
     if (claims.cnf) throw refuse('this token is DPoP-bound: send it as Authorization: DPoP <token> with a DPoP proof, not as a bearer token');
     if ('grantEnded' in claims) throw refuse(claims.description, claims.grantEnded);
     return claims;
   }
   let jkt: string;
+  const deferred = deps.recordProofWithToken ? deferredReplayCache() : undefined;
   try {
     ({ jkt } = await verifyDpopProof(
       { headers: request.dpop, method: request.method, url: request.url, accessToken: token },
-      { replay: deps.replay, nonces: deps.nonces },
+      { replay: deferred ?? deps.replay, nonces: deps.nonces },
     ));
   } catch (error) {
     if (error instanceof DpopError) {
@@ -141,7 +152,8 @@ export async function verifyBoundRequest<T extends BoundTokenClaims>(request: Bo
     }
     throw error;
   }
-  const claims = await deps.verifyToken(token);
+  const claims = await deps.verifyToken(token, deferred?.pending);
+  if (claims && 'replayed' in claims) throw new ResourceAccessError('invalid_dpop_proof', REPLAYED_PROOF);
   if (!claims) throw new ResourceAccessError('invalid_token', 'the access token is not active (expired, revoked, ended, or not issued for this API)');
   if (!claims.cnf) throw new ResourceAccessError('invalid_token', 'this is a Bearer token, bound to no key: send it as Authorization: Bearer <token>');
   // RFC 9449 §7.1's example wording: the proof is fine, but made with another key than the token's.

@@ -11,6 +11,7 @@ import * as grants from './grant-repository.js';
 import { platformSessionState } from './platform-sessions.js';
 import { publishedKeys } from './signing-keys.js';
 import { fhirBaseOf } from './audience.js';
+import type { PendingFirstUse } from './replay-cache.js';
 
 export interface AccessTokenPayload extends JWTPayload {
   client_id: string;
@@ -118,6 +119,13 @@ export interface ActiveAccessToken {
   active: true;
   payload: AccessTokenPayload;
   grant: grants.GrantState;
+  /** The grant's approver may still act for its patient (a guardian whose guardianship holds, or the patient). */
+  mayAct: boolean;
+}
+
+/** The proof sent with the token was used before: the request is a replay. */
+export interface ReplayedProof {
+  replayed: true;
 }
 
 /** A patient-data token this server issued and that has not expired, whose grant has ended: why. */
@@ -136,17 +144,20 @@ export function activeAccessTokenVerifier(
   db: Queryable,
   config: AppConfig,
   signed = signedTokenVerifier(db, config),
-): (token: string, issuer: string) => Promise<ActiveAccessToken | EndedAccessToken | null> {
-  return async (token, issuer) => {
+): (token: string, issuer: string, proof?: PendingFirstUse) => Promise<ActiveAccessToken | EndedAccessToken | ReplayedProof | null> {
+  return async (token, issuer, proof) => {
     const payload = (await signed(token, { issuer, audience: fhirBaseOf(issuer) })) as AccessTokenPayload | null;
     if (!payload || typeof payload.grant_id !== 'string' || typeof payload.patient !== 'string' || typeof payload.scope !== 'string') return null;
-    const grant = await grants.grantState(db, payload.grant_id);
+    // One statement: the proof's identifier recorded, the grant, the token's revocation, the guardianship.
+    const state = await grants.accessState(db, payload.grant_id, payload.jti!, proof);
+    if (!state.firstUse) return { replayed: true };
+    const { grant } = state;
     const ended = grantEnded(grant, config);
     if (ended) return { active: false, payload, grantEnded: ended };
     if (!grant || grant.patientId !== payload.patient) return null;
-    if (await grants.accessTokenRevoked(db, payload.jti!)) return null;
+    if (state.tokenRevoked) return null;
     if (grant.tokensNotBefore && payload.iat! * 1000 < grant.tokensNotBefore.getTime()) return null;
-    return { active: true, payload, grant };
+    return { active: true, payload, grant, mayAct: state.mayAct };
   };
 }
 
@@ -155,7 +166,7 @@ export function accessTokenVerifier(db: Queryable, config: AppConfig, signed = s
   const verify = activeAccessTokenVerifier(db, config, signed);
   return async (token, issuer) => {
     const found = await verify(token, issuer);
-    return found?.active ? found.payload : null;
+    return found && 'active' in found && found.active ? found.payload : null;
   };
 }
 

@@ -53,7 +53,7 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
    * guardianship has ended (the child came of age).
    */
   async function authorize(principal: PatientData, resourceType: FhirResourceType, interaction: Interaction): Promise<readonly SearchFilter[] | null> {
-    if (principal.actorId !== principal.patientId && !(await repo.mayActFor(db, principal.actorId, principal.patientId))) {
+    if (!principal.actorMayAct) {
       throw new FhirError(403, 'forbidden', 'the person who approved this grant may no longer act for this patient (guardianship ended)', {
         // No refresh can bring the guardian's authority back: the grant is over, as a revoked one.
         headers: { 'www-authenticate': dpopChallenge('invalid_token', 'the guardianship behind this grant has ended', undefined, 'grant_revoked') },

@@ -22,7 +22,7 @@ import { catalogHandlers, catalogPageCache, publisherApiKeyScheme } from './modu
 import { certificationHandlers, certificationService, documentFetcher, loadCriteria, reviewerApiKeyScheme } from './modules/certification/index.js';
 import { healthHandlers } from './modules/health/routes.js';
 import { interactiveConsent, sandboxConsent, unavailableConsent } from './modules/consent/index.js';
-import { ensureSigningKey, oauthHandlers } from './modules/oauth/index.js';
+import { clientCache, ensureSigningKey, oauthHandlers } from './modules/oauth/index.js';
 import { accessTokenSigner } from './modules/oauth/access-tokens.js';
 import { authorizationHandlers, issuerOf } from './modules/oauth/authorization-routes.js';
 import { platformTokenScheme } from './modules/oauth/platform-auth.js';
@@ -239,7 +239,11 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       fetchDocument: documentFetcher({ allowPrivateNetworks: config.outboundAllowPrivateNetworks, timeoutMs: config.outboundTimeoutMs, ...options.outbound }),
     });
     const catalogPages = catalogPageCache(db);
-    app.addHook('onClose', () => catalogPages.close());
+    const clients = clientCache(db);
+    app.addHook('onClose', () => {
+      catalogPages.close();
+      clients.close();
+    });
     const handlers: HandlerMap = {
       ...healthHandlers(db, migrations),
       ...catalogHandlers(db, config, catalogPages),
@@ -254,6 +258,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
         nonces,
         sign: accessTokenSigner(db, box),
         remoteKeys,
+        clients,
       }),
       ...patientPageHandlers({ db, config, sessions, issuerOf: (request) => issuerOf(request, config) }),
       ...patientSignInHandlers({ db, config, sessions, box, identityProvider, secureCookies, issuerOf: (request) => issuerOf(request, config) }),

@@ -6,7 +6,9 @@ import { setCertificationStatus } from '../src/modules/catalog/repository.js';
 import { startServer } from '../src/server.js';
 import { closePatientAccount, withdrawGrant } from '../src/modules/consent/index.js';
 import { appInput, call, registerPublisher, useServer } from './helpers.js';
-import { clientAssertion, createConfidentialClient, form, newKeys, pkce, postForm, type Keys } from './oauth-helpers.js';
+import { clientAssertion, createConfidentialClient, dpopProof, form, newKeys, pkce, postForm, type Keys } from './oauth-helpers.js';
+import { CLIENT_ASSERTION_TYPE } from '../src/modules/oauth/client-auth.js';
+import { refreshState } from '../src/modules/oauth/grant-repository.js';
 
 const server = useServer();
 const redirectUri = 'https://app.example.fr/oauth/callback';
@@ -101,6 +103,28 @@ describe('refresh tokens', () => {
     expect(narrowed.body.scope).toBe('patient/Observation.rs');
     const widened = await refresh(confidential, tokens.refresh_token!, tokens.dpop, { scope: 'patient/Observation.rs patient/Condition.rs' });
     expect(widened).toMatchObject({ status: 400, body: { error: 'invalid_scope' } });
+  });
+
+  it('refuse a replayed DPoP proof or client assertion, and then refresh with new ones', async () => {
+    const tokens = await tokensFor(confidential);
+    const nonce = (await refresh(confidential, tokens.refresh_token!, tokens.dpop)).headers.get('dpop-nonce')!;
+    const proof = await dpopProof(tokens.dpop, `${server().url}/oauth/token`, nonce);
+    const assertion = await clientAssertion(server().url, confidential);
+    const send = (dpop: string, clientAssertionValue: string) =>
+      fetch(`${server().url}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', dpop },
+        body: form({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, client_id: confidential.clientId, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: clientAssertionValue }),
+      });
+    expect((await send(proof, assertion)).status).toBe(200);
+    // The proof's and the assertion's identifiers are recorded in the statement that reads the refresh token.
+    const proofAgain = await send(proof, await clientAssertion(server().url, confidential));
+    expect(proofAgain.status).toBe(400);
+    expect(await proofAgain.json()).toEqual({ error: 'invalid_dpop_proof', error_description: 'DPoP proof "jti" was already used: every request needs a new proof' });
+    const assertionAgain = await send(await dpopProof(tokens.dpop, `${server().url}/oauth/token`, nonce), assertion);
+    expect(assertionAgain.status).toBe(401);
+    expect(await assertionAgain.json()).toEqual({ error: 'invalid_client', error_description: 'client_assertion was already used (same jti): every assertion is single-use' });
+    expect((await send(await dpopProof(tokens.dpop, `${server().url}/oauth/token`, nonce), await clientAssertion(server().url, confidential))).status).toBe(200);
   });
 
   it('are refused to another client and with another DPoP key', async () => {
@@ -205,6 +229,47 @@ describe('closing a patient account', () => {
 });
 
 describe('the cut-off across instances', () => {
+  it("a client's new keys and its app's suspension through one instance hold at the next refresh through another", async () => {
+    const config = server().config;
+    const other = await startServer({ ...config, port: 0 }, config.databaseUrl ? {} : { db: server().app.db });
+    const client = await createConfidentialClient(server().url, publisherKey, appId);
+    try {
+      const tokens = await tokensFor(client);
+      const refreshAt = async (url: string, signer: { clientId: string; keys: Keys }) =>
+        postForm(url, '/oauth/token', form({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, ...(await authAt(url, signer)) }), tokens.dpop);
+      // The other instance now remembers the client and its key.
+      expect((await refreshAt(other.url, client)).status).toBe(200);
+
+      // The publisher replaces the client's key through the first instance.
+      const replacement = { clientId: client.clientId, keys: await newKeys() };
+      const replaced = await call(server(), 'PUT', `/apps/${appId}/clients/${client.clientId}/keys`, { key: publisherKey, body: { jwks: { keys: [{ ...replacement.keys.publicJwk, kid: 'k1' }] } } });
+      expect(replaced.status).toBe(200);
+      // The other instance has not necessarily heard of the change yet: the refresh's statement finds the keys changed.
+      expect(await refreshAt(other.url, client)).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+      expect((await refreshAt(other.url, replacement)).status).toBe(200);
+      // What guards an instance that has not heard of the change: the statement compares the keys
+      // the request was authenticated with, and records nothing when they differ.
+      const db = server().app.db;
+      const use = (jti: string) => [{ namespace: 'dpop', jti, expiresAt: new Date(Date.now() + 60_000) }];
+      const stale = await refreshState(db, tokens.refresh_token!, { clientId: client.clientId, jwks: { keys: [{ ...client.keys.publicJwk, kid: 'k1' }] }, jwksUri: null }, use('stale-keys'), false);
+      expect(stale).toMatchObject({ sameClient: false, firstUses: new Set() });
+      expect(await db.query("SELECT 1 FROM oauth_replay WHERE namespace = 'dpop' AND jti = 'stale-keys'")).toEqual([]);
+      const current = await refreshState(db, tokens.refresh_token!, { clientId: client.clientId, jwks: { keys: [{ ...replacement.keys.publicJwk, kid: 'k1' }] }, jwksUri: null }, use('current-keys'), false);
+      expect(current).toMatchObject({ sameClient: true, firstUses: new Set(['dpop']), token: { clientId: client.clientId } });
+
+      // The app is suspended through the first instance: the other refuses the next refresh, saying why.
+      await setCertificationStatus(server().app.db, appId, 'suspended');
+      try {
+        expect(await refreshAt(other.url, replacement)).toMatchObject({ status: 400, body: { error: 'unauthorized_client', grant_ended: 'app_suspended' } });
+      } finally {
+        await setCertificationStatus(server().app.db, appId, 'draft');
+      }
+      expect((await refreshAt(other.url, replacement)).status).toBe(200);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('a withdrawal through one instance is seen at once by another on the same store', async () => {
     // A second instance on the same store: the same PostgreSQL schema, or the same PGlite database.
     const config = server().config;

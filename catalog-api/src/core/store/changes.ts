@@ -113,6 +113,12 @@ export class StateCache<V> {
     this.pending.clear();
   }
 
+  /** Drops the entry of `key` (and a read of it under way): its next get reads it again. */
+  forget(key: string): void {
+    this.entries.delete(key);
+    this.pending.delete(key);
+  }
+
   get size(): number {
     return this.entries.size;
   }

@@ -10,7 +10,7 @@ import { ACCESS_TOKEN_LIFETIME_SECONDS, ID_TOKEN_ALGORITHMS, type Signer } from 
 import {
   AuthorizationError,
   checkPushedLaunch,
-  clientMayObtainTokens,
+  clientCutOff,
   completeAuthorization,
   errorRedirect,
   exchangeCode,
@@ -21,13 +21,13 @@ import {
   verifiedRedirect,
 } from './authorization.js';
 import { fhirBaseOf } from './audience.js';
-import { authenticateClient, ClientAuthError } from './client-auth.js';
+import { authenticateClient, CLIENT_ASSERTION_REPLAY_NAMESPACE, ClientAuthError, REPLAYED_ASSERTION, type ClientAuthDeps } from './client-auth.js';
 import { clientAssertionAlgorithms } from './client-keys.js';
-import { DPOP_ALGORITHMS, DpopError, verifyDpopProof, type DpopNonces } from './dpop.js';
-import { findClientById } from './client-repository.js';
+import { DPOP_ALGORITHMS, DPOP_REPLAY_NAMESPACE, DpopError, REPLAYED_PROOF, verifyDpopProof, type DpopNonces } from './dpop.js';
+import { clientCache, findClientById, type ClientWithApp } from './client-repository.js';
 import * as grants from './grant-repository.js';
 import type { RemoteKeySets } from './client-remote-keys.js';
-import type { ReplayCache } from './replay-cache.js';
+import { deferredReplayCache, type ReplayCache } from './replay-cache.js';
 import { contextScopes, resourceTypes } from './scopes.js';
 import { authorizationErrorPage, deviceDecisionPage, deviceSignInPage, pageHeaders } from './pages.js';
 import {
@@ -86,6 +86,17 @@ type AuthorizationOperations =
 
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
+/** The client a token request names: its client_id, or the subject of its assertion (verified later). */
+function clientNamed(form: Record<string, string | undefined>): string | undefined {
+  if (form.client_id !== undefined || form.client_assertion === undefined) return form.client_id;
+  try {
+    const { sub } = decodeJwt(form.client_assertion);
+    return typeof sub === 'string' ? sub : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A request of the command line: it names itself and sends no client credential (it has none). */
 const isCommandLine = (form: Record<string, string | undefined>) =>
   form.client_id === CLI_CLIENT_ID && form.client_assertion === undefined && form.client_secret === undefined;
@@ -99,6 +110,8 @@ export interface AuthorizationServerDeps {
   sign: Signer;
   /** Key sets of clients that registered a jwks_uri. */
   remoteKeys: RemoteKeySets;
+  /** Clients kept in memory for the token endpoint (client-repository.ts). */
+  clients: ReturnType<typeof clientCache>;
 }
 
 /**
@@ -174,13 +187,18 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
   const activeAccessToken = accessTokenVerifier(db, config, signed);
   const activePlatformToken = platformTokenVerifier(db, config, signed);
 
-  async function authenticate(request: FastifyRequest, form: Record<string, string | undefined>, endpoint: string) {
+  async function authenticate(
+    request: FastifyRequest,
+    form: Record<string, string | undefined>,
+    endpoint: string,
+    using: Pick<ClientAuthDeps, 'replay' | 'findClient'> = { replay: deps.replay },
+  ) {
     const issuer = issuerOf(request, config);
     try {
       const { client } = await authenticateClient(
         form,
         { issuer, endpointUrl: `${issuer}${endpoint}`, authorization: request.headers.authorization },
-        { db, replay: deps.replay, remoteKeys: deps.remoteKeys },
+        { db, remoteKeys: deps.remoteKeys, ...using },
       );
       return client;
     } catch (error) {
@@ -191,12 +209,12 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
     }
   }
 
-  async function dpopKey(request: FastifyRequest, endpoint: string): Promise<string> {
+  async function dpopKey(request: FastifyRequest, endpoint: string, replay = deps.replay): Promise<string> {
     const issuer = issuerOf(request, config);
     try {
       const proof = await verifyDpopProof(
         { headers: request.headers.dpop, method: request.method, url: `${issuer}${endpoint}`, requireNonce: true },
-        { replay: deps.replay, nonces: deps.nonces },
+        { replay, nonces: deps.nonces },
       );
       return proof.jkt;
     } catch (error) {
@@ -214,16 +232,43 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
    */
   async function mayGoWithoutProof(form: Record<string, string | undefined>): Promise<boolean> {
     if (!bearerTokensAllowed(config)) return false;
-    let clientId = form.client_id;
-    if (clientId === undefined && form.client_assertion !== undefined) {
-      try {
-        clientId = decodeJwt(form.client_assertion).sub;
-      } catch {
-        return false;
-      }
-    }
-    const client = clientId ? await findClientById(db, clientId) : null;
+    const clientId = clientNamed(form);
+    const client = clientId ? await deps.clients.find(clientId) : null;
     return client?.dpopBoundAccessTokens === false;
+  }
+
+  /**
+   * The refresh_token grant, the most frequent request here, in one statement: the client comes
+   * from memory, and its proof's and assertion's identifiers are recorded in the statement that
+   * reads the refresh token, which also reads the app's status and finds whether the client's keys
+   * are still those it was authenticated with. When they are not (changed through another
+   * instance before this one heard of it), or the client was not found or not authenticated with
+   * what this instance remembers, it is read again from the store and authenticated once more.
+   */
+  async function refreshGrant(request: FastifyRequest, form: Record<string, string | undefined>) {
+    const proof = deferredReplayCache();
+    const jkt = request.headers.dpop !== undefined || !(await mayGoWithoutProof(form)) ? await dpopKey(request, '/oauth/token', proof) : null;
+    const refusals = {
+      [DPOP_REPLAY_NAMESPACE]: () => new OAuthError('invalid_dpop_proof', REPLAYED_PROOF, 400),
+      [CLIENT_ASSERTION_REPLAY_NAMESPACE]: () => new OAuthError('invalid_client', REPLAYED_ASSERTION, 401),
+    };
+    const named = clientNamed(form);
+    for (const attempt of [1, 2]) {
+      const remembered = attempt === 1 && named !== undefined && deps.clients.peek(named) !== undefined;
+      const assertion = deferredReplayCache();
+      let client: ClientWithApp;
+      try {
+        client = await authenticate(request, form, '/oauth/token', { replay: assertion, findClient: deps.clients.find });
+      } catch (error) {
+        if (!remembered || !(error instanceof OAuthError && error.error === 'invalid_client')) throw error;
+        deps.clients.forget(named);
+        continue;
+      }
+      const exchange = await exchangeRefreshToken(db, config, form, client, jkt, { uses: [...proof.pending, ...assertion.pending], refusals });
+      if (exchange) return { client, jkt, exchange };
+      deps.clients.forget(client.clientId);
+    }
+    throw new OAuthError('invalid_client', 'the client changed while it was authenticated; try again', 401);
   }
 
   return {
@@ -388,27 +433,28 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
       // A proof binds the tokens to its key. Only a client registered for Bearer tokens, where the
       // platform allows them, may go without one; the proof is checked before the client assertion,
       // so that a nonce retry does not find the assertion used up.
-      const jkt = request.headers.dpop !== undefined || !(await mayGoWithoutProof(form)) ? await dpopKey(request, '/oauth/token') : null;
-      const client = await authenticate(request, form, '/oauth/token');
-      if (form.grant_type !== 'authorization_code' && form.grant_type !== 'refresh_token') {
-        throw new OAuthError('unsupported_grant_type', `grant_type "${String(form.grant_type).slice(0, 40).replace(/["\\]/g, '')}" is not supported`);
-      }
-      // The app's state cuts off every grant of its clients: the error says why, as an ended grant's would.
-      if (!clientMayObtainTokens(client, config)) {
-        throw new OAuthError('unauthorized_client', `${client.appName} may not obtain tokens now`, undefined, {}, appCutOff(client.appCertificationStatus, config) ?? undefined);
-      }
+      let client: ClientWithApp;
+      let jkt: string | null;
       let exchange: CodeExchange;
       let refreshToken: string | null = null;
-      if (form.grant_type === 'authorization_code') {
+      if (form.grant_type === 'refresh_token') {
+        const refreshed = await refreshGrant(request, form);
+        ({ client, jkt, exchange } = refreshed);
+        refreshToken = refreshed.exchange.newRefreshToken;
+      } else {
+        jkt = request.headers.dpop !== undefined || !(await mayGoWithoutProof(form)) ? await dpopKey(request, '/oauth/token') : null;
+        client = await authenticate(request, form, '/oauth/token');
+        if (form.grant_type !== 'authorization_code') {
+          throw new OAuthError('unsupported_grant_type', `grant_type "${String(form.grant_type).slice(0, 40).replace(/["\\]/g, '')}" is not supported`);
+        }
+        // The app's state cuts off every grant of its clients: the error says why, as an ended grant's would.
+        const cutOff = clientCutOff(client, config);
+        if (cutOff) throw cutOff;
         exchange = await exchangeCode(db, config, form, client, jkt);
         // Refresh tokens only with offline_access, bound to the same DPoP key (or to none, for Bearer tokens).
         if (exchange.scope.split(' ').includes('offline_access')) {
           refreshToken = await grants.insertRefreshToken(db, { grantId: exchange.grantId, clientId: client.clientId, jkt, scope: exchange.scope });
         }
-      } else {
-        const refreshed = await exchangeRefreshToken(db, config, form, client, jkt);
-        exchange = refreshed;
-        refreshToken = refreshed.newRefreshToken;
       }
       const issuer = issuerOf(request, config);
       const accessToken = await deps.sign({

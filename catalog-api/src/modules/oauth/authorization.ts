@@ -4,13 +4,14 @@
 import { createHash } from 'node:crypto';
 import type { AppConfig } from '../../core/config.js';
 import { OAuthError } from '../../core/oauth-error.js';
-import type { Db } from '../../core/store/db.js';
+import type { Db, Queryable } from '../../core/store/db.js';
 import type { ConsentDecision, ConsentStep } from '../consent/index.js';
 import { findClientById, type ClientWithApp } from './client-repository.js';
 import * as grants from './grant-repository.js';
 import { formatScopes, hasScope, intersect, isEmptyScopeSet, isSubset, parseScopeString, scopeSet, type ScopeSet } from './scopes.js';
 import { findLaunch, takeLaunch, type LaunchContext } from './launches.js';
-import { appMayUseTokens, grantEnded, grantEndedDescriptions, type GrantEnded } from './token-state.js';
+import { appCutOff, appMayUseTokens, grantEnded, grantEndedDescriptions, type GrantEnded } from './token-state.js';
+import type { PendingFirstUse } from './replay-cache.js';
 import { audienceMatches } from './audience.js';
 
 export const PUSHED_REQUEST_LIFETIME_SECONDS = 60;
@@ -135,6 +136,21 @@ export async function checkPushedLaunch(db: Db, client: ClientWithApp, request: 
 /** Apps receive data only while certified, except in the sandbox (until suspended or revoked). */
 export function clientMayObtainTokens(client: ClientWithApp, config: AppConfig): boolean {
   return appMayUseTokens(client.appCertificationStatus, config);
+}
+
+/** The refusal of a client whose app may not obtain tokens now, saying why as an ended grant's would; null when it may. */
+export function clientCutOff(client: ClientWithApp, config: AppConfig): OAuthError | null {
+  if (clientMayObtainTokens(client, config)) return null;
+  return new OAuthError('unauthorized_client', `${client.appName} may not obtain tokens now`, undefined, {}, appCutOff(client.appCertificationStatus, config) ?? undefined);
+}
+
+/**
+ * One-time identifiers a request sent (its DPoP proof's, its client assertion's), to record with
+ * the rest of its work in one statement, and the refusal of each namespace found used before.
+ */
+export interface RequestFirstUses {
+  uses: readonly PendingFirstUse[];
+  refusals: Readonly<Record<string, () => OAuthError>>;
 }
 
 /**
@@ -413,7 +429,9 @@ export interface RefreshExchange extends CodeExchange {
 /**
  * Exchanges a refresh token: same client, same DPoP key, grant still active, scope narrowed at
  * most. A public client's token is rotated; presenting a rotated token again is taken as theft
- * and ends the whole grant.
+ * and ends the whole grant. The request's one-time identifiers (`firstUses`) are recorded in the
+ * statement that reads the token, with the client's app status as it is now. Null when the client's
+ * keys are no longer those it was authenticated with (nothing was done: authenticate it again).
  */
 export async function exchangeRefreshToken(
   db: Db,
@@ -421,7 +439,8 @@ export async function exchangeRefreshToken(
   form: Record<string, string | undefined>,
   client: ClientWithApp,
   jkt: string | null,
-): Promise<RefreshExchange> {
+  firstUses: RequestFirstUses = { uses: [], refusals: {} },
+): Promise<RefreshExchange | null> {
   const invalid = (description: string) => new OAuthError('invalid_grant', description);
   const refreshToken = form.refresh_token;
   if (!refreshToken) throw new OAuthError('invalid_request', 'refresh_token is required');
@@ -431,16 +450,25 @@ export async function exchangeRefreshToken(
     if (!parsed.ok) throw new OAuthError('invalid_scope', scopeErrorDescription(parsed.errors));
     requested = parsed.scopes;
   }
-  // Errors are returned, not thrown, so that a reuse's revocation commits with the transaction.
-  type Outcome = { refused: OAuthError } | { exchange: RefreshExchange };
+  type Outcome = { refused: OAuthError } | { exchange: RefreshExchange } | { clientChanged: true };
   const refuse = (description: string): Outcome => ({ refused: invalid(description) });
-  const outcome = await db.transaction(async (tx): Promise<Outcome> => {
-    const token = await grants.findRefreshToken(tx, refreshToken, true);
+  // A public client's token is rotated: read and locked in a transaction. A confidential client's
+  // is only read, and the whole exchange is one statement.
+  const rotates = client.type === 'public';
+  const exchange = async (q: Queryable): Promise<Outcome> => {
+    const state = await grants.refreshState(q, refreshToken, client, firstUses.uses, rotates);
+    if (!state.sameClient) return { clientChanged: true };
+    const replayed = firstUses.uses.find((use) => !state.firstUses.has(use.namespace));
+    if (replayed) return { refused: firstUses.refusals[replayed.namespace]!() };
+    // The app's state as it is now, whatever this instance remembers of the client.
+    const cutOff = clientCutOff({ ...client, appCertificationStatus: state.clientAppStatus! }, config);
+    if (cutOff) return { refused: cutOff };
+    const token = state.token;
     if (!token) return refuse('the refresh token is unknown');
     if (token.clientId !== client.clientId) return refuse('the refresh token was issued to another client');
     if (token.jkt !== jkt) return refuse(token.jkt ? 'the refresh token is bound to another DPoP key' : 'the refresh token of a Bearer client is bound to no key: send no DPoP proof with it');
     if (token.rotated) {
-      await grants.revokeGrant(tx, token.grantId, grants.RevocationReason.refreshTokenReused);
+      await grants.revokeGrant(q, token.grantId, grants.RevocationReason.refreshTokenReused);
       const ended = endOnceRevoked(token.grant, grants.RevocationReason.refreshTokenReused, config);
       return { refused: grantEndedError(ended, 'the refresh token was already exchanged; the grant is revoked') };
     }
@@ -452,9 +480,9 @@ export async function exchangeRefreshToken(
       return { refused: new OAuthError('invalid_scope', 'a refresh may narrow the scope of the grant, never widen it') };
     }
     let newRefreshToken: string | null = null;
-    if (client.type === 'public') {
-      await grants.markRefreshTokenRotated(tx, token.tokenHash);
-      newRefreshToken = await grants.insertRefreshToken(tx, { grantId: token.grantId, clientId: client.clientId, jkt, scope: token.scope });
+    if (rotates) {
+      await grants.markRefreshTokenRotated(q, token.tokenHash);
+      newRefreshToken = await grants.insertRefreshToken(q, { grantId: token.grantId, clientId: client.clientId, jkt, scope: token.scope });
     }
     return {
       exchange: {
@@ -465,7 +493,9 @@ export async function exchangeRefreshToken(
         newRefreshToken,
       },
     };
-  });
+  };
+  // Errors are returned, not thrown, so that what was recorded (a reuse's revocation, the identifiers) stays.
+  const outcome = rotates ? await db.transaction(exchange) : await exchange(db);
   if ('refused' in outcome) throw outcome.refused;
-  return outcome.exchange;
+  return 'clientChanged' in outcome ? null : outcome.exchange;
 }

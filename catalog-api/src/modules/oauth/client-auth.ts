@@ -112,7 +112,14 @@ export interface ClientAuthDeps {
   remoteKeys?: RemoteKeySets | undefined;
   /** Milliseconds since the epoch; `Date.now` by default. */
   now?: () => number;
+  /** How clients are looked up (a cache at the token endpoint: client-repository.ts `clientCache`); the store by default. */
+  findClient?: (clientId: string) => Promise<ClientWithApp | null>;
 }
+
+const lookUp = (deps: ClientAuthDeps, clientId: string) => (deps.findClient ? deps.findClient(clientId) : findClientById(deps.db, clientId));
+
+/** Why an assertion whose `jti` was seen before is refused. */
+export const REPLAYED_ASSERTION = 'client_assertion was already used (same jti): every assertion is single-use';
 
 export type ClientAuthMethod = 'private_key_jwt' | 'none';
 
@@ -167,7 +174,7 @@ export async function authenticateClient(
   if (clientId === undefined || clientId === '') {
     throw invalidClient('no client authentication: a confidential client sends a client_assertion (private_key_jwt), a public client its client_id');
   }
-  const client = await findClientById(deps.db, clientId);
+  const client = await lookUp(deps, clientId);
   if (!client) throw invalidClient('unknown client: no client is registered with this client_id');
   if (client.type !== 'public') {
     throw invalidClient('this client is confidential: it must authenticate with private_key_jwt (client_assertion), not none');
@@ -210,7 +217,7 @@ async function privateKeyJwt(
     throw invalidRequest('client_id does not match the client_assertion (its iss and sub)');
   }
 
-  const client = await findClientById(deps.db, sub);
+  const client = await lookUp(deps, sub);
   if (!client) throw invalidClient('unknown client: no client is registered with the client_id of the client_assertion');
   if (client.type !== 'confidential') {
     throw invalidClient('this client is public: it authenticates with none (client_id only) and has no keys to verify a client_assertion');
@@ -312,5 +319,5 @@ async function checkClaims(claims: JWTPayload, clientId: string, context: Client
   if (typeof jti !== 'string' || jti === '') throw invalidClient('client_assertion must have a jti claim, unique to each assertion');
   if (jti.length > MAX_JTI_LENGTH) throw invalidClient(`client_assertion jti is longer than ${MAX_JTI_LENGTH} characters`);
   const first = await deps.replay.firstUse(CLIENT_ASSERTION_REPLAY_NAMESPACE, `${clientId}:${jti}`, new Date(exp * 1000));
-  if (!first) throw invalidClient('client_assertion was already used (same jti): every assertion is single-use');
+  if (!first) throw invalidClient(REPLAYED_ASSERTION);
 }

@@ -1,7 +1,8 @@
 // SQL of OAuth clients.
 import { randomBytes } from 'node:crypto';
 import type { components } from '@mes/openapi';
-import type { Queryable } from '../../core/store/db.js';
+import { StateCache } from '../../core/store/changes.js';
+import type { Db, Queryable } from '../../core/store/db.js';
 import type { Jwks } from './client-keys.js';
 
 export type Client = components['schemas']['Client'];
@@ -134,4 +135,19 @@ export async function findClientById(db: Queryable, clientId: string): Promise<C
     appScopes: row.scopes.map((s) => s.scope),
     certified: row.certified_redirect_uris && row.certified_scopes ? { redirectUris: row.certified_redirect_uris, scopes: row.certified_scopes } : null,
   };
+}
+
+/** The tables a client's registration and its app's state are read from. */
+const CLIENT_TABLES = ['oauth_clients', 'apps'] as const;
+
+/**
+ * Clients as registered, with their app, kept in memory for the token endpoint and dropped on any
+ * change to a client or an app (through this instance or another: core/store/changes.ts); while
+ * changes from other instances cannot reach this one, an entry is kept one second at most. What
+ * must hold at the next request (the app's certification status, the grant) is read again with
+ * the refresh token, in the same statement.
+ */
+export function clientCache(db: Db): StateCache<ClientWithApp | null> & { find(clientId: string): Promise<ClientWithApp | null> } {
+  const cache = new StateCache<ClientWithApp | null>(db.changes, CLIENT_TABLES, { max: 10_000, maxAgeMs: 60_000, fallbackMaxAgeMs: 1000 });
+  return Object.assign(cache, { find: (clientId: string) => cache.get(clientId, () => findClientById(db, clientId)) });
 }

@@ -2,7 +2,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Queryable } from '../../core/store/db.js';
 import type { CertificationStatus } from '../catalog/index.js';
-import { firstUseSql, type PendingFirstUse } from './replay-cache.js';
+import { firstUseSql, firstUsesParameters, firstUsesSql, type PendingFirstUse } from './replay-cache.js';
 
 export const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
 export const randomToken = () => randomBytes(32).toString('base64url');
@@ -244,17 +244,70 @@ const toGrantState = (row: GrantStateRow): GrantState => ({
   tokensNotBefore: row.tokens_not_before ? new Date(row.tokens_not_before) : null,
 });
 
+type RefreshTokenRow = GrantStateRow & { token_hash: string; grant_id: string; client_id: string; jkt: string | null; scope: string; rotated: boolean; revoked: boolean };
+
+const refreshTokenSelect = (tokenParameter: string, forUpdate: boolean) =>
+  `SELECT r.token_hash, r.grant_id, r.client_id, r.jkt, r.scope, r.rotated_at IS NOT NULL AS rotated, r.revoked_at IS NOT NULL AS revoked,
+          ${grantStateColumns}
+   FROM oauth_refresh_tokens r JOIN grants g ON g.id = r.grant_id JOIN apps a ON a.id = g.app_id
+   WHERE r.token_hash = ${tokenParameter} ${forUpdate ? 'FOR UPDATE OF r' : ''}`;
+
 /** A refresh token and the state of its grant, locked for the exchange when `forUpdate`. */
 export async function findRefreshToken(db: Queryable, token: string, forUpdate: boolean): Promise<RefreshTokenState | null> {
-  const rows = await db.query<GrantStateRow & { token_hash: string; grant_id: string; client_id: string; jkt: string | null; scope: string; rotated: boolean; revoked: boolean }>(
-    `SELECT r.token_hash, r.grant_id, r.client_id, r.jkt, r.scope, r.rotated_at IS NOT NULL AS rotated, r.revoked_at IS NOT NULL AS revoked,
-            ${grantStateColumns}
-     FROM oauth_refresh_tokens r JOIN grants g ON g.id = r.grant_id JOIN apps a ON a.id = g.app_id
-     WHERE r.token_hash = $1 ${forUpdate ? 'FOR UPDATE OF r' : ''}`,
-    [sha256(token)],
+  const rows = await db.query<RefreshTokenRow>(refreshTokenSelect('$1', forUpdate), [sha256(token)]);
+  return rows[0] ? toRefreshTokenState(rows[0]) : null;
+}
+
+/** What a refresh needs to read, with the request's one-time identifiers recorded (refreshState). */
+export interface RefreshState {
+  /**
+   * False when the client's keys are no longer those the request was authenticated with (changed
+   * through another instance, or the client deleted): nothing was recorded, authenticate again.
+   */
+  sameClient: boolean;
+  /** The namespaces of the identifiers recorded now; one missing was used before (a replay). */
+  firstUses: ReadonlySet<string>;
+  /** The certification status of the client's app now. */
+  clientAppStatus: CertificationStatus | null;
+  token: RefreshTokenState | null;
+}
+
+/** The client a request was authenticated as: its identifier and the keys that verified it. */
+export interface AuthenticatedAs {
+  clientId: string;
+  jwks: unknown;
+  jwksUri: string | null | undefined;
+}
+
+/**
+ * A refresh's reads and checks in one statement: the client's keys compared with those the
+ * request was authenticated with, then (only if they are the same) the request's one-time
+ * identifiers (DPoP proof, client assertion) recorded, the client's app status, and the refresh
+ * token with its grant's state (locked for the exchange when `forUpdate`, in the caller's
+ * transaction).
+ */
+export async function refreshState(db: Queryable, token: string, client: AuthenticatedAs, uses: readonly PendingFirstUse[], forUpdate: boolean): Promise<RefreshState> {
+  const rows = await db.query<Partial<RefreshTokenRow> & { same_client: boolean; first_uses: string[]; client_app_status: CertificationStatus | null }>(
+    `WITH client AS (
+       SELECT ca.certification_status, c.jwks IS NOT DISTINCT FROM $5::jsonb AND c.jwks_uri IS NOT DISTINCT FROM $6::text AS same_keys
+       FROM oauth_clients c JOIN apps ca ON ca.id = c.app_id WHERE c.id = $4
+     ),
+     first_use AS (${firstUsesSql(1, 'EXISTS (SELECT 1 FROM client WHERE same_keys)')})
+     SELECT COALESCE((SELECT same_keys FROM client), false) AS same_client, ARRAY(SELECT namespace FROM first_use) AS first_uses,
+       (SELECT certification_status FROM client) AS client_app_status, t.*
+     FROM (SELECT 1) one LEFT JOIN LATERAL (${refreshTokenSelect('$7', forUpdate)}) t ON true`,
+    [...firstUsesParameters(uses), client.clientId, client.jwks ? JSON.stringify(client.jwks) : null, client.jwksUri ?? null, sha256(token)],
   );
-  const row = rows[0];
-  if (!row) return null;
+  const row = rows[0]!;
+  return {
+    sameClient: row.same_client,
+    firstUses: new Set(row.first_uses),
+    clientAppStatus: row.client_app_status,
+    token: row.token_hash ? toRefreshTokenState(row as RefreshTokenRow) : null,
+  };
+}
+
+function toRefreshTokenState(row: RefreshTokenRow): RefreshTokenState {
   return {
     tokenHash: row.token_hash,
     grantId: row.grant_id,

@@ -29,7 +29,7 @@ export {
 } from './scopes.js';
 export { revokeGrant, RevocationReason } from './grant-repository.js';
 export { revokeGrantsOfPerson, grantsOfPerson, revokeGrantOfPerson, revokeGrantsOfClient, type GrantSummary } from './grant-repository.js';
-export { findClientById, type ClientWithApp } from './client-repository.js';
+export { clientCache, findClientById, type ClientWithApp } from './client-repository.js';
 export { endPlatformSessionsApprovedWith } from './platform-sessions.js';
 export { dpopChallenge } from './resource-access.js';
 export { grantEndedDescriptions, type GrantEnded } from './token-state.js';

@@ -40,18 +40,29 @@ export function storeReplayCache(db: Queryable): ReplayCache {
 }
 
 /**
- * A cache that records nothing itself: it keeps the identifier it is given, for the caller to
- * record with the rest of the request's checks in one statement (`pending`), and says it is new.
- * The caller must then refuse the request if that statement finds it used.
+ * The statement that records several identifiers at once (namespaces, identifiers and expiries as
+ * the arrays `$n`, `$n+1`, `$n+2`) if `condition` holds, returning the namespace of each one used
+ * for the first time.
  */
-export function deferredReplayCache(): ReplayCache & { readonly pending: PendingFirstUse | undefined } {
-  let pending: PendingFirstUse | undefined;
+export const firstUsesSql = (n = 1, condition = 'true') => `INSERT INTO oauth_replay (namespace, jti, expires_at)
+  SELECT * FROM unnest($${n}::text[], $${n + 1}::text[], $${n + 2}::timestamptz[]) WHERE ${condition}
+  ON CONFLICT (namespace, jti) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE oauth_replay.expires_at < now()
+  RETURNING namespace`;
+
+/** The parameters of firstUsesSql for `uses`. */
+export const firstUsesParameters = (uses: readonly PendingFirstUse[]) => [uses.map((use) => use.namespace), uses.map((use) => use.jti), uses.map((use) => use.expiresAt)];
+
+/**
+ * A cache that records nothing itself: it keeps the identifiers it is given, for the caller to
+ * record with the rest of the request's work in one statement (`pending`), and says they are new.
+ * The caller must then refuse the request if that statement finds one used.
+ */
+export function deferredReplayCache(): ReplayCache & { readonly pending: readonly PendingFirstUse[] } {
+  const pending: PendingFirstUse[] = [];
   return {
-    get pending() {
-      return pending;
-    },
+    pending,
     async firstUse(namespace, jti, expiresAt) {
-      pending = { namespace, jti, expiresAt };
+      pending.push({ namespace, jti, expiresAt });
       return true;
     },
   };

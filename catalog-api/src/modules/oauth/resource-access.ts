@@ -152,7 +152,7 @@ export async function verifyBoundRequest<T extends BoundTokenClaims>(request: Bo
     }
     throw error;
   }
-  const claims = await deps.verifyToken(token, deferred?.pending);
+  const claims = await deps.verifyToken(token, deferred?.pending[0]);
   if (claims && 'replayed' in claims) throw new ResourceAccessError('invalid_dpop_proof', REPLAYED_PROOF);
   if (!claims) throw new ResourceAccessError('invalid_token', 'the access token is not active (expired, revoked, ended, or not issued for this API)');
   if (!claims.cnf) throw new ResourceAccessError('invalid_token', 'this is a Bearer token, bound to no key: send it as Authorization: Bearer <token>');

@@ -13,6 +13,7 @@ import {
   equalScopes,
   formatScope,
   formatScopes,
+  grantedScopes,
   hasScope,
   interactions,
   intersect,
@@ -754,5 +755,25 @@ describe('access and allows', () => {
         }
       }
     });
+  });
+});
+
+describe('grantedScopes: the scope claim of a token, parsed once', () => {
+  it('gives what parseScopeString gives, the same set for the same string, and refuses nothing it would refuse', () => {
+    const claim = 'launch/patient patient/Observation.rs?category=vital-signs patient/Immunization.rs';
+    expect(grantedScopes(claim)).toEqual(set(claim));
+    expect(grantedScopes(claim)).toBe(grantedScopes(claim));
+    // An invalid claim gives the empty set, as parseScopeString's result does: nothing is granted.
+    expect(grantedScopes('patient/Observation.xyz')).toEqual(emptyScopeSet);
+    expect(access(grantedScopes('patient/Observation.xyz'), 'Observation', 'r').kind).toBe('denied');
+  });
+
+  it('keeps a bounded number of strings', () => {
+    const first = grantedScopes('patient/Observation.r');
+    for (let i = 0; i < 1500; i += 1) grantedScopes(`patient/Observation.rs?code=${i}`);
+    // The first string was dropped: it is parsed again into an equal, new set.
+    const again = grantedScopes('patient/Observation.r');
+    expect(again).toEqual(first);
+    expect(again).not.toBe(first);
   });
 });

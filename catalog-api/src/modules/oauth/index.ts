@@ -5,6 +5,7 @@ export { createClient } from './clients.js';
 export { listClients, type Client } from './client-repository.js';
 export { ensureSigningKey, activeSigningKey, keysForLongLivedSignatures, publishedKeys, rotateSigningKey, SIGNING_ALG } from './signing-keys.js';
 export {
+  grantedScopes,
   parseScopeString,
   formatScopes,
   formatScope,

@@ -13,7 +13,7 @@ import type { DpopNonces } from './dpop.js';
 import type { ReplayCache } from './replay-cache.js';
 import { dpopChallenge, ResourceAccessError, tokenChallenge, verifyBoundRequest } from './resource-access.js';
 import { bearerTokensAllowed } from '../../core/config.js';
-import { access, parseScopeString, type Interaction, type ResourceType } from './scopes.js';
+import { access, grantedScopes, type Interaction, type ResourceType } from './scopes.js';
 import { activeAccessTokenVerifier, grantEndedDescriptions, signedTokenVerifier, type AccessTokenPayload, type ActiveAccessToken } from './token-state.js';
 
 export interface PatientDataAuthDeps {
@@ -52,7 +52,7 @@ export function patientDataTokenScheme(deps: PatientDataAuthDeps): SecuritySchem
         );
         // The operation's roles name the type and interaction it needs (`patient/Observation.c`):
         // a token that has no grant of it at all is refused before the request is validated.
-        const set = parseScopeString(active.payload.scope, { purpose: 'any' }).scopes;
+        const set = grantedScopes(active.payload.scope);
         for (const role of scopes) {
           const [, type, letter] = /^patient\/([A-Za-z]+)\.([cruds])$/.exec(role) ?? [];
           if (!type || !letter) continue;

@@ -268,6 +268,27 @@ export type ScopeStringParseResult =
 
 const platformPurposeContext: readonly ContextScope[] = ['openid', 'offline_access'];
 
+/** Scope strings of tokens already parsed (grantedScopes), the least recently used dropped first. */
+const grantedScopeSets = new Map<string, ScopeSet>();
+const MAX_GRANTED_SCOPE_SETS = 1000;
+
+/**
+ * The scope set of a token's `scope` claim, as parseScopeString reads it for any purpose. A token's
+ * scope was checked when it was issued and is signed, so the same few strings come back with every
+ * request: each is parsed once, and its set shared (callers only read it).
+ */
+export function grantedScopes(scope: string): ScopeSet {
+  let set = grantedScopeSets.get(scope);
+  if (set) {
+    grantedScopeSets.delete(scope);
+  } else {
+    set = parseScopeString(scope, { purpose: 'any' }).scopes;
+    if (grantedScopeSets.size >= MAX_GRANTED_SCOPE_SETS) grantedScopeSets.delete(grantedScopeSets.keys().next().value!);
+  }
+  grantedScopeSets.set(scope, set);
+  return set;
+}
+
 /**
  * Parses the space-separated `scope` parameter of an OAuth request (RFC 6749 §3.3: tokens separated
  * by exactly one space). Duplicates, and spellings of the same scope (v1 aliases, parameter order),

@@ -11,7 +11,7 @@ import { FhirError } from '../../core/fhir-error.js';
 import type { HandlerContext, HandlerMap, Principal } from '../../core/operations.js';
 import type { Db, Queryable } from '../../core/store/db.js';
 import { accessHistoryWriter, recordAccess, type AccessInteraction } from '../audit/index.js';
-import { access, allows, dpopChallenge, parseScopeString, type Interaction, type ResourceAccess, type SearchFilter } from '../oauth/index.js';
+import { access, allows, dpopChallenge, grantedScopes, type Interaction, type ResourceAccess, type SearchFilter } from '../oauth/index.js';
 import { capabilityStatement } from './capabilities.js';
 import { mandatoryElements, parseElements, subsetted } from './elements.js';
 import * as repo from './repository.js';
@@ -59,7 +59,7 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
         headers: { 'www-authenticate': dpopChallenge('invalid_token', 'the guardianship behind this grant has ended', undefined, 'grant_revoked') },
       });
     }
-    const decision: ResourceAccess = access(parseScopeString(principal.scope, { purpose: 'any' }).scopes, resourceType, interaction);
+    const decision: ResourceAccess = access(grantedScopes(principal.scope), resourceType, interaction);
     if (decision.kind === 'denied') {
       const needed = `patient/${resourceType}.${interaction}`;
       throw new FhirError(403, 'forbidden', `this token's scopes do not allow ${interaction === 's' ? 'searching' : interaction === 'r' ? 'reading' : 'creating'} ${resourceType} (needs ${needed})`, {
@@ -181,7 +181,7 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
     const filters = await authorize(principal, resourceType, 'c');
     const resource = validate(principal.patientId);
     // A granular create scope (patient/Observation.c?category=vital-signs) limits what may be written.
-    if (filters && !allows(parseScopeString(principal.scope, { purpose: 'any' }).scopes, resourceType, 'c', factsOf(searchTokens(resource)))) {
+    if (filters && !allows(grantedScopes(principal.scope), resourceType, 'c', factsOf(searchTokens(resource)))) {
       const needed = `patient/${resourceType}.c`;
       throw new FhirError(403, 'forbidden', `this token may create only the ${resourceType} resources its scopes name (${principal.scope})`, {
         headers: { 'www-authenticate': dpopChallenge('insufficient_scope', `needs ${needed} for this resource`, needed) },

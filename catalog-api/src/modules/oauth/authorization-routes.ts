@@ -1,7 +1,6 @@
 // HTTP handlers of the authorization server: discovery, PAR, authorize and token.
 import type { FastifyRequest } from 'fastify';
 import { bearerTokensAllowed, type AppConfig } from '../../core/config.js';
-import { decodeJwt } from 'jose';
 import { OAuthError } from '../../core/oauth-error.js';
 import type { HandlerMap } from '../../core/operations.js';
 import type { Db } from '../../core/store/db.js';
@@ -24,6 +23,7 @@ import { fhirBaseOf } from './audience.js';
 import { authenticateClient, ClientAuthError } from './client-auth.js';
 import { clientAssertionAlgorithms } from './client-keys.js';
 import { DPOP_ALGORITHMS, DpopError, verifyDpopProof, type DpopNonces } from './dpop.js';
+import { unverifiedClaims } from './jws.js';
 import { findClientById } from './client-repository.js';
 import * as grants from './grant-repository.js';
 import type { RemoteKeySets } from './client-remote-keys.js';
@@ -217,7 +217,8 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
     let clientId = form.client_id;
     if (clientId === undefined && form.client_assertion !== undefined) {
       try {
-        clientId = decodeJwt(form.client_assertion).sub;
+        const { sub } = unverifiedClaims(form.client_assertion);
+        clientId = typeof sub === 'string' ? sub : undefined;
       } catch {
         return false;
       }

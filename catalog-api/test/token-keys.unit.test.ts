@@ -75,7 +75,7 @@ describe('the access-token signer', () => {
     const store = keyStore(box);
     store.add('ES256');
     store.add('RS256');
-    const sign = accessTokenSigner(store.db, box, 0); // asks the store every time
+    const sign = accessTokenSigner(store.db, box, -1); // asks the store every time
     const tokens = [await sign(claims), await sign(claims), await sign.idToken({ issuer, clientId: 'client-1', subject: 'person-1', alg: 'RS256' })];
     expect(box.opened).toBe(2); // one ES256, one RS256
     expect(store.reads.active).toBe(3);
@@ -89,7 +89,7 @@ describe('the access-token signer', () => {
     const box = countingBox();
     const store = keyStore(box);
     const first = store.add('ES256');
-    const sign = accessTokenSigner(store.db, box, 0);
+    const sign = accessTokenSigner(store.db, box, -1);
     expect(decodeProtectedHeader(await sign(claims)).kid).toBe(first.kid);
     const second = store.rotate();
     expect(decodeProtectedHeader(await sign(claims)).kid).toBe(second.kid);
@@ -105,7 +105,7 @@ describe('the access-token verifier', () => {
     const store = keyStore(box);
     store.add('ES256');
     store.add('RS256');
-    const sign = accessTokenSigner(store.db, box, 0);
+    const sign = accessTokenSigner(store.db, box, -1);
     const verify = signedTokenVerifier(store.db, config);
     const before = await sign(claims);
     expect(await verify(before, { issuer, audience })).toMatchObject({ sub: 'person-1', grant_id: 'grant-1', cnf: { jkt: 'thumb' } });

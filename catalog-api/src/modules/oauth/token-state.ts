@@ -131,10 +131,12 @@ function checkedClaims(parsed: ParsedJws, expected: { issuer: string; audience: 
  * the key is published (retired keys stay published until the tokens they signed have expired).
  */
 export function signedTokenVerifier(db: Queryable, config: AppConfig, cacheMs = 30_000): SignedTokenVerifier {
-  let cached: { at: number; keys: Map<string, VerificationKey> } | undefined;
+  // `kids` names every published key (an RS256 kid is known, not a reason to read the keys again);
+  // `keys` holds those that may verify an access token.
+  let cached: { at: number; kids: Set<string>; keys: Map<string, VerificationKey> } | undefined;
   async function keySet(kid: unknown): Promise<Map<string, VerificationKey>> {
     const age = cached ? Date.now() - cached.at : Infinity;
-    if (age > cacheMs || (typeof kid === 'string' && !cached!.keys.has(kid) && age > 1000)) {
+    if (age > cacheMs || (typeof kid === 'string' && !cached!.kids.has(kid) && age > 1000)) {
       const published = await publishedKeys(db, config.retiredKeyPublishSeconds);
       const keys = new Map<string, VerificationKey>();
       for (const jwk of published) {
@@ -143,7 +145,7 @@ export function signedTokenVerifier(db: Queryable, config: AppConfig, cacheMs = 
         const known = cached?.keys.get(jwk.kid);
         keys.set(jwk.kid, known?.thumbprint === thumbprint ? known : { jwk, thumbprint, key: publicKeyFromJwk(jwk) });
       }
-      cached = { at: Date.now(), keys };
+      cached = { at: Date.now(), kids: new Set(published.map((jwk) => jwk.kid)), keys };
     }
     return cached!.keys;
   }

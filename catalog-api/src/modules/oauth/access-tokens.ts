@@ -1,10 +1,10 @@
 // Access tokens: JWTs per RFC 9068 (`typ: at+jwt`), short-lived, bound to the client's DPoP key
 // (`cnf.jkt`), signed with the platform's active key.
-import { randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import type { SecretBox } from '../../core/secret-box.js';
 import type { Queryable } from '../../core/store/db.js';
-import { activeSigningKey, SIGNING_ALG, type SigningAlgorithm } from './signing-keys.js';
+import { BoundedCache, signCompactJws } from './jws.js';
+import { activeSigningKeyRow, openPrivateKey, SIGNING_ALG, type SigningAlgorithm } from './signing-keys.js';
 
 /** Lifetime of access tokens: the profile allows at most 10 minutes. */
 export const ACCESS_TOKEN_LIFETIME_SECONDS = 300;
@@ -59,57 +59,86 @@ export type IdTokenAlgorithm = (typeof ID_TOKEN_ALGORITHMS)[number];
 /** Lifetime of ID tokens. */
 export const ID_TOKEN_LIFETIME_SECONDS = 300;
 
-/** A signer that reuses the imported active keys for a short while, so rotation reaches every instance quickly. */
+/**
+ * Private keys a signer keeps, by kid: the active one of each algorithm and, for a short while
+ * after a rotation, the one before.
+ */
+export const SIGNING_KEY_CACHE_SIZE = 8;
+
+/**
+ * A signer that asks the store which key is active at most every `cacheMs` (so a rotation reaches
+ * every instance quickly) and decrypts and imports each private key once, kept by kid.
+ */
 export function accessTokenSigner(db: Queryable, box: SecretBox, cacheMs = 30_000): Signer {
-  const cached = new Map<SigningAlgorithm, { at: number; key: Awaited<ReturnType<typeof activeSigningKey>> }>();
+  const active = new Map<SigningAlgorithm, { at: number; kid: string; key: KeyObject }>();
+  const privateKeys = new BoundedCache<string, KeyObject>(SIGNING_KEY_CACHE_SIZE);
   const signingKey = async (alg: SigningAlgorithm = SIGNING_ALG) => {
-    let entry = cached.get(alg);
+    let entry = active.get(alg);
     if (!entry || Date.now() - entry.at > cacheMs) {
-      entry = { at: Date.now(), key: await activeSigningKey(db, box, alg) };
-      cached.set(alg, entry);
+      const { kid, sealed } = await activeSigningKeyRow(db, alg);
+      entry = { at: Date.now(), kid, key: privateKeys.getOrCreate(kid, () => openPrivateKey(box, sealed)) };
+      active.set(alg, entry);
     }
-    return entry.key;
+    return entry;
   };
+  // Claims in the order jose's SignJWT wrote them: the token's own, then iss, sub, aud, iat, exp, jti.
   const sign = async (claims: AccessTokenClaims) => {
     const { kid, key } = await signingKey();
-    return new SignJWT({
-      client_id: claims.clientId,
-      scope: claims.scope,
-      ...(claims.jkt ? { cnf: { jkt: claims.jkt } } : {}),
-      patient: claims.patient,
-      grant_id: claims.grantId,
-    })
-      .setProtectedHeader({ alg: SIGNING_ALG, typ: 'at+jwt', kid })
-      .setIssuer(claims.issuer)
-      .setSubject(claims.subject)
-      .setAudience(claims.audience)
-      .setIssuedAt()
-      .setExpirationTime(`${ACCESS_TOKEN_LIFETIME_SECONDS}s`)
-      .setJti(randomUUID())
-      .sign(key);
+    const iat = Math.floor(Date.now() / 1000);
+    return signCompactJws(
+      { alg: SIGNING_ALG, typ: 'at+jwt', kid },
+      {
+        client_id: claims.clientId,
+        scope: claims.scope,
+        ...(claims.jkt ? { cnf: { jkt: claims.jkt } } : {}),
+        patient: claims.patient,
+        grant_id: claims.grantId,
+        iss: claims.issuer,
+        sub: claims.subject,
+        aud: claims.audience,
+        iat,
+        exp: iat + ACCESS_TOKEN_LIFETIME_SECONDS,
+        jti: randomUUID(),
+      },
+      key,
+    );
   };
   const idToken = async (claims: IdTokenClaims) => {
     const { kid, key } = await signingKey(claims.alg);
-    return new SignJWT({ ...(claims.fhirUser ? { fhirUser: claims.fhirUser } : {}), ...(claims.nonce ? { nonce: claims.nonce } : {}) })
-      .setProtectedHeader({ alg: claims.alg, typ: 'JWT', kid })
-      .setIssuer(claims.issuer)
-      .setSubject(claims.subject)
-      .setAudience(claims.clientId)
-      .setIssuedAt()
-      .setExpirationTime(`${ID_TOKEN_LIFETIME_SECONDS}s`)
-      .sign(key);
+    const iat = Math.floor(Date.now() / 1000);
+    return signCompactJws(
+      { alg: claims.alg, typ: 'JWT', kid },
+      {
+        ...(claims.fhirUser ? { fhirUser: claims.fhirUser } : {}),
+        ...(claims.nonce ? { nonce: claims.nonce } : {}),
+        iss: claims.issuer,
+        sub: claims.subject,
+        aud: claims.clientId,
+        iat,
+        exp: iat + ID_TOKEN_LIFETIME_SECONDS,
+      },
+      key,
+    );
   };
   const platformAccessToken = async (claims: PlatformTokenClaims) => {
     const { kid, key } = await signingKey();
-    return new SignJWT({ client_id: claims.clientId, scope: claims.scope, cnf: { jkt: claims.jkt }, sid: claims.sessionId })
-      .setProtectedHeader({ alg: SIGNING_ALG, typ: 'at+jwt', kid })
-      .setIssuer(claims.issuer)
-      .setSubject(claims.subject)
-      .setAudience(`${claims.issuer}/platform`)
-      .setIssuedAt()
-      .setExpirationTime(`${ACCESS_TOKEN_LIFETIME_SECONDS}s`)
-      .setJti(randomUUID())
-      .sign(key);
+    const iat = Math.floor(Date.now() / 1000);
+    return signCompactJws(
+      { alg: SIGNING_ALG, typ: 'at+jwt', kid },
+      {
+        client_id: claims.clientId,
+        scope: claims.scope,
+        cnf: { jkt: claims.jkt },
+        sid: claims.sessionId,
+        iss: claims.issuer,
+        sub: claims.subject,
+        aud: `${claims.issuer}/platform`,
+        iat,
+        exp: iat + ACCESS_TOKEN_LIFETIME_SECONDS,
+        jti: randomUUID(),
+      },
+      key,
+    );
   };
   return Object.assign(sign, { idToken, platformAccessToken });
 }

@@ -1,7 +1,6 @@
 // HTTP handlers of the authorization server: discovery, PAR, authorize and token.
 import type { FastifyRequest } from 'fastify';
 import { bearerTokensAllowed, type AppConfig } from '../../core/config.js';
-import { decodeJwt } from 'jose';
 import { OAuthError } from '../../core/oauth-error.js';
 import type { HandlerMap } from '../../core/operations.js';
 import type { Db } from '../../core/store/db.js';
@@ -24,6 +23,7 @@ import { fhirBaseOf } from './audience.js';
 import { authenticateClient, CLIENT_ASSERTION_REPLAY_NAMESPACE, ClientAuthError, REPLAYED_ASSERTION, type ClientAuthDeps } from './client-auth.js';
 import { clientAssertionAlgorithms } from './client-keys.js';
 import { DPOP_ALGORITHMS, DPOP_REPLAY_NAMESPACE, DpopError, REPLAYED_PROOF, verifyDpopProof, type DpopNonces } from './dpop.js';
+import { unverifiedClaims } from './jws.js';
 import { clientCache, findClientById, type ClientWithApp } from './client-repository.js';
 import * as grants from './grant-repository.js';
 import type { RemoteKeySets } from './client-remote-keys.js';
@@ -90,7 +90,7 @@ const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 function clientNamed(form: Record<string, string | undefined>): string | undefined {
   if (form.client_id !== undefined || form.client_assertion === undefined) return form.client_id;
   try {
-    const { sub } = decodeJwt(form.client_assertion);
+    const { sub } = unverifiedClaims(form.client_assertion);
     return typeof sub === 'string' ? sub : undefined;
   } catch {
     return undefined;

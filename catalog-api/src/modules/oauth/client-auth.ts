@@ -19,11 +19,12 @@
 //   single tolerance and no window in which an assertion that says "not before" is used before;
 // - a `jti` never seen for this client while its first assertion was unexpired (the replay record is
 //   in the store, so a replay to another instance is refused too).
-import { compactVerify, decodeJwt, decodeProtectedHeader, importJWK, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
+import type { KeyObject } from 'node:crypto';
 import type { Queryable } from '../../core/store/db.js';
 import { findClientById, type ClientWithApp } from './client-repository.js';
 import { clientAssertionAlgorithms } from './client-keys.js';
 import { RemoteKeysError, type RemoteKeySets, type VerificationKey } from './client-remote-keys.js';
+import { BoundedCache, JwsError, jwkThumbprint, parseCompactJws, payloadJson, publicKeyFromJwk, verifySignature as verifyJwsSignature, type ParsedJws } from './jws.js';
 import type { ReplayCache } from './replay-cache.js';
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -40,6 +41,15 @@ type AssertionAlgorithm = (typeof CLIENT_ASSERTION_ALGORITHMS)[number];
 const ACCEPTED = 'ES256, ES384, RS384, PS256 or EdDSA';
 
 const MAX_JTI_LENGTH = 256;
+
+/**
+ * Clients' public keys already imported, by client and RFC 7638 thumbprint (the key's public
+ * members: a key registered again under the same kid with other members is another entry).
+ */
+export const CLIENT_KEY_CACHE_SIZE = 2_000;
+const clientKeys = new BoundedCache<string, KeyObject>(CLIENT_KEY_CACHE_SIZE);
+
+type Claims = Record<string, unknown>;
 
 /** The key type (and curve) each algorithm needs. */
 const keyShapes: Record<AssertionAlgorithm, (jwk: VerificationKey) => boolean> = {
@@ -188,18 +198,22 @@ async function privateKeyJwt(
   context: ClientAuthContext,
   deps: ClientAuthDeps,
 ): Promise<AuthenticatedClient> {
-  let header: ProtectedHeaderParameters;
-  let claims: JWTPayload;
+  let parsed: ParsedJws;
+  let claims: Claims;
   try {
-    if (assertion.split('.').length !== 3) throw new Error('not a JWS');
-    header = decodeProtectedHeader(assertion);
-    claims = decodeJwt(assertion);
-  } catch {
+    parsed = parseCompactJws(assertion);
+    claims = payloadJson(parsed);
+  } catch (error) {
+    if (error instanceof JwsError && error.code === 'unsupported') {
+      throw invalidClient('client_assertion uses a JWS header parameter this server does not support (crit or b64)');
+    }
     throw invalidClient('client_assertion is not a signed JWT (compact JWS with a JSON header and claims)');
   }
+  const { header } = parsed;
 
   const alg = header.alg;
   if (alg === undefined || alg === 'none') throw invalidClient('client_assertion must be signed: alg none is refused');
+  if (typeof alg !== 'string') throw invalidClient(`client_assertion alg ${shown(alg)} is not accepted: use ${ACCEPTED}`);
   if (/^HS/i.test(alg)) {
     throw invalidClient(`client_assertion alg ${shown(alg)} is refused: secret-based assertions (client_secret_jwt) are not supported, use ${ACCEPTED}`);
   }
@@ -224,19 +238,19 @@ async function privateKeyJwt(
   }
   let keyId: string | undefined;
   if (client.jwks) {
-    keyId = await verifySignature(assertion, header, algorithm, client.jwks.keys);
+    keyId = verifySignature(parsed, client.clientId, algorithm, client.jwks.keys);
   } else {
     const uri = client.jwksUri!;
     const remote = deps.remoteKeys;
     if (!remote) throw invalidClient('this server cannot fetch jwks_uri key sets; register the public keys inline (jwks)');
     const published = await remoteKeys(() => remote.get(uri));
     try {
-      keyId = await verifySignature(assertion, header, algorithm, published.keys);
+      keyId = verifySignature(parsed, client.clientId, algorithm, published.keys);
     } catch (error) {
       // The client may have rotated its keys since the set was cached: look once more.
       const again = await remoteKeys(() => remote.refresh(uri));
       if (again.fetchedAt === published.fetchedAt) throw error;
-      keyId = await verifySignature(assertion, header, algorithm, again.keys);
+      keyId = verifySignature(parsed, client.clientId, algorithm, again.keys);
     }
   }
   await checkClaims(claims, client.clientId, context, deps);
@@ -253,12 +267,8 @@ async function remoteKeys<T>(fetch: () => Promise<T>): Promise<T> {
 }
 
 /** Verifies the signature with one of the client's keys and returns that key's kid (if it has one). */
-async function verifySignature(
-  assertion: string,
-  header: ProtectedHeaderParameters,
-  alg: AssertionAlgorithm,
-  keys: VerificationKey[],
-): Promise<string | undefined> {
+function verifySignature(parsed: ParsedJws, clientId: string, alg: AssertionAlgorithm, keys: VerificationKey[]): string | undefined {
+  const { header } = parsed;
   let candidates: VerificationKey[];
   if (header.kid !== undefined) {
     const key = keys.find((jwk) => jwk.kid === header.kid);
@@ -272,14 +282,12 @@ async function verifySignature(
     if (candidates.length === 0) throw invalidClient(`no key of this client can verify alg ${alg}`);
   }
   for (const jwk of candidates) {
-    // Only the public members: the registered `alg` (EdDSA) must not stop a header's Ed25519.
-    const { kty, crv, x, y, n, e } = jwk;
+    // Only the public members make the key: the registered `alg` (EdDSA) must not stop a header's Ed25519.
     try {
-      const key = await importJWK({ kty, crv, x, y, n, e }, alg);
-      await compactVerify(assertion, key, { algorithms: [alg] });
-      return jwk.kid;
+      const key = clientKeys.getOrCreate(`${clientId} ${jwkThumbprint(jwk)}`, () => publicKeyFromJwk(jwk));
+      if (verifyJwsSignature(parsed, alg, key)) return jwk.kid;
     } catch {
-      // Try the next key; the failure is reported once below.
+      // A key that cannot be imported or does not fit: try the next; the failure is reported once below.
     }
   }
   throw invalidClient(
@@ -291,7 +299,7 @@ async function verifySignature(
 
 const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
 
-async function checkClaims(claims: JWTPayload, clientId: string, context: ClientAuthContext, deps: ClientAuthDeps): Promise<void> {
+async function checkClaims(claims: Claims, clientId: string, context: ClientAuthContext, deps: ClientAuthDeps): Promise<void> {
   const now = (deps.now ?? Date.now)() / 1000;
 
   const accepted = [context.issuer, context.endpointUrl];
@@ -312,7 +320,7 @@ async function checkClaims(claims: JWTPayload, clientId: string, context: Client
       throw invalidClient(`client_assertion ${name} is ${Math.round(value - now)} s in the future; clocks may differ by ${MAX_CLOCK_SKEW_SECONDS} s at most`);
     }
   }
-  if (exp - (iat ?? now) > MAX_ASSERTION_LIFETIME_SECONDS) {
+  if (exp - ((iat as number | undefined) ?? now) > MAX_ASSERTION_LIFETIME_SECONDS) {
     throw invalidClient(`client_assertion lives too long: exp must be at most ${MAX_ASSERTION_LIFETIME_SECONDS} s after ${iat === undefined ? 'now' : 'iat'}`);
   }
 

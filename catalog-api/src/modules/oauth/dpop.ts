@@ -17,9 +17,10 @@
 //   before and the one after (another instance's clock may be slightly ahead) are accepted, so a
 //   nonce stays usable 5 to 10 minutes after it was handed out.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { calculateJwkThumbprint, compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
+import type { KeyObject } from 'node:crypto';
 import type { Queryable } from '../../core/store/db.js';
 import { PRIVATE_KEY_MEMBERS } from './client-keys.js';
+import { BoundedCache, JwsError, jwkThumbprint, parseCompactJws, payloadBytes, publicKeyFromJwk, verifySignature, type ParsedJws } from './jws.js';
 import type { ReplayCache } from './replay-cache.js';
 
 /** Why a replayed proof is refused (also said when the replay is found with the token's state). */
@@ -44,6 +45,17 @@ const MAX_JTI_LENGTH = 256;
 /** A proof with an RSA-4096 key is under 2 KB; anything far bigger is not a proof. */
 const MAX_PROOF_LENGTH = 8192;
 const MIN_RSA_BITS = 2048;
+/**
+ * Proof keys already imported, by RFC 7638 thumbprint (which names the key's public members, so
+ * one entry is one key). A client signs every proof with the same key: a hit saves the import.
+ * Bounded, since any request may bring a new key.
+ */
+export const DPOP_KEY_CACHE_SIZE = 10_000;
+const proofKeys = new BoundedCache<string, KeyObject>(DPOP_KEY_CACHE_SIZE);
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A public JWK reduced to the members that make the key. */
+export type PublicJwk = { kty: string } & Record<string, string>;
 
 export type DpopErrorCode = 'invalid_dpop_proof' | 'use_dpop_nonce';
 
@@ -141,7 +153,7 @@ const isEdDsa = (alg: unknown) => alg === 'EdDSA' || alg === 'Ed25519';
 const publicMembers: Record<string, string[]> = { EC: ['crv', 'kty', 'x', 'y'], RSA: ['e', 'kty', 'n'], OKP: ['crv', 'kty', 'x'] };
 
 /** The key the proof names, reduced to its public members; refuses a private or unsuitable key. */
-function publicJwkFor(alg: DpopAlgorithm, jwk: Record<string, unknown>): JWK {
+function publicJwkFor(alg: DpopAlgorithm, jwk: Record<string, unknown>): PublicJwk {
   for (const member of PRIVATE_KEY_MEMBERS) {
     if (member in jwk) throw invalid(`DPoP proof jwk must be a public key, it holds the private member "${member}"`);
   }
@@ -167,7 +179,7 @@ function publicJwkFor(alg: DpopAlgorithm, jwk: Record<string, unknown>): JWK {
     const bits = start < 0 ? 0 : (modulus.length - start - 1) * 8 + (32 - Math.clz32(modulus[start]!));
     if (bits < MIN_RSA_BITS) throw invalid(`DPoP proof RSA key must have at least ${MIN_RSA_BITS} bits`);
   }
-  return reduced as JWK;
+  return reduced as PublicJwk;
 }
 
 export interface DpopProofInput {
@@ -194,7 +206,7 @@ export interface VerifiedDpopProof {
   /** RFC 7638 SHA-256 thumbprint of the proof key: the `cnf.jkt` of tokens bound to it. */
   jkt: string;
   /** The proof key, public members only. */
-  jwk: JWK;
+  jwk: PublicJwk;
   jti: string;
 }
 
@@ -202,12 +214,14 @@ export interface VerifiedDpopProof {
 export async function verifyDpopProof(input: DpopProofInput, deps: DpopDeps): Promise<VerifiedDpopProof> {
   const proof = singleProof(input.headers);
 
-  let header: Record<string, unknown>;
+  let parsed: ParsedJws;
   try {
-    header = decodeProtectedHeader(proof) as Record<string, unknown>;
-  } catch {
-    throw invalid('DPoP proof header is not base64url-encoded JSON');
+    parsed = parseCompactJws(proof);
+  } catch (error) {
+    if (error instanceof JwsError && error.part === 'header') throw invalid('DPoP proof header is not base64url-encoded JSON');
+    throw invalid(`DPoP proof is not a valid JWS: ${(error as Error).message}`);
   }
+  const { header } = parsed;
   if (!isDpopTyp(header.typ)) throw invalid('DPoP proof header "typ" must be "dpop+jwt"');
   const alg = header.alg;
   if (typeof alg !== 'string') throw invalid('DPoP proof header has no "alg"');
@@ -222,25 +236,19 @@ export async function verifyDpopProof(input: DpopProofInput, deps: DpopDeps): Pr
     throw invalid('DPoP proof header "jwk" must be a JSON object');
   }
   const jwk = publicJwkFor(alg as DpopAlgorithm, jwkHeader as Record<string, unknown>);
+  const jkt = jwkThumbprint(jwk);
 
-  let key: Awaited<ReturnType<typeof importJWK>>;
+  let verified: boolean;
   try {
-    key = await importJWK(jwk, alg);
+    const key = proofKeys.getOrCreate(jkt, () => publicKeyFromJwk(jwk));
+    verified = verifySignature(parsed, alg as DpopAlgorithm, key);
   } catch {
     throw invalid('DPoP proof jwk is not a valid public key');
   }
-  let payloadBytes: Uint8Array;
-  try {
-    ({ payload: payloadBytes } = await compactVerify(proof, key, { algorithms: [alg] }));
-  } catch (error) {
-    if ((error as { code?: string }).code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') {
-      throw invalid('DPoP proof signature does not verify with the key in its jwk header');
-    }
-    throw invalid(`DPoP proof is not a valid JWS: ${(error as Error).message}`);
-  }
+  if (!verified) throw invalid('DPoP proof signature does not verify with the key in its jwk header');
   let payload: Record<string, unknown>;
   try {
-    payload = JSON.parse(new TextDecoder().decode(payloadBytes)) as Record<string, unknown>;
+    payload = JSON.parse(strictUtf8.decode(payloadBytes(parsed))) as Record<string, unknown>;
   } catch {
     throw invalid('DPoP proof payload is not JSON');
   }
@@ -293,7 +301,7 @@ export async function verifyDpopProof(input: DpopProofInput, deps: DpopDeps): Pr
     throw invalid(REPLAYED_PROOF);
   }
 
-  return { jkt: await calculateJwkThumbprint(jwk), jwk, jti };
+  return { jkt, jwk, jti };
 }
 
 /**

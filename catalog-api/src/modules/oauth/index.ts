@@ -37,3 +37,4 @@ export { grantEndedDescriptions, type GrantEnded } from './token-state.js';
 export { pendingAuthorization, finishAuthorization, finishCoveredLaunch, INTERACTION_PATH, type PendingAuthorization } from './authorization.js';
 export { launchUrlAllowed, startLaunch, LAUNCH_LIFETIME_SECONDS, type LaunchContext } from './launches.js';
 export { fhirBaseOf } from './audience.js';
+export { unverifiedClaims } from './jws.js';

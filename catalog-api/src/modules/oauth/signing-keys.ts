@@ -2,9 +2,10 @@
 // ID tokens on request) and RS256 (ID tokens by default, as OpenID Connect defines them). Created
 // at first start and kept in the store so every instance signs with the same keys; rotation
 // replaces every algorithm's key at once and keeps the previous public keys published until the
-// tokens they signed have expired.
-import { randomBytes } from 'node:crypto';
-import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+// tokens they signed have expired. Keys are node:crypto KeyObjects; the signer and the verifiers
+// keep them by kid, so a key is decrypted and imported once, not at every signature.
+import { createPrivateKey, generateKeyPair, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { SecretBox } from '../../core/secret-box.js';
 import type { Db, Queryable } from '../../core/store/db.js';
 
@@ -19,12 +20,14 @@ const RSA_MODULUS_BITS = 2048;
 
 export type PublishedKey = import('@mes/openapi').components['schemas']['PublishedJwk'];
 
+const generate = promisify(generateKeyPair);
+
 async function createKey(tx: Queryable, box: SecretBox, alg: SigningAlgorithm): Promise<string> {
-  const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: RSA_MODULUS_BITS } : {}) });
+  const { publicKey, privateKey } = alg === 'RS256' ? await generate('rsa', { modulusLength: RSA_MODULUS_BITS }) : await generate('ec', { namedCurve: 'P-256' });
   const kid = randomBytes(12).toString('base64url');
-  const { kty, crv, x, y, n, e } = await exportJWK(publicKey);
+  const { kty, crv, x, y, n, e } = publicKey.export({ format: 'jwk' });
   const publicJwk: PublishedKey = { kty: kty!, ...(kty === 'RSA' ? { n, e } : { crv, x, y }), kid, alg, use: 'sig' };
-  const privateJwk = await exportJWK(privateKey);
+  const privateJwk = privateKey.export({ format: 'jwk' });
   await tx.query('INSERT INTO signing_keys (kid, alg, public_jwk, private_jwk) VALUES ($1, $2, $3, $4)', [kid, alg, JSON.stringify(publicJwk), box.seal(JSON.stringify(privateJwk))]);
   return kid;
 }
@@ -81,10 +84,20 @@ export async function keysForLongLivedSignatures(db: Queryable, kids: readonly s
   return rows.map((row) => row.public_jwk);
 }
 
-/** The key to sign with now, of the algorithm given (ES256 unless said). */
-export async function activeSigningKey(db: Queryable, box: SecretBox, alg: SigningAlgorithm = SIGNING_ALG): Promise<{ kid: string; key: CryptoKey }> {
+/** The kid and the sealed private JWK of the active key of `alg`. */
+export async function activeSigningKeyRow(db: Queryable, alg: SigningAlgorithm = SIGNING_ALG): Promise<{ kid: string; sealed: string }> {
   const [row] = await db.query<{ kid: string; private_jwk: string }>('SELECT kid, private_jwk FROM signing_keys WHERE retired_at IS NULL AND alg = $1', [alg]);
   if (!row) throw new Error(`no active ${alg} signing key: ensureSigningKey() runs at start`);
-  const key = (await importJWK(JSON.parse(box.open(row.private_jwk)) as JWK, alg)) as CryptoKey;
-  return { kid: row.kid, key };
+  return { kid: row.kid, sealed: row.private_jwk };
+}
+
+/** The private KeyObject of a key as stored (sealed by the secret box). */
+export function openPrivateKey(box: SecretBox, sealed: string): KeyObject {
+  return createPrivateKey({ key: JSON.parse(box.open(sealed)) as JsonWebKey, format: 'jwk' });
+}
+
+/** The key to sign with now, of the algorithm given (ES256 unless said). */
+export async function activeSigningKey(db: Queryable, box: SecretBox, alg: SigningAlgorithm = SIGNING_ALG): Promise<{ kid: string; key: KeyObject }> {
+  const { kid, sealed } = await activeSigningKeyRow(db, alg);
+  return { kid, key: openPrivateKey(box, sealed) };
 }

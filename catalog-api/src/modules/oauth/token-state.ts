@@ -2,14 +2,16 @@
 // every token the state behind it (grant withdrawn or ended, app no longer certified, client
 // deleted, token revoked). The state lives in the store, so every instance sees a change at once.
 // When the grant has ended, `grantEnded` says why, in the one word clients are told (`grant_ended`).
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import type { KeyObject } from 'node:crypto';
+import type { JWTPayload } from 'jose';
 import type { components } from '@mes/openapi';
 import type { AppConfig } from '../../core/config.js';
 import type { CertificationStatus } from '../catalog/index.js';
 import type { Queryable } from '../../core/store/db.js';
 import * as grants from './grant-repository.js';
 import { platformSessionState } from './platform-sessions.js';
-import { publishedKeys } from './signing-keys.js';
+import { jwkThumbprint, parseCompactJws, payloadJson, publicKeyFromJwk, verifySignature, type ParsedJws } from './jws.js';
+import { publishedKeys, type PublishedKey } from './signing-keys.js';
 import { fhirBaseOf } from './audience.js';
 import type { PendingFirstUse } from './replay-cache.js';
 
@@ -83,32 +85,88 @@ export interface PlatformTokenPayload extends JWTPayload {
 
 type SignedTokenVerifier = (token: string, expected: { issuer: string; audience: string }) => Promise<JWTPayload | null>;
 
+/** A published key, imported: a verifier creates the KeyObject of each key once. */
+interface VerificationKey {
+  jwk: PublishedKey;
+  thumbprint: string;
+  key: KeyObject;
+}
+
+/** Whether a published key may verify ES256, as a JWK Set's key selection says (RFC 7517 §4): type, curve, `alg`, `use`. */
+const fitsEs256 = (jwk: PublishedKey) =>
+  jwk.kty === 'EC' && jwk.crv === 'P-256' && (jwk.alg === undefined || jwk.alg === 'ES256') && (jwk.use === undefined || jwk.use === 'sig');
+
+/** `typ` compared as a media type: case-insensitive, `application/` optional (RFC 7515 §4.1.9). */
+const normalizedTyp = (typ: string) => (typ.includes('/') ? typ.toLowerCase() : `application/${typ.toLowerCase()}`);
+
+/** The claims of a signed access token, checked as RFC 9068 and RFC 7519 say; null when they fail. */
+function checkedClaims(parsed: ParsedJws, expected: { issuer: string; audience: string }): JWTPayload | null {
+  const { typ } = parsed.header;
+  if (typeof typ !== 'string' || normalizedTyp(typ) !== 'application/at+jwt') return null;
+  let claims: Record<string, unknown>;
+  try {
+    claims = payloadJson(parsed);
+  } catch {
+    return null;
+  }
+  for (const claim of ['iss', 'aud', 'jti', 'exp', 'sub']) if (!Object.hasOwn(claims, claim)) return null;
+  if (claims.iss !== expected.issuer) return null;
+  const { aud } = claims;
+  if (typeof aud === 'string' ? aud !== expected.audience : !Array.isArray(aud) || !aud.includes(expected.audience)) return null;
+  const now = Math.floor(Date.now() / 1000);
+  const { iat, nbf, exp } = claims;
+  if (iat !== undefined && typeof iat !== 'number') return null;
+  if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now)) return null;
+  if (typeof exp !== 'number' || exp <= now) return null;
+  // A bound token names its key; a Bearer token has no cnf at all.
+  if (typeof claims.jti !== 'string' || (claims.cnf !== undefined && typeof (claims.cnf as { jkt?: unknown } | null)?.jkt !== 'string')) return null;
+  return claims as JWTPayload;
+}
+
 /**
  * Verifies the signature and the claims of a JWT access token this server issued (`typ: at+jwt`,
  * ES256, issuer, audience, expiry, a well-formed `cnf` when bound); null when it is not one. The published keys are kept for a
  * short while, and read again when a token names a key not seen yet (a rotation by another
- * instance), at most once a second.
+ * instance), at most once a second. Each key's KeyObject is created once and kept, by kid, while
+ * the key is published (retired keys stay published until the tokens they signed have expired).
  */
 export function signedTokenVerifier(db: Queryable, config: AppConfig, cacheMs = 30_000): SignedTokenVerifier {
-  let cached: { at: number; kids: Set<string>; jwks: ReturnType<typeof createLocalJWKSet> } | undefined;
-  async function keySet(kid: unknown) {
+  // `kids` names every published key (an RS256 kid is known, not a reason to read the keys again);
+  // `keys` holds those that may verify an access token.
+  let cached: { at: number; kids: Set<string>; keys: Map<string, VerificationKey> } | undefined;
+  async function keySet(kid: unknown): Promise<Map<string, VerificationKey>> {
     const age = cached ? Date.now() - cached.at : Infinity;
     if (age > cacheMs || (typeof kid === 'string' && !cached!.kids.has(kid) && age > 1000)) {
-      const keys = await publishedKeys(db, config.retiredKeyPublishSeconds);
-      cached = { at: Date.now(), kids: new Set(keys.map((key) => key.kid)), jwks: createLocalJWKSet({ keys }) };
+      const published = await publishedKeys(db, config.retiredKeyPublishSeconds);
+      const keys = new Map<string, VerificationKey>();
+      for (const jwk of published) {
+        if (!fitsEs256(jwk)) continue;
+        const thumbprint = jwkThumbprint(jwk);
+        const known = cached?.keys.get(jwk.kid);
+        keys.set(jwk.kid, known?.thumbprint === thumbprint ? known : { jwk, thumbprint, key: publicKeyFromJwk(jwk) });
+      }
+      cached = { at: Date.now(), kids: new Set(published.map((jwk) => jwk.kid)), keys };
     }
-    return cached!.jwks;
+    return cached!.keys;
   }
   return async (token, expected) => {
+    let parsed: ParsedJws;
     try {
-      const jwks = await keySet(decodeProtectedHeader(token).kid);
-      const { payload } = await jwtVerify(token, jwks, { ...expected, typ: 'at+jwt', algorithms: ['ES256'], requiredClaims: ['jti', 'exp', 'sub'] });
-      // A bound token names its key; a Bearer token has no cnf at all.
-      if (typeof payload.jti !== 'string' || (payload.cnf !== undefined && typeof (payload.cnf as { jkt?: unknown }).jkt !== 'string')) return null;
-      return payload;
+      parsed = parseCompactJws(token);
     } catch {
       return null;
     }
+    const { alg, kid } = parsed.header;
+    if (alg !== 'ES256') return null;
+    try {
+      const keys = await keySet(kid);
+      // A token names its key by kid; one without (none of ours) may be verified by any ES256 key published.
+      const candidates = kid === undefined ? [...keys.values()] : typeof kid === 'string' && keys.has(kid) ? [keys.get(kid)!] : [];
+      if (!candidates.some(({ key }) => verifySignature(parsed, 'ES256', key))) return null;
+    } catch {
+      return null;
+    }
+    return checkedClaims(parsed, expected);
   };
 }
 

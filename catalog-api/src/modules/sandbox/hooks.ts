@@ -3,8 +3,8 @@
 // every request is recorded in the client's traffic when its answer has left, with what the answer
 // said when it told the client that its grant had ended (real or injected).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { decodeJwt } from 'jose';
 import type { Db } from '../../core/store/db.js';
+import { unverifiedClaims } from '../oauth/index.js';
 import { faultAnswer, takeFault } from './faults.js';
 import { recordTraffic, type TrafficDetails } from './traffic.js';
 
@@ -27,7 +27,7 @@ type Form = Record<string, string | undefined>;
 function unverifiedClaim(jwt: string | undefined, claim: 'sub' | 'client_id'): string | undefined {
   if (!jwt) return undefined;
   try {
-    const value = decodeJwt(jwt)[claim];
+    const value = unverifiedClaims(jwt)[claim];
     return typeof value === 'string' ? value : undefined;
   } catch {
     return undefined;

@@ -8,7 +8,7 @@ import type { Db, Queryable } from '../../core/store/db.js';
 import type { ConsentDecision, ConsentStep } from '../consent/index.js';
 import { findClientById, type ClientWithApp } from './client-repository.js';
 import * as grants from './grant-repository.js';
-import { formatScopes, hasScope, intersect, isEmptyScopeSet, isSubset, parseScopeString, scopeSet, type ScopeSet } from './scopes.js';
+import { formatScopes, grantedScopes, hasScope, intersect, isEmptyScopeSet, isSubset, parseScopeString, scopeSet, type ScopeSet } from './scopes.js';
 import { findLaunch, takeLaunch, type LaunchContext } from './launches.js';
 import { appCutOff, appMayUseTokens, grantEnded, grantEndedDescriptions, type GrantEnded } from './token-state.js';
 import type { PendingFirstUse } from './replay-cache.js';
@@ -475,7 +475,7 @@ export async function exchangeRefreshToken(
     const ended = grantEnded(token.grant, config);
     if (ended) return { refused: grantEndedError(ended) };
     if (token.revoked) return refuse('the refresh token is revoked');
-    const granted = parseScopeString(token.scope).scopes;
+    const granted = grantedScopes(token.scope);
     if (requested && !isSubset(requested, granted)) {
       return { refused: new OAuthError('invalid_scope', 'a refresh may narrow the scope of the grant, never widen it') };
     }

@@ -313,7 +313,22 @@ export function dpopNoncesFromSecret(secret: Uint8Array | (() => Promise<Uint8Ar
   if (!(slotMs > 0)) throw new RangeError('slotSeconds must be positive');
   const now = options.now ?? Date.now;
   const getSecret = typeof secret === 'function' ? secret : async () => secret;
-  const nonceFor = (key: Uint8Array, slot: number) => createHmac('sha256', key).update(`dpop-nonce:${slot}`).digest('base64url');
+  // The nonces of the last few slots, computed once each (every request checks three of them).
+  let memoKey: Uint8Array | undefined;
+  const memo = new Map<number, string>();
+  const nonceFor = (key: Uint8Array, slot: number) => {
+    if (key !== memoKey) {
+      memo.clear();
+      memoKey = key;
+    }
+    let nonce = memo.get(slot);
+    if (nonce === undefined) {
+      nonce = createHmac('sha256', key).update(`dpop-nonce:${slot}`).digest('base64url');
+      if (memo.size >= 8) memo.delete(memo.keys().next().value!);
+      memo.set(slot, nonce);
+    }
+    return nonce;
+  };
   return {
     async current() {
       return nonceFor(await getSecret(), Math.floor(now() / slotMs));

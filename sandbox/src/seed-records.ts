@@ -124,9 +124,9 @@ async function writeBatch(db: Db, resources: records.NewResource[], links: Guard
 
 /**
  * Writes the synthetic population unless the store has it already: copied in by batches on a
- * fresh store, inserted skipping the rows already there when resuming an interrupted load. The marker keeps the options
- * and GENERATOR_VERSION, which determine every byte, rather than a digest: checking a digest would
- * cost a whole generation on each warm start.
+ * fresh store, inserted skipping the rows already there when resuming an interrupted load. The
+ * marker keeps the options and GENERATOR_VERSION, which determine every byte, rather than a
+ * digest: checking a digest would cost a whole generation on each warm start.
  *
  * With another population in the store (other seed, size, date or generator), nothing is
  * written: the result names the recorded one and the caller decides. A load that stopped
@@ -156,8 +156,9 @@ export async function seedSyntheticRecords(db: Db, options: SyntheticSeedOptions
     // Same options, not completed: an earlier load was interrupted (or another instance is loading now; both finish it).
   } else {
     // This call claimed the store: none of the population's rows can be there yet, so they are
-    // copied in, made by a worker thread meanwhile. Rows of it appearing all the same (another
-    // instance resuming the load at once) fail a copy: the load then goes on skipping them.
+    // copied in (made meanwhile by a worker thread when a core is idle). Rows of it appearing all
+    // the same (another instance resuming the load at once) fail a copy: the load then goes on
+    // below, skipping the rows already there.
     if (db.kind === 'pglite') await deferIndexes(db);
     try {
       let resources = 0;

@@ -1,6 +1,6 @@
-// The fresh load's fast path (rows made by a worker thread, copied in, indexes built afterwards on
-// PGlite) must leave exactly what the row-by-row INSERT path leaves: the same rows, byte for
-// byte, and the same indexes as the migrations make.
+// The fresh load's fast path on PGlite (rows made by a worker thread, copied in, indexes built
+// afterwards) must leave exactly what the multi-row INSERT path leaves: the same rows, byte for
+// byte, and the same indexes as the migrations make. (On PostgreSQL the load is that INSERT path.)
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { records, startTestServer, type Db, type TestServer } from '@mes/catalog-api';

@@ -23,9 +23,9 @@ export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres';
   /**
    * Appends rows to `table` in one statement, the bulk-load path: `data` is the rows in COPY's
-   * text format (`copyText` makes it). COPY on PGlite; on PostgreSQL (no COPY client here) one
-   * INSERT of `unnest` text arrays. Either way each value goes through its column type's input
-   * function, as in COPY. Atomic, like any statement; no ON CONFLICT: a row that is already
+   * text format (`copyText` makes it). COPY on PGlite; on PostgreSQL (no COPY client here)
+   * multi-row INSERTs of the texts in one transaction. Either way each value goes through its
+   * column type's input function, as in COPY. Atomic; no ON CONFLICT: a row that is already
    * there fails the whole call (23505).
    */
   copyFrom(table: string, columns: readonly string[], data: string): Promise<void>;
@@ -310,17 +310,40 @@ async function openPostgres(databaseUrl: string, schema?: string): Promise<Db> {
         types = new Map(found.rows.map((row) => [row.name, row.type]));
         columnTypes.set(table, types);
       }
-      const casts = columns.map((column, i) => {
+      const casts = columns.map((column) => {
         const type = types!.get(column);
         if (!type) throw new Error(`no column "${column}" in ${table}`);
-        return `c${i}::${type}`;
+        return type;
       });
-      // One text[] parameter per column: the statement's text depends on the columns only, so it
-      // is prepared once, and the parameter count stays far below PostgreSQL's 65 535.
-      const arrays = copyColumns(data, columns.length);
-      const sql = `INSERT INTO ${table} (${columns.join(', ')}) SELECT ${casts.join(', ')} FROM unnest(${columns.map((_, i) => `$${i + 1}::text[]`).join(', ')}) AS u(${columns.map((_, i) => `c${i}`).join(', ')})`;
-      await run(pool, sql, arrays);
-      local.wrote(sql);
+      // Multi-row VALUES of text parameters cast to the column types, in one transaction:
+      // measured faster than one INSERT of unnest arrays (whose array literals PostgreSQL must
+      // unescape). As many rows per statement as PostgreSQL's 65 535 parameters allow.
+      const values = copyColumns(data, columns.length);
+      const count = values[0]!.length;
+      const perStatement = Math.floor(65_535 / columns.length);
+      const client = await pool.connect();
+      let sql = '';
+      try {
+        await client.query('BEGIN');
+        for (let start = 0; start < count; start += perStatement) {
+          const end = Math.min(start + perStatement, count);
+          const params: (string | null)[] = [];
+          const tuples: string[] = [];
+          for (let row = start; row < end; row++) {
+            tuples.push(`(${casts.map((type, i) => `$${params.push(values[i]![row]!)}::${type}`).join(', ')})`);
+          }
+          sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}`;
+          // Unprepared: the text varies with the number of rows.
+          await client.query(sql, params);
+        }
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+      local.wrote(`INSERT INTO ${table}`);
     },
     async close() {
       await listener.stop();

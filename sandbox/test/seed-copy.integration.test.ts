@@ -49,7 +49,7 @@ const indexes = (db: Db) =>
 
 describe('the fresh load', () => {
   // Two stores and a population each: longer than most tests on a busy machine.
-  it('stores exactly the rows of the row-by-row path, with the indexes the migrations make', { timeout: 120_000 }, async () => {
+  it('stores exactly the rows of the multi-row INSERT path, with the indexes the migrations make', { timeout: 120_000 }, async () => {
     const reference = await store();
     const migrated = await indexes(reference);
     await insertPopulation(reference);

@@ -2,7 +2,7 @@
 export { buildApp, documentationRoutes, type BuildOptions } from './app.js';
 export { loadConfig, defaultConfig, ConfigError, type AppConfig, type Mode } from './core/config.js';
 export { problemCodes, ProblemError, type ProblemCode, type Problem } from './core/errors.js';
-export { openStore, type Db, type Queryable } from './core/store/db.js';
+export { openStore, copyText, type Db, type Queryable, type CopyValue } from './core/store/db.js';
 export { migrate, loadMigrations } from './core/store/migrate.js';
 export { operations as specOperations, loadSpec } from './core/spec.js';
 export * as catalog from './modules/catalog/index.js';

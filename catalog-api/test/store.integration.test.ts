@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
-import { openStore, statementNamer } from '../src/core/store/db.js';
+import { copyText, openStore, statementNamer, type CopyValue } from '../src/core/store/db.js';
 import { loadMigrations, migrate, MigrationError } from '../src/core/store/migrate.js';
 import { dropTestSchema, testConfig } from '../src/testing.js';
 import { appInput } from './helpers.js';
@@ -147,5 +147,56 @@ describe('prepared statements', () => {
     expect(names[3]).toBeUndefined();
     // A named text keeps its name.
     expect(namer.nameOf('SELECT 1')).toBe(names[0]);
+  });
+});
+
+describe('bulk copy', () => {
+  const columns = ['id', 'label', 'n', 'at', 'tags', 'doc', 'flag'];
+  const ddl = (table: string) => `CREATE TABLE ${table} (id text PRIMARY KEY, label text, n integer, at timestamptz, tags text[] NOT NULL, doc jsonb, flag boolean)`;
+  const rows: CopyValue[][] = [
+    ['a', 'plain', 1, new Date('2026-11-30T08:15:00.123Z'), ['x=1', 'y=http://loinc.org|8480-6'], JSON.stringify({ k: 'v', n: [1, 2] }), true],
+    // Everything COPY's text format escapes, in every kind of column.
+    ['b\\t', 'tab\there\nnew line\r\\back\\slash \\N', -7, new Date(0), ['with "quotes"', 'back\\slash', 'comma,brace}', ''], JSON.stringify({ text: 'a\tb\nc "q" \\ é 😀' }), false],
+    ['c', null, null, null, [], null, null],
+    ['d', '', 0, new Date('1999-12-31T23:59:59Z'), ['\\N', 'NULL'], JSON.stringify('\\N'), null],
+  ];
+  const select = (table: string) =>
+    `SELECT id, label, n, at, tags, doc::text AS doc, flag FROM ${table} ORDER BY id`;
+
+  it('writes exactly the rows a parameterized INSERT of the same values writes', async () => {
+    const { db } = await freshStore();
+    await db.exec(`${ddl('copied')}; ${ddl('inserted')};`);
+    await db.copyFrom('copied', columns, copyText(rows));
+    for (const row of rows) {
+      await db.query(`INSERT INTO inserted (${columns.join(', ')}) VALUES ($1, $2, $3, $4, $5, $6, $7)`, row);
+    }
+    const copied = await db.query(select('copied'));
+    expect(copied).toHaveLength(rows.length);
+    expect(copied).toEqual(await db.query(select('inserted')));
+    expect(copied.find((row) => row.id === 'c')).toEqual({ id: 'c', label: null, n: null, at: null, tags: [], doc: null, flag: null });
+    expect(copied.find((row) => row.id === 'd')).toMatchObject({ label: '', tags: ['\\N', 'NULL'] });
+  });
+
+  it('writes nothing when one row is already there, and says so with 23505', async () => {
+    const { db } = await freshStore();
+    await db.exec(ddl('copied'));
+    await db.copyFrom('copied', columns, copyText([rows[0]!]));
+    await expect(db.copyFrom('copied', columns, copyText(rows))).rejects.toMatchObject({ code: '23505' });
+    expect(await db.query('SELECT id FROM copied')).toEqual([{ id: 'a' }]);
+  });
+
+  it('tells the change feed, refuses names that are not plain identifiers, and does nothing with no rows', async () => {
+    const { db } = await freshStore();
+    await db.exec(ddl('copied'));
+    const seen: (string | null)[] = [];
+    const unsubscribe = db.changes.subscribe(['copied'], (table) => seen.push(table));
+    await db.copyFrom('copied', columns, '');
+    expect(seen).toEqual([]);
+    await db.copyFrom('copied', columns, copyText([rows[0]!]));
+    unsubscribe();
+    expect(seen).toContain('copied');
+    await expect(db.copyFrom('copied; DROP TABLE copied', columns, copyText([rows[0]!]))).rejects.toThrow(/invalid identifier/);
+    await expect(db.copyFrom('copied', ['id', 'label"'], copyText([['z', 'y']]))).rejects.toThrow(/invalid identifier/);
+    expect(await db.query('SELECT count(*)::int AS n FROM copied')).toEqual([{ n: 1 }]);
   });
 });

@@ -170,12 +170,20 @@ const SCHEMA_LOCK = 7_340_012;
  * both try to create the schema. Serializing them on an advisory lock makes it safe.
  */
 async function createSchema(pool: pg.Pool, schema: string): Promise<void> {
+  await inTransaction(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  });
+}
+
+/** Runs `fn` on one pooled connection inside BEGIN … COMMIT, rolled back if it throws. */
+async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    const result = await fn(client);
     await client.query('COMMIT');
+    return result;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw error;
@@ -273,11 +281,9 @@ async function openPostgres(databaseUrl: string, schema?: string): Promise<Db> {
       local.wrote(sql);
     },
     async transaction(fn) {
-      const client = await pool.connect();
       const texts: string[] = [];
-      try {
-        await client.query('BEGIN');
-        const result = await fn({
+      const result = await inTransaction(pool, (client) =>
+        fn({
           query: async <R extends Row>(sql: string, params?: readonly unknown[]) => {
             const rows = await run<R>(client, sql, params);
             texts.push(sql);
@@ -287,16 +293,10 @@ async function openPostgres(databaseUrl: string, schema?: string): Promise<Db> {
             await client.query(sql);
             texts.push(sql);
           },
-        });
-        await client.query('COMMIT');
-        for (const sql of texts) local.wrote(sql);
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw error;
-      } finally {
-        client.release();
-      }
+        }),
+      );
+      for (const sql of texts) local.wrote(sql);
+      return result;
     },
     async copyFrom(table, columns, data) {
       checkIdentifiers(table, columns);
@@ -321,10 +321,7 @@ async function openPostgres(databaseUrl: string, schema?: string): Promise<Db> {
       const values = copyColumns(data, columns.length);
       const count = values[0]!.length;
       const perStatement = Math.floor(65_535 / columns.length);
-      const client = await pool.connect();
-      let sql = '';
-      try {
-        await client.query('BEGIN');
+      await inTransaction(pool, async (client) => {
         for (let start = 0; start < count; start += perStatement) {
           const end = Math.min(start + perStatement, count);
           const params: (string | null)[] = [];
@@ -332,17 +329,10 @@ async function openPostgres(databaseUrl: string, schema?: string): Promise<Db> {
           for (let row = start; row < end; row++) {
             tuples.push(`(${casts.map((type, i) => `$${params.push(values[i]![row]!)}::${type}`).join(', ')})`);
           }
-          sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}`;
           // Unprepared: the text varies with the number of rows.
-          await client.query(sql, params);
+          await client.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}`, params);
         }
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw error;
-      } finally {
-        client.release();
-      }
+      });
       local.wrote(`INSERT INTO ${table}`);
     },
     async close() {

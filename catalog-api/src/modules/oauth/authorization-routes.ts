@@ -550,7 +550,7 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
       }
       const client = await authenticate(request, form, '/oauth/revoke');
       if (!form.token) throw new OAuthError('invalid_request', 'token is required');
-      const refresh = await grants.findRefreshToken(db, form.token, false);
+      const refresh = await grants.findRefreshToken(db, form.token);
       if (refresh) {
         // Revoking a refresh token ends the grant, and so every access token issued under it (RFC 7009 §2.1).
         if (refresh.clientId === client.clientId) await grants.revokeGrant(db, refresh.grantId, grants.RevocationReason.revokedByClient);
@@ -589,7 +589,7 @@ export function authorizationHandlers(deps: AuthorizationServerDeps): HandlerMap
           },
         };
       }
-      const refresh = await grants.findRefreshToken(db, form.token, false);
+      const refresh = await grants.findRefreshToken(db, form.token);
       if (!refresh || refresh.clientId !== client.clientId || refresh.rotated || refresh.revoked || !grantAllowsTokens(refresh.grant, config)) {
         return inactive;
       }

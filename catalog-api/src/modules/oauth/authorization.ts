@@ -439,7 +439,7 @@ export async function exchangeRefreshToken(
   form: Record<string, string | undefined>,
   client: ClientWithApp,
   jkt: string | null,
-  firstUses: RequestFirstUses = { uses: [], refusals: {} },
+  firstUses: RequestFirstUses,
 ): Promise<RefreshExchange | null> {
   const invalid = (description: string) => new OAuthError('invalid_grant', description);
   const refreshToken = form.refresh_token;

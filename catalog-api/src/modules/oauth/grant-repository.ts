@@ -252,9 +252,9 @@ const refreshTokenSelect = (tokenParameter: string, forUpdate: boolean) =>
    FROM oauth_refresh_tokens r JOIN grants g ON g.id = r.grant_id JOIN apps a ON a.id = g.app_id
    WHERE r.token_hash = ${tokenParameter} ${forUpdate ? 'FOR UPDATE OF r' : ''}`;
 
-/** A refresh token and the state of its grant, locked for the exchange when `forUpdate`. */
-export async function findRefreshToken(db: Queryable, token: string, forUpdate: boolean): Promise<RefreshTokenState | null> {
-  const rows = await db.query<RefreshTokenRow>(refreshTokenSelect('$1', forUpdate), [sha256(token)]);
+/** A refresh token and the state of its grant (introspection, revocation). */
+export async function findRefreshToken(db: Queryable, token: string): Promise<RefreshTokenState | null> {
+  const rows = await db.query<RefreshTokenRow>(refreshTokenSelect('$1', false), [sha256(token)]);
   return rows[0] ? toRefreshTokenState(rows[0]) : null;
 }
 
@@ -324,14 +324,6 @@ export async function markRefreshTokenRotated(db: Queryable, tokenHash: string):
   await db.query('UPDATE oauth_refresh_tokens SET rotated_at = now() WHERE token_hash = $1', [tokenHash]);
 }
 
-export async function grantState(db: Queryable, grantId: string): Promise<GrantState | null> {
-  const rows = await db.query<GrantStateRow>(
-    `SELECT ${grantStateColumns} FROM grants g JOIN apps a ON a.id = g.app_id WHERE g.id = $1`,
-    [grantId],
-  );
-  return rows[0] ? toGrantState(rows[0]) : null;
-}
-
 /** What a resource request needs to know of its token, read in one statement (accessState). */
 export interface AccessState {
   /** The proof's identifier was recorded now (false: it was seen before, a replay); true when none was given. */
@@ -375,10 +367,6 @@ export async function accessState(db: Queryable, grantId: string, tokenJti: stri
 export async function revokeAccessToken(db: Queryable, jti: string, expiresAt: Date): Promise<void> {
   // Entries past the token's expiry serve no purpose (it is refused as expired anyway): the sweep deletes them.
   await db.query('INSERT INTO oauth_revoked_access_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING', [jti, expiresAt]);
-}
-
-export async function accessTokenRevoked(db: Queryable, jti: string): Promise<boolean> {
-  return (await db.query('SELECT 1 FROM oauth_revoked_access_tokens WHERE jti = $1', [jti])).length > 0;
 }
 
 /** Ends every active grant for or by a person (patient or acting guardian); returns how many. */

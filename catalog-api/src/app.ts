@@ -12,7 +12,7 @@ import { FhirError, outcomeOfProblem, type OperationOutcome } from './core/fhir-
 import { OAuthError } from './core/oauth-error.js';
 import { parseFormBody, refuseBadStrings, refuseForeignCharset, registerInputBoundary, utf8Body } from './core/input-boundary.js';
 import { operatorTokenScheme } from './core/operator-auth.js';
-import { registerOperations, type HandlerMap } from './core/operations.js';
+import { pendingAccessRefusal, registerOperations, type HandlerMap } from './core/operations.js';
 import { idempotency, idempotencySweep } from './core/idempotency.js';
 import { componentsSchema, loadSpec, operations, pathPattern, type OperationSpec } from './core/spec.js';
 import { openStore, type Db } from './core/store/db.js';
@@ -206,8 +206,11 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
         reply.header('referrer-policy', 'no-referrer');
       }
     });
-    app.setErrorHandler(function (error: FastifyError, request, reply) {
-      return sendError.call(this, request.routeOptions.config?.errorFormat ?? 'problem', error, request, reply);
+    app.setErrorHandler(async function (error: FastifyError, request, reply) {
+      // A request whose access check was left to its operation's statement (FHIR reads and
+      // searches) and failed before it ran: the check runs now, and its refusal comes first.
+      const refused = (await pendingAccessRefusal(request.principal)) as FastifyError | null;
+      return sendError.call(this, request.routeOptions.config?.errorFormat ?? 'problem', refused ?? error, request, reply);
     });
     app.setNotFoundHandler(function (request, reply) {
       const path = request.url.split('?')[0] ?? request.url;

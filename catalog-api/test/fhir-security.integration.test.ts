@@ -252,6 +252,98 @@ describe('the token, its proof and its grant', () => {
   });
 });
 
+describe('the access check a read or a search runs in its own statement', () => {
+  const patient = 'combined-patient';
+  let observationId: string;
+  beforeAll(async () => {
+    const record = await seedRecord(server(), patient);
+    observationId = record.find((item) => item.resource.resourceType === 'Observation')!.id!;
+  });
+  const historyCount = async () =>
+    Number((await server().app.db.query<{ n: string }>('SELECT count(*) AS n FROM access_history WHERE patient_id = $1', [patient]))[0]!.n);
+  const expectGrantEnded = (result: { status: number; headers: Headers; body: any }, name: string) => {
+    expect(result.status, `${name}: ${JSON.stringify(result.body)}`).toBe(401);
+    expect(result.body.resourceType, name).toBe('OperationOutcome');
+    expect(result.headers.get('www-authenticate'), name).toContain('grant_ended="consent_withdrawn"');
+  };
+
+  it('runs the check and the work in one statement, and records the access', async () => {
+    const session = await patientToken(server(), patient, 'patient/Observation.rs');
+    const db = server().app.db;
+    const sent: string[] = [];
+    const query = db.query.bind(db);
+    db.query = ((sql: string, params?: readonly unknown[]) => (sent.push(sql), query(sql, params))) as typeof db.query;
+    try {
+      const before = await historyCount();
+      sent.length = 0;
+      const search = await as(session).get('/fhir/Observation?_count=2');
+      const read = await as(session).get(`/fhir/Observation/${observationId}`);
+      expect([search.status, read.status]).toEqual([200, 200]);
+      // The proof's identifier is recorded in the statement that reads the resources, never alone.
+      const proofs = sent.filter((sql) => sql.includes('oauth_replay'));
+      expect(proofs).toHaveLength(2);
+      for (const sql of proofs) expect(sql).toContain('fhir_resources');
+      expect(await historyCount()).toBe(before + 2);
+    } finally {
+      db.query = query;
+    }
+  });
+
+  it('refuses an ended grant before a bad parameter, a bad cursor or a missing resource, and records the proof all the same', async () => {
+    const session = await patientToken(server(), patient, 'patient/Observation.rs');
+    expect((await as(session).get('/fhir/Observation')).status).toBe(200);
+    await withdrawGrant(server().app.db, session.grantId);
+    const before = await historyCount();
+    const paths = [
+      '/fhir/Observation',
+      '/fhir/Observation?_count=100000',
+      '/fhir/Observation?date=yesterday',
+      '/fhir/Observation?unknown-parameter=1',
+      '/fhir/Observation?_cursor=not-a-cursor',
+      '/fhir/Observation?_summary=count',
+      '/fhir/Observation?_total=accurate',
+      '/fhir/Observation?_elements=!!',
+      `/fhir/Observation/${observationId}`,
+      '/fhir/Observation/no-such-observation',
+      `/fhir/Observation/${observationId}?_summary=bogus`,
+    ];
+    for (const path of paths) expectGrantEnded(await as(session).get(path), path);
+    // Nothing was read for the app, so nothing is in the patient's history.
+    expect(await historyCount()).toBe(before);
+
+    // The proof of a request refused on its parameters was recorded: sent again, it is a replay.
+    const url = `${server().url}/fhir/Observation`;
+    const headers = { authorization: `DPoP ${session.token}`, dpop: await resourceProof(session.keys, { method: 'GET', url, accessToken: session.token }) };
+    expect((await fetch(`${url}?date=yesterday`, { headers })).status).toBe(401);
+    const replayed = await fetch(`${url}?_count=2`, { headers });
+    expect(replayed.status).toBe(401);
+    expect(replayed.headers.get('www-authenticate')).toContain('error="invalid_dpop_proof"');
+  });
+
+  it('refuses a replayed proof, with nothing read and nothing recorded', async () => {
+    const session = await patientToken(server(), patient, 'patient/Observation.rs');
+    const url = `${server().url}/fhir/Observation/${observationId}`;
+    const headers = { authorization: `DPoP ${session.token}`, dpop: await resourceProof(session.keys, { method: 'GET', url, accessToken: session.token }) };
+    expect((await fetch(url, { headers })).status).toBe(200);
+    const before = await historyCount();
+    const replayed = await fetch(url, { headers });
+    expect(replayed.status).toBe(401);
+    expect(replayed.headers.get('www-authenticate')).toContain('error="invalid_dpop_proof"');
+    expect(JSON.stringify(await replayed.json())).not.toContain('valueQuantity');
+    expect(await historyCount()).toBe(before);
+  });
+
+  it('still answers a valid token’s bad request with its own error', async () => {
+    const session = await patientToken(server(), patient, 'patient/Observation.rs');
+    expect((await as(session).get('/fhir/Observation?_count=100000')).status).toBe(400);
+    expect((await as(session).get('/fhir/Observation?date=yesterday')).status).toBe(400);
+    expect((await as(session).get('/fhir/Observation?_cursor=not-a-cursor')).status).toBe(400);
+    expectOutcome(await as(session).get('/fhir/Observation/no-such-observation'), 404, 'not-found');
+    expect((await as(session).get('/fhir/Observation?_summary=count')).body.total).toBeGreaterThan(0);
+    expect((await as(session).get('/fhir/Observation?_total=accurate&_count=1')).body.total).toBeGreaterThan(1);
+  });
+});
+
 describe('a guardian acting for a child', () => {
   const guardian = 'guardian-parent';
   const child = 'guardian-child';

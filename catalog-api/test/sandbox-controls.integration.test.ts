@@ -84,6 +84,18 @@ describe('injected failures', () => {
     expect((await fhir(tokens)).status).toBe(200);
   });
 
+  it('come after the access check: a withdrawn grant is refused as such, not answered with the fault', async () => {
+    const withdrawn = await tokensFor(PATIENT);
+    expect((await fhir(withdrawn)).status).toBe(200);
+    await control('POST', '/withdrawal', { patient: PATIENT });
+    await control('POST', '/faults', { kind: 'unavailable', target: 'fhir' });
+    const refused = await fhir(withdrawn);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toContain('grant_ended="consent_withdrawn"');
+    tokens = await tokensFor(PATIENT);
+    expect((await fhir(tokens)).status).toBe(200);
+  });
+
   it('answer invalid_client, invalid_scope, invalid_grant and 429 at the token endpoint', async () => {
     for (const [kind, status, error] of [
       ['invalid_client', 401, 'invalid_client'],

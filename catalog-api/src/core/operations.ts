@@ -76,15 +76,72 @@ export type Principal =
       /** An app with a patient-data token: for one patient, under one grant, within its scopes. */
       kind: 'patient_data';
       patientId: string;
-      /** Who approved the grant: the patient, or a guardian acting for a child. */
-      actorId: string;
       grantId: string;
       clientId: string;
-      appId: string;
       scope: string;
-      /** The approver may still act for the patient (always, when they are the patient): read with the token's state. */
-      actorMayAct: boolean;
+      /**
+       * What the grant says, once the store's part of the check has passed; null while it is
+       * deferred to the operation's own statement (`deferredCheck`).
+       */
+      grant: GrantFacts | null;
+      deferredCheck: DeferredAccessCheck | null;
     };
+
+/** What the grant behind a patient-data token says, read with the token's state. */
+export interface GrantFacts {
+  /** Who approved the grant: the patient, or a guardian acting for a child. */
+  actorId: string;
+  appId: string;
+  /** The approver may still act for the patient (always, when they are the patient). */
+  actorMayAct: boolean;
+}
+
+/**
+ * The store's part of a patient-data request's check (the proof's identifier recorded, the grant's
+ * and the token's state), left by the security scheme to an operation that runs it inside its own
+ * statement: one round trip for both. Until it is judged nothing may be answered: an error on the
+ * way (validation, a refusal of the handler's) runs it alone first, and a refusal it finds wins.
+ */
+export interface DeferredAccessCheck {
+  /**
+   * CTEs to open the operation's statement with (`first_use`, `access`: one row), the statement's
+   * first parameters, and a condition on the rest of its work (the check can still pass).
+   */
+  readonly query: { ctes: string; params: readonly unknown[]; ready: string };
+  /** Judges the `access` row the statement returned: the grant's facts, or throws the refusal. */
+  judge(row: Record<string, unknown>): GrantFacts;
+  /** Runs the check on its own statement (once): the grant's facts, or throws the refusal. */
+  settle(): Promise<GrantFacts>;
+}
+
+/**
+ * Marks a handler that runs its principal's deferred access check inside its own statement
+ * (DeferredAccessCheck); the security scheme defers it only for such handlers.
+ */
+export const combinesAccessCheck: unique symbol = Symbol('combinesAccessCheck');
+
+export function combiningAccessCheck<H extends (...args: never[]) => unknown>(handler: H): H {
+  return Object.assign(handler, { [combinesAccessCheck]: true });
+}
+
+/** The grant's facts of a patient-data principal, running its deferred check alone when it is still pending. */
+export async function grantFactsOf(principal: Extract<Principal, { kind: 'patient_data' }>): Promise<GrantFacts> {
+  return principal.grant ?? principal.deferredCheck!.settle();
+}
+
+/**
+ * For an answer about to leave (an error, a sandbox fault): the refusal of the request's deferred
+ * access check, run now if it is still pending, or null when it passes (or there is none).
+ */
+export async function pendingAccessRefusal(principal: Principal | null): Promise<unknown> {
+  if (principal?.kind !== 'patient_data' || principal.grant) return null;
+  try {
+    await principal.deferredCheck!.settle();
+    return null;
+  } catch (error) {
+    return error;
+  }
+}
 
 export interface HandlerContext<K extends OperationId> {
   request: FastifyRequest;
@@ -116,7 +173,7 @@ export interface SecurityScheme {
   challenge: string;
   /** How to send the credential, for an error detail. */
   hint: string;
-  authenticate(request: FastifyRequest, scopes: readonly string[]): Promise<Principal>;
+  authenticate(request: FastifyRequest, scopes: readonly string[], options?: { deferStoreCheck?: boolean }): Promise<Principal>;
   /**
    * Whether a credential sent in `authScheme` is this scheme's, for operations that accept two
    * schemes sent the same way (a publisher's or a reviewer's API key): each key type has its
@@ -165,8 +222,9 @@ export function registerOperations(
 
   app.decorateRequest('principal', null);
   for (const operation of specOperations) {
-    const handler = handlers[operation.operationId] as AnyHandler | undefined;
+    const handler = handlers[operation.operationId] as (AnyHandler & { [combinesAccessCheck]?: true }) | undefined;
     if (!handler) throw new ContractError(`operation ${operation.operationId} has no handler`);
+    const deferStoreCheck = handler[combinesAccessCheck] === true;
     const alternatives = operation.security.map(({ scheme: name, scopes }) => {
       const scheme = securitySchemes[name];
       if (!scheme) throw new ContractError(`security scheme ${name} has no authenticator`);
@@ -203,7 +261,7 @@ export function registerOperations(
                 'www-authenticate': alternatives.map(({ scheme }) => scheme.challenge).join(', '),
               });
             }
-            request.principal = await chosen.scheme.authenticate(request, chosen.scopes);
+            request.principal = await chosen.scheme.authenticate(request, chosen.scopes, { deferStoreCheck });
           }
         : undefined,
       preValidation: async (request) => {
@@ -229,6 +287,11 @@ export function registerOperations(
             ...(settle ? { settleIdempotency: settle } : {}),
           });
         const result = operation.idempotent && options.idempotency ? await options.idempotency.run(request, operation.operationId, run) : await run();
+        // A handler that combines the access check judges it; one that returned without doing so answers nothing before it passes.
+        if (deferStoreCheck) {
+          const refusal = await pendingAccessRefusal(request.principal);
+          if (refusal) throw refusal;
+        }
         if (result.headers) reply.headers(result.headers);
         // A key shown once must not stay in a cache on the way (the spec marks it x-secret).
         if (operation.carriesSecrets && result.status < 300) reply.header('cache-control', 'no-store');

@@ -335,33 +335,55 @@ export interface AccessState {
   mayAct: boolean;
 }
 
+type AccessStateRow = GrantStateRow & { first_use: boolean; token_revoked: boolean; may_act: boolean | null };
+
+/**
+ * accessState's statement as parts of another: `first_use` and `access` (one row: accessState's
+ * columns), to put in the WITH of a statement whose parameters start with `params`. `ready` is a
+ * condition for the rest of that statement's work: the proof was not seen before and the grant
+ * exists, is the token's patient's and is not revoked (the rest is judged from the row).
+ */
+export function accessStateQuery(grantId: string, tokenJti: string, proof: PendingFirstUse | undefined, patientId: string) {
+  return {
+    ctes: `first_use AS (${firstUseSql(3)}),
+     access AS (
+       SELECT $3::text IS NULL OR EXISTS (SELECT 1 FROM first_use) AS first_use,
+         EXISTS (SELECT 1 FROM oauth_revoked_access_tokens WHERE jti = $2) AS token_revoked,
+         s.*
+       FROM (SELECT 1) one LEFT JOIN LATERAL (
+         SELECT ${grantStateColumns},
+           g.actor_id = g.patient_id OR EXISTS (SELECT 1 FROM patient_guardians pg WHERE pg.guardian_id = g.actor_id AND pg.child_id = g.patient_id
+             AND (pg.valid_until IS NULL OR pg.valid_until > current_date)) AS may_act
+         FROM grants g JOIN apps a ON a.id = g.app_id WHERE g.id = $1
+       ) s ON true
+     )`,
+    params: [grantId, tokenJti, proof?.namespace ?? null, proof?.jti ?? null, proof?.expiresAt ?? null, patientId] as unknown[],
+    ready: `EXISTS (SELECT 1 FROM access WHERE first_use AND patient_id = $6::text AND NOT grant_revoked AND NOT token_revoked)`,
+  };
+}
+
+/** The state a statement made with accessStateQuery returned, from its row (accessState's columns). */
+export function accessStateOf(row: Record<string, unknown>): AccessState {
+  const state = row as AccessStateRow;
+  return {
+    firstUse: state.first_use,
+    grant: state.patient_id === null ? null : toGrantState(state),
+    tokenRevoked: state.token_revoked,
+    mayAct: state.may_act ?? false,
+  };
+}
+
 /**
  * Everything a request with an access token checks in the store, in one statement: the proof's
  * identifier recorded (a replay is refused, even on another instance), the grant's state, the
  * token's own revocation, and whether a guardian's authority still holds. Nothing is read from
- * memory: a withdrawal or a suspension through any instance holds at the next request.
+ * memory: a withdrawal or a suspension through any instance holds at the next request. The FHIR
+ * API's reads and searches run the same statement as part of their own (accessStateQuery).
  */
 export async function accessState(db: Queryable, grantId: string, tokenJti: string, proof: PendingFirstUse | undefined): Promise<AccessState> {
-  const rows = await db.query<GrantStateRow & { first_use: boolean; token_revoked: boolean; may_act: boolean | null }>(
-    `WITH first_use AS (${firstUseSql(3)})
-     SELECT $3::text IS NULL OR EXISTS (SELECT 1 FROM first_use) AS first_use,
-       EXISTS (SELECT 1 FROM oauth_revoked_access_tokens WHERE jti = $2) AS token_revoked,
-       s.*
-     FROM (SELECT 1) one LEFT JOIN LATERAL (
-       SELECT ${grantStateColumns},
-         g.actor_id = g.patient_id OR EXISTS (SELECT 1 FROM patient_guardians pg WHERE pg.guardian_id = g.actor_id AND pg.child_id = g.patient_id
-           AND (pg.valid_until IS NULL OR pg.valid_until > current_date)) AS may_act
-       FROM grants g JOIN apps a ON a.id = g.app_id WHERE g.id = $1
-     ) s ON true`,
-    [grantId, tokenJti, proof?.namespace ?? null, proof?.jti ?? null, proof?.expiresAt ?? null],
-  );
-  const row = rows[0]!;
-  return {
-    firstUse: row.first_use,
-    grant: row.patient_id === null ? null : toGrantState(row),
-    tokenRevoked: row.token_revoked,
-    mayAct: row.may_act ?? false,
-  };
+  const { ctes, params } = accessStateQuery(grantId, tokenJti, proof, '');
+  const rows = await db.query<AccessStateRow>(`WITH ${ctes} SELECT * FROM access`, params.slice(0, 5));
+  return accessStateOf(rows[0]!);
 }
 
 export async function revokeAccessToken(db: Queryable, jti: string, expiresAt: Date): Promise<void> {

@@ -123,15 +123,51 @@ export function accessTokenOf(authorization: string | undefined, bearer = false)
   return { scheme: scheme as TokenScheme, token };
 }
 
+/** A request whose credentials passed every check that needs no store: the token to check next, and how. */
+export interface CheckedRequest {
+  scheme: TokenScheme;
+  token: string;
+  /** The thumbprint of the proof's key (DPoP). */
+  jkt?: string;
+  /** The proof's identifier, to record with the token's state (with `recordProofWithToken`). */
+  proof?: PendingFirstUse;
+}
+
 /**
- * Checks a request made with an access token and returns the token's claims, or throws a
- * ResourceAccessError. For a DPoP-bound token the proof is checked before the token, so that a
- * proof problem is reported as such, and its `jti` is recorded (a replayed request is refused).
+ * The checks of a request made with an access token that need no store: the Authorization header,
+ * and for a DPoP-bound token the proof (checked before the token, so that a proof problem is
+ * reported as such; its `jti` recorded now, or left to the token's check with
+ * `recordProofWithToken`). Throws a ResourceAccessError.
  */
-export async function verifyBoundRequest<T extends BoundTokenClaims>(request: BoundRequest, deps: BoundRequestDeps<T>): Promise<T> {
+export async function checkRequestCredentials(
+  request: BoundRequest,
+  deps: Pick<BoundRequestDeps<BoundTokenClaims>, 'replay' | 'recordProofWithToken' | 'nonces' | 'bearer'>,
+): Promise<CheckedRequest> {
   const { scheme, token } = accessTokenOf(request.authorization, deps.bearer);
+  if (scheme === 'bearer') return { scheme, token };
+  const deferred = deps.recordProofWithToken ? deferredReplayCache() : undefined;
+  try {
+    const { jkt } = await verifyDpopProof(
+      { headers: request.dpop, method: request.method, url: request.url, accessToken: token },
+      { replay: deferred ?? deps.replay, nonces: deps.nonces },
+    );
+    return { scheme, token, jkt, ...(deferred?.pending[0] ? { proof: deferred.pending[0] } : {}) };
+  } catch (error) {
+    if (error instanceof DpopError) {
+      throw new ResourceAccessError(error.code, error.message, error.nonce ? { nonce: error.nonce } : {});
+    }
+    throw error;
+  }
+}
+
+/**
+ * Judges what the token's check found (its claims, an ended grant, a replayed proof, or null: not
+ * active) for a request whose credentials passed checkRequestCredentials: the claims, or a
+ * ResourceAccessError, in the order the standards give.
+ */
+export function judgeTokenClaims<T extends BoundTokenClaims>(request: CheckedRequest, claims: T | EndedTokenClaims | ReplayedProof | null): T {
+  const { scheme } = request;
   if (scheme === 'bearer') {
-    const claims = await deps.verifyToken(token);
     const refuse = (description: string, grantEnded?: GrantEnded) => new ResourceAccessError('invalid_token', description, { scheme, ...(grantEnded ? { grantEnded } : {}) });
     if (!claims || 'replayed' in claims) throw refuse('the access token is not active (expired, revoked, ended, or not issued for this API)');
     // RFC 9449 §7.2: a bound token presented as a bearer token is refused, whoever presents it.
@@ -139,28 +175,23 @@ export async function verifyBoundRequest<T extends BoundTokenClaims>(request: Bo
     if ('grantEnded' in claims) throw refuse(claims.description, claims.grantEnded);
     return claims;
   }
-  let jkt: string;
-  const deferred = deps.recordProofWithToken ? deferredReplayCache() : undefined;
-  try {
-    ({ jkt } = await verifyDpopProof(
-      { headers: request.dpop, method: request.method, url: request.url, accessToken: token },
-      { replay: deferred ?? deps.replay, nonces: deps.nonces },
-    ));
-  } catch (error) {
-    if (error instanceof DpopError) {
-      throw new ResourceAccessError(error.code, error.message, error.nonce ? { nonce: error.nonce } : {});
-    }
-    throw error;
-  }
-  const claims = await deps.verifyToken(token, deferred?.pending[0]);
   if (claims && 'replayed' in claims) throw new ResourceAccessError('invalid_dpop_proof', REPLAYED_PROOF);
   if (!claims) throw new ResourceAccessError('invalid_token', 'the access token is not active (expired, revoked, ended, or not issued for this API)');
   if (!claims.cnf) throw new ResourceAccessError('invalid_token', 'this is a Bearer token, bound to no key: send it as Authorization: Bearer <token>');
   // RFC 9449 §7.1's example wording: the proof is fine, but made with another key than the token's.
-  if (claims.cnf.jkt !== jkt) throw new ResourceAccessError('invalid_token', 'invalid DPoP key binding: the proof key is not the key the token is bound to');
+  if (claims.cnf.jkt !== request.jkt) throw new ResourceAccessError('invalid_token', 'invalid DPoP key binding: the proof key is not the key the token is bound to');
   // Only the holder of the token's key learns why its grant ended.
   if ('grantEnded' in claims) throw new ResourceAccessError('invalid_token', claims.description, { grantEnded: claims.grantEnded });
   return claims;
+}
+
+/**
+ * Checks a request made with an access token and returns the token's claims, or throws a
+ * ResourceAccessError: checkRequestCredentials, the token's check, then judgeTokenClaims.
+ */
+export async function verifyBoundRequest<T extends BoundTokenClaims>(request: BoundRequest, deps: BoundRequestDeps<T>): Promise<T> {
+  const checked = await checkRequestCredentials(request, deps);
+  return judgeTokenClaims(checked, await deps.verifyToken(checked.token, checked.proof));
 }
 
 /** Refuses a token whose scope lacks every one of `required` (any one is enough). */

@@ -193,6 +193,28 @@ export interface EndedAccessToken {
   grantEnded: GrantEnded;
 }
 
+/** What a token's state says of it, as activeAccessTokenVerifier answers (see there). */
+export type AccessTokenFound = ActiveAccessToken | EndedAccessToken | ReplayedProof | null;
+
+/** The signed part of a patient-data access token (audience `<issuer>/fhir`): its payload, or null when it is not one. */
+export async function patientDataTokenPayload(signed: SignedTokenVerifier, token: string, issuer: string): Promise<AccessTokenPayload | null> {
+  const payload = (await signed(token, { issuer, audience: fhirBaseOf(issuer) })) as AccessTokenPayload | null;
+  if (!payload || typeof payload.grant_id !== 'string' || typeof payload.patient !== 'string' || typeof payload.scope !== 'string') return null;
+  return payload;
+}
+
+/** Judges a verified token's payload with the state the store holds of it (grants.accessState). */
+export function judgeAccessToken(payload: AccessTokenPayload, state: grants.AccessState, config: AppConfig): AccessTokenFound {
+  if (!state.firstUse) return { replayed: true };
+  const { grant } = state;
+  const ended = grantEnded(grant, config);
+  if (ended) return { active: false, payload, grantEnded: ended };
+  if (!grant || grant.patientId !== payload.patient) return null;
+  if (state.tokenRevoked) return null;
+  if (grant.tokensNotBefore && payload.iat! * 1000 < grant.tokensNotBefore.getTime()) return null;
+  return { active: true, payload, grant, mayAct: state.mayAct };
+}
+
 /**
  * Verifies patient-data access tokens (audience `<issuer>/fhir`) and checks their grant. Null when
  * the token is not one of ours, has expired, was revoked alone or cut off by the sandbox's "expire
@@ -202,20 +224,12 @@ export function activeAccessTokenVerifier(
   db: Queryable,
   config: AppConfig,
   signed = signedTokenVerifier(db, config),
-): (token: string, issuer: string, proof?: PendingFirstUse) => Promise<ActiveAccessToken | EndedAccessToken | ReplayedProof | null> {
+): (token: string, issuer: string, proof?: PendingFirstUse) => Promise<AccessTokenFound> {
   return async (token, issuer, proof) => {
-    const payload = (await signed(token, { issuer, audience: fhirBaseOf(issuer) })) as AccessTokenPayload | null;
-    if (!payload || typeof payload.grant_id !== 'string' || typeof payload.patient !== 'string' || typeof payload.scope !== 'string') return null;
+    const payload = await patientDataTokenPayload(signed, token, issuer);
+    if (!payload) return null;
     // One statement: the proof's identifier recorded, the grant, the token's revocation, the guardianship.
-    const state = await grants.accessState(db, payload.grant_id, payload.jti!, proof);
-    if (!state.firstUse) return { replayed: true };
-    const { grant } = state;
-    const ended = grantEnded(grant, config);
-    if (ended) return { active: false, payload, grantEnded: ended };
-    if (!grant || grant.patientId !== payload.patient) return null;
-    if (state.tokenRevoked) return null;
-    if (grant.tokensNotBefore && payload.iat! * 1000 < grant.tokensNotBefore.getTime()) return null;
-    return { active: true, payload, grant, mayAct: state.mayAct };
+    return judgeAccessToken(payload, await grants.accessState(db, payload.grant_id, payload.jti!, proof), config);
   };
 }
 

@@ -25,13 +25,14 @@ interface ResourceRow {
 
 /** The stored resource as the API answers it: id and meta from the row, the rest as stored. */
 function toStored(row: ResourceRow, sortColumn: 'resource_date' | 'last_updated'): StoredResource {
-  const lastUpdated = new Date(row.last_updated);
+  // The driver gives Dates (PostgreSQL and PGlite alike); a copy only when it did not.
+  const lastUpdated = row.last_updated instanceof Date ? row.last_updated : new Date(row.last_updated);
   const { resourceType, ...rest } = row.content;
   return {
     resource: { resourceType, id: row.id, meta: { versionId: String(row.version_id), lastUpdated: lastUpdated.toISOString() }, ...rest } as FhirResource,
     versionId: row.version_id,
     lastUpdated,
-    sortValue: new Date(sortColumn === 'last_updated' ? row.last_updated : row.resource_date),
+    sortValue: sortColumn === 'last_updated' ? lastUpdated : new Date(row.resource_date),
   };
 }
 
@@ -47,6 +48,7 @@ function filterClause(filters: readonly SearchFilter[] | null, params: unknown[]
 }
 
 const columns = 'id, version_id, last_updated, resource_date, content';
+const nullColumns = columns.replace(/[a-z_]+/g, 'NULL');
 
 /**
  * The conditions of a search, whatever the page: the patient's compartment, the type, the search
@@ -70,27 +72,65 @@ function searchConditions(plan: SearchPlan, filters: readonly SearchFilter[] | n
   return where + filterClause(filters, params);
 }
 
-/** One page of a search, plus whether there is more. */
+/**
+ * The request's access check (DeferredAccessCheck.query), to run in the same statement as a query
+ * of resources: its parameters come first, and the query's rows only when it can still pass.
+ */
+export interface AccessCheckQuery {
+  ctes: string;
+  params: readonly unknown[];
+  ready: string;
+}
+
+/**
+ * Runs `select` (which numbers its parameters after the check's), after the access check when one
+ * is given, in one statement: the check's `access` row, and the rows in the order given.
+ */
+async function afterAccessCheck(
+  db: Queryable,
+  check: AccessCheckQuery | undefined,
+  select: string,
+  params: unknown[],
+  order?: { columns: string[]; direction: 'ASC' | 'DESC'; limit: string },
+): Promise<{ rows: ResourceRow[]; access: Record<string, unknown> | null }> {
+  const sort = order ? order.columns.map((column) => `${column} ${order.direction}`).join(', ') : '';
+  const query = order ? `${select} ORDER BY ${sort} ${order.limit}` : select;
+  if (!check) return { rows: await db.query<ResourceRow>(query, params), access: null };
+  // The resources first, then one row with the check's (as JSON: one column, not one per field of it on every row).
+  const rows = await db.query<ResourceRow & { part: number; access_state: Record<string, unknown> | null }>(
+    `WITH ${check.ctes}, found AS (${query})
+     SELECT 0 AS part, NULL::jsonb AS access_state, ${columns} FROM found
+     UNION ALL SELECT 1, to_jsonb(access), ${nullColumns} FROM access
+     ORDER BY part${order ? `, ${sort}` : ''}`,
+    params,
+  );
+  return { rows: rows.slice(0, -1), access: rows.at(-1)!.access_state! };
+}
+
+/** One page of a search, plus whether there is more (and the access check's row, when given one). */
 export async function searchResources(
   db: Queryable,
   plan: SearchPlan,
   filters: readonly SearchFilter[] | null,
-): Promise<{ page: StoredResource[]; more: boolean }> {
-  const params: unknown[] = [];
+  check?: AccessCheckQuery,
+): Promise<{ page: StoredResource[]; more: boolean; access: Record<string, unknown> | null }> {
+  const params: unknown[] = [...(check?.params ?? [])];
   let where = searchConditions(plan, filters, params);
   const { column, descending } = plan.sort;
   if (plan.after) {
     params.push(plan.after.value, plan.after.id);
     where += ` AND (${column}, id) ${descending ? '<' : '>'} ($${params.length - 1}, $${params.length})`;
   }
+  if (check) where += ` AND ${check.ready}`;
   params.push(plan.count + 1);
-  const direction = descending ? 'DESC' : 'ASC';
-  const rows = await db.query<ResourceRow>(
-    `SELECT ${columns} FROM fhir_resources WHERE ${where} ORDER BY ${column} ${direction}, id ${direction} LIMIT $${params.length}`,
-    params,
-  );
+  const direction = descending ? ('DESC' as const) : ('ASC' as const);
+  const { rows, access } = await afterAccessCheck(db, check, `SELECT ${columns} FROM fhir_resources WHERE ${where}`, params, {
+    columns: [column, 'id'],
+    direction,
+    limit: `LIMIT $${params.length}`,
+  });
   const more = rows.length > plan.count;
-  return { page: rows.slice(0, plan.count).map((row) => toStored(row, column)), more };
+  return { page: rows.slice(0, plan.count).map((row) => toStored(row, column)), more, access };
 }
 
 /** How many resources the whole search matches, on every page (`Bundle.total`): the cursor's position plays no part. */
@@ -100,20 +140,20 @@ export async function countResources(db: Queryable, plan: SearchPlan, filters: r
   return rows[0]!.total;
 }
 
-/** One resource of the patient, if it exists and passes the scope filters. */
+/** One resource of the patient, if it exists and passes the scope filters (and the access check's row, when given one). */
 export async function readResource(
   db: Queryable,
   patientId: string,
   resourceType: FhirResourceType,
   id: string,
   filters: readonly SearchFilter[] | null,
-): Promise<StoredResource | null> {
-  const params: unknown[] = [patientId, resourceType, id];
-  const rows = await db.query<ResourceRow>(
-    `SELECT ${columns} FROM fhir_resources WHERE patient_id = $1 AND resource_type = $2 AND id = $3${filterClause(filters, params)}`,
-    params,
-  );
-  return rows[0] ? toStored(rows[0], 'resource_date') : null;
+  check?: AccessCheckQuery,
+): Promise<{ stored: StoredResource | null; access: Record<string, unknown> | null }> {
+  const params: unknown[] = [...(check?.params ?? []), patientId, resourceType, id];
+  const n = params.length;
+  const where = `patient_id = $${n - 2} AND resource_type = $${n - 1} AND id = $${n}${filterClause(filters, params)}${check ? ` AND ${check.ready}` : ''}`;
+  const { rows, access } = await afterAccessCheck(db, check, `SELECT ${columns} FROM fhir_resources WHERE ${where}`, params);
+  return { stored: rows[0] ? toStored(rows[0], 'resource_date') : null, access };
 }
 
 /** What the store keeps of a resource: everything but the id, meta and narrative. */

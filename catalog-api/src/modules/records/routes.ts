@@ -8,7 +8,7 @@ import type { components } from '@mes/openapi';
 import type { AppConfig } from '../../core/config.js';
 import { notModified } from '../../core/conditional-requests.js';
 import { FhirError } from '../../core/fhir-error.js';
-import type { HandlerContext, HandlerMap, Principal } from '../../core/operations.js';
+import { combiningAccessCheck, grantFactsOf, type GrantFacts, type HandlerContext, type HandlerMap, type Principal } from '../../core/operations.js';
 import type { Db, Queryable } from '../../core/store/db.js';
 import { accessHistoryWriter, recordAccess, type AccessInteraction } from '../audit/index.js';
 import { access, allows, dpopChallenge, grantedScopes, type Interaction, type ResourceAccess, type SearchFilter } from '../oauth/index.js';
@@ -47,19 +47,25 @@ function patientDataOf(context: { principal: Principal | null }): PatientData {
 export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations> {
   const { db } = deps;
 
-  /**
-   * What the token may do with this type and interaction: refused with 403 insufficient_scope,
-   * or the filters of its granular scopes (null: unrestricted). Also refuses a guardian whose
-   * guardianship has ended (the child came of age).
-   */
-  async function authorize(principal: PatientData, resourceType: FhirResourceType, interaction: Interaction): Promise<readonly SearchFilter[] | null> {
-    if (!principal.actorMayAct) {
+  /** Refuses a guardian whose guardianship has ended (the child came of age). */
+  function requireActor(grant: GrantFacts): void {
+    if (!grant.actorMayAct) {
       throw new FhirError(403, 'forbidden', 'the person who approved this grant may no longer act for this patient (guardianship ended)', {
         // No refresh can bring the guardian's authority back: the grant is over, as a revoked one.
         headers: { 'www-authenticate': dpopChallenge('invalid_token', 'the guardianship behind this grant has ended', undefined, 'grant_revoked') },
       });
     }
+  }
+
+  /**
+   * What the token may do with this type and interaction: refused with 403 insufficient_scope,
+   * or the filters of its granular scopes (null: unrestricted). Also refuses a guardian whose
+   * guardianship has ended, first (requireActor); when the grant's facts are still to be read
+   * with the operation's statement, the caller does so once they are.
+   */
+  async function authorize(principal: PatientData, resourceType: FhirResourceType, interaction: Interaction): Promise<readonly SearchFilter[] | null> {
     const decision: ResourceAccess = access(grantedScopes(principal.scope), resourceType, interaction);
+    if (principal.grant || decision.kind === 'denied') requireActor(await grantFactsOf(principal));
     if (decision.kind === 'denied') {
       const needed = `patient/${resourceType}.${interaction}`;
       throw new FhirError(403, 'forbidden', `this token's scopes do not allow ${interaction === 's' ? 'searching' : interaction === 'r' ? 'reading' : 'creating'} ${resourceType} (needs ${needed})`, {
@@ -69,17 +75,35 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
     return decision.kind === 'filtered' ? decision.filters : null;
   }
 
+  /**
+   * The access check still to run, for the operation's statement to run it too (one round trip);
+   * undefined when it has run. judged() then reads the grant's facts from the row it returned.
+   */
+  const pendingCheck = (principal: PatientData) => (principal.grant ? undefined : principal.deferredCheck!.query);
+  function judged(principal: PatientData, row: Record<string, unknown> | null): GrantFacts {
+    const grant = row ? principal.deferredCheck!.judge(row) : principal.grant!;
+    requireActor(grant);
+    return grant;
+  }
+
   const recordHistory = deps.recordHistory ?? true;
   // Reads and searches append through the group commit; a create, in its own transaction.
   const history = accessHistoryWriter(db);
-  const record = async (principal: PatientData, resourceType: FhirResourceType, interaction: AccessInteraction, resourceCount: number, tx?: Queryable) => {
+  const record = async (
+    principal: PatientData,
+    grant: GrantFacts,
+    resourceType: FhirResourceType,
+    interaction: AccessInteraction,
+    resourceCount: number,
+    tx?: Queryable,
+  ) => {
     if (!recordHistory) return;
     const entry = {
       patientId: principal.patientId,
-      appId: principal.appId,
+      appId: grant.appId,
       clientId: principal.clientId,
       grantId: principal.grantId,
-      actorId: principal.actorId,
+      actorId: grant.actorId,
       resourceType,
       interaction,
       resourceCount,
@@ -90,7 +114,7 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
   const base = (request: FastifyRequest) => `${deps.issuerOf(request)}/fhir`;
 
   function search<T extends FhirResourceType>(resourceType: T) {
-    return async (context: HandlerContext<SearchOperation>) => {
+    return combiningAccessCheck(async (context: HandlerContext<SearchOperation>) => {
       const principal = patientDataOf(context);
       const filters = await authorize(principal, resourceType, 's');
       const summary = summaryOf(context.query._summary, 'search');
@@ -103,9 +127,11 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
       };
 
       if (summary === 'count') {
+        const grant = await grantFactsOf(principal);
+        requireActor(grant);
         const total = await repo.countResources(db, plan, filters);
         // A count returns no resource, but it is an access all the same: the app learnt how many there are.
-        await record(principal, resourceType, 'search', 0);
+        await record(principal, grant, resourceType, 'search', 0);
         return {
           status: 200 as const,
           headers: noStore,
@@ -114,8 +140,14 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
       }
 
       const counted = wantsTotal(context.query._total);
-      const [{ page, more }, total] = await Promise.all([repo.searchResources(db, plan, filters), counted ? repo.countResources(db, plan, filters) : undefined]);
-      await record(principal, resourceType, 'search', page.length);
+      // The count runs beside the page, once the access check has passed on its own.
+      if (counted) await grantFactsOf(principal);
+      const [{ page, more, access: checked }, total] = await Promise.all([
+        repo.searchResources(db, plan, filters, pendingCheck(principal)),
+        counted ? repo.countResources(db, plan, filters) : undefined,
+      ]);
+      const grant = judged(principal, checked);
+      await record(principal, grant, resourceType, 'search', page.length);
       // The links keep what shapes the answer, so that every page comes the same way.
       const shaping: [string, string][] = [];
       if (elements) shaping.push(['_elements', elements.join(',')]);
@@ -145,18 +177,19 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
             : {}),
         },
       } as never;
-    };
+    });
   }
 
   function read<T extends FhirResourceType>(resourceType: T) {
-    return async (context: HandlerContext<ReadOperation>) => {
+    return combiningAccessCheck(async (context: HandlerContext<ReadOperation>) => {
       const principal = patientDataOf(context);
       const filters = await authorize(principal, resourceType, 'r');
       summaryOf(context.query._summary, 'read');
       const elements = context.query._elements === undefined ? null : parseElements(context.query._elements);
-      const stored = await repo.readResource(db, principal.patientId, resourceType, (context.params as { id: string }).id, filters);
+      const { stored, access: checked } = await repo.readResource(db, principal.patientId, resourceType, (context.params as { id: string }).id, filters, pendingCheck(principal));
+      const grant = judged(principal, checked);
       // A 304 counts as a read of the resource: the app learnt that it exists and is unchanged.
-      await record(principal, resourceType, 'read', stored ? 1 : 0);
+      await record(principal, grant, resourceType, 'read', stored ? 1 : 0);
       // Another patient's resource, or one the scopes do not cover, is simply not found: no existence leaks.
       if (!stored) throw new FhirError(404, 'not-found', `no ${resourceType} with this id that this token may read`);
       const etag = `W/"${stored.versionId}"`;
@@ -168,7 +201,7 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
         headers,
         body: elements ? subsetted(stored.resource, elements, mandatoryElements(resourceType)) : stored.resource,
       } as never;
-    };
+    });
   }
 
   async function create(
@@ -179,6 +212,7 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
     const principal = patientDataOf(context);
     // The type-level scope first: a token that may not create learns nothing of the validation rules.
     const filters = await authorize(principal, resourceType, 'c');
+    const grant = await grantFactsOf(principal);
     const resource = validate(principal.patientId);
     // A granular create scope (patient/Observation.c?category=vital-signs) limits what may be written.
     if (filters && !allows(grantedScopes(principal.scope), resourceType, 'c', factsOf(searchTokens(resource)))) {
@@ -192,7 +226,7 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
     // once; one that dies after the commit leaves all three, and a retry gets the answer.
     const answer = await db.transaction(async (tx) => {
       const stored = await repo.insertResource(tx, { patientId: principal.patientId, resource });
-      await record(principal, resourceType, 'create', 1, tx);
+      await record(principal, grant, resourceType, 'create', 1, tx);
       const location = `${base(context.request)}/${resourceType}/${stored.resource.id}/_history/${stored.versionId}`;
       const created = {
         status: 201 as const,

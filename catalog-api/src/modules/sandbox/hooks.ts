@@ -4,6 +4,7 @@
 // said when it told the client that its grant had ended (real or injected).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../../core/store/db.js';
+import { pendingAccessRefusal } from '../../core/operations.js';
 import { unverifiedClaims } from '../oauth/index.js';
 import { faultAnswer, takeFault } from './faults.js';
 import { recordTraffic, type TrafficDetails } from './traffic.js';
@@ -107,6 +108,10 @@ export function registerSandboxHooks(app: FastifyInstance, db: Db): void {
     if (!client?.target) return;
     const fault = await takeFault(db, client.clientId, client.target);
     if (!fault) return;
+    // A fault answers in the operation's place: a FHIR read's or search's access check, left to
+    // the operation's statement, runs first, and its refusal comes first (the fault is spent).
+    const refused = await pendingAccessRefusal(request.principal);
+    if (refused) throw refused;
     request.sandboxFault = fault.kind;
     const answer = faultAnswer(fault, client.target);
     if (!answer) {

@@ -19,10 +19,10 @@ function tempDir(): string {
   return dir;
 }
 
-/** A store of the kind the suite runs on: PGlite in memory, or a fresh PostgreSQL schema. */
+/** A store of the kind the suite runs on: PGlite in memory (empty: not from the migrated template), or a fresh PostgreSQL schema. */
 async function freshStore() {
   const config = testConfig();
-  const db = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, schema: config.databaseSchema });
+  const db = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, schema: config.databaseSchema, template: false });
   cleanups.push(async () => {
     await db.close();
     await dropTestSchema(config);
@@ -61,7 +61,7 @@ describe('migrations', () => {
   it('are applied once when several instances start together', async () => {
     const config = testConfig();
     const stores = await Promise.all(
-      [0, 1, 2].map(() => openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, schema: config.databaseSchema })),
+      [0, 1, 2].map(() => openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, schema: config.databaseSchema, template: false })),
     );
     cleanups.push(async () => {
       await Promise.all(stores.map((s) => s.close()));

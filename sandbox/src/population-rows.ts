@@ -1,7 +1,7 @@
 // The synthetic population as batches of store rows, ready to load: made in a worker thread when
 // the compiled sandbox runs (generation then overlaps the load), in this thread otherwise.
 import { existsSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { copyText, records, type CopyValue } from '@mes/catalog-api';
@@ -47,14 +47,25 @@ export interface WorkerRequest {
 /** Batches the worker keeps ready ahead of the one being loaded. */
 const AHEAD = 2;
 
+/** Milliseconds every core of the machine has spent idle since it started. */
+const idleMs = () => cpus().reduce((sum, cpu) => sum + cpu.times.idle, 0);
+/** Measured from when this module loads (the process's start) to when the load begins. */
+const since = { at: performance.now(), idle: idleMs() };
+
 /**
  * Whether a worker thread would have a core of its own. It pays only then: on an idle 2-core
  * machine it takes generation off the thread that loads; when every core is already busy it
  * only adds its own cost (measured at load 5 on 2 cores: 30 s to load 10 000 patients with it,
- * 26 s without).
+ * 26 s without; on a quiet one, 17 s with it, 22 to 27 s without). Judged from the machine's
+ * idle time while this process started (about 4 s of opening the store, which keeps this thread
+ * and some of V8's and PGlite's busy: 0.56 to 0.59 of a core stays idle on a quiet 2-core machine,
+ * none when another process keeps a core busy): at least 0.3 of a core idle, on average. The load
+ * average would say what the last minute was, and right after `npm run build` that is always busy.
  */
 export function idleCore(): boolean {
-  return availableParallelism() - loadavg()[0]! >= 1;
+  const elapsed = performance.now() - since.at;
+  if (elapsed < 500) return availableParallelism() - loadavg()[0]! >= 1;
+  return (idleMs() - since.idle) / elapsed >= 0.3;
 }
 
 /**

@@ -50,7 +50,7 @@ Mon espace santé developer platform: sandbox ready
     npx mes apps list
 `);
 
-// The synthetic patients load after the server is up (about 25 seconds for 10 000 on the
+// The synthetic patients load after the server is up (about 17 seconds for 10 000 on the
 // embedded store, the first time; a warm start finds them at once). The API answers meanwhile; patients
 // appear as their batches commit. A load stopped half-way resumes at the next start.
 const started = Date.now();

@@ -1,11 +1,13 @@
 // The store behind every module: a small Db interface over PostgreSQL, served either by the
 // embedded PGlite (default, data in DATA_DIR) or by a PostgreSQL server through `pg`.
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { CHANGE_CHANNEL, LocalChanges, type ChangeFeed } from './changes.js';
+import { loadMigrations, migrate } from './migrate.js';
+import { pgliteTemplateFile, readPgliteTemplate } from './pglite-template.js';
 
 export type Row = Record<string, unknown>;
 
@@ -41,6 +43,11 @@ export interface StoreOptions {
   dataDir: string;
   /** PostgreSQL schema to work in; created if missing. */
   schema?: string;
+  /**
+   * Whether a new embedded store starts from the template of the migrated schema, when there is
+   * one (true by default; pglite-template.ts). False gives an empty store, for the migrations' own tests.
+   */
+  template?: boolean;
 }
 
 const schemaName = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -107,16 +114,49 @@ export function copyText(rows: readonly (readonly CopyValue[])[]): string {
 
 export async function openStore(options: StoreOptions): Promise<Db> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options.schema);
-  return openPglite(options.dataDir);
+  return openPglite(options.dataDir, options.template ?? true);
 }
 
-async function openPglite(dataDir: string): Promise<Db> {
+async function openPglite(dataDir: string, useTemplate: boolean): Promise<Db> {
   const inMemory = dataDir === 'memory://' || dataDir === ':memory:';
   // PGlite's files live in a folder of their own, so the data directory can hold other state too.
   const pgliteDir = join(dataDir, 'pglite');
   if (!inMemory) mkdirSync(pgliteDir, { recursive: true });
-  const client = inMemory ? new PGlite() : new PGlite(pgliteDir);
+  // A new store starts from the template of the current migrations when there is one (pglite-template.ts).
+  const fresh = inMemory || !existsSync(join(pgliteDir, 'PG_VERSION'));
+  const template = fresh && useTemplate ? readPgliteTemplate() : null;
+  const options = template ? { loadDataDir: template } : {};
+  const client = inMemory ? new PGlite(options) : new PGlite(pgliteDir, options);
   await client.waitReady;
+  return pgliteStore(client);
+}
+
+/**
+ * Makes the template new embedded stores start from (pglite-template.ts), unless it is there
+ * already: a store in memory, migrated, dumped. Returns its file.
+ */
+export async function writePgliteTemplate(): Promise<{ file: string; created: boolean }> {
+  const migrations = loadMigrations();
+  const file = pgliteTemplateFile(migrations);
+  if (existsSync(file)) return { file, created: false };
+  const client = new PGlite();
+  await client.waitReady;
+  try {
+    await migrate(pgliteStore(client), migrations);
+    const dump = await client.dumpDataDir('none');
+    mkdirSync(dirname(file), { recursive: true });
+    // Written whole, then renamed: a store being opened meanwhile sees no template, or all of it.
+    const partial = `${file}.${process.pid}.partial`;
+    writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
+    renameSync(partial, file);
+  } finally {
+    await client.close();
+  }
+  return { file, created: true };
+}
+
+/** The Db of an open PGlite instance. */
+export function pgliteStore(client: PGlite): Db {
   // One process owns the embedded store: every change is made here and seen at once.
   const local = new LocalChanges();
   const query = async <R extends Row>(sql: string, params?: readonly unknown[]) => {

@@ -206,11 +206,16 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
         reply.header('referrer-policy', 'no-referrer');
       }
     });
-    app.setErrorHandler(async function (error: FastifyError, request, reply) {
+    app.setErrorHandler(function (error: FastifyError, request, reply) {
+      const format = request.routeOptions.config?.errorFormat ?? 'problem';
+      const { principal } = request;
+      if (principal?.kind !== 'patient_data' || principal.grant) return sendError.call(this, format, error, request, reply);
       // A request whose access check was left to its operation's statement (FHIR reads and
       // searches) and failed before it ran: the check runs now, and its refusal comes first.
-      const refused = (await pendingAccessRefusal(request.principal)) as FastifyError | null;
-      return sendError.call(this, request.routeOptions.config?.errorFormat ?? 'problem', refused ?? error, request, reply);
+      return pendingAccessRefusal(principal).then((refused) => {
+        sendError.call(this, format, (refused as FastifyError | null) ?? error, request, reply);
+        return reply;
+      });
     });
     app.setNotFoundHandler(function (request, reply) {
       const path = request.url.split('?')[0] ?? request.url;

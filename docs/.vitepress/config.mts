@@ -54,6 +54,11 @@ export default defineConfig({
   // the few inline scripts left by their hashes).
   metaChunk: true,
   lastUpdated: false,
+  // Browsers ask for an icon; without one they ask the server for /favicon.ico, which it has not.
+  head: [['link', { rel: 'icon', type: 'image/svg+xml', href: `${base}favicon.svg` }]],
+  // Light and dark follow the reader's choice, without the <style> element that would turn
+  // transitions off while the scheme changes (the CSP allows no inline style element).
+  appearance: { disableTransition: false },
   // Every link is checked, except those to a local server (http://localhost:4010/docs in the
   // guides is the sandbox a reader runs, not a page of the site).
   ignoreDeadLinks: 'localhostLinks',

@@ -1,5 +1,6 @@
 // buildApp(config): the platform server. Opens the store and applies migrations, registers every
-// operation of the spec with its handler, and serves the spec and its interactive reference.
+// operation of the spec with its handler, and serves the spec, its interactive reference and the
+// developer documentation site.
 import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -18,6 +19,7 @@ import { componentsSchema, loadSpec, operations, pathPattern, type OperationSpec
 import { openStore, type Db } from './core/store/db.js';
 import { loadMigrations, migrate } from './core/store/migrate.js';
 import { createValidatorCompiler } from './core/validation.js';
+import { defaultDeveloperSiteDir, DEVELOPER_SITE_PATH, registerDeveloperSite } from './core/developer-site.js';
 import { catalogHandlers, catalogPageCache, publisherApiKeyScheme } from './modules/catalog/index.js';
 import { certificationHandlers, certificationService, documentFetcher, loadCriteria, reviewerApiKeyScheme } from './modules/certification/index.js';
 import { healthHandlers } from './modules/health/routes.js';
@@ -74,10 +76,12 @@ export interface BuildOptions {
    * measures what the history costs; a server that patients rely on never runs without it.
    */
   withoutAccessHistoryForBenchmark?: boolean;
+  /** The built developer documentation site to serve under /developers/ (docs/.vitepress/dist by default). */
+  developerSiteDir?: string;
 }
 
-/** Routes served outside the spec: the spec itself and its interactive reference. */
-export const documentationRoutes = ['/openapi.json', '/docs'];
+/** Routes served outside the spec: the spec itself, its interactive reference and the documentation site. */
+export const documentationRoutes = ['/openapi.json', '/docs', DEVELOPER_SITE_PATH];
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{8,128}$/;
 
@@ -328,6 +332,9 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
         'base-uri': ["'none'"],
       },
     });
+    // The guides as a site (VitePress), with a CSP of its own that allows its inline scripts by
+    // their hashes; when it was not built, each of its paths says how to build it.
+    await registerDeveloperSite(app, { root: options.developerSiteDir ?? defaultDeveloperSiteDir });
     await app.ready();
   } catch (error) {
     await app.close();

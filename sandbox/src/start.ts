@@ -35,6 +35,7 @@ Mon espace santé developer platform: sandbox ready
   API                ${url}
   API reference      ${url}/docs
   OpenAPI document   ${url}/openapi.json
+  Developer guides   ${url}/developers/
   OAuth discovery    ${url}/.well-known/oauth-authorization-server
   Patient pages      ${url}/patient/apps (sign in as a synthetic patient, withdraw grants)
   FHIR API           ${url}/fhir/metadata

@@ -224,6 +224,27 @@ describe('an app’s page', () => {
     expect(page.html).toContain('<a href="tel:+33123456789">+33 1 23 45 67 89</a>');
   });
 
+  it('says of each permission what the consent screen lets the patient do with it', async () => {
+    const { key } = await registerPublisher(server(), 'Éditeur des permissions');
+    const id = await createApp(key, 'Premiers Pas', {
+      scopes: [
+        { scope: 'launch/patient', justification: 'Savoir pour quel enfant.' },
+        { scope: 'offline_access', justification: 'Synchroniser les mesures.' },
+        { scope: 'patient/Observation.rs', justification: 'La courbe de croissance.' },
+      ],
+    });
+    const page = await fetch(`${server().url}/catalogue/${id}`).then((response) => response.text());
+    const items = page.slice(page.indexOf('<h2>Ce qu’elle peut vous demander, et pourquoi</h2>')).split('<li class="card">').slice(1, 4);
+    // launch/patient is never ticked or unticked on the consent screen: not "optional" here either.
+    expect(items[0]).toContain('Savoir pour quel patient l’application est utilisée');
+    expect(items[0]).not.toContain('Facultatif');
+    expect(items[0]).toContain('Fait partie de tout accès à l’application : il ne se refuse pas séparément.');
+    // offline_access is the duration the patient chooses.
+    expect(items[1]).toContain('Garder l’accès sans vous le redemander, pour la durée que vous choisissez');
+    expect(items[1]).toContain('Vous choisirez pour combien de temps : une seule fois, 3 mois, 1 an, ou jusqu’à ce que vous retiriez l’accès.');
+    expect(items[2]).toContain('Facultatif : vous pourrez le refuser.');
+  });
+
   it('is in English, with the scopes in English and the French justifications marked as French', async () => {
     const page = await pageBrowser(server, { acceptLanguage: 'en' }).get(`/catalogue/${ids['TensioSuivi']}`);
     expect(page.html).toContain('<html lang="en">');

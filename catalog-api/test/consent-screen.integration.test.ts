@@ -80,7 +80,7 @@ describe('the consent screen', () => {
   it('shows who asks, each permission with its justification, and what it cannot untick', async () => {
     const { me, screen } = await startAuthorization();
     const page = await signIn(me, screen, 'consent-helene');
-    expect(page.html).toContain('<h1>Autoriser Carnet familial ?</h1>');
+    expect(page.html).toContain('<h1>Autoriser Carnet familial\u00a0?</h1>');
     expect(page.html).toContain('Éditée par <strong>Santé Famille SAS</strong>');
     expect(page.html).toContain('<span class="badge ok">Certifiée</span>');
     expect(certificate).toMatch(/^MES-\d{4}-\d{6}$/);
@@ -96,7 +96,7 @@ describe('the consent screen', () => {
     expect(page.html).toContain('Savoir pour quel patient l’application est utilisée');
     for (const duration of ['once', '3-months', '1-year', 'until-withdrawn']) expect(page.html).toContain(`name="duration" value="${duration}"`);
     expect(page.html).toMatch(/value="3-months" checked/);
-    expect(page.html).toContain('Pour qui donnez-vous cet accès ?');
+    expect(page.html).toContain('Pour qui donnez-vous cet accès\u00a0?');
     expect(page.html).toContain('Pour Lina Dupré, né(e) le 30 septembre 2016, dont je suis le représentant légal');
     expect(page.html).toContain('Connecté : <strong>Hélène Dupré</strong>');
     // Strict CSP; the form may lead to the app's redirect URI and nowhere else.

@@ -126,10 +126,11 @@ describe('my connected apps', () => {
     expect(listed.html).toContain(`<h3><a href="/catalogue/${app.id}">TensioSuivi</a></h3>`);
     expect(listed.html).toContain('jusqu’à ce que vous la retiriez');
     expect(listed.html).toContain('<strong>Pour vous</strong>');
-    expect(listed.html).toContain('L’application n’a pas encore accédé à vos données.');
+    expect(listed.html).toContain('L’application n’a encore accédé à aucune donnée.');
     expect(listed.html).toContain('<li>Lire vos mesures et résultats (signes vitaux)</li>');
     expect(listed.html).toContain('<li>Lire vos vaccinations</li>');
-    expect(listed.html).toContain('<li>Garder l’accès sans vous le redemander, jusqu’à ce que vous le retiriez</li>');
+    // The access's end is said once, in its period: the duration is not repeated as a permission.
+    expect(listed.html).not.toContain('Garder l’accès sans vous le redemander');
     expect(listed.html).toContain(`action="${withdrawalAction(grant.grantId)}"`);
 
     const withdrawn = await me.post(withdrawalAction(grant.grantId), { csrf_token: csrfOf(listed.html) });
@@ -158,8 +159,34 @@ describe('my connected apps', () => {
     const listed = await me.get('/patient/apps');
     expect(listed.html).toContain(`<strong>Pour ${child}, dont vous êtes le représentant légal</strong>`);
     expect(listed.html).toMatch(/jusqu’au \d{1,2} \S+ \d{4}/);
+    // What the app may do is said of the child's record, not "yours".
+    expect(listed.html).toContain(`<li>Lire les vaccinations de ${child}</li>`);
+    expect(listed.html).not.toContain('<li>Lire vos vaccinations</li>');
     expect((await me.post(withdrawalAction(grantId), { csrf_token: csrfOf(listed.html) })).location).toBe('/patient/apps?notice=withdrawn');
     expect(await grantActive(grantId)).toBe(false);
+  });
+
+  it('says a one-time access is one, and an ended access when it ended rather than its old end date', async () => {
+    const patient = 'patient-pages-periods';
+    const now = Date.now();
+    await insertGrant(server().app.db, { appId: app.id, clientId: app.clientId, patientId: patient, actorId: patient, scope: 'patient/Immunization.rs', expiresAt: new Date(now + 15 * 60_000) });
+    const yearLong = await insertGrant(server().app.db, { appId: app.id, clientId: app.clientId, patientId: patient, actorId: patient, scope: 'offline_access patient/Immunization.rs', expiresAt: new Date(now + 365 * 86400_000) });
+    const me = browser();
+    await me.signIn(patient);
+    const listed = await me.get('/patient/apps');
+    const today = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeZone: 'Europe/Paris' }).format(new Date(now));
+    const nextYear = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeZone: 'Europe/Paris' }).format(new Date(now + 365 * 86400_000));
+    expect(listed.html).toContain(`Accès unique, le ${today}`);
+    expect(listed.html).not.toContain(`jusqu’au ${today}`);
+    // A year-long access: its end date, and nothing saying "until you withdraw it".
+    expect(listed.html).toContain(`jusqu’au ${nextYear}`);
+    expect(listed.html).not.toContain('jusqu’à ce que vous le retiriez');
+
+    await me.post(withdrawalAction(yearLong), { csrf_token: csrfOf(listed.html) });
+    const after = await me.get('/patient/apps');
+    const ended = after.html.slice(after.html.indexOf('<h2>Accès terminés</h2>'));
+    expect(ended).toContain(`Vous avez retiré cet accès (le ${today}).`);
+    expect(ended).not.toContain(`jusqu’au ${nextYear}`);
   });
 
   it('tells the patient at their next visit when an app they authorized is suspended, until they dismiss it', async () => {

@@ -56,6 +56,8 @@ describe('the sandbox’s patient picker', () => {
     expect(page.html).toContain('<form method="get" action="/patient/sign-in" class="filters" role="search">');
     expect(page.html).toContain('<label for="q">Rechercher un patient (nom, prénom ou identifiant)</label>');
     expect(page.html).toContain('<label for="patient_id">Identifiant du patient de test</label>');
+    // The typed field starts empty (an example as placeholder), so nobody signs in as a patient they did not choose.
+    expect(page.html).toMatch(/<input type="text" id="patient_id" name="patient_id" required maxlength="64" autocomplete="off" placeholder="sandbox-patient-1">/);
   });
 
   it('signs the chosen patient in with one click, back to return_to', async () => {

@@ -33,7 +33,7 @@ import { formatCalendarDate, formatDate, messages, type Lang } from './i18n.js';
 import { pageReply, refusedPage, seeOther } from './layout.js';
 import { ownForm, pageContext, type PageContext } from './page-context.js';
 import type { PatientSessions } from './patient-session.js';
-import { describeContextScope, describeResourceScope } from './scope-labels.js';
+import { describeContextScope, describeResourceScope, permissionChoice } from './scope-labels.js';
 
 type AuthorizationPageOperations = 'showAuthorization' | 'decideAuthorization';
 type DecisionForm = RequestBody<'decideAuthorization'>;
@@ -68,9 +68,9 @@ export function grantEnd(duration: Duration, now: Date = new Date()): Date | nul
 
 const text = messages({
   fr: {
-    title: (app: string) => `Autoriser ${app} ?`,
+    title: (app: string) => `Autoriser ${app}\u00a0?`,
     intro: (app: string) => `${app} demande à accéder à votre dossier Mon espace santé. Vous choisissez ce que l’application peut faire, et pour combien de temps.`,
-    forWhomLegend: 'Pour qui donnez-vous cet accès ?',
+    forWhomLegend: 'Pour qui donnez-vous cet accès\u00a0?',
     forSelf: (name: string) => `Pour moi-même (${name})`,
     forChild: (name: string, born: string) => `Pour ${name}${born}, dont je suis le représentant légal`,
     born: (date: string) => `, né(e) le ${date}`,
@@ -80,7 +80,7 @@ const text = messages({
     required: 'Nécessaire au fonctionnement de l’application : sans cela, refusez la demande.',
     noJustification: 'L’éditeur n’a pas donné de justification pour cette permission.',
     alsoLegend: 'L’application pourra aussi',
-    durationLegend: 'Pendant combien de temps ?',
+    durationLegend: 'Pendant combien de temps\u00a0?',
     once: 'Une seule fois : l’application lit vos données maintenant et ne pourra pas revenir',
     '3-months': (until: string) => `3 mois (jusqu’au ${until})`,
     '1-year': (until: string) => `1 an (jusqu’au ${until})`,
@@ -320,7 +320,8 @@ ${offers
 </fieldset>`
     : '';
 
-  const context = pending.scopes.context.filter((scope) => scope !== 'offline_access').map((scope) => describeContextScope(scope, lang));
+  // What comes with any access, as the catalogue says too (permissionChoice); offline_access is the duration below.
+  const context = pending.scopes.context.filter((scope) => permissionChoice(scope, false) === 'always').map((scope) => describeContextScope(scope, lang));
   const also = context.length ? `<p><strong>${escapeHtml(t.alsoLegend)} :</strong></p><ul>${[...new Set(context)].map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>` : '';
 
   const offline = hasScope(pending.scopes, 'offline_access');

@@ -24,7 +24,7 @@ import { messages, type Lang } from './i18n.js';
 import { layoutText, pageReply } from './layout.js';
 import { pageContext, type PageContext } from './page-context.js';
 import type { PatientSessions } from './patient-session.js';
-import { describeScopeString } from './scope-labels.js';
+import { describeScopeString, permissionChoice } from './scope-labels.js';
 
 type CatalogueOperations = 'showCatalogue' | 'showCatalogueApp' | 'getCatalogueAppLogo';
 
@@ -87,6 +87,8 @@ const text = messages({
     required: 'Indispensable',
     requiredHint: '\u00a0: sans cela, l’application ne peut pas fonctionner.',
     optional: 'Facultatif : vous pourrez le refuser.',
+    duration: 'Vous choisirez pour combien de temps : une seule fois, 3 mois, 1 an, ou jusqu’à ce que vous retiriez l’accès.',
+    always: 'Fait partie de tout accès à l’application : il ne se refuse pas séparément.',
     yourData: 'Vos données et vos droits',
     privacy: 'Politique de confidentialité',
     terms: 'Conditions d’utilisation',
@@ -139,6 +141,8 @@ const text = messages({
     required: 'Required',
     requiredHint: ': the app cannot work without it.',
     optional: 'Optional: you can refuse it.',
+    duration: 'You will choose for how long: once, 3 months, 1 year, or until you withdraw the access.',
+    always: 'Part of any access to the app: it cannot be refused on its own.',
     yourData: 'Your data and your rights',
     privacy: 'Privacy policy',
     terms: 'Terms of use',
@@ -277,9 +281,11 @@ function permissionsList(app: AppForPatients, lang: Lang): string {
   const items = app.scopes.map((request) => {
     const lines = describeScopeString(request.scope, lang);
     const what = `<p><strong>${lines.map(escapeHtml).join('<br>')}</strong></p>`;
-    const need = request.required
-      ? `<p><span class="badge warn">${escapeHtml(t.required)}</span>${escapeHtml(t.requiredHint)}</p>`
-      : `<p class="muted">${escapeHtml(t.optional)}</p>`;
+    const choice = permissionChoice(request.scope, request.required === true);
+    const need =
+      choice === 'required'
+        ? `<p><span class="badge warn">${escapeHtml(t.required)}</span>${escapeHtml(t.requiredHint)}</p>`
+        : `<p class="muted">${escapeHtml(t[choice])}</p>`;
     // Justifications are written in French (the spec asks publishers for French).
     return `<li class="card">${what}
 <p>${escapeHtml(t.why)} <span${lang === 'fr' ? '' : ' lang="fr"'}>${escapeHtml(request.justification)}</span></p>

@@ -64,8 +64,10 @@ const text = messages({
     since: (date: string) => `Autorisée le ${date}`,
     until: (date: string) => `jusqu’au ${date}`,
     untilWithdrawn: 'jusqu’à ce que vous la retiriez',
+    once: (date: string) => `Accès unique, le ${date}`,
     lastAccess: (date: string) => `Dernier accès à vos données : ${date}`,
-    noAccess: 'L’application n’a pas encore accédé à vos données.',
+    lastAccessOf: (date: string, name: string) => `Dernier accès aux données ${/^[aeiouyhàâäéèêëîïôöûüAEIOUYHÀÂÄÉÈÊËÎÏÔÖÛÜ]/.test(name) ? 'd’' : 'de '}${name} : ${date}`,
+    noAccess: 'L’application n’a encore accédé à aucune donnée.',
     canDo: 'Elle peut :',
     could: 'Elle pouvait :',
     history: 'Voir ce qu’elle a consulté',
@@ -108,8 +110,10 @@ const text = messages({
     since: (date: string) => `Authorized on ${date}`,
     until: (date: string) => `until ${date}`,
     untilWithdrawn: 'until you withdraw it',
+    once: (date: string) => `One-time access, on ${date}`,
     lastAccess: (date: string) => `Last access to your data: ${date}`,
-    noAccess: 'The app has not accessed your data yet.',
+    lastAccessOf: (date: string, name: string) => `Last access to ${name}’s data: ${date}`,
+    noAccess: 'The app has not accessed any data yet.',
     canDo: 'It can:',
     could: 'It could:',
     history: 'See what it looked at',
@@ -276,16 +280,33 @@ export function patientPageHandlers(deps: PatientPageDeps): HandlerMap<PatientPa
   };
 }
 
+/** An access approved for one time ends a quarter of an hour after approval (ONE_TIME_MINUTES); any other lasts months. */
+const isOneTime = (grant: GrantSummary) => grant.expiresAt !== null && grant.expiresAt.getTime() - grant.createdAt.getTime() <= 3_600_000;
+
+/**
+ * When the access was given, and until when: "until" only while it runs (an ended access says
+ * when and why it ended instead), and a one-time access says so rather than "until today".
+ */
 function period(grant: GrantSummary, lang: Lang): string {
   const t = text(lang);
+  if (isOneTime(grant)) return t.once(formatDate(lang, grant.createdAt));
   const since = t.since(formatDate(lang, grant.createdAt));
+  if (!grant.active) return since;
   return `${since}, ${grant.expiresAt ? t.until(formatDate(lang, grant.expiresAt)) : t.untilWithdrawn}`;
 }
 
-function permissions(grant: GrantSummary, lang: Lang): string {
-  return `<ul>${describeScopeString(grant.scope, lang)
+/** What the access allows, said of the child's record for a guardian's grant; its duration is in period(). */
+function permissions(item: ConnectedApp, lang: Lang): string {
+  return `<ul>${describeScopeString(item.grant.scope, lang, { forWhom: item.forWhom?.name, withoutDuration: true })
     .map((line) => `<li>${escapeHtml(line)}</li>`)
     .join('')}</ul>`;
+}
+
+function lastAccess(item: ConnectedApp, lang: Lang): string {
+  const t = text(lang);
+  if (!item.lastAccessAt) return t.noAccess;
+  const when = formatDateTime(lang, item.lastAccessAt);
+  return item.forWhom ? t.lastAccessOf(when, item.forWhom.name) : t.lastAccess(when);
 }
 
 function appHead(item: ConnectedApp, lang: Lang): string {
@@ -317,9 +338,9 @@ function connectedAppsBody(ctx: PageContext, session: PatientSession, items: Con
     return `<li class="card">
 ${appHead(item, lang)}
 ${forWhom(item)}<p>${escapeHtml(period(grant, lang))}.</p>
-<p>${escapeHtml(item.lastAccessAt ? t.lastAccess(formatDateTime(lang, item.lastAccessAt)) : t.noAccess)}</p>
+<p>${escapeHtml(lastAccess(item, lang))}</p>
 ${blocked}<p>${escapeHtml(t.canDo)}</p>
-${permissions(grant, lang)}
+${permissions(item, lang)}
 <div class="actions">${
       item.app && launchable(item.app) && !blocked
         ? launchForm(item.app, session.csrfToken, item.forWhom ? t.openFor(grant.appName, item.forWhom.name) : t.openSelf(grant.appName), grant.patientId)
@@ -334,9 +355,9 @@ ${permissions(grant, lang)}
     return `<li class="card">
 ${appHead(item, lang)}
 ${forWhom(item)}<p>${escapeHtml(period(grant, lang))}. ${escapeHtml(t.endedOn(t.endReasons[endReasonOf(grant)], formatDate(lang, endedAt)))}</p>
-<p>${escapeHtml(item.lastAccessAt ? t.lastAccess(formatDateTime(lang, item.lastAccessAt)) : t.noAccess)}</p>
+<p>${escapeHtml(lastAccess(item, lang))}</p>
 <p>${escapeHtml(t.could)}</p>
-${permissions(grant, lang)}
+${permissions(item, lang)}
 </li>`;
   });
   const actionNotice = notice ? `<p class="notice" role="status">${escapeHtml(notice === 'withdrawn' ? t.withdrawnNotice : t.alreadyEndedNotice)}</p>` : '';

@@ -226,7 +226,7 @@ ${patients.length ? `<ul class="cards">\n${patients.map((patient, i) => patientC
 <form method="post" action="/patient/sign-in">
 ${hiddenReturn}
 <div class="field"><label for="patient_id">${escapeHtml(t.patientId)}</label>
-<input type="text" id="patient_id" name="patient_id" required maxlength="64" autocomplete="off" value="${escapeHtml(options.patientId ?? SANDBOX_DEFAULT_PATIENT)}"></div>
+<input type="text" id="patient_id" name="patient_id" required maxlength="64" autocomplete="off" placeholder="${escapeHtml(SANDBOX_DEFAULT_PATIENT)}"${options.patientId ? ` value="${escapeHtml(options.patientId)}"` : ''}></div>
 <p><button>${escapeHtml(t.signIn)}</button></p>
 </form>`,
     });

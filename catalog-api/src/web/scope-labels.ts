@@ -2,7 +2,7 @@
 // English: "Lire vos mesures (signes vitaux)", "Ajouter des documents". Built from the parsed
 // scope, so every scope the platform grants has a description; an unknown search parameter is
 // shown as is.
-import { parseScopeString, type ResourceScope, type ScopeSet } from '../modules/oauth/index.js';
+import { parseScope, parseScopeString, type ResourceScope, type ScopeSet } from '../modules/oauth/index.js';
 import type { Lang } from './i18n.js';
 
 type Words = { yours: string; some: string };
@@ -53,14 +53,14 @@ const contextLabels: Record<Lang, Record<string, string>> = {
   fr: {
     launch: 'Être ouverte depuis votre espace santé, pour le dossier que vous choisissez',
     'launch/patient': 'Savoir pour quel patient l’application est utilisée',
-    offline_access: 'Garder l’accès sans vous le redemander, jusqu’à ce que vous le retiriez',
+    offline_access: 'Garder l’accès sans vous le redemander, pour la durée que vous choisissez',
     openid: 'Connaître votre identité sur la plateforme',
     fhirUser: 'Connaître votre identité sur la plateforme',
   },
   en: {
     launch: 'Be opened from your health space, for the record you choose',
     'launch/patient': 'Know which patient the app is used for',
-    offline_access: 'Keep access without asking you again, until you withdraw it',
+    offline_access: 'Keep access without asking you again, for as long as you choose',
     openid: 'Know your identity on the platform',
     fhirUser: 'Know your identity on the platform',
   },
@@ -77,30 +77,69 @@ function qualifier(scope: ResourceScope, lang: Lang): string {
   return ` (${parts.join(', ')})`;
 }
 
-/** The actions a resource scope allows, each as a sentence: read and search together as "Lire". */
-export function describeResourceScope(scope: ResourceScope, lang: Lang = 'fr'): string[] {
+/** "de Juliette", "d’Inès": French elides before a vowel or a mute h. */
+const deName = (name: string) => (/^[aeiouyhàâäéèêëîïôöûüAEIOUYHÀÂÄÉÈÊËÎÏÔÖÛÜ]/.test(name) ? `d’${name}` : `de ${name}`);
+
+/** "vos vaccinations" said of someone else: "les vaccinations de Juliette", "Juliette’s vaccinations". */
+function theirs(lang: Lang, yours: string, name: string): string {
+  if (lang === 'en') return yours.replace(/\byour\b/g, `${name}’s`);
+  return `${yours.replace(/\bvos\b/g, 'les').replace(/\bvotre /g, 'l’')} ${deName(name)}`;
+}
+
+/**
+ * The actions a resource scope allows, each as a sentence: read and search together as "Lire".
+ * With `forWhom`, the record is someone else's (a guardian's grant for a child): "Lire les
+ * vaccinations de Juliette", "Ajouter des mesures au dossier de Juliette".
+ */
+export function describeResourceScope(scope: ResourceScope, lang: Lang = 'fr', forWhom?: string): string[] {
   const thing = things[lang][scope.resourceType] ?? { yours: scope.resourceType, some: scope.resourceType };
   const verb = verbs[lang];
   const suffix = qualifier(scope, lang);
+  const own = forWhom ? theirs(lang, thing.yours, forWhom) : thing.yours;
+  const some = forWhom ? (lang === 'fr' ? `${thing.some} au dossier ${deName(forWhom)}` : `${thing.some} to ${forWhom}’s record`) : thing.some;
   const actions: string[] = [];
-  if (/[rs]/.test(scope.interactions)) actions.push(`${verb.read} ${thing.yours}${suffix}`);
-  if (scope.interactions.includes('c')) actions.push(`${verb.create} ${thing.some}${suffix}`);
-  if (scope.interactions.includes('u')) actions.push(`${verb.update} ${thing.yours}${suffix}`);
-  if (scope.interactions.includes('d')) actions.push(`${verb.delete} ${thing.yours}${suffix}`);
+  if (/[rs]/.test(scope.interactions)) actions.push(`${verb.read} ${own}${suffix}`);
+  if (scope.interactions.includes('c')) actions.push(`${verb.create} ${some}${suffix}`);
+  if (scope.interactions.includes('u')) actions.push(`${verb.update} ${own}${suffix}`);
+  if (scope.interactions.includes('d')) actions.push(`${verb.delete} ${own}${suffix}`);
   return actions;
 }
 
 /** What a context scope (launch, launch/patient, offline_access, openid, fhirUser) means, in words. */
 export const describeContextScope = (scope: string, lang: Lang = 'fr'): string => contextLabels[lang][scope] ?? scope;
 
+export interface DescribeOptions {
+  /** The record is this person's, not the reader's (a guardian's grant for a child). */
+  forWhom?: string | undefined;
+  /** Leave out `offline_access` (where the access's end date is shown beside it). */
+  withoutDuration?: boolean;
+}
+
 /** Every permission of a scope set, in plain words, without repeats. */
-export function describeScopes(set: ScopeSet, lang: Lang = 'fr'): string[] {
-  const lines = [...set.context.map((scope) => describeContextScope(scope, lang)), ...set.resources.flatMap((scope) => describeResourceScope(scope, lang))];
+export function describeScopes(set: ScopeSet, lang: Lang = 'fr', options: DescribeOptions = {}): string[] {
+  const context = options.withoutDuration ? set.context.filter((scope) => scope !== 'offline_access') : set.context;
+  const lines = [...context.map((scope) => describeContextScope(scope, lang)), ...set.resources.flatMap((scope) => describeResourceScope(scope, lang, options.forWhom))];
   return [...new Set(lines)];
 }
 
 /** Same, from a scope string as stored with a grant. */
-export function describeScopeString(scope: string, lang: Lang = 'fr'): string[] {
+export function describeScopeString(scope: string, lang: Lang = 'fr', options: DescribeOptions = {}): string[] {
   const parsed = parseScopeString(scope, { purpose: 'any' });
-  return parsed.ok ? describeScopes(parsed.scopes, lang) : [scope];
+  return parsed.ok ? describeScopes(parsed.scopes, lang, options) : [scope];
+}
+
+/**
+ * How the patient decides on a permission an app asks for, the same on the catalogue and on the
+ * consent screen: a resource scope is ticked or unticked (unless the publisher marked it
+ * required); `offline_access` follows the duration the patient chooses (none for a one-time
+ * access); the other context scopes (launch, launch/patient, openid, fhirUser) come with any
+ * access and are not refused one by one.
+ */
+export type PermissionChoice = 'required' | 'optional' | 'duration' | 'always';
+
+export function permissionChoice(scope: string, required: boolean): PermissionChoice {
+  const parsed = parseScope(scope);
+  if (parsed.ok && parsed.scope.kind === 'resource') return required ? 'required' : 'optional';
+  if (scope === 'offline_access') return 'duration';
+  return required ? 'required' : 'always';
 }

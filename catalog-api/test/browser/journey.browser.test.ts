@@ -65,7 +65,7 @@ describeInBrowser('the patient journey in Chromium', () => {
   it('approves less than asked, reads only that, sees it in the history, withdraws, and the app is cut off', async () => {
     const { page, started } = await toConsentScreen(PATIENT);
     // What the patient reads before deciding.
-    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe(`Autoriser ${app.name} ?`);
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe(`Autoriser ${app.name}\u00a0?`);
     const main = page.getByRole('main');
     await expect.poll(() => main.getByText('Certifiée', { exact: true }).count()).toBe(1);
     expect(await main.innerText()).toMatch(/Certificat n° MES-\d{4}-\d{6}/);

@@ -133,7 +133,15 @@ describe('my connected apps', () => {
     expect(listed.html).not.toContain('Garder l’accès sans vous le redemander');
     expect(listed.html).toContain(`action="${withdrawalAction(grant.grantId)}"`);
 
-    const withdrawn = await me.post(withdrawalAction(grant.grantId), { csrf_token: csrfOf(listed.html) });
+    // The button leads to a confirmation step; looking at it withdraws nothing.
+    const confirmation = await me.get(withdrawalAction(grant.grantId));
+    expect(confirmation.status).toBe(200);
+    expect(confirmation.html).toContain('<h1>Retirer l’accès de TensioSuivi\u00a0?</h1>');
+    expect(confirmation.html).toContain('TensioSuivi ne pourra plus lire ni modifier vos données, dès maintenant.');
+    expect(confirmation.html).toMatch(new RegExp(`<form method="post" action="${withdrawalAction(grant.grantId)}"><input type="hidden" name="csrf_token" value="[^"]+"><div class="actions"><button class="danger">Oui, retirer l’accès</button>\\n<a href="/patient/apps">Annuler</a>`));
+    expect(await grantActive(grant.grantId)).toBe(true);
+
+    const withdrawn = await me.post(withdrawalAction(grant.grantId), { csrf_token: csrfOf(confirmation.html) });
     expect(withdrawn.status).toBe(303);
     expect(withdrawn.location).toBe('/patient/apps?notice=withdrawn');
     // Effective at once: the app's refresh fails, introspection says inactive.
@@ -145,9 +153,22 @@ describe('my connected apps', () => {
     expect(after.html).toMatch(/<h2>Accès terminés<\/h2>\s*<ul class="cards"><li class="card">[\s\S]*TensioSuivi<\/a><\/h3>[\s\S]*Vous avez retiré cet accès/);
     expect(after.html).not.toContain(`action="${withdrawalAction(grant.grantId)}"`);
 
-    // Withdrawing again changes nothing and says so.
+    // Withdrawing again changes nothing and says so; so does its confirmation step.
     const again = await me.post(withdrawalAction(grant.grantId), { csrf_token: csrfOf(after.html) });
     expect(again.location).toBe('/patient/apps?notice=already-ended');
+    expect((await me.get(withdrawalAction(grant.grantId))).location).toBe('/patient/apps?notice=already-ended');
+  });
+
+  it('asks who is there before the confirmation step, and shows nobody else’s grant there', async () => {
+    const grant = await authorizeApp('patient-pages-confirm');
+    const anonymous = await browser().get(withdrawalAction(grant.grantId));
+    expect(anonymous.status).toBe(303);
+    expect(anonymous.location).toBe(`/patient/sign-in?return_to=${encodeURIComponent(withdrawalAction(grant.grantId))}`);
+    const other = browser();
+    await other.signIn('patient-pages-someone-else');
+    const refused = await other.get(withdrawalAction(grant.grantId));
+    expect(refused.location).toBe('/patient/apps?notice=already-ended');
+    expect(await grantActive(grant.grantId)).toBe(true);
   });
 
   it('shows a guardian the grants they gave for a child, and lets them withdraw those', async () => {

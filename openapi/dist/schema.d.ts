@@ -1039,7 +1039,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Confirm withdrawing an app's access
+         * @description The step between the button of "my connected apps" and the withdrawal: which app, for whom,
+         *     what withdrawing does, and the form that withdraws (or a way back). Without a session,
+         *     answers 303 to the sign-in page; for a grant that is not the signed-in person's active one,
+         *     303 back to "my connected apps" saying the access has already ended.
+         */
+        get: operations["confirmConnectedAppWithdrawal"];
         put?: never;
         /**
          * Withdraw an app's access
@@ -5714,6 +5721,22 @@ export interface operations {
             };
             header?: never;
             path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Page"];
+            303: components["responses"]["SeeOther"];
+            400: components["responses"]["Page"];
+        };
+    };
+    confirmConnectedAppWithdrawal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                grantId: string;
+            };
             cookie?: never;
         };
         requestBody?: never;

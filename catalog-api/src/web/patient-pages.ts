@@ -27,7 +27,7 @@ import { ownForm, pageContext, type PageContext } from './page-context.js';
 import { fromOwnOrigin, type PatientSession, type PatientSessions } from './patient-session.js';
 import { describeScopeString } from './scope-labels.js';
 
-type PatientPageOperations = 'showConnectedApps' | 'withdrawConnectedApp' | 'dismissCertificationNotice' | 'listConnectedApps' | 'withdrawConnectedAppApi' | 'launchApp';
+type PatientPageOperations = 'showConnectedApps' | 'confirmConnectedAppWithdrawal' | 'withdrawConnectedApp' | 'dismissCertificationNotice' | 'listConnectedApps' | 'withdrawConnectedAppApi' | 'launchApp';
 
 const CONNECTED_APPS = '/patient/apps';
 
@@ -72,6 +72,12 @@ const text = messages({
     could: 'Elle pouvait :',
     history: 'Voir ce qu’elle a consulté',
     withdraw: (app: string) => `Retirer l’accès de ${app}`,
+    confirmTitle: (app: string) => `Retirer l’accès de ${app}\u00a0?`,
+    confirmBody: (app: string) => `${app} ne pourra plus lire ni modifier vos données, dès maintenant.`,
+    confirmBodyChild: (app: string, child: string) => `${app} ne pourra plus lire ni modifier les données de ${child}, dès maintenant.`,
+    confirmAfter: 'Ce qu’elle a déjà consulté reste dans votre historique des accès. Pour lui redonner accès plus tard, il faudra l’autoriser à nouveau depuis l’application.',
+    confirm: 'Oui, retirer l’accès',
+    cancel: 'Annuler',
     blocked: 'Cette application ne peut plus accéder à vos données tant que sa certification n’est pas rétablie.',
     endReasons: {
       withdrawn: 'Vous avez retiré cet accès',
@@ -118,6 +124,12 @@ const text = messages({
     could: 'It could:',
     history: 'See what it looked at',
     withdraw: (app: string) => `Withdraw ${app}’s access`,
+    confirmTitle: (app: string) => `Withdraw ${app}’s access?`,
+    confirmBody: (app: string) => `${app} will no longer be able to read or change your data, from now on.`,
+    confirmBodyChild: (app: string, child: string) => `${app} will no longer be able to read or change ${child}’s data, from now on.`,
+    confirmAfter: 'What it already looked at stays in your access history. To give it access again later, you will authorize it again from the app.',
+    confirm: 'Yes, withdraw the access',
+    cancel: 'Cancel',
     blocked: 'This app cannot access your data until its certification is restored.',
     endReasons: {
       withdrawn: 'You withdrew this access',
@@ -215,6 +227,30 @@ export function patientPageHandlers(deps: PatientPageDeps): HandlerMap<PatientPa
         return pageReply(404, { ...ctx, title: t.notLaunchableTitle, body: `<h1>${escapeHtml(t.notLaunchableTitle)}</h1><p>${escapeHtml(t.notLaunchable)}</p><p><a href="${CONNECTED_APPS}">${escapeHtml(t.title)}</a></p>` });
       }
       return seeOther(location);
+    },
+
+    async confirmConnectedAppWithdrawal({ request, params }) {
+      const ctx = await pageContext(deps, request);
+      const own = `/patient/apps/${encodeURIComponent(params.grantId)}/withdrawal`;
+      if (!ctx.session) return seeOther(`/patient/sign-in?return_to=${encodeURIComponent(own)}`);
+      const { items } = await overview(db, ctx.session.patientId);
+      const item = items.find(({ grant }) => grant.id === params.grantId && grant.active);
+      if (!item) return seeOther(`${CONNECTED_APPS}?notice=already-ended`);
+      const t = text(ctx.lang);
+      const name = item.grant.appName;
+      const csrf = `<input type="hidden" name="csrf_token" value="${escapeHtml(ctx.session.csrfToken)}">`;
+      return pageReply(200, {
+        ...ctx,
+        title: t.confirmTitle(name),
+        section: 'apps',
+        body: `<h1>${escapeHtml(t.confirmTitle(name))}</h1>
+${appHead(item, ctx.lang)}
+<p><strong>${escapeHtml(item.forWhom ? t.forChild(item.forWhom.name) : t.forYou)}</strong></p>
+<p>${escapeHtml(item.forWhom ? t.confirmBodyChild(name, item.forWhom.name) : t.confirmBody(name))}</p>
+<p>${escapeHtml(t.confirmAfter)}</p>
+<form method="post" action="${escapeHtml(own)}">${csrf}<div class="actions"><button class="danger">${escapeHtml(t.confirm)}</button>
+<a href="${CONNECTED_APPS}">${escapeHtml(t.cancel)}</a></div></form>`,
+      });
     },
 
     async withdrawConnectedApp({ request, params, body }) {
@@ -345,7 +381,7 @@ ${permissions(item, lang)}
       item.app && launchable(item.app) && !blocked
         ? launchForm(item.app, session.csrfToken, item.forWhom ? t.openFor(grant.appName, item.forWhom.name) : t.openSelf(grant.appName), grant.patientId)
         : ''
-    }<form method="post" action="/patient/apps/${escapeHtml(grant.id)}/withdrawal">${csrf}<button class="danger">${escapeHtml(t.withdraw(grant.appName))}</button></form>
+    }<form method="get" action="/patient/apps/${escapeHtml(grant.id)}/withdrawal"><button class="danger">${escapeHtml(t.withdraw(grant.appName))}</button></form>
 <a href="/patient/history?app=${escapeHtml(grant.appId)}">${escapeHtml(t.history)}</a></div>
 </li>`;
   });

@@ -58,6 +58,9 @@ describeInBrowser('the patient journey in Chromium', () => {
   async function withdrawFromConnectedApps(page: Page) {
     await page.goto('/patient/apps');
     await page.getByRole('button', { name: `Retirer l’accès de ${app.name}` }).click();
+    // A confirmation step: nothing is withdrawn until the patient says yes.
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe(`Retirer l’accès de ${app.name}\u00a0?`);
+    await page.getByRole('button', { name: 'Oui, retirer l’accès' }).click();
     await page.waitForURL((url) => url.searchParams.get('notice') === 'withdrawn');
     expect(await page.getByRole('status').first().innerText()).toContain('L’accès a été retiré');
   }

@@ -144,6 +144,14 @@ describeInBrowser('patient pages in Chromium, without JavaScript', () => {
       await page.keyboard.press('Tab');
     }
     await page.keyboard.press('Enter');
+    // The confirmation step, by keyboard too: the first control after the text is the one that withdraws.
+    await page.waitForURL((url) => url.pathname.endsWith('/withdrawal'));
+    await checkAccessibility(page);
+    for (let presses = 0; (await focusedName()) !== 'Oui, retirer l’accès'; presses += 1) {
+      if (presses > 40) throw new Error('Tab never reached the confirmation');
+      await page.keyboard.press('Tab');
+    }
+    await page.keyboard.press('Enter');
     await page.waitForURL((url) => url.searchParams.get('notice') === 'withdrawn');
     expect(await page.getByRole('status').innerText()).toContain('L’accès a été retiré');
     expect(await page.getByRole('button', { name: target }).count()).toBe(0);

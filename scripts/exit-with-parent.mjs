@@ -12,6 +12,7 @@
 import { spawn } from 'node:child_process';
 import { fstatSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 
 /** Calls `onEnd` once our stdin, a pipe or socket pair from the parent, closes. */
 function whenStdinCloses(onEnd) {
@@ -41,7 +42,10 @@ function whenStdinCloses(onEnd) {
 
 const runAsWrapper = process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;
 
-if (!runAsWrapper) {
+if (!isMainThread) {
+  // Preloaded into a worker thread too (workers inherit the process's --import): the process's
+  // main thread watches stdin; a worker has no stdin of its own to watch.
+} else if (!runAsWrapper) {
   whenStdinCloses(() => {
     process.kill(process.pid, 'SIGTERM');
     setTimeout(() => process.exit(1), 10_000).unref();

@@ -85,12 +85,15 @@ describe('the consent screen', () => {
     expect(page.html).toContain('<span class="badge ok">Certifiée</span>');
     expect(certificate).toMatch(/^MES-\d{4}-\d{6}$/);
     expect(page.html).toContain(`Certificat n° <strong>${certificate}</strong>`);
-    expect(page.html).toContain('Lire vos vaccinations');
+    // A guardian chooses below for whom: the permissions speak of the chosen record, not "vos".
+    expect(page.html).toContain('Carnet familial demande à accéder à un dossier Mon espace santé : le vôtre, ou celui d’un enfant dont vous êtes le représentant légal.');
+    expect(page.html).toContain('Lire les vaccinations');
+    expect(page.html).not.toMatch(/<label[^>]*>Lire vos/);
     expect(page.html).toContain('Pourquoi : Afficher vos vaccins et les rappels à venir.');
     expect(page.html).toContain('Pourquoi : Suivre la courbe de croissance des enfants.');
-    expect(page.html).toContain('Lire vos allergies');
+    expect(page.html).toContain('Lire les allergies');
     // The required permission cannot be unticked; the others can.
-    expect(page.html).toMatch(/<input type="checkbox" id="grant-\d" checked disabled[^>]*><label[^>]*>Lire vos vaccinations/);
+    expect(page.html).toMatch(/<input type="checkbox" id="grant-\d" checked disabled[^>]*><label[^>]*>Lire les vaccinations/);
     expect(page.html).toMatch(/name="grant_\d" value="patient\/Observation\.rs" checked/);
     expect(page.html).toContain('Nécessaire au fonctionnement de l’application');
     expect(page.html).toContain('Savoir pour quel patient l’application est utilisée');
@@ -233,7 +236,7 @@ describe('the consent screen', () => {
     const page = await signIn(me, screen, 'consent-helene');
     expect(page.html).toContain('<html lang="en">');
     expect(page.html).toContain('<h1>Authorize Carnet familial?</h1>');
-    expect(page.html).toContain('Read your vaccinations');
+    expect(page.html).toContain('Read the vaccinations'); // of the record chosen on the page (Hélène is a guardian)
     expect(page.html).toContain('Why: Afficher vos vaccins'); // the publisher's justification is shown as written
     expect(page.html).toContain('Published by <strong>Santé Famille SAS</strong>');
   });

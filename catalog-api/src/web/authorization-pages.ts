@@ -70,6 +70,9 @@ const text = messages({
   fr: {
     title: (app: string) => `Autoriser ${app}\u00a0?`,
     intro: (app: string) => `${app} demande à accéder à votre dossier Mon espace santé. Vous choisissez ce que l’application peut faire, et pour combien de temps.`,
+    introChoice: (app: string) =>
+      `${app} demande à accéder à un dossier Mon espace santé : le vôtre, ou celui d’un enfant dont vous êtes le représentant légal. Vous choisissez pour qui, ce que l’application peut faire, et pour combien de temps.`,
+    introChild: (app: string, child: string) => `${app} demande à accéder au dossier Mon espace santé de ${child}. Vous choisissez ce que l’application peut faire, et pour combien de temps.`,
     forWhomLegend: 'Pour qui donnez-vous cet accès\u00a0?',
     forSelf: (name: string) => `Pour moi-même (${name})`,
     forChild: (name: string, born: string) => `Pour ${name}${born}, dont je suis le représentant légal`,
@@ -106,6 +109,9 @@ const text = messages({
   en: {
     title: (app: string) => `Authorize ${app}?`,
     intro: (app: string) => `${app} asks to access your Mon espace santé record. You choose what the app can do, and for how long.`,
+    introChoice: (app: string) =>
+      `${app} asks to access a Mon espace santé record: yours, or that of a child whose legal guardian you are. You choose for whom, what the app can do, and for how long.`,
+    introChild: (app: string, child: string) => `${app} asks to access ${child}’s Mon espace santé record. You choose what the app can do, and for how long.`,
     forWhomLegend: 'Who are you giving this access for?',
     forSelf: (name: string) => `For myself (${name})`,
     forChild: (name: string, born: string) => `For ${name}${born}, whose legal guardian I am`,
@@ -289,6 +295,9 @@ function consentBody(ctx: PageContext, screen: Screen, form?: { error: string; v
   const ticked = values ? new Set(Object.entries(values).flatMap(([name, value]) => (name.startsWith('grant_') ? [String(value)] : []))) : null;
 
   const launchedForChild = pending.launch && pending.launch.patientId !== screen.person.id ? screen.children[0] : undefined;
+  // Whose record the permissions are about: the child's when launched for one; the one chosen
+  // below when the guardian chooses (no "vos" then); the patient's own otherwise.
+  const recordOf = launchedForChild ? launchedForChild.name : screen.children.length ? '' : undefined;
   const forWhom = launchedForChild
     ? `<p><strong>${escapeHtml(t.launchedFor(launchedForChild.name))}</strong></p><input type="hidden" name="for" value="${escapeHtml(launchedForChild.id)}">`
     : screen.children.length
@@ -306,7 +315,7 @@ ${offers.some((offer) => !offer.required) ? `<p class="muted">${escapeHtml(t.per
 ${offers
   .map((offer, i) => {
     const id = `grant-${i}`;
-    const label = describeResourceScope(offer.scope, lang).join(' · ');
+    const label = describeResourceScope(offer.scope, lang, recordOf).join(' · ');
     const why = offer.justification ? `${t.why} ${offer.justification}` : t.noJustification;
     const described = `${id}-why`;
     const checked = offer.required || !ticked || ticked.has(offer.value);
@@ -342,7 +351,7 @@ ${form ? `<div class="notice error" role="alert"><h2>${escapeHtml(t.errorTitle)}
 ${appIdentity(app, lang, { level: 2 })}
 <p><a href="${escapeHtml(app.privacyPolicyUrl)}" rel="noopener noreferrer">${escapeHtml(t.privacy)}</a></p>
 </section>
-<p>${escapeHtml(t.intro(app.name))}</p>
+<p>${escapeHtml(launchedForChild ? t.introChild(app.name, launchedForChild.name) : screen.children.length ? t.introChoice(app.name) : t.intro(app.name))}</p>
 <form method="post" action="/patient/authorize">
 <input type="hidden" name="interaction" value="${escapeHtml(screen.interaction)}">${csrf}
 ${forWhom}

@@ -80,22 +80,27 @@ function qualifier(scope: ResourceScope, lang: Lang): string {
 /** "de Juliette", "d’Inès": French elides before a vowel or a mute h. */
 const deName = (name: string) => (/^[aeiouyhàâäéèêëîïôöûüAEIOUYHÀÂÄÉÈÊËÎÏÔÖÛÜ]/.test(name) ? `d’${name}` : `de ${name}`);
 
-/** "vos vaccinations" said of someone else: "les vaccinations de Juliette", "Juliette’s vaccinations". */
+/**
+ * "vos vaccinations" said of someone else: "les vaccinations de Juliette", "Juliette’s
+ * vaccinations"; of whoever is chosen on the page (name ''): "les vaccinations", "the vaccinations".
+ */
 function theirs(lang: Lang, yours: string, name: string): string {
-  if (lang === 'en') return yours.replace(/\byour\b/g, `${name}’s`);
-  return `${yours.replace(/\bvos\b/g, 'les').replace(/\bvotre /g, 'l’')} ${deName(name)}`;
+  if (lang === 'en') return yours.replace(/\byour\b/g, name ? `${name}’s` : 'the');
+  const the = yours.replace(/\bvos\b/g, 'les').replace(/\bvotre /g, 'l’');
+  return name ? `${the} ${deName(name)}` : the;
 }
 
 /**
  * The actions a resource scope allows, each as a sentence: read and search together as "Lire".
  * With `forWhom`, the record is someone else's (a guardian's grant for a child): "Lire les
- * vaccinations de Juliette", "Ajouter des mesures au dossier de Juliette".
+ * vaccinations de Juliette", "Ajouter des mesures au dossier de Juliette"; '' when it is the one
+ * chosen on the page (a guardian's consent screen): "Lire les vaccinations".
  */
 export function describeResourceScope(scope: ResourceScope, lang: Lang = 'fr', forWhom?: string): string[] {
   const thing = things[lang][scope.resourceType] ?? { yours: scope.resourceType, some: scope.resourceType };
   const verb = verbs[lang];
   const suffix = qualifier(scope, lang);
-  const own = forWhom ? theirs(lang, thing.yours, forWhom) : thing.yours;
+  const own = forWhom === undefined ? thing.yours : theirs(lang, thing.yours, forWhom);
   const some = forWhom ? (lang === 'fr' ? `${thing.some} au dossier ${deName(forWhom)}` : `${thing.some} to ${forWhom}’s record`) : thing.some;
   const actions: string[] = [];
   if (/[rs]/.test(scope.interactions)) actions.push(`${verb.read} ${own}${suffix}`);

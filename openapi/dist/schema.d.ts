@@ -2091,7 +2091,9 @@ export interface paths {
          *     most 2048 pixels a side; never SVG) and served from the platform's origin. Fetched again
          *     when `logoUrl` changes or after a day; after a failed fetch, not tried again for 10 minutes.
          *     Served for apps patients can see (certified, and suspended, withdrawn or expired ones, which
-         *     patients still see in their connected apps; every app in the sandbox), never for drafts.
+         *     patients still see in their connected apps; every app in the sandbox), never for drafts. A
+         *     logo an operator gave the platform directly (the sandbox's demo apps) is served the same way
+         *     and not fetched while `logoUrl` stays the same.
          */
         get: operations["getCatalogueAppLogo"];
         put?: never;
@@ -4048,15 +4050,17 @@ export interface components {
         };
         /**
          * @description No logo to show: unknown app, a draft, no `logoUrl`, or a logo that could not be fetched or
-         *     was refused. The body is a small neutral placeholder image, so a page that shows the logo
-         *     shows an empty frame rather than a broken image.
+         *     was refused. The body is a placeholder image made by the platform (an SVG without scripts,
+         *     links or external references, under `Content-Security-Policy: default-src 'none'`): the
+         *     app's initials on a neutral tile for an app patients can see, an empty tile otherwise, so a
+         *     page that shows the logo shows the initials rather than a broken image.
          */
         LogoNotFound: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                "image/png": string;
+                "image/svg+xml": string;
             };
         };
     };

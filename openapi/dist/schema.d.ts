@@ -836,6 +836,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The platform's home page (page)
+         * @description The front door of the platform, in French (default) or English: what the platform is, for
+         *     whom (app developers, certification reviewers, patients), and links to the catalogue, the
+         *     patient's space, the developer documentation (`/developers/`), the API reference (`/docs`)
+         *     and this document (`/openapi.json`). In sandbox mode it also says how many synthetic patients
+         *     the sandbox has loaded (or is loading) and, on a developer's own machine (listening on a
+         *     loopback address, no public URL), where to find the demo publisher's API key; never the key
+         *     itself. Outside the sandbox it says nothing of the sandbox. No sign-in needed; unknown query
+         *     parameters (a campaign tag in a link) are ignored.
+         */
+        get: operations["showHome"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/assets/site.css": {
         parameters: {
             query?: never;
@@ -2772,8 +2799,8 @@ export interface components {
             csrf_token: string;
         };
         /**
-         * @description A page of the platform to go back to (after signing in, after choosing a language): a path
-         *     of the patient pages or of the catalogue, with its query.
+         * @description A page of the platform to go back to (after signing in, after choosing a language): the home
+         *     page `/`, or a path of the patient pages or of the catalogue, with its query.
          */
         ReturnToPath: string;
         InteractionId: string;
@@ -5547,6 +5574,19 @@ export interface operations {
                 };
             };
             "4XX": components["responses"]["ClientError"];
+        };
+    };
+    showHome: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Page"];
+            400: components["responses"]["Page"];
         };
     };
     getStylesheet: {

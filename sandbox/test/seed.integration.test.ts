@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '@mes/catalog-api';
-import { demoApps, seedSandbox } from '../src/index.js';
+import { demoApps, seedSandbox, seedSyntheticRecords } from '../src/index.js';
 import { demoLogos, drawLogo } from '../src/demo-logos.js';
 import { checkLogo } from '@mes/catalog-api';
 
@@ -84,5 +84,16 @@ describe('sandbox seed', () => {
     const drawn = Object.values(demoLogos).map(drawLogo);
     expect(new Set(drawn.map((png) => png.toString('base64'))).size).toBe(drawn.length);
     for (const png of drawn) expect(png.length).toBeLessThan(8 * 1024);
+  });
+
+  it('shows on the home page how many synthetic patients it loaded, and where the demo key is, never the key', async () => {
+    const key = readFileSync(join(dataDir, 'sandbox-demo-api-key'), 'utf8').trim();
+    const home = async () => (await fetch(`${server!.url}/`)).text();
+    expect(await home()).toContain('<p id="sandbox-population">Aucun patient de synthèse n’est encore chargé.</p>');
+    await seedSyntheticRecords(server!.app.db, { seed: 'accueil', patients: 3 });
+    const page = await home();
+    expect(page).toContain('<p id="sandbox-population">3 patients de synthèse sont chargés (graine « accueil »).</p>');
+    expect(page).toContain('<code>sandbox-demo-api-key</code>');
+    expect(page).not.toContain(key);
   });
 });

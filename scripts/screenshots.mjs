@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm run screenshots`: the patient's pages as they look, at desktop (1280 px) and phone (360 px)
-// widths, written to docs/screenshots/<page>-desktop.png and <page>-phone.png for the docs.
+// `npm run screenshots`: the home page and the patient's pages as they look, at desktop (1280 px)
+// and phone (360 px) widths, written to docs/screenshots/<page>-desktop.png and <page>-phone.png
+// for the docs.
 //
 // Starts the built server in-process (sandbox mode, throw-away store), seeds a small scene (the
 // sandbox's demo apps, a few synthetic households, grants given by sandbox-patient-1 for herself
@@ -28,6 +29,8 @@ const PATIENT = 'sandbox-patient-1';
  * switch. Add a page here and it is photographed.
  */
 const PAGES = [
+  // The front door: on this local sandbox, its population and where the demo key is.
+  { name: 'home', path: '/' },
   { name: 'sign-in', path: '/patient/sign-in?return_to=%2Fpatient%2Fapps' },
   { name: 'catalogue', path: '/catalogue' },
   { name: 'catalogue-app', path: (scene) => `/catalogue/${scene.apps.TensioSuivi.id}` },

@@ -48,6 +48,7 @@ import { secretBox } from './core/secret-box.js';
 import type { OutboundPolicy } from './core/outbound/safe-fetch.js';
 import { remoteKeySets } from './modules/oauth/client-remote-keys.js';
 import { catalogueHandlers } from './web/catalogue-pages.js';
+import { homeHandlers } from './web/home-page.js';
 import { errorPage, pageHeaders } from './web/html.js';
 
 declare module 'fastify' {
@@ -280,6 +281,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       ...authorizationPageHandlers({ db, config, sessions, issuerOf: (request) => issuerOf(request, config) }),
       ...sandboxHandlers(db, config, { box, issuerOf: (request) => issuerOf(request, config) }),
       ...siteHandlers({ secureCookies }),
+      ...homeHandlers({ db, config, sessions }),
       ...catalogueHandlers({ db, config, sessions, outbound: options.outbound }),
     };
     // The sandbox injects the failures developers ask for and records each client's traffic.

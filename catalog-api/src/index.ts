@@ -8,5 +8,7 @@ export { operations as specOperations, loadSpec } from './core/spec.js';
 export * as catalog from './modules/catalog/index.js';
 export * as records from './modules/records/index.js';
 export * as certification from './modules/certification/index.js';
+export { storeProvidedLogo } from './web/app-logos.js';
+export { encodePng, checkLogo, type LogoCheck } from './web/logo-images.js';
 export { startServer, listen, closeOnSignals, type RunningServer } from './server.js';
 export { testConfig, startTestServer, dropTestSchema, sampleAppInput, uniqueRegistrationNumber, fhirResourceValidator, type TestServer } from './testing.js';

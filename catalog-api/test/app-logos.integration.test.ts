@@ -2,11 +2,14 @@
 // real HTTPS server on loopback, see https-server.ts), checked by their bytes, cached with an
 // ETag, fetched again when the URL changes or after a day, and every refusal: SVG, too large, a
 // Content-Type that lies, a redirect, an error status, a private address outside a developer's
-// sandbox, an app that patients cannot see.
+// sandbox, an app that patients cannot see; the placeholder answered instead (the app's initials,
+// or an empty tile for an app nobody may see); and logos given to the platform directly.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setCertificationStatus, type CertificationStatus } from '../src/modules/catalog/repository.js';
-import { PLACEHOLDER_LOGO, solidPng } from '../src/web/logo-images.js';
+import { storeProvidedLogo } from '../src/web/app-logos.js';
+import { initialsOf } from '../src/web/initials.js';
+import { placeholderLogo, solidPng } from '../src/web/logo-images.js';
 import { appInput, call, registerPublisher, useServer } from './helpers.js';
 import { startHttpsServer, type TestHttpsServer } from './https-server.js';
 
@@ -81,13 +84,18 @@ async function getLogo(server: () => { url: string }, path: string, headers: Rec
   return { status: response.status, headers: response.headers, bytes: Buffer.from(await response.arrayBuffer()) };
 }
 
-function expectPlaceholder(answer: Awaited<ReturnType<typeof getLogo>>) {
+/** The initials of appInput()'s name, which every app of these tests has. */
+const INITIALS = initialsOf(appInput().name);
+
+/** The placeholder: an SVG of `initials` (the app's, by default; '' for an empty tile), as a 404. */
+function expectPlaceholder(answer: Awaited<ReturnType<typeof getLogo>>, initials = INITIALS) {
   expect(answer.status).toBe(404);
-  expect(answer.headers.get('content-type')).toBe('image/png');
+  expect(answer.headers.get('content-type')).toBe('image/svg+xml');
   expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+  expect(answer.headers.get('content-security-policy')).toBe("default-src 'none'");
   expect(answer.headers.get('cache-control')).toBe('public, max-age=600');
   expect(answer.headers.get('etag')).toBeNull();
-  expect(answer.bytes.equals(PLACEHOLDER_LOGO)).toBe(true);
+  expect(answer.bytes.toString()).toBe(placeholderLogo(initials).toString());
 }
 
 const stored = async (server: () => { app: { db: import('../src/core/store/db.js').Db } }, appId: string) =>
@@ -258,11 +266,27 @@ describe('refusing a logo', () => {
     expect((await stored(production, app.id))!.error).toContain('forbidden_address');
   });
 
-  it('answers the placeholder for an app without a logo, an unknown app and anything that is not an app id', async () => {
+  it('answers the app’s initials for an app without a logo, an empty tile for an unknown app and anything that is not an app id', async () => {
     const app = await newApp(sandbox, null);
-    expectPlaceholder(await getLogo(sandbox, app.path));
-    expectPlaceholder(await getLogo(sandbox, '/catalogue/00000000-0000-4000-8000-000000000000/logo'));
-    expectPlaceholder(await getLogo(sandbox, '/catalogue/not-an-app/logo'));
+    expectPlaceholder(await getLogo(sandbox, app.path), 'TS');
+    expectPlaceholder(await getLogo(sandbox, '/catalogue/00000000-0000-4000-8000-000000000000/logo'), '');
+    expectPlaceholder(await getLogo(sandbox, '/catalogue/not-an-app/logo'), '');
+  });
+
+  it('draws the initials of the app’s current name, escaped, with nothing active in the SVG', async () => {
+    const { key } = await registerPublisher(sandbox());
+    const created = await call(sandbox(), 'POST', '/apps', { key, body: appInput({ name: '<Éveil> & "santé"', logoUrl: logoUrl('/gone.png') }) });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const path = `/catalogue/${created.body.id}/logo`;
+    const answer = await getLogo(sandbox, path);
+    expectPlaceholder(answer, 'ÉS');
+    const svg = answer.bytes.toString();
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]*>/);
+    expect(svg).toContain('>ÉS</text>');
+    for (const active of ['<script', 'href', '<style', 'foreignObject', 'url(', '<!']) expect(svg).not.toContain(active);
+    expect(svg).not.toMatch(/\son[a-z]+=/i);
+    await call(sandbox(), 'PATCH', `/apps/${created.body.id}`, { key, body: { name: 'Mémo' } });
+    expectPlaceholder(await getLogo(sandbox, path), 'M');
   });
 });
 
@@ -270,7 +294,8 @@ describe('whose logo is served', () => {
   it('serves the apps patients can see, and never fetches for a draft outside the sandbox', async () => {
     routes.set('/draft.png', { status: 200, type: 'image/png', body: png });
     const draft = await newApp(productionOnLoopback, logoUrl('/draft.png'), 'draft');
-    expectPlaceholder(await getLogo(productionOnLoopback, draft.path));
+    // Not even its initials: a draft is nobody's business yet.
+    expectPlaceholder(await getLogo(productionOnLoopback, draft.path), '');
     expect(fetchesOf('/draft.png')).toBe(0);
     expect(await stored(productionOnLoopback, draft.id)).toBeUndefined();
 
@@ -286,5 +311,46 @@ describe('whose logo is served', () => {
   it('serves every app’s logo in the sandbox, whose consent screen shows draft apps', async () => {
     const draft = await newApp(sandbox, logoUrl('/logo.png'), 'draft');
     expect((await getLogo(sandbox, draft.path)).status).toBe(200);
+  });
+});
+
+describe('a logo given to the platform directly', () => {
+  const given = solidPng(40, [0x6a, 0x3d, 0x9a]);
+
+  it('is served like a fetched one, and never fetched while the logoUrl stays the same', async () => {
+    routes.set('/given.png', { status: 200, type: 'image/png', body: otherPng });
+    const app = await newApp(sandbox, logoUrl('/given.png'));
+    expect(await storeProvidedLogo(sandbox().app.db, app.id, given)).toMatchObject({ ok: true, image: { type: 'image/png', width: 40, height: 40 } });
+    const answer = await getLogo(sandbox, app.path);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toBe('image/png');
+    expect(answer.headers.get('etag')).toBe(`"${createHash('sha256').update(given).digest('hex')}"`);
+    expect(answer.headers.get('cache-control')).toBe('public, max-age=86400');
+    expect(answer.bytes.equals(given)).toBe(true);
+    // A day later it is still the one given, and the URL was never fetched.
+    await sandbox().app.db.query(`UPDATE app_logos SET fetched_at = fetched_at - interval '3 days' WHERE app_id = $1`, [app.id]);
+    expect((await getLogo(sandbox, app.path)).bytes.equals(given)).toBe(true);
+    expect(fetchesOf('/given.png')).toBe(0);
+  });
+
+  it('gives way to the publisher’s logo when the logoUrl changes', async () => {
+    const app = await newApp(sandbox, logoUrl('/logo.png'));
+    await storeProvidedLogo(sandbox().app.db, app.id, given);
+    await call(sandbox(), 'PATCH', `/apps/${app.id}`, { key: app.key, body: { logoUrl: logoUrl('/other.png') } });
+    const answer = await getLogo(sandbox, app.path);
+    expect(answer.status).toBe(200);
+    expect(answer.bytes.equals(otherPng)).toBe(true);
+    expect((await sandbox().app.db.query<{ provided: boolean }>('SELECT provided FROM app_logos WHERE app_id = $1', [app.id]))[0]!.provided).toBe(false);
+  });
+
+  it('is checked like a fetched one, and refused for an app without a logoUrl or an unknown app', async () => {
+    const app = await newApp(sandbox, logoUrl('/never.png'));
+    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
+    expect(await storeProvidedLogo(sandbox().app.db, app.id, svg)).toMatchObject({ ok: false });
+    expect(await storeProvidedLogo(sandbox().app.db, app.id, Buffer.concat([given, Buffer.alloc(300 * 1024)]))).toMatchObject({ ok: false });
+    expect(await stored(sandbox, app.id)).toBeUndefined();
+    const bare = await newApp(sandbox, null);
+    expect(await storeProvidedLogo(sandbox().app.db, bare.id, given)).toMatchObject({ ok: false, reason: expect.stringContaining('logoUrl') });
+    expect(await storeProvidedLogo(sandbox().app.db, '00000000-0000-4000-8000-000000000000', given)).toMatchObject({ ok: false });
   });
 });

@@ -97,7 +97,7 @@ describe('the checks', () => {
   });
 
   it('accept a dot segment taken literally as the operation’s value, or resolved as a step in the path', () => {
-    const placeholder: Answer = { status: 404, headers: { 'content-type': 'image/png' }, body: Buffer.from('\x89PNG') };
+    const placeholder: Answer = { status: 404, headers: { 'content-type': 'image/svg+xml' }, body: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>') };
     const dotSegment = (answer: Answer, retargeted: 'path' | 'dot-segment' = 'dot-segment') =>
       checkAnswer(model, operation('getCatalogueAppLogo'), { valid: 'unknown', reason: 'test', retargeted }, answer).map((finding) => finding.kind);
     // Taken literally: an unknown app, answered with the documented placeholder.

@@ -1,7 +1,9 @@
 // What passes for a logo, judged by its bytes: PNG, JPEG and WebP with their dimensions; SVG,
-// GIF, HTML, truncated files, a Content-Type that lies and pixel bombs are refused.
+// GIF, HTML, truncated files, a Content-Type that lies and pixel bombs are refused. The PNGs the
+// platform encodes, and the placeholder of a missing logo: an SVG of the app's initials.
+import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { checkLogo, MAX_LOGO_BYTES, PLACEHOLDER_LOGO, sniffImage, solidPng } from '../src/web/logo-images.js';
+import { checkLogo, encodePng, MAX_LOGO_BYTES, placeholderLogo, sniffImage, solidPng } from '../src/web/logo-images.js';
 
 /** A minimal baseline JPEG header: SOI, an APP0 segment, then a frame header of `width` × `height`. */
 function jpegHeader(width: number, height: number): Buffer {
@@ -65,8 +67,36 @@ describe('checking a fetched logo', () => {
     expect(checkLogo(bomb, 'image/png')).toMatchObject({ ok: false, reason: expect.stringContaining('100000×16') });
   });
 
-  it('has a placeholder that is itself a valid logo', () => {
-    expect(checkLogo(PLACEHOLDER_LOGO, 'image/png')).toMatchObject({ ok: true, image: { type: 'image/png', width: 64, height: 64 } });
-    expect(PLACEHOLDER_LOGO.length).toBeLessThan(200);
+});
+
+describe('encoding a PNG', () => {
+  it('makes RGB and RGBA images that pass as logos, with their pixels', () => {
+    const rgba = new Uint8Array(3 * 2 * 4).map((_, i) => i * 10);
+    const png = encodePng(3, 2, rgba, { alpha: true });
+    expect(checkLogo(png, 'image/png')).toMatchObject({ ok: true, image: { type: 'image/png', width: 3, height: 2 } });
+    expect(png[25]).toBe(6); // colour type: RGBA
+    // The IDAT chunk holds each row behind its filter byte (0).
+    const idat = png.indexOf('IDAT');
+    const rows = inflateSync(png.subarray(idat + 4, idat + 4 + png.readUInt32BE(idat - 4)));
+    expect([...rows]).toEqual([0, ...rgba.subarray(0, 12), 0, ...rgba.subarray(12)]);
+    expect(checkLogo(solidPng(16, [1, 2, 3]), 'image/png')).toMatchObject({ ok: true, image: { width: 16, height: 16 } });
+    expect(() => encodePng(3, 2, new Uint8Array(5))).toThrow(RangeError);
+  });
+});
+
+describe('the placeholder of a missing logo', () => {
+  it('is a 64 px SVG of the initials on the pages’ soft tile, or an empty tile', () => {
+    const svg = placeholderLogo('ÉS').toString();
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" width="64" height="64" viewBox="0 0 64 64">/);
+    expect(svg).toContain('<rect width="64" height="64" fill="#f3f4f7"/>');
+    expect(svg).toContain('fill="#4a4a55">ÉS</text>');
+    expect(placeholderLogo('').toString()).not.toContain('<text');
+    expect(placeholderLogo('ÉS').length).toBeLessThan(500);
+  });
+
+  it('escapes what it is given, and holds nothing active', () => {
+    const svg = placeholderLogo('<&>').toString();
+    expect(svg).toContain('>&lt;&amp;&gt;</text>');
+    for (const active of ['<script', 'href', '<style', 'foreignObject', 'url(']) expect(svg).not.toContain(active);
   });
 });

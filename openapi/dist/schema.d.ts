@@ -836,6 +836,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The platform's home page (page)
+         * @description The front door of the platform, in French (default) or English: what the platform is, for
+         *     whom (app developers, certification reviewers, patients), and links to the catalogue, the
+         *     patient's space, the developer documentation (`/developers/`), the API reference (`/docs`)
+         *     and this document (`/openapi.json`). In sandbox mode it also says how many synthetic patients
+         *     the sandbox has loaded (or is loading) and, on a developer's own machine (listening on a
+         *     loopback address, no public URL), where to find the demo publisher's API key; never the key
+         *     itself. Outside the sandbox it says nothing of the sandbox. No sign-in needed; unknown query
+         *     parameters (a campaign tag in a link) are ignored.
+         */
+        get: operations["showHome"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/assets/site.css": {
         parameters: {
             query?: never;
@@ -2098,7 +2125,9 @@ export interface paths {
          *     most 2048 pixels a side; never SVG) and served from the platform's origin. Fetched again
          *     when `logoUrl` changes or after a day; after a failed fetch, not tried again for 10 minutes.
          *     Served for apps patients can see (certified, and suspended, withdrawn or expired ones, which
-         *     patients still see in their connected apps; every app in the sandbox), never for drafts.
+         *     patients still see in their connected apps; every app in the sandbox), never for drafts. A
+         *     logo an operator gave the platform directly (the sandbox's demo apps) is served the same way
+         *     and not fetched while `logoUrl` stays the same.
          */
         get: operations["getCatalogueAppLogo"];
         put?: never;
@@ -2777,8 +2806,8 @@ export interface components {
             csrf_token: string;
         };
         /**
-         * @description A page of the platform to go back to (after signing in, after choosing a language): a path
-         *     of the patient pages or of the catalogue, with its query.
+         * @description A page of the platform to go back to (after signing in, after choosing a language): the home
+         *     page `/`, or a path of the patient pages or of the catalogue, with its query.
          */
         ReturnToPath: string;
         InteractionId: string;
@@ -4055,15 +4084,17 @@ export interface components {
         };
         /**
          * @description No logo to show: unknown app, a draft, no `logoUrl`, or a logo that could not be fetched or
-         *     was refused. The body is a small neutral placeholder image, so a page that shows the logo
-         *     shows an empty frame rather than a broken image.
+         *     was refused. The body is a placeholder image made by the platform (an SVG without scripts,
+         *     links or external references, under `Content-Security-Policy: default-src 'none'`): the
+         *     app's initials on a neutral tile for an app patients can see, an empty tile otherwise, so a
+         *     page that shows the logo shows the initials rather than a broken image.
          */
         LogoNotFound: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                "image/png": string;
+                "image/svg+xml": string;
             };
         };
     };
@@ -5550,6 +5581,19 @@ export interface operations {
                 };
             };
             "4XX": components["responses"]["ClientError"];
+        };
+    };
+    showHome: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Page"];
+            400: components["responses"]["Page"];
         };
     };
     getStylesheet: {

@@ -1,6 +1,8 @@
 // Synthetic demo publisher and apps of the sandbox. Every name, number and address here is
-// invented; the `.example.fr`-style hosts do not belong to anyone.
+// invented; the `.example.fr`-style hosts do not belong to anyone. Each app's logo is drawn by
+// demo-logos.ts and given to the platform by the seed, since its logoUrl cannot be fetched.
 import { certification, type catalog } from '@mes/catalog-api';
+import type { DemoLogoName } from './demo-logos.js';
 
 export const demoPublisher = {
   name: 'Démo Santé Numérique',
@@ -15,7 +17,8 @@ function app(
   slug: string,
   fields: Pick<catalog.AppInput, 'name' | 'shortDescription' | 'longDescription' | 'category' | 'scopes'>,
   certified: boolean,
-): catalog.AppInput & { certified: boolean } {
+  logo: DemoLogoName,
+): catalog.AppInput & { certified: boolean; logo: DemoLogoName } {
   return {
     ...fields,
     websiteUrl: site(slug),
@@ -25,6 +28,7 @@ function app(
     termsUrl: `${site(slug)}/conditions`,
     supportContact: { email: `support@${slug}.demo-sante.example.fr` },
     certified,
+    logo,
   };
 }
 
@@ -46,6 +50,7 @@ export const demoApps = [
       ],
     },
     true,
+    'heartbeat',
   ),
   app(
     'vaccinscarnet',
@@ -63,6 +68,7 @@ export const demoApps = [
       ],
     },
     true,
+    'shield',
   ),
   app(
     'glycemie',
@@ -81,6 +87,7 @@ export const demoApps = [
       ],
     },
     true,
+    'drop',
   ),
   app(
     'premierspas',
@@ -99,6 +106,7 @@ export const demoApps = [
       ],
     },
     true,
+    'footsteps',
   ),
   app(
     'sommeilzen',
@@ -110,5 +118,6 @@ export const demoApps = [
       scopes: [{ scope: 'patient/Observation.rs', justification: 'Lire vos mesures de sommeil et de fréquence cardiaque.' }],
     },
     false,
+    'moon',
   ),
 ];

@@ -1,9 +1,11 @@
 // The sandbox's demo data: one verified demo publisher and a few apps, most of them certified so
-// the public catalogue has something to show. Seeding is idempotent: a warm start adds nothing.
+// the public catalogue has something to show, each with its logo. Seeding is idempotent: a warm
+// start adds no app (it gives the logos again, to a store seeded before they existed).
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { catalog, certification, type Db } from '@mes/catalog-api';
+import { catalog, certification, storeProvidedLogo, type Db } from '@mes/catalog-api';
 import { demoApps, demoPublisher } from './demo-data.js';
+import { demoLogos, drawLogo } from './demo-logos.js';
 
 export interface SeedResult {
   publisherId: string;
@@ -37,13 +39,22 @@ export async function seedSandbox(db: Db, dataDir: string): Promise<SeedResult> 
   writeFileSync(keyFile, `${apiKey}\n`, { mode: 0o600 });
   chmodSync(keyFile, 0o600);
 
-  const existing = new Set(await catalog.appNames(db, publisher.id));
+  const existing = new Map((await catalog.appsOfPublisher(db, publisher.id)).map((app) => [app.name, app]));
   const createdApps: string[] = [];
-  for (const { certified, ...input } of demoApps) {
-    if (existing.has(input.name)) continue;
-    const app = await catalog.createApp(db, publisher.id, input, { sandbox: true });
-    if (certified) await catalog.setCertificationStatus(db, app.id, 'certified');
-    createdApps.push(app.id);
+  for (const { certified, logo, ...input } of demoApps) {
+    let app = existing.get(input.name);
+    if (!app) {
+      const created = await catalog.createApp(db, publisher.id, input, { sandbox: true });
+      if (certified) await catalog.setCertificationStatus(db, created.id, 'certified');
+      createdApps.push(created.id);
+      app = created;
+    }
+    // The demo logoUrl is on a host that does not exist: the logo is given to the platform instead,
+    // unless the developer gave the app a logoUrl of their own (the platform fetches that one).
+    if (app.logoUrl === input.logoUrl) {
+      const stored = await storeProvidedLogo(db, app.id, drawLogo(demoLogos[logo]));
+      if (!stored.ok) throw new Error(`the demo logo of ${input.name} was refused: ${stored.reason}`);
+    }
   }
   // The reviewers `mes login --sandbox-user` signs in as (one linked to the demo publisher).
   await certification.seedSandboxReviewers(db);

@@ -43,13 +43,15 @@ type BodyOf<R> = R extends { content: { 'application/json': infer B } }
     ? F
     : R extends { content: { 'text/html': string } | { 'text/css': string } | { 'text/csv': string } }
       ? string
-      : R extends { content: { 'image/png': unknown } }
+      : R extends { content: { 'image/png': unknown } } | { content: { 'image/svg+xml': unknown } }
         ? Buffer
         : undefined;
 
 /** Statuses answered with a page (e.g. the authorization endpoint's error page) or an image (a placeholder), whatever their code. */
 type PageStatus<K extends OperationId> = {
-  [S in keyof Responses<K>]: Responses<K>[S] extends { content: { 'text/html': string } } | { content: { 'image/png': unknown } } ? S : never;
+  [S in keyof Responses<K>]: Responses<K>[S] extends { content: { 'text/html': string } } | { content: { 'image/png': unknown } } | { content: { 'image/svg+xml': unknown } }
+    ? S
+    : never;
 }[keyof Responses<K>];
 type ReplyStatus<K extends OperationId> = (keyof Responses<K> & SuccessStatus) | PageStatus<K>;
 

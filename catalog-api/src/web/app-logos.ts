@@ -3,8 +3,11 @@
 // a publisher's server. This module owns the app_logos table: the logo is fetched from the app's
 // `logoUrl` with the safe outbound fetcher, checked by its bytes (logo-images.ts), stored, served
 // with an ETag, fetched again when the URL changes or after a day, and after a failure not tried
-// again for a while. When there is no logo to show, the answer is a 404 whose body is a neutral
-// placeholder image, so the page shows an empty tile rather than a broken image.
+// again for a while. A logo can also be given to the platform directly (storeProvidedLogo: the
+// sandbox's demo apps): checked the same way, served the same way, never fetched while the app's
+// logoUrl stays the one it was given for. When there is no logo to show, the answer is a 404 whose
+// body is a placeholder image, the app's initials on a tile (an empty tile for an app nobody may
+// see), so the page shows the initials rather than a broken image.
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { AppConfig } from '../core/config.js';
@@ -13,7 +16,8 @@ import type { HandlerMap, Reply } from '../core/operations.js';
 import { OutboundError, safeGet, type OutboundPolicy } from '../core/outbound/safe-fetch.js';
 import type { Queryable } from '../core/store/db.js';
 import { findAppLogoSource, type CertificationStatus } from '../modules/catalog/index.js';
-import { checkLogo, LOGO_TYPES, MAX_LOGO_BYTES, PLACEHOLDER_LOGO, type LogoType } from './logo-images.js';
+import { initialsOf } from './initials.js';
+import { checkLogo, LOGO_TYPES, MAX_LOGO_BYTES, PLACEHOLDER_TYPE, placeholderLogo, sniffImage, type LogoCheck, type LogoType } from './logo-images.js';
 
 type LogoOperations = 'getCatalogueAppLogo';
 
@@ -49,6 +53,8 @@ interface StoredLogo {
   fresh: boolean;
   /** The last fetch failed less than RETRY_AFTER ago. */
   backing_off: boolean;
+  /** Given to the platform rather than fetched: not fetched again while the logoUrl is source_url. */
+  provided: boolean;
   [key: string]: unknown;
 }
 
@@ -58,7 +64,7 @@ interface Logo {
   etag: string;
 }
 
-const returnedColumns = `source_url, content_type, bytes, sha256,
+const returnedColumns = `source_url, content_type, bytes, sha256, provided,
   COALESCE(fetched_at > now() - interval '${REFRESH_AFTER}', false) AS fresh,
   COALESCE(failed_at > now() - interval '${RETRY_AFTER}', false) AS backing_off`;
 
@@ -68,14 +74,14 @@ async function storedLogo(db: Queryable, appId: string): Promise<StoredLogo | nu
 }
 
 /** Records a logo accepted from `sourceUrl`. An upsert: two first requests fetching together both succeed. */
-async function storeLogo(db: Queryable, appId: string, sourceUrl: string, type: LogoType, bytes: Buffer): Promise<StoredLogo> {
+async function storeLogo(db: Queryable, appId: string, sourceUrl: string, type: LogoType, bytes: Buffer, provided = false): Promise<StoredLogo> {
   const rows = await db.query<StoredLogo>(
-    `INSERT INTO app_logos AS l (app_id, source_url, content_type, bytes, sha256, fetched_at)
-     VALUES ($1, $2, $3, $4, $5, now())
+    `INSERT INTO app_logos AS l (app_id, source_url, content_type, bytes, sha256, fetched_at, provided)
+     VALUES ($1, $2, $3, $4, $5, now(), $6)
      ON CONFLICT (app_id) DO UPDATE SET source_url = EXCLUDED.source_url, content_type = EXCLUDED.content_type,
-       bytes = EXCLUDED.bytes, sha256 = EXCLUDED.sha256, fetched_at = EXCLUDED.fetched_at, failed_at = NULL, error = NULL
+       bytes = EXCLUDED.bytes, sha256 = EXCLUDED.sha256, fetched_at = EXCLUDED.fetched_at, failed_at = NULL, error = NULL, provided = EXCLUDED.provided
      RETURNING ${returnedColumns}`,
-    [appId, sourceUrl, type, bytes, createHash('sha256').update(bytes).digest('hex')],
+    [appId, sourceUrl, type, bytes, createHash('sha256').update(bytes).digest('hex'), provided],
   );
   return rows[0]!;
 }
@@ -91,11 +97,29 @@ async function storeFailure(db: Queryable, appId: string, sourceUrl: string, err
     `INSERT INTO app_logos AS l (app_id, source_url, failed_at, error)
      VALUES ($1, $2, now(), $3)
      ON CONFLICT (app_id) DO UPDATE SET source_url = EXCLUDED.source_url, failed_at = EXCLUDED.failed_at, error = EXCLUDED.error,
-       content_type = ${kept('content_type')}, bytes = ${kept('bytes')}, sha256 = ${kept('sha256')}, fetched_at = ${kept('fetched_at')}
+       content_type = ${kept('content_type')}, bytes = ${kept('bytes')}, sha256 = ${kept('sha256')}, fetched_at = ${kept('fetched_at')},
+       provided = COALESCE(${kept('provided')}, false)
      RETURNING ${returnedColumns}`,
     [appId, sourceUrl, error.slice(0, 500)],
   );
   return rows[0]!;
+}
+
+/**
+ * Stores a logo given to the platform directly rather than fetched (the sandbox's demo apps, whose
+ * logoUrl is on a host that does not exist): checked by its bytes like a fetched one, kept for the
+ * app's current logoUrl and served like a fetched one, not fetched while that URL stays the same
+ * (a new logoUrl is fetched as usual). Refused for an unknown app, an app without a logoUrl (its
+ * pages show no image), and bytes that would not pass as a fetched logo.
+ */
+export async function storeProvidedLogo(db: Queryable, appId: string, bytes: Buffer): Promise<LogoCheck> {
+  const app = await findAppLogoSource(db, appId);
+  if (!app) return { ok: false, reason: `no app ${appId}` };
+  if (!app.logoUrl) return { ok: false, reason: 'the app has no logoUrl, so its pages show no logo' };
+  const checked = checkLogo(bytes, sniffImage(bytes)?.type);
+  if (!checked.ok) return checked;
+  await storeLogo(db, appId, app.logoUrl, checked.image.type, bytes, true);
+  return checked;
 }
 
 const asLogo = (row: StoredLogo | null): Logo | null =>
@@ -150,20 +174,28 @@ export function appLogoHandlers(deps: AppLogoDeps): HandlerMap<LogoOperations> {
     return pending;
   }
 
-  /** The logo to serve for an app, fetching it when needed; null when there is none. */
-  async function currentLogo(request: FastifyRequest, appId: string): Promise<Logo | null> {
-    if (!uuid.test(appId)) return null;
+  /**
+   * The logo to serve for an app, fetching it when needed (null when there is none), and the name
+   * of an app patients may see, whose initials stand in for a missing logo.
+   */
+  async function currentLogo(request: FastifyRequest, appId: string): Promise<{ logo: Logo | null; name: string | null }> {
+    if (!uuid.test(appId)) return { logo: null, name: null };
     const app = await findAppLogoSource(db, appId);
-    if (!app?.logoUrl || !shown(app.certificationStatus)) return null;
+    if (!app || !shown(app.certificationStatus)) return { logo: null, name: null };
+    if (!app.logoUrl) return { logo: null, name: app.name };
     const stored = await storedLogo(db, appId);
-    if (stored && stored.source_url === app.logoUrl && ((stored.bytes && stored.fresh) || stored.backing_off)) return asLogo(stored);
-    return asLogo(await refreshed(request, appId, app.logoUrl));
+    if (stored && stored.source_url === app.logoUrl && ((stored.bytes && (stored.fresh || stored.provided)) || stored.backing_off)) {
+      return { logo: asLogo(stored), name: app.name };
+    }
+    return { logo: asLogo(await refreshed(request, appId, app.logoUrl)), name: app.name };
   }
 
   return {
     async getCatalogueAppLogo({ request, params }) {
-      const logo = await currentLogo(request, params.appId.toLowerCase());
-      if (!logo) return imageReply(404, { 'content-type': 'image/png', 'cache-control': PLACEHOLDER_CACHE_CONTROL }, PLACEHOLDER_LOGO);
+      const { logo, name } = await currentLogo(request, params.appId.toLowerCase());
+      if (!logo) {
+        return imageReply(404, { 'content-type': PLACEHOLDER_TYPE, 'cache-control': PLACEHOLDER_CACHE_CONTROL }, placeholderLogo(name === null ? '' : initialsOf(name)));
+      }
       const headers = { 'content-type': logo.type, 'cache-control': CACHE_CONTROL, etag: logo.etag };
       if (ifNoneMatchNames(request.headers['if-none-match'], logo.etag)) return imageReply(304, { 'cache-control': CACHE_CONTROL, etag: logo.etag });
       return imageReply(200, headers, logo.bytes);

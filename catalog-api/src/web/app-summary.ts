@@ -4,6 +4,7 @@
 import type { AppForPatients, CertificationStatus } from '../modules/catalog/index.js';
 import { escapeHtml } from './html.js';
 import { formatDate, messages, type Lang } from './i18n.js';
+import { initialsOf } from './initials.js';
 
 /** The path of an app's logo on the platform (the catalogue fetches and checks it once, then serves it). */
 export const logoPath = (appId: string) => `/catalogue/${encodeURIComponent(appId)}/logo`;
@@ -53,10 +54,14 @@ export function certificationLabel(status: CertificationStatus, lang: Lang): { l
   }
 }
 
-/** The app's logo (decorative: the name is always next to it), or its initial when it has none. */
+/**
+ * The app's logo (decorative: the name is always next to it, hence alt=""), or its initials in a
+ * tile when it has no logoUrl. A logo that cannot be shown is answered by the platform as an image
+ * of the same initials (app-logos.ts).
+ */
 export function appLogo(app: Pick<Presented, 'id' | 'name' | 'logoUrl'>): string {
   if (app.logoUrl) return `<img src="${escapeHtml(logoPath(app.id))}" alt="" width="64" height="64">`;
-  return `<span class="logo-placeholder" aria-hidden="true">${escapeHtml(app.name.trim().charAt(0).toUpperCase() || '?')}</span>`;
+  return `<span class="logo-placeholder" aria-hidden="true">${escapeHtml(initialsOf(app.name))}</span>`;
 }
 
 /**

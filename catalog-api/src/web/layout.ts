@@ -1,7 +1,8 @@
-// The layout of the patient's pages and the public catalogue: a header with the platform's
-// name, the three places a patient goes (catalogue, connected apps, access history), who is
-// signed in with a sign-out button, and the language switch; a skip link; the page's content in
-// <main>; and the headers every page carries. Everything works without JavaScript.
+// The layout of the patient's pages, the public catalogue and the home page: a header with the
+// platform's name (a link to the home page), the three places a patient goes (catalogue,
+// connected apps, access history), who is signed in with a sign-out button, and the language
+// switch; a skip link; the page's content in <main>; and the headers every page carries.
+// Everything works without JavaScript.
 import { contentSecurityPolicy, escapeHtml, pageHeaders } from './html.js';
 import { messages, type Lang } from './i18n.js';
 import { STYLESHEET_HREF } from './styles.js';
@@ -67,8 +68,8 @@ const sectionLinks: Array<{ section: Section; href: string }> = [
   { section: 'history', href: '/patient/history' },
 ];
 
-/** Paths the language switch (and sign-in) may come back to: the platform's own pages only (no dot segments). */
-export const RETURN_PATH = /^\/(patient|catalogue)(\/[A-Za-z0-9_-]+(\.[a-z]+)?)*\/?(\?[A-Za-z0-9_.~%=&+-]*)?$/;
+/** Paths the language switch (and sign-in) may come back to: the platform's own pages only, the home page included (no dot segments). */
+export const RETURN_PATH = /^\/((patient|catalogue)(\/[A-Za-z0-9_-]+(\.[a-z]+)?)*\/?)?(\?[A-Za-z0-9_.~%=&+-]*)?$/;
 
 /** The path to come back to, or the fallback when it is not one of the platform's pages. */
 export const safeReturnPath = (path: string | undefined, fallback: string): string => (path && path.length <= 500 && RETURN_PATH.test(path) ? path : fallback);
@@ -96,7 +97,7 @@ export function renderPage(view: PageView): string {
 <a class="skip" href="#content">${escapeHtml(t.skip)}</a>
 <header class="site">
 <div class="bar">
-<a class="brand" href="/catalogue">${escapeHtml(t.platform)}</a>
+<a class="brand" href="/">${escapeHtml(t.platform)}</a>
 <div class="account">${account}
 <a href="${escapeHtml(switchHref)}" lang="${other}" hreflang="${other}" aria-label="${escapeHtml(t.otherLanguageLabel)}">${escapeHtml(t.otherLanguage)}</a></div>
 </div>

@@ -1,7 +1,8 @@
 // What the platform accepts as an app's logo, judged by its bytes (a Content-Type header is the
 // sender's claim, not a fact): PNG, JPEG or WebP, recognised by their signatures, with sane
-// dimensions. Never SVG (a document that can carry scripts) nor anything else. And the neutral
-// placeholder answered when there is no logo to show. Pure functions: no I/O.
+// dimensions. Never an SVG from outside (a document that can carry scripts) nor anything else.
+// And the placeholder answered when there is no logo to show: an SVG the platform writes itself,
+// the app's initials on a neutral tile. Pure functions: no I/O.
 import { crc32, deflateSync } from 'node:zlib';
 
 export const LOGO_TYPES = ['image/png', 'image/jpeg', 'image/webp'] as const;
@@ -124,19 +125,44 @@ function pngChunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([length, typed, crc]);
 }
 
-/** A PNG of `size` × `size` pixels of one opaque RGB colour. */
-export function solidPng(size: number, [r, g, b]: readonly [number, number, number]): Buffer {
+/**
+ * A PNG of `width` × `height` pixels from their 8-bit channels, row by row: RGB (3 bytes a pixel)
+ * or RGBA (4 bytes a pixel, `alpha`).
+ */
+export function encodePng(width: number, height: number, pixels: Uint8Array, options: { alpha?: boolean } = {}): Buffer {
+  const channels = options.alpha ? 4 : 3;
+  if (pixels.length !== width * height * channels) throw new RangeError(`expected ${width * height * channels} bytes of pixels, got ${pixels.length}`);
   const header = Buffer.alloc(13);
-  header.writeUInt32BE(size, 0);
-  header.writeUInt32BE(size, 4);
-  header.set([8, 2, 0, 0, 0], 8); // 8 bits per channel, RGB, deflate, no filter choice, no interlace
-  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: size }, () => [r, g, b]).flat())]);
-  const pixels = deflateSync(Buffer.concat(Array.from({ length: size }, () => row)));
-  return Buffer.concat([PNG_SIGNATURE, pngChunk('IHDR', header), pngChunk('IDAT', pixels), pngChunk('IEND', Buffer.alloc(0))]);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, options.alpha ? 6 : 2, 0, 0, 0], 8); // 8 bits per channel, RGB(A), deflate, adaptive filtering, no interlace
+  const stride = width * channels;
+  const rows = Buffer.alloc((stride + 1) * height);
+  for (let y = 0; y < height; y += 1) rows.set(pixels.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1); // filter 0 (none) per row
+  return Buffer.concat([PNG_SIGNATURE, pngChunk('IHDR', header), pngChunk('IDAT', deflateSync(rows, { level: 9 })), pngChunk('IEND', Buffer.alloc(0))]);
 }
 
+/** A PNG of `size` × `size` pixels of one opaque RGB colour. */
+export function solidPng(size: number, [r, g, b]: readonly [number, number, number]): Buffer {
+  const pixels = new Uint8Array(size * size * 3);
+  for (let i = 0; i < pixels.length; i += 3) pixels.set([r, g, b], i);
+  return encodePng(size, size, pixels);
+}
+
+/** The media type of the placeholder. */
+export const PLACEHOLDER_TYPE = 'image/svg+xml';
+
+const xmlText = (text: string): string => text.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
+
 /**
- * The placeholder of a logo that cannot be shown: a square of the pages' soft background
- * (#f3f4f7), which the page's frame around logos turns into an empty tile, the app's name next to it.
+ * The placeholder of a logo that cannot be shown: an SVG of 64 × 64 in the colours of the pages'
+ * tiles (soft background #f3f4f7, muted ink #4a4a55, contrast 8:1), with `initials` in the middle,
+ * or nothing for an empty tile. Text and shapes only: no script, link, style sheet or external
+ * reference, and it is served under `default-src 'none'` all the same.
  */
-export const PLACEHOLDER_LOGO = solidPng(64, [0xf3, 0xf4, 0xf7]);
+export function placeholderLogo(initials: string): Buffer {
+  const text = initials
+    ? `<text x="32" y="32" dy=".35em" text-anchor="middle" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif" font-size="${Array.from(initials).length > 1 ? 24 : 28}" font-weight="700" fill="#4a4a55">${xmlText(initials)}</text>`
+    : '';
+  return Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64"><rect width="64" height="64" fill="#f3f4f7"/>${text}</svg>`);
+}

@@ -2,8 +2,8 @@
 // search with no result, an app's page and an app out of the catalogue, each passing axe-core's
 // WCAG 2.1 AA rules, without sideways scroll at 360 px, with the keyboard walk from the skip link,
 // in French and English; the search and the category filter used with the keyboard alone; and the
-// logos: the platform's copy shown under the pages' strict CSP, a refused one shown as the neutral
-// placeholder rather than a broken image.
+// logos: the platform's copy shown under the pages' strict CSP, a refused one shown as the app's
+// initials (the platform's SVG placeholder) rather than a broken image.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { setCertificationStatus } from '../../src/modules/catalog/repository.js';
@@ -103,7 +103,7 @@ describeInBrowser('catalogue pages in Chromium, without JavaScript', () => {
         nodes.map((node) => ({ src: node.getAttribute('src'), width: (node as HTMLImageElement).naturalWidth, complete: (node as HTMLImageElement).complete })),
       );
       expect(images.map((image) => image.src).sort()).toEqual([`/catalogue/${ids['TensioSuivi']}/logo`, `/catalogue/${ids[LONG_NAME]}/logo`].sort());
-      // A broken image has no natural width; the placeholder (a 404 with a PNG body) has 64 px.
+      // A broken image has no natural width; the placeholder (a 404 with an SVG body of the initials) has 64 px.
       for (const image of images) expect(image, image.src ?? '').toMatchObject({ width: 64, complete: true });
     } finally {
       await page.context().close();

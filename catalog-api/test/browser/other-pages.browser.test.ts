@@ -1,12 +1,13 @@
 // The pages a patient meets less often, in Chromium with JavaScript off, each through the same
 // checks as the main ones (axe-core WCAG 2.1 AA, no sideways scroll at 360 px, the keyboard walk):
 // the sign-in page when an app is asking, the consent screen answering a mistake, an expired
-// request, the history's correction page, the signed-out page; and, outside the sandbox, the
-// sign-in page of the identity provider and the page saying sign-in is unavailable.
+// request, the history's correction page, the signed-out page; the home page at both widths in
+// both languages, in the sandbox and in production; and, outside the sandbox, the sign-in page of
+// the identity provider and the page saying sign-in is unavailable.
 import { expect, it } from 'vitest';
 import { seedRecord } from '../fhir-helpers.js';
 import { useServer } from '../helpers.js';
-import { checkPage, describeInBrowser, useBrowser } from './browser.js';
+import { checkPage, describeInBrowser, pageWeight, useBrowser, type Device } from './browser.js';
 import { registerApp, signInAsPatient, startAuthorization, useAppSite } from './journey.js';
 
 const PATIENT = 'other-pages-patient';
@@ -82,5 +83,61 @@ describeInBrowser('the sign-in pages outside the sandbox, in Chromium', () => {
     const answer = await page.goto('/patient/sign-in');
     expect(answer?.status()).toBe(503);
     await checkPage(page);
+  });
+});
+
+describeInBrowser('the home page in Chromium, without JavaScript', () => {
+  const sandbox = useServer();
+  const production = useServer({ mode: 'production', publicUrl: 'https://api.mes.example.fr' });
+  const browser = useBrowser();
+  const devices: Device[] = ['desktop', 'phone'];
+
+  for (const device of devices) {
+    for (const locale of ['fr-FR', 'en-GB']) {
+      it(`passes every check in the sandbox on ${device} (${locale}), with each audience's links and no key`, async () => {
+        const page = await browser.newPage({ device, locale, baseURL: sandbox().url });
+        try {
+          const answer = await page.goto('/');
+          expect(answer?.status()).toBe(200);
+          const main = page.getByRole('main');
+          expect(await main.getByRole('heading', { level: 1 }).innerText()).toBe(locale === 'fr-FR' ? 'La plateforme des applications de Mon espace santé' : 'The app platform of Mon espace santé');
+          for (const href of ['/catalogue', '/patient/apps', '/developers/', '/docs', '/openapi.json']) expect(await main.locator(`a[href="${href}"]`).count(), href).toBeGreaterThan(0);
+          expect(await main.getByRole('region').innerText()).toContain('sandbox-demo-api-key');
+          const { stops } = await checkPage(page, locale === 'fr-FR' && device === 'desktop' ? { screenshot: 'home' } : {});
+          // The keyboard reaches every link of the page.
+          expect(stops.filter((stop) => stop.inMain).map((stop) => stop.href)).toEqual(expect.arrayContaining(['/catalogue', '/developers/', '/docs', '/openapi.json']));
+          const weight = await pageWeight(page);
+          expect(weight.documentBytes).toBeLessThanOrEqual(40_000);
+          expect(weight.requests).toBeLessThanOrEqual(2);
+        } finally {
+          await page.context().close();
+        }
+      });
+    }
+
+    it(`passes every check in production on ${device}, without the sandbox's part`, async () => {
+      const page = await browser.newPage({ device, baseURL: production().url });
+      try {
+        expect((await page.goto('/'))?.status()).toBe(200);
+        expect(await page.getByRole('region').count()).toBe(0);
+        // The developers' part may say a sandbox exists; nothing says this server is one.
+        expect(await page.locator('body').innerText()).not.toMatch(/sandbox-demo-api-key|npm start|synthèse|synthetic|Bac à sable :|test patients/i);
+        await checkPage(page);
+      } finally {
+        await page.context().close();
+      }
+    });
+  }
+
+  it('follows the language switch and comes back home, without JavaScript', async () => {
+    const page = await browser.newPage({ baseURL: sandbox().url });
+    try {
+      await page.goto('/');
+      await page.getByRole('link', { name: 'Read this page in English' }).click();
+      await page.waitForURL((url) => url.pathname === '/' && !url.search);
+      expect(await page.locator('html').getAttribute('lang')).toBe('en');
+    } finally {
+      await page.context().close();
+    }
   });
 });

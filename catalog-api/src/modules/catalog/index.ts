@@ -1,7 +1,7 @@
 // Public surface of the catalogue module: publishers, their apps and the public catalogue.
 export { catalogHandlers, catalogPageCache, publisherApiKeyScheme, authenticateApiKey, catalogCursor } from './routes.js';
 export { registerPublisher, createApp, updateApp, deleteApp, issueApiKey } from './service.js';
-export { findPublisherByRegistrationNumber, findApp, appNames, setCertificationStatus, setCertifiedVersion, findAppForPatients, appsForPatients } from './repository.js';
+export { findPublisherByRegistrationNumber, findApp, appsOfPublisher, setCertificationStatus, setCertifiedVersion, findAppForPatients, appsForPatients } from './repository.js';
 export type { App, AppInput, Publisher, CatalogApp, CertificationStatus, AppForPatients } from './repository.js';
 export { redirectUriProblem, foldText, generateApiKey, hashApiKey, API_KEY_PREFIX } from './rules.js';
 export { findPublisher } from './repository.js';

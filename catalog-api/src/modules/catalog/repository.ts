@@ -322,10 +322,10 @@ export async function updateApp(db: Queryable, publisherId: string, appId: strin
   return rows[0] ? toApp(rows[0]) : null;
 }
 
-export async function appNames(db: Queryable, publisherId: string): Promise<string[]> {
-  return (await db.query<{ name: string }>('SELECT name FROM apps WHERE publisher_id = $1 ORDER BY seq', [publisherId])).map(
-    (row) => row.name,
-  );
+/** A publisher's apps, in the order they were created: id, name and logoUrl. */
+export async function appsOfPublisher(db: Queryable, publisherId: string): Promise<Array<{ id: string; name: string; logoUrl: string | null }>> {
+  const rows = await db.query<{ id: string; name: string; logo_url: string | null }>('SELECT id, name, logo_url FROM apps WHERE publisher_id = $1 ORDER BY seq', [publisherId]);
+  return rows.map((row) => ({ id: row.id, name: row.name, logoUrl: row.logo_url }));
 }
 
 export async function deleteApp(db: Queryable, publisherId: string, appId: string): Promise<boolean> {
@@ -419,11 +419,14 @@ export async function appsForPatients(db: Queryable, appIds: readonly string[]):
   return new Map(rows.map((row) => [row.id, toAppForPatients(row)]));
 }
 
-/** Where an app's logo comes from (its `logoUrl`) and its certification status; null for an unknown app. */
-export async function findAppLogoSource(db: Queryable, appId: string): Promise<{ logoUrl: string | null; certificationStatus: CertificationStatus } | null> {
-  const rows = await db.query<{ logo_url: string | null; certification_status: CertificationStatus }>(
-    'SELECT logo_url, certification_status FROM apps WHERE id = $1',
+/** Where an app's logo comes from (its `logoUrl`), its name (for its initials) and its certification status; null for an unknown app. */
+export async function findAppLogoSource(
+  db: Queryable,
+  appId: string,
+): Promise<{ name: string; logoUrl: string | null; certificationStatus: CertificationStatus } | null> {
+  const rows = await db.query<{ name: string; logo_url: string | null; certification_status: CertificationStatus }>(
+    'SELECT name, logo_url, certification_status FROM apps WHERE id = $1',
     [appId],
   );
-  return rows[0] ? { logoUrl: rows[0].logo_url, certificationStatus: rows[0].certification_status } : null;
+  return rows[0] ? { name: rows[0].name, logoUrl: rows[0].logo_url, certificationStatus: rows[0].certification_status } : null;
 }

@@ -8,7 +8,7 @@ const operation: Operation = {
   method: 'GET',
   path: '/catalogue/{appId}/logo',
   summary: 'An app\'s logo',
-  description: 'The logo the publisher gave as `logoUrl`, fetched once by the platform (HTTPS, public addresses only, no redirect, at most 256 KiB, PNG, JPEG or WebP checked by its bytes, at most 2048 pixels a side; never SVG) and served from the platform\'s origin. Fetched again when `logoUrl` changes or after a day; after a failed fetch, not tried again for 10 minutes. Served for apps patients can see (certified, and suspended, withdrawn or expired ones, which patients still see in their connected apps; every app in the sandbox), never for drafts.',
+  description: 'The logo the publisher gave as `logoUrl`, fetched once by the platform (HTTPS, public addresses only, no redirect, at most 256 KiB, PNG, JPEG or WebP checked by its bytes, at most 2048 pixels a side; never SVG) and served from the platform\'s origin. Fetched again when `logoUrl` changes or after a day; after a failed fetch, not tried again for 10 minutes. Served for apps patients can see (certified, and suspended, withdrawn or expired ones, which patients still see in their connected apps; every app in the sandbox), never for drafts. A logo an operator gave the platform directly (the sandbox\'s demo apps) is served the same way and not fetched while `logoUrl` stays the same.',
   tag: 'patient-pages',
   security: [],
   auth: 'none',
@@ -33,7 +33,7 @@ const operation: Operation = {
     },
   ],
   body: null,
-  responseTypes: ['image/png', 'image/jpeg', 'image/webp', 'application/problem+json'],
+  responseTypes: ['image/png', 'image/jpeg', 'image/webp', 'application/problem+json', 'image/svg+xml'],
 };
 
 export default class ApiGetCatalogueAppLogo extends ApiOperationCommand {

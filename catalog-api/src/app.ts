@@ -13,7 +13,7 @@ import { FhirError, outcomeOfProblem, type OperationOutcome } from './core/fhir-
 import { OAuthError } from './core/oauth-error.js';
 import { parseFormBody, refuseBadStrings, refuseForeignCharset, registerInputBoundary, utf8Body } from './core/input-boundary.js';
 import { operatorTokenScheme } from './core/operator-auth.js';
-import { pendingAccessRefusal, registerOperations, type HandlerMap } from './core/operations.js';
+import { accessCheckPending, pendingAccessRefusal, registerOperations, type HandlerMap } from './core/operations.js';
 import { idempotency, idempotencySweep } from './core/idempotency.js';
 import { componentsSchema, loadSpec, operations, pathPattern, type OperationSpec } from './core/spec.js';
 import { openStore, type Db } from './core/store/db.js';
@@ -214,7 +214,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     app.setErrorHandler(function (error: FastifyError, request, reply) {
       const format = request.routeOptions.config?.errorFormat ?? 'problem';
       const { principal } = request;
-      if (principal?.kind !== 'patient_data' || principal.grant) return sendError.call(this, format, error, request, reply);
+      if (!accessCheckPending(principal)) return sendError.call(this, format, error, request, reply);
       // A request whose access check was left to its operation's statement (FHIR reads and
       // searches) and failed before it ran: the check runs now, and its refusal comes first.
       return pendingAccessRefusal(principal).then((refused) => {

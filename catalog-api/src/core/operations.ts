@@ -131,12 +131,16 @@ export async function grantFactsOf(principal: Extract<Principal, { kind: 'patien
   return principal.grant ?? principal.deferredCheck!.settle();
 }
 
+/** Whether the principal's deferred access check has still to be judged. */
+export const accessCheckPending = (principal: Principal | null): principal is Extract<Principal, { kind: 'patient_data' }> =>
+  principal?.kind === 'patient_data' && principal.grant === null;
+
 /**
  * For an answer about to leave (an error, a sandbox fault): the refusal of the request's deferred
  * access check, run now if it is still pending, or null when it passes (or there is none).
  */
 export async function pendingAccessRefusal(principal: Principal | null): Promise<unknown> {
-  if (principal?.kind !== 'patient_data' || principal.grant) return null;
+  if (!accessCheckPending(principal)) return null;
   try {
     await principal.deferredCheck!.settle();
     return null;

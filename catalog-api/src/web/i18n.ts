@@ -41,6 +41,9 @@ export function languageCookie(lang: Lang, secure: boolean): string {
   return `${LANGUAGE_COOKIE}=${lang}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${YEAR_SECONDS}${secure ? '; Secure' : ''}`;
 }
 
+/** "de Juliette", "d’Inès": French elides "de" before a vowel or a mute h. */
+export const deName = (name: string): string => (/^[aeiouyhàâäéèêëîïôöûü]/i.test(name) ? `d’${name}` : `de ${name}`);
+
 /** The texts of a page module in both languages; `messages(dict)(lang)` picks one. */
 export function messages<T>(dict: { fr: T; en: NoInfer<T> }): (lang: Lang) => T {
   return (lang) => dict[lang];

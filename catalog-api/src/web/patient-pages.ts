@@ -21,7 +21,7 @@ import { RevocationReason, startLaunch, type GrantSummary } from '../modules/oau
 import { mayActFor, patientSummaries, type PatientSummary } from '../modules/records/index.js';
 import { appIdentity, catalogueAppPath, CUT_OFF, launchable, launchForm } from './app-summary.js';
 import { escapeHtml, formTargetOf } from './html.js';
-import { formatDate, formatDateTime, messages, type Lang } from './i18n.js';
+import { deName, formatDate, formatDateTime, messages, type Lang } from './i18n.js';
 import { pageReply, refusedPage, seeOther } from './layout.js';
 import { ownForm, pageContext, type PageContext } from './page-context.js';
 import { fromOwnOrigin, type PatientSession, type PatientSessions } from './patient-session.js';
@@ -66,7 +66,7 @@ const text = messages({
     untilWithdrawn: 'jusqu’à ce que vous la retiriez',
     once: (date: string) => `Accès unique, le ${date}`,
     lastAccess: (date: string) => `Dernier accès à vos données : ${date}`,
-    lastAccessOf: (date: string, name: string) => `Dernier accès aux données ${/^[aeiouyhàâäéèêëîïôöûüAEIOUYHÀÂÄÉÈÊËÎÏÔÖÛÜ]/.test(name) ? 'd’' : 'de '}${name} : ${date}`,
+    lastAccessOf: (date: string, name: string) => `Dernier accès aux données ${deName(name)} : ${date}`,
     noAccess: 'L’application n’a encore accédé à aucune donnée.',
     canDo: 'Elle peut :',
     could: 'Elle pouvait :',
@@ -74,7 +74,7 @@ const text = messages({
     withdraw: (app: string) => `Retirer l’accès de ${app}`,
     confirmTitle: (app: string) => `Retirer l’accès de ${app}\u00a0?`,
     confirmBody: (app: string) => `${app} ne pourra plus lire ni modifier vos données, dès maintenant.`,
-    confirmBodyChild: (app: string, child: string) => `${app} ne pourra plus lire ni modifier les données de ${child}, dès maintenant.`,
+    confirmBodyChild: (app: string, child: string) => `${app} ne pourra plus lire ni modifier les données ${deName(child)}, dès maintenant.`,
     confirmAfter: 'Ce qu’elle a déjà consulté reste dans votre historique des accès. Pour lui redonner accès plus tard, il faudra l’autoriser à nouveau depuis l’application.',
     confirm: 'Oui, retirer l’accès',
     cancel: 'Annuler',

@@ -3,7 +3,7 @@
 // scope, so every scope the platform grants has a description; an unknown search parameter is
 // shown as is.
 import { parseScope, parseScopeString, type ResourceScope, type ScopeSet } from '../modules/oauth/index.js';
-import type { Lang } from './i18n.js';
+import { deName, type Lang } from './i18n.js';
 
 type Words = { yours: string; some: string };
 
@@ -76,9 +76,6 @@ function qualifier(scope: ResourceScope, lang: Lang): string {
   const parts = scope.parameters.map(([name, value]) => (name === 'category' && categories[lang][value] ? categories[lang][value] : `${name} = ${value}`));
   return ` (${parts.join(', ')})`;
 }
-
-/** "de Juliette", "d’Inès": French elides before a vowel or a mute h. */
-const deName = (name: string) => (/^[aeiouyhàâäéèêëîïôöûüAEIOUYHÀÂÄÉÈÊËÎÏÔÖÛÜ]/.test(name) ? `d’${name}` : `de ${name}`);
 
 /**
  * "vos vaccinations" said of someone else: "les vaccinations de Juliette", "Juliette’s

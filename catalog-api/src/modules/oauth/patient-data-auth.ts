@@ -83,8 +83,9 @@ export function patientDataTokenScheme(deps: PatientDataAuthDeps): SecuritySchem
     // The check is judged once; the answer, or the refusal, stands for the rest of the request.
     let outcome: { facts: GrantFacts } | { error: unknown } | undefined;
     let reading: Promise<grants.AccessState> | undefined;
-    const settleWith = (state: grants.AccessState): GrantFacts => {
-      if (!outcome) {
+    // null: only the outcome already judged.
+    const settleWith = (state: grants.AccessState | null): GrantFacts => {
+      if (!outcome && state) {
         try {
           outcome = { facts: judge(state) };
           principal.grant = outcome.facts;
@@ -92,14 +93,15 @@ export function patientDataTokenScheme(deps: PatientDataAuthDeps): SecuritySchem
           outcome = { error: refusal(error) };
         }
       }
+      if (!outcome) throw new Error('access check judged without a state');
       if ('error' in outcome) throw outcome.error;
       return outcome.facts;
     };
     const deferred: DeferredAccessCheck = {
       query: grants.accessStateQuery(payload.grant_id, payload.jti!, checked.proof, payload.patient),
       judge: (row) => settleWith(grants.accessStateOf(row)),
-      // Alone: accessState is the same statement without the operation's work.
-      settle: async () => settleWith(outcome ? (undefined as never) : await (reading ??= grants.accessState(deps.db, payload.grant_id, payload.jti!, checked.proof))),
+      // Alone: accessState is the same statement without the operation's work (read once, judged once).
+      settle: async () => settleWith(outcome ? null : await (reading ??= grants.accessState(deps.db, payload.grant_id, payload.jti!, checked.proof))),
     };
     return { principal, deferred };
   }

@@ -49,6 +49,7 @@ import type { OutboundPolicy } from './core/outbound/safe-fetch.js';
 import { remoteKeySets } from './modules/oauth/client-remote-keys.js';
 import { catalogueHandlers } from './web/catalogue-pages.js';
 import { homeHandlers } from './web/home-page.js';
+import { registerDesignSystemAssets } from './web/design-system.js';
 import { errorPage, pageHeaders } from './web/html.js';
 
 declare module 'fastify' {
@@ -337,6 +338,8 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     // The guides as a site (VitePress), with a CSP of its own that allows its inline scripts by
     // their hashes; when it was not built, each of its paths says how to build it.
     await registerDeveloperSite(app, { root: options.developerSiteDir ?? defaultDeveloperSiteDir });
+    // The State design system's fonts and icons the pages' stylesheet points to, and nothing else of it.
+    await registerDesignSystemAssets(app);
     await app.ready();
   } catch (error) {
     await app.close();

@@ -65,23 +65,23 @@ describe('the catalogue page', () => {
     const page = await pageBrowser(server).get('/catalogue');
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    expect(page.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+    expect(page.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
     expect(page.headers.get('cache-control')).toBe('no-store');
     expect(page.html).toContain('<html lang="fr">');
-    expect(page.html).toContain('<a href="/catalogue" aria-current="page">Catalogue des applications</a>');
+    expect(page.html).toContain('<a class="fr-nav__link" href="/catalogue" aria-current="page">Catalogue des applications</a>');
     const names = namesIn(page.html);
     expect(names.slice(0, 3)).toEqual(['&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;Cie&quot; l&#39;app', 'Équilibre', 'Parents 00']);
     expect(names).toHaveLength(20);
     for (const hidden of ['Brouillon Santé', 'Suspendue Santé', 'Retirée Santé']) expect(page.html).not.toContain(hidden);
 
-    const card = page.html.slice(page.html.indexOf('<li class="card">', page.html.indexOf('Équilibre') - 400), page.html.indexOf('</li>', page.html.indexOf('Équilibre')));
+    const card = page.html.slice(page.html.indexOf('<li class="fr-card fr-card--no-arrow mes-card"><div class="fr-card__body"><div class="fr-card__content">', page.html.indexOf('Équilibre') - 400), page.html.indexOf('</li>', page.html.indexOf('Équilibre')));
     expect(card).toContain(`<a href="/catalogue/${ids['Équilibre']}">Équilibre</a>`);
     // The app has no logoUrl: its initial, not an image.
     expect(card).toContain('<span class="logo-placeholder" aria-hidden="true">É</span>');
     expect(card).toContain('Éditée par <strong>Santé Numérique SAS</strong>');
     expect(card).toContain('Méditation guidée pour mieux dormir.');
-    expect(card).toContain('Catégorie : Bien-être');
-    expect(card).toContain('<span class="badge ok">Certifiée</span>');
+    expect(card).toContain('Catégorie\u00a0: <a class="fr-tag fr-tag--sm" href="/catalogue?category=bien-etre">Bien-être</a>');
+    expect(card).toContain('<span class="fr-badge fr-badge--sm fr-badge--no-icon fr-badge--success">Certifiée</span>');
     expect(card).toContain(`Certificat n° <strong>${certificateOf['Équilibre']}</strong>`);
     // One h1, then h2, then the apps' h3.
     expect(page.html.match(/<h1>/g)).toHaveLength(1);
@@ -91,11 +91,11 @@ describe('the catalogue page', () => {
   it('has a search form with labels, that keeps what was searched', async () => {
     const page = await pageBrowser(server).get('/catalogue?q=tension&category=suivi-maladie-chronique');
     expect(page.html).toContain('<form method="get" action="/catalogue" role="search" class="filters">');
-    expect(page.html).toContain('<label for="q">Rechercher une application</label>');
+    expect(page.html).toContain('<label class="fr-label" for="q">Rechercher une application<span class="fr-hint-text" id="q-hint">');
     expect(page.html).toContain('value="tension"');
-    expect(page.html).toContain('<label for="category">Catégorie</label>');
+    expect(page.html).toContain('<label class="fr-label" for="category">Catégorie</label>');
     expect(page.html).toContain('<option value="suivi-maladie-chronique" selected>Suivi de maladie chronique</option>');
-    expect(page.html).toContain('Résultats pour « tension » dans la catégorie Suivi de maladie chronique.');
+    expect(page.html).toContain('Résultats pour «\u00a0tension\u00a0» dans la catégorie Suivi de maladie chronique.');
   });
 
   it('searches names and descriptions, ignoring accents and case', async () => {
@@ -163,13 +163,13 @@ describe('the catalogue page', () => {
     expect(page.html).toContain('<html lang="en">');
     expect(page.headers.get('content-language')).toBe('en');
     expect(page.html).toContain('<h1>App catalogue</h1>');
-    expect(page.html).toContain('<label for="q">Search for an app</label>');
+    expect(page.html).toContain('<label class="fr-label" for="q">Search for an app<span class="fr-hint-text" id="q-hint">');
     expect(page.html).toContain('<p>Track your blood pressure every day.</p>');
-    expect(page.html).toContain('<span class="badge ok">Certified</span>');
+    expect(page.html).toContain('<span class="fr-badge fr-badge--sm fr-badge--no-icon fr-badge--success">Certified</span>');
     expect(page.html).toContain('Results in the category Chronic condition follow-up.');
     const fallback = await browser.get('/catalogue?category=bien-etre');
     expect(fallback.html).toContain('<p lang="fr">Méditation guidée pour mieux dormir.</p>');
-    expect(fallback.html).toContain('Category: Well-being');
+    expect(fallback.html).toContain('Category: <a class="fr-tag fr-tag--sm" href="/catalogue?category=bien-etre">Well-being</a>');
   });
 
   it('shows who is signed in', async () => {
@@ -180,7 +180,7 @@ describe('the catalogue page', () => {
     expect(page.html).toContain('action="/patient/sign-out"');
     expect(page.html).not.toContain('>Se connecter</a>');
     const visitor = await pageBrowser(server).get('/catalogue');
-    expect(visitor.html).toContain('<a href="/patient/sign-in?return_to=%2Fcatalogue">Se connecter</a>');
+    expect(visitor.html).toContain('<a class="fr-btn fr-icon-account-circle-line" href="/patient/sign-in?return_to=%2Fcatalogue">Se connecter</a>');
   });
 });
 
@@ -194,7 +194,7 @@ describe('an app’s page', () => {
     expect(page.html.match(/<h1>/g)).toHaveLength(1);
     expect(page.html).toContain('Éditée par <strong>Santé Numérique SAS</strong>');
     const certifiedOn = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeZone: 'Europe/Paris' }).format(new Date());
-    expect(page.html).toContain(`<span class="badge ok">Certifiée</span> depuis le ${certifiedOn} · Certificat n° <strong>${certificateOf['TensioSuivi']}</strong>`);
+    expect(page.html).toContain(`<span class="fr-badge fr-badge--sm fr-badge--no-icon fr-badge--success">Certifiée</span> depuis le ${certifiedOn} · Certificat n° <strong>${certificateOf['TensioSuivi']}</strong>`);
     expect(certificateOf['TensioSuivi']).toMatch(/^MES-\d{4}-\d{6}$/);
     expect(page.html).toContain('<p>Suivez votre tension artérielle au quotidien.</p>');
     // The long description as paragraphs, line breaks kept.
@@ -204,18 +204,18 @@ describe('an app’s page', () => {
 
     // Every scope in plain words, with the publisher's justification, required ones marked.
     const permissions = page.html.slice(page.html.indexOf('<h2>Ce qu’elle peut vous demander, et pourquoi</h2>'), page.html.indexOf('<h2>Vos données et vos droits</h2>'));
-    const items = permissions.split('<li class="card">').slice(1);
+    const items = permissions.split('<li class="fr-card fr-card--no-arrow mes-card"><div class="fr-card__body"><div class="fr-card__content">').slice(1);
     expect(items).toHaveLength(3);
     expect(items[0]).toContain('<p><strong>Savoir pour quel patient l’application est utilisée</strong></p>');
-    expect(items[0]).toContain('Pourquoi, selon l’éditeur : <span>Savoir pour qui vous utilisez l’application.</span>');
-    expect(items[0]).toContain('<span class="badge warn">Indispensable</span>\u00a0: sans cela, l’application ne peut pas fonctionner.');
+    expect(items[0]).toContain('Pourquoi, selon l’éditeur\u00a0: <span>Savoir pour qui vous utilisez l’application.</span>');
+    expect(items[0]).toContain('<span class="fr-badge fr-badge--sm fr-badge--no-icon fr-badge--warning">Indispensable</span>\u00a0: sans cela, l’application ne peut pas fonctionner.');
     expect(items[1]).toContain('<p><strong>Lire vos mesures et résultats (signes vitaux)<br>Ajouter des mesures (signes vitaux)</strong></p>');
     expect(items[1]).toContain('Lire et ajouter vos mesures de tension artérielle.');
     expect(items[1]).toContain('Indispensable');
     expect(items[2]).toContain('<strong>Lire vos vaccinations</strong>');
     expect(items[2]).toContain('Vous rappeler les vaccins à faire.');
     expect(items[2]).not.toContain('Indispensable');
-    expect(items[2]).toContain('Facultatif : vous pourrez le refuser.');
+    expect(items[2]).toContain('Facultatif\u00a0: vous pourrez le refuser.');
 
     expect(page.html).toContain('<li><a href="https://tensiosuivi.example.fr/confidentialite" rel="noreferrer">Politique de confidentialité</a></li>');
     expect(page.html).toContain('<li><a href="https://tensiosuivi.example.fr/cgu" rel="noreferrer">Conditions d’utilisation</a></li>');
@@ -234,26 +234,26 @@ describe('an app’s page', () => {
       ],
     });
     const page = await fetch(`${server().url}/catalogue/${id}`).then((response) => response.text());
-    const items = page.slice(page.indexOf('<h2>Ce qu’elle peut vous demander, et pourquoi</h2>')).split('<li class="card">').slice(1, 4);
+    const items = page.slice(page.indexOf('<h2>Ce qu’elle peut vous demander, et pourquoi</h2>')).split('<li class="fr-card fr-card--no-arrow mes-card"><div class="fr-card__body"><div class="fr-card__content">').slice(1, 4);
     // launch/patient is never ticked or unticked on the consent screen: not "optional" here either.
     expect(items[0]).toContain('Savoir pour quel patient l’application est utilisée');
     expect(items[0]).not.toContain('Facultatif');
-    expect(items[0]).toContain('Fait partie de tout accès à l’application : il ne se refuse pas séparément.');
+    expect(items[0]).toContain('Fait partie de tout accès à l’application\u00a0: il ne se refuse pas séparément.');
     // offline_access is the duration the patient chooses.
     expect(items[1]).toContain('Garder l’accès sans vous le redemander, pour la durée que vous choisissez');
-    expect(items[1]).toContain('Vous choisirez pour combien de temps : une seule fois, 3 mois, 1 an, ou jusqu’à ce que vous retiriez l’accès.');
-    expect(items[2]).toContain('Facultatif : vous pourrez le refuser.');
+    expect(items[1]).toContain('Vous choisirez pour combien de temps\u00a0: une seule fois, 3 mois, 1 an, ou jusqu’à ce que vous retiriez l’accès.');
+    expect(items[2]).toContain('Facultatif\u00a0: vous pourrez le refuser.');
   });
 
   it('is in English, with the scopes in English and the French justifications marked as French', async () => {
     const page = await pageBrowser(server, { acceptLanguage: 'en' }).get(`/catalogue/${ids['TensioSuivi']}`);
     expect(page.html).toContain('<html lang="en">');
-    expect(page.html).toContain('<span class="badge ok">Certified</span> since');
+    expect(page.html).toContain('<span class="fr-badge fr-badge--sm fr-badge--no-icon fr-badge--success">Certified</span> since');
     expect(page.html).toContain('<p>TensioSuivi records your blood pressure.</p>\n<p>Your doctor sees how it changes.</p>');
     expect(page.html).toContain('<h2>What it can ask you for, and why</h2>');
     expect(page.html).toContain('<strong>Read your vaccinations</strong>');
     expect(page.html).toContain('Why, according to the publisher: <span lang="fr">Vous rappeler les vaccins à faire.</span>');
-    expect(page.html).toContain('<span class="badge warn">Required</span>: the app cannot work without it.');
+    expect(page.html).toContain('<span class="fr-badge fr-badge--sm fr-badge--no-icon fr-badge--warning">Required</span>: the app cannot work without it.');
     expect(page.html).toContain('>Privacy policy</a>');
   });
 
@@ -282,7 +282,7 @@ describe('an app’s page', () => {
       expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
       expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
       expect(page.html).toContain('<h1>Application introuvable</h1>');
-      expect(page.html).toContain('<nav class="main bar"');
+      expect(page.html).toContain('<nav class="fr-nav"');
       expect(page.html).not.toContain('Brouillon Santé');
       expect(page.html).not.toContain('Pas encore certifiée');
     }
@@ -292,7 +292,7 @@ describe('an app’s page', () => {
     const suspended = await pageBrowser(server).get(`/catalogue/${ids['Suspendue Santé']}`);
     expect(suspended.status).toBe(404);
     expect(suspended.html).toContain('<h1>Suspendue Santé</h1>');
-    expect(suspended.html).toContain('<span class="badge warn">Certification suspendue</span>');
+    expect(suspended.html).toContain('<span class="fr-badge fr-badge--sm fr-badge--no-icon fr-badge--warning">Certification suspendue</span>');
     expect(suspended.html).toContain('sa certification est suspendue');
     expect(suspended.html).toContain('<a href="/patient/apps">Mes applications connectées</a>');
     // What it did in the catalogue is not shown any more.

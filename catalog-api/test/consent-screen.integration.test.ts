@@ -82,15 +82,15 @@ describe('the consent screen', () => {
     const page = await signIn(me, screen, 'consent-helene');
     expect(page.html).toContain('<h1>Autoriser Carnet familial\u00a0?</h1>');
     expect(page.html).toContain('Éditée par <strong>Santé Famille SAS</strong>');
-    expect(page.html).toContain('<span class="badge ok">Certifiée</span>');
+    expect(page.html).toContain('<span class="fr-badge fr-badge--sm fr-badge--no-icon fr-badge--success">Certifiée</span>');
     expect(certificate).toMatch(/^MES-\d{4}-\d{6}$/);
     expect(page.html).toContain(`Certificat n° <strong>${certificate}</strong>`);
     // A guardian chooses below for whom: the permissions speak of the chosen record, not "vos".
-    expect(page.html).toContain('Carnet familial demande à accéder à un dossier Mon espace santé : le vôtre, ou celui d’un enfant dont vous êtes le représentant légal.');
+    expect(page.html).toContain('Carnet familial demande à accéder à un dossier Mon espace santé\u00a0: le vôtre, ou celui d’un enfant dont vous êtes le représentant légal.');
     expect(page.html).toContain('Lire les vaccinations');
     expect(page.html).not.toMatch(/<label[^>]*>Lire vos/);
-    expect(page.html).toContain('Pourquoi : Afficher vos vaccins et les rappels à venir.');
-    expect(page.html).toContain('Pourquoi : Suivre la courbe de croissance des enfants.');
+    expect(page.html).toContain('Pourquoi\u00a0: Afficher vos vaccins et les rappels à venir.');
+    expect(page.html).toContain('Pourquoi\u00a0: Suivre la courbe de croissance des enfants.');
     expect(page.html).toContain('Lire les allergies');
     // The required permission cannot be unticked; the others can.
     expect(page.html).toMatch(/<input type="checkbox" id="grant-\d" checked disabled[^>]*><label[^>]*>Lire les vaccinations/);
@@ -101,10 +101,10 @@ describe('the consent screen', () => {
     expect(page.html).toMatch(/value="3-months" checked/);
     expect(page.html).toContain('Pour qui donnez-vous cet accès\u00a0?');
     expect(page.html).toContain('Pour Lina Dupré, né(e) le 30 septembre 2016, dont je suis le représentant légal');
-    expect(page.html).toContain('Connecté : <strong>Hélène Dupré</strong>');
+    expect(page.html).toContain('Connecté\u00a0: <strong>Hélène Dupré</strong>');
     // Strict CSP; the form may lead to the app's redirect URI and nowhere else.
     expect(page.headers.get('content-security-policy')).toBe(
-      "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' https://carnet.example.fr; frame-ancestors 'none'; base-uri 'none'",
+      "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; form-action 'self' https://carnet.example.fr; frame-ancestors 'none'; base-uri 'none'",
     );
     expect(page.headers.get('access-control-allow-origin')).toBeNull();
     expect(page.headers.get('cache-control')).toBe('no-store');

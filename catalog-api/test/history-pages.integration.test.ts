@@ -126,7 +126,7 @@ function rowsOf(html: string): string[][] {
 const withoutWhen = (rows: string[][]) => rows.map((row) => row.slice(1));
 /** The options of a select of the filter form. */
 const optionsOf = (html: string, name: string) =>
-  [...(new RegExp(`<select id="${name}" name="${name}"[^>]*>([\\s\\S]*?)</select>`).exec(html)?.[1] ?? '').matchAll(/<option value="([^"]*)"[^>]*>([^<]*)<\/option>/g)].map((m) => [m[1], decode(m[2]!)]);
+  [...(new RegExp(`<select class="fr-select" id="${name}" name="${name}"[^>]*>([\\s\\S]*?)</select>`).exec(html)?.[1] ?? '').matchAll(/<option value="([^"]*)"[^>]*>([^<]*)<\/option>/g)].map((m) => [m[1], decode(m[2]!)]);
 const hrefOf = (html: string, label: string) => {
   const match = new RegExp(`<a [^>]*href="([^"]+)"[^>]*>${label}</a>`).exec(html);
   return match ? match[1]!.replace(/&amp;/g, '&') : null;
@@ -203,13 +203,13 @@ describe('the access history page', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(page.headers.get('cache-control')).toBe('no-store');
-    expect(page.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+    expect(page.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
     expect(page.html).toContain('<html lang="fr">');
-    expect(page.html).toContain('<a href="/patient/history" aria-current="page">Historique des accès</a>');
+    expect(page.html).toContain('<a class="fr-nav__link" href="/patient/history" aria-current="page">Historique des accès</a>');
     expect(page.html.match(/<h1[ >]/g)).toHaveLength(1);
     expect(page.html).toContain('<caption>Accès à vos données et à celles de vos enfants, du plus récent au plus ancien</caption>');
     expect(page.html).toContain(['Quand', 'Application', 'Pour qui', 'Quoi', 'Combien'].map((name) => `<th scope="col" role="columnheader">${name}</th>`).join(''));
-    expect(page.html).toContain('<td role="cell" data-label="Pour qui :">Léo Martin</td>');
+    expect(page.html).toContain('<td role="cell" data-label="Pour qui\u00a0:">Léo Martin</td>');
     expect(page.html).not.toContain('<script');
 
     const rows = rowsOf(page.html);
@@ -228,9 +228,9 @@ describe('the access history page', () => {
       ...[[carnet.appId, TRICKY_NAME], [tensio.appId, 'TensioSuivi']].sort((a, b) => (a[1]! < b[1]! ? -1 : 1)),
     ]);
     expect(optionsOf(page.html, 'for')).toEqual([['', 'Vous et vos enfants'], [PARENT, 'Vous'], [CHILD, 'Léo Martin']]);
-    expect(page.html).toMatch(/<label for="from">Du<\/label>\s*<input type="date" id="from" name="from" value="">/);
-    expect(page.html).toMatch(/<label for="to">Au \(inclus\)<\/label>\s*<input type="date" id="to" name="to" value="">/);
-    expect(page.html).toContain('<button class="secondary" name="period" value="30d">30 derniers jours</button>');
+    expect(page.html).toMatch(/<label class="fr-label" for="from">Du<\/label>\s*<input class="fr-input" type="date" id="from" name="from" value="">/);
+    expect(page.html).toMatch(/<label class="fr-label" for="to">Au \(inclus\)<\/label>\s*<input class="fr-input" type="date" id="to" name="to" value="">/);
+    expect(page.html).toContain('<button class="fr-tag" name="period" value="30d">30 derniers jours</button>');
     expect(hrefOf(page.html, 'Télécharger \\(CSV\\)')).toBe('/patient/history.csv');
     // Six rows: no link to older ones.
     expect(hrefOf(page.html, 'Plus anciens')).toBeNull();
@@ -299,7 +299,7 @@ describe('the access history page', () => {
       const page = await parent.get(`/patient/history${query}`);
       expect(page.status, query).toBe(400);
       expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
-      expect(page.html).toContain('<div class="notice error" role="alert" id="filter-errors"><h2>Corrigez les filtres</h2>');
+      expect(page.html).toContain('<div class="fr-alert fr-alert--error" role="alert" id="filter-errors"><h2 class="fr-alert__title">Corrigez les filtres</h2>');
       expect(page.html, query).toContain(message);
       // The field to correct is marked (a stale cursor is no field: the page links back to the newest).
       if (!query.startsWith('?cursor')) expect(page.html).toContain('aria-invalid="true"');

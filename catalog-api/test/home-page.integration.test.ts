@@ -7,7 +7,7 @@ import { HOME_LINKS } from '../src/web/home-page.js';
 import { registerPublisher, useServer } from './helpers.js';
 import { pageBrowser } from './page-browser.js';
 
-const CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const KEY_FILE = 'sandbox-demo-api-key';
 const fr = (n: number) => new Intl.NumberFormat('fr-FR').format(n);
 const en = (n: number) => new Intl.NumberFormat('en-GB').format(n);
@@ -37,14 +37,15 @@ describe('the home page of a sandbox on a developer’s machine', () => {
     expect(page.headers.get('vary')).toContain('Accept-Language');
     expect(page.html).toContain('<html lang="fr">');
     expect(page.html).toContain('<h1>La plateforme des applications de Mon espace santé</h1>');
-    for (const heading of ['Vous êtes patient', 'Vous développez une application', 'Vous évaluez des applications']) expect(page.html).toContain(`<h2>${heading}</h2>`);
+    for (const heading of ['Vous êtes patient', 'Vous développez une application', 'Vous évaluez des applications']) expect(page.html).toContain(`<h2 class="fr-h4">${heading}</h2>`);
     expect(page.html).toContain('<a href="/catalogue">Découvrir les applications certifiées</a>');
     expect(page.html).toContain('<a href="/patient/apps">Voir les applications que vous avez connectées</a>');
     expect(page.html).toContain('<a href="/developers/">Documentation des développeurs</a>');
     expect(page.html).toContain('<a href="/docs">Référence de l’API</a>');
     expect(page.html).toContain('<a href="/openapi.json">Document OpenAPI</a>');
-    // The header's brand leads home; no script, no inline style.
-    expect(page.html).toContain('<a class="brand" href="/">');
+    // The header's service name leads home, under the République Française block; no script, no inline style.
+    expect(page.html).toContain('<p class="fr-logo">République<br>Française</p>');
+    expect(page.html).toContain('<div class="fr-header__service"><a href="/" title="Accueil — Mon espace santé · Applications"><p class="fr-header__service-title">Mon espace santé · Applications</p></a>');
     expect(page.html).not.toMatch(/<script|\sstyle=|\son[a-z]+=/i);
     expect(page.html.match(/<h1>/g)).toHaveLength(1);
   });
@@ -62,7 +63,7 @@ describe('the home page of a sandbox on a developer’s machine', () => {
     expect(english.headers.get('content-language')).toBe('en');
     expect(english.html).toContain('<html lang="en">');
     expect(english.html).toContain('<h1>The app platform of Mon espace santé</h1>');
-    for (const heading of ['For patients', 'For app developers', 'For certification reviewers']) expect(english.html).toContain(`<h2>${heading}</h2>`);
+    for (const heading of ['For patients', 'For app developers', 'For certification reviewers']) expect(english.html).toContain(`<h2 class="fr-h4">${heading}</h2>`);
     expect(english.html).toContain('<a href="/developers/">Developer documentation</a>');
     expect(english.html).toContain('<a href="/docs">API reference</a>');
     expect(english.html).toContain('<a href="/openapi.json">OpenAPI document</a>');
@@ -84,7 +85,7 @@ describe('the home page of a sandbox on a developer’s machine', () => {
   it('says where the demo publisher’s key is, and never shows a key', async () => {
     const { key } = await registerPublisher(server());
     const page = await pageBrowser(server).get('/');
-    expect(page.html).toContain('<h2 id="home-sandbox">Bac à sable</h2>');
+    expect(page.html).toContain('<h2 class="fr-callout__title" id="home-sandbox">Bac à sable</h2>');
     expect(page.html).toContain('<code>npm start</code>');
     expect(page.html).toContain(`<code>${KEY_FILE}</code>`);
     expect(page.html).not.toContain(key);
@@ -101,12 +102,12 @@ describe('the home page of a sandbox on a developer’s machine', () => {
 
     await recordPopulation(server, 10_000, false);
     expect(population((await pageBrowser(server).get('/')).html)).toBe(
-      `Chargement de ${fr(10_000)} patients de synthèse en cours (graine « démo ») : ceux déjà chargés sont utilisables. Rechargez la page pour suivre l’avancement.`,
+      `Chargement de ${fr(10_000)} patients de synthèse en cours (graine «\u00a0démo\u00a0»)\u00a0: ceux déjà chargés sont utilisables. Rechargez la page pour suivre l’avancement.`,
     );
     expect(population((await pageBrowser(server, { acceptLanguage: 'en' }).get('/')).html)).toContain(`Loading ${en(10_000)} synthetic patients (seed “démo”)`);
 
     await recordPopulation(server, 10_000, true);
-    expect(population((await pageBrowser(server).get('/')).html)).toBe(`${fr(10_000)} patients de synthèse sont chargés (graine « démo »).`);
+    expect(population((await pageBrowser(server).get('/')).html)).toBe(`${fr(10_000)} patients de synthèse sont chargés (graine «\u00a0démo\u00a0»).`);
     expect(population((await pageBrowser(server, { acceptLanguage: 'en' }).get('/')).html)).toBe('10,000 synthetic patients are loaded (seed “démo”).');
   });
 });
@@ -119,7 +120,7 @@ describe('the home page of a sandbox others can reach', () => {
     for (const server of [behindPublicUrl, onEveryInterface]) {
       const page = await pageBrowser(server).get('/');
       expect(page.status).toBe(200);
-      expect(page.html).toContain('<h2 id="home-sandbox">Bac à sable</h2>');
+      expect(page.html).toContain('<h2 class="fr-callout__title" id="home-sandbox">Bac à sable</h2>');
       expect(population(page.html)).toBe('Aucun patient de synthèse n’est encore chargé.');
       expect(page.html).not.toContain(KEY_FILE);
       expect(page.html).not.toContain('npm start');

@@ -127,8 +127,8 @@ describe('my connected apps', () => {
     expect(listed.html).toContain('jusqu’à ce que vous la retiriez');
     expect(listed.html).toContain('<strong>Pour vous</strong>');
     expect(listed.html).toContain('L’application n’a encore accédé à aucune donnée.');
-    expect(listed.html).toContain('<li>Lire vos mesures et résultats (signes vitaux)</li>');
-    expect(listed.html).toContain('<li>Lire vos vaccinations</li>');
+    expect(listed.html).toContain('<li><span class="fr-tag fr-tag--sm">Lire vos mesures et résultats (signes vitaux)</span></li>');
+    expect(listed.html).toContain('<li><span class="fr-tag fr-tag--sm">Lire vos vaccinations</span></li>');
     // The access's end is said once, in its period: the duration is not repeated as a permission.
     expect(listed.html).not.toContain('Garder l’accès sans vous le redemander');
     expect(listed.html).toContain(`action="${withdrawalAction(grant.grantId)}"`);
@@ -138,7 +138,7 @@ describe('my connected apps', () => {
     expect(confirmation.status).toBe(200);
     expect(confirmation.html).toContain('<h1>Retirer l’accès de TensioSuivi\u00a0?</h1>');
     expect(confirmation.html).toContain('TensioSuivi ne pourra plus lire ni modifier vos données, dès maintenant.');
-    expect(confirmation.html).toMatch(new RegExp(`<form method="post" action="${withdrawalAction(grant.grantId)}"><input type="hidden" name="csrf_token" value="[^"]+"><div class="actions"><button class="danger">Oui, retirer l’accès</button>\\n<a href="/patient/apps">Annuler</a>`));
+    expect(confirmation.html).toMatch(new RegExp(`<form method="post" action="${withdrawalAction(grant.grantId)}"><input type="hidden" name="csrf_token" value="[^"]+"><div class="actions"><button class="fr-btn">Oui, retirer l’accès</button>\\n<a href="/patient/apps">Annuler</a>`));
     expect(await grantActive(grant.grantId)).toBe(true);
 
     const withdrawn = await me.post(withdrawalAction(grant.grantId), { csrf_token: csrfOf(confirmation.html) });
@@ -150,7 +150,7 @@ describe('my connected apps', () => {
     const after = await me.get(withdrawn.location!);
     expect(after.html).toContain('L’accès a été retiré.');
     expect(after.html).toContain('Aucune application n’a accès à vos données.');
-    expect(after.html).toMatch(/<h2>Accès terminés<\/h2>\s*<ul class="cards"><li class="card">[\s\S]*TensioSuivi<\/a><\/h3>[\s\S]*Vous avez retiré cet accès/);
+    expect(after.html).toMatch(/<h2>Accès terminés<\/h2>\s*<ul class="cards"><li class="fr-card fr-card--no-arrow mes-card"><div class="fr-card__body"><div class="fr-card__content">[\s\S]*TensioSuivi<\/a><\/h3>[\s\S]*Vous avez retiré cet accès/);
     expect(after.html).not.toContain(`action="${withdrawalAction(grant.grantId)}"`);
 
     // Withdrawing again changes nothing and says so; so does its confirmation step.
@@ -181,8 +181,8 @@ describe('my connected apps', () => {
     expect(listed.html).toContain(`<strong>Pour ${child}, dont vous êtes le représentant légal</strong>`);
     expect(listed.html).toMatch(/jusqu’au \d{1,2} \S+ \d{4}/);
     // What the app may do is said of the child's record, not "yours".
-    expect(listed.html).toContain(`<li>Lire les vaccinations de ${child}</li>`);
-    expect(listed.html).not.toContain('<li>Lire vos vaccinations</li>');
+    expect(listed.html).toContain(`<li><span class="fr-tag fr-tag--sm">Lire les vaccinations de ${child}</span></li>`);
+    expect(listed.html).not.toContain('<li><span class="fr-tag fr-tag--sm">Lire vos vaccinations</span></li>');
     expect((await me.post(withdrawalAction(grantId), { csrf_token: csrfOf(listed.html) })).location).toBe('/patient/apps?notice=withdrawn');
     expect(await grantActive(grantId)).toBe(false);
   });
@@ -223,9 +223,9 @@ describe('my connected apps', () => {
 
     await setCertificationStatus(server().app.db, other.body.id, 'suspended');
     const visit = await me.get('/patient/apps');
-    expect(visit.html).toContain('<h2>Appli suspendue a été suspendue</h2>');
+    expect(visit.html).toContain('<h2 class="fr-alert__title">Appli suspendue a été suspendue</h2>');
     expect(visit.html).toContain('cette application ne peut plus accéder à vos données');
-    expect(visit.html).toContain('<span class="badge warn">Certification suspendue</span>');
+    expect(visit.html).toContain('<span class="fr-badge fr-badge--sm fr-badge--no-icon fr-badge--warning">Certification suspendue</span>');
     // Someone who never authorized it is not told.
     const stranger = browser();
     await stranger.signIn('patient-pages-never-authorized');
@@ -244,7 +244,7 @@ describe('my connected apps', () => {
     // A later change (revoked) is a new notice.
     await server().app.db.query(`UPDATE apps SET certification_changed_at = now() - interval '1 second' WHERE id = $1`, [other.body.id]);
     await setCertificationStatus(server().app.db, other.body.id, 'revoked');
-    expect((await me.get('/patient/apps')).html).toContain('<h2>Appli suspendue n’est plus certifiée</h2>');
+    expect((await me.get('/patient/apps')).html).toContain('<h2 class="fr-alert__title">Appli suspendue n’est plus certifiée</h2>');
   });
 
   it('shows when the app last accessed the record', async () => {
@@ -255,7 +255,7 @@ describe('my connected apps', () => {
     const me = browser();
     await me.signIn(patient);
     const listed = await me.get('/patient/apps');
-    expect(listed.html).toMatch(/Dernier accès à vos données : \d{1,2} \S+ \d{4} à \d{2}:\d{2}/);
+    expect(listed.html).toMatch(/Dernier accès à vos données\u00a0: \d{1,2} \S+ \d{4} à \d{2}:\d{2}/);
     expect(listed.html).toContain(`href="/patient/history?app=${session.appId}"`);
   });
 

@@ -16,7 +16,7 @@ const browser = (server: () => TestServer, origin?: string) => pageBrowser(serve
 
 /** The forms of the picker's list: patient id and button text, in order. */
 const listed = (html: string) =>
-  [...html.matchAll(/<input type="hidden" name="patient_id" value="([^"]+)">\n<button aria-describedby="[^"]+">([^<]+)<\/button>/g)].map(([, id, name]) => ({ id, name }));
+  [...html.matchAll(/<input type="hidden" name="patient_id" value="([^"]+)">\n<button class="fr-btn fr-btn--secondary" aria-describedby="[^"]+">([^<]+)<\/button>/g)].map(([, id, name]) => ({ id, name }));
 
 describe('the sandbox’s patient picker', () => {
   const server = useServer();
@@ -54,10 +54,10 @@ describe('the sandbox’s patient picker', () => {
     expect(page.html.match(/name="return_to" value="\/patient\/history"/g)?.length).toBe(4);
     // The search is a GET form with a label; the typed id is still offered.
     expect(page.html).toContain('<form method="get" action="/patient/sign-in" class="filters" role="search">');
-    expect(page.html).toContain('<label for="q">Rechercher un patient (nom, prénom ou identifiant)</label>');
-    expect(page.html).toContain('<label for="patient_id">Identifiant du patient de test</label>');
+    expect(page.html).toContain('<label class="fr-label" for="q">Rechercher un patient (nom, prénom ou identifiant)</label>');
+    expect(page.html).toContain('<label class="fr-label" for="patient_id">Identifiant du patient de test</label>');
     // The typed field starts empty (an example as placeholder), so nobody signs in as a patient they did not choose.
-    expect(page.html).toMatch(/<input type="text" id="patient_id" name="patient_id" required maxlength="64" autocomplete="off" placeholder="sandbox-patient-1">/);
+    expect(page.html).toMatch(/<input class="fr-input" type="text" id="patient_id" name="patient_id" required maxlength="64" autocomplete="off" placeholder="sandbox-patient-1">/);
   });
 
   it('signs the chosen patient in with one click, back to return_to', async () => {
@@ -98,7 +98,7 @@ describe('the sandbox’s patient picker', () => {
     expect(interaction, authorize.headers.get('location') ?? '').toBeDefined();
     const returnTo = `/patient/authorize?interaction=${interaction}`;
     const page = await browser(server).get(`/patient/sign-in?return_to=${encodeURIComponent(returnTo)}`);
-    expect(page.html).toContain('<p class="notice">TensioSuivi demande l’accès à vos données. Connectez-vous pour continuer.</p>');
+    expect(page.html).toContain('<div class="fr-alert fr-alert--info fr-alert--sm"><p>TensioSuivi demande l’accès à vos données. Connectez-vous pour continuer.</p></div>');
   });
 
   it('signs out to the signed-out page', async () => {
@@ -132,7 +132,7 @@ describe('a sandbox with an identity provider configured', () => {
   it('offers the provider first and the picker below; both sign in', async () => {
     const me = browser(() => server, PUBLIC);
     const page = await me.get('/patient/sign-in');
-    expect(page.html).toMatch(/<a class="button" href="\/patient\/sign-in\/start\?return_to=%2Fpatient%2Fapps">Se connecter avec Keycloak local<\/a><\/p>\n<h2>Ou choisissez un patient de test<\/h2>/);
+    expect(page.html).toMatch(/<a class="fr-btn" href="\/patient\/sign-in\/start\?return_to=%2Fpatient%2Fapps">Se connecter avec Keycloak local<\/a><\/p>\n<h2>Ou choisissez un patient de test<\/h2>/);
     expect(listed(page.html).map((patient) => patient.id)).toContain('sandbox-oidc');
 
     const started = await me.get('/patient/sign-in/start');

@@ -102,7 +102,7 @@ describe('patient sign-in at the identity provider', () => {
     expect(page.status).toBe(200);
     expect(page.html).toContain('<h1>Se connecter</h1>');
     expect(page.html).toContain('connectez-vous avec FranceConnect');
-    expect(page.html).toContain('<a class="button" href="/patient/sign-in/start?return_to=%2Fpatient%2Fhistory">Se connecter avec FranceConnect</a>');
+    expect(page.html).toContain('<a class="fr-btn" href="/patient/sign-in/start?return_to=%2Fpatient%2Fhistory">Se connecter avec FranceConnect</a>');
     expect(page.html).not.toContain('patient_id');
     // Signed out, no form of the page leads to the provider: form-action is the platform alone.
     expect(page.headers.get('content-security-policy')).toContain("form-action 'self';");
@@ -201,7 +201,7 @@ describe('patient sign-in at the identity provider', () => {
     const result = await me.back(back);
     expect(result.status).toBe(403);
     expect(result.html).toContain('La connexion avec FranceConnect a été annulée');
-    expect(result.html).toContain('<a class="button" href="/patient/sign-in?return_to=%2Fpatient%2Fhistory">Réessayer de se connecter</a>');
+    expect(result.html).toContain('<a class="fr-btn" href="/patient/sign-in?return_to=%2Fpatient%2Fhistory">Réessayer de se connecter</a>');
     expect(result.cookies).toEqual([]);
   });
 

@@ -41,11 +41,13 @@ type BodyOf<R> = R extends { content: { 'application/json': infer B } }
   ? B
   : R extends { content: { 'application/fhir+json': infer F } }
     ? F
-    : R extends { content: { 'text/html': string } | { 'text/css': string } | { 'text/csv': string } }
-      ? string
-      : R extends { content: { 'image/png': unknown } } | { content: { 'image/svg+xml': unknown } }
-        ? Buffer
-        : undefined;
+    : R extends { content: { 'text/css': string } }
+      ? string | Buffer
+      : R extends { content: { 'text/html': string } | { 'text/csv': string } }
+        ? string
+        : R extends { content: { 'image/png': unknown } } | { content: { 'image/svg+xml': unknown } }
+          ? Buffer
+          : undefined;
 
 /** Statuses answered with a page (e.g. the authorization endpoint's error page) or an image (a placeholder), whatever their code. */
 type PageStatus<K extends OperationId> = {

@@ -2,6 +2,7 @@
 // in "my connected apps": its logo (served by the platform, see the catalogue pages), its name,
 // its publisher, and its certification (status, reference, date).
 import type { AppForPatients, CertificationStatus } from '../modules/catalog/index.js';
+import { badge, button, type Tone } from './components.js';
 import { escapeHtml } from './html.js';
 import { formatDate, messages, type Lang } from './i18n.js';
 import { initialsOf } from './initials.js';
@@ -38,7 +39,7 @@ const text = messages({
 type Presented = Pick<AppForPatients, 'id' | 'name' | 'logoUrl' | 'publisher' | 'certificationStatus' | 'certifiedAt' | 'certificateReference'>;
 
 /** The status of a certification in words, with the badge's tone. */
-export function certificationLabel(status: CertificationStatus, lang: Lang): { label: string; tone: 'ok' | 'warn' | 'danger' } {
+export function certificationLabel(status: CertificationStatus, lang: Lang): { label: string; tone: Tone } {
   const t = text(lang);
   switch (status) {
     case 'certified':
@@ -76,7 +77,7 @@ export function appIdentity(app: Presented, lang: Lang, options: { level: 1 | 2 
   return `<div class="app-head">${appLogo(app)}<div>
 <h${options.level}>${options.nameHtml ?? escapeHtml(app.name)}</h${options.level}>
 <p>${escapeHtml(t.by)} <strong>${escapeHtml(app.publisher.name)}</strong></p>
-<p><span class="badge ${tone}">${escapeHtml(label)}</span>${since}${reference}</p>
+<p>${badge(tone, label)}${since}${reference}</p>
 </div></div>`;
 }
 
@@ -92,5 +93,5 @@ export const launchable = (app: Pick<AppForPatients, 'launchUrl' | 'certificatio
  */
 export function launchForm(app: Pick<AppForPatients, 'id'>, csrfToken: string, label: string, forPatient?: string): string {
   const hidden = (name: string, value: string) => `<input type="hidden" name="${name}" value="${escapeHtml(value)}">`;
-  return `<form method="post" action="/patient/launch">${hidden('csrf_token', csrfToken)}${hidden('app_id', app.id)}${forPatient ? hidden('for', forPatient) : ''}<button>${escapeHtml(label)}</button></form>`;
+  return `<form method="post" action="/patient/launch">${hidden('csrf_token', csrfToken)}${hidden('app_id', app.id)}${forPatient ? hidden('for', forPatient) : ''}${button(label)}</form>`;
 }

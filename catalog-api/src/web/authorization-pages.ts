@@ -28,6 +28,7 @@ import {
 } from '../modules/oauth/index.js';
 import { childrenOf, mayActFor, patientSummaries, type PatientSummary } from '../modules/records/index.js';
 import { appIdentity } from './app-summary.js';
+import { alert, button, card, checkbox, fieldset, radio } from './components.js';
 import { escapeHtml, formTargetOf } from './html.js';
 import { formatCalendarDate, formatDate, messages, type Lang } from './i18n.js';
 import { pageReply, refusedPage, seeOther } from './layout.js';
@@ -83,6 +84,7 @@ const text = messages({
     required: 'Nécessaire au fonctionnement de l’application : sans cela, refusez la demande.',
     noJustification: 'L’éditeur n’a pas donné de justification pour cette permission.',
     alsoLegend: 'L’application pourra aussi',
+    colon: ' :',
     durationLegend: 'Pendant combien de temps\u00a0?',
     once: 'Une seule fois : l’application lit vos données maintenant et ne pourra pas revenir',
     '3-months': (until: string) => `3 mois (jusqu’au ${until})`,
@@ -122,6 +124,7 @@ const text = messages({
     required: 'Needed for the app to work: if you do not agree, refuse the request.',
     noJustification: 'The publisher gave no justification for this permission.',
     alsoLegend: 'The app will also',
+    colon: ':',
     durationLegend: 'For how long?',
     once: 'Just once: the app reads your data now and cannot come back',
     '3-months': (until: string) => `3 months (until ${until})`,
@@ -283,10 +286,6 @@ export function authorizationPageHandlers(deps: AuthorizationPageDeps): HandlerM
   };
 }
 
-function radio(name: string, value: string, id: string, label: string, checked: boolean): string {
-  return `<div class="choice"><input type="radio" id="${id}" name="${name}" value="${escapeHtml(value)}"${checked ? ' checked' : ''}><label for="${id}">${escapeHtml(label)}</label></div>`;
-}
-
 function consentBody(ctx: PageContext, screen: Screen, form?: { error: string; values: DecisionForm }): string {
   const t = text(ctx.lang);
   const lang: Lang = ctx.lang;
@@ -301,56 +300,56 @@ function consentBody(ctx: PageContext, screen: Screen, form?: { error: string; v
   const forWhom = launchedForChild
     ? `<p><strong>${escapeHtml(t.launchedFor(launchedForChild.name))}</strong></p><input type="hidden" name="for" value="${escapeHtml(launchedForChild.id)}">`
     : screen.children.length
-    ? `<fieldset><legend>${escapeHtml(t.forWhomLegend)}</legend>
-${radio('for', screen.person.id, 'for-self', t.forSelf(screen.person.name), !values?.for || values.for === screen.person.id)}
-${screen.children
-  .map((child, i) => radio('for', child.id, `for-${i}`, t.forChild(child.name, child.birthDate ? t.born(formatCalendarDate(lang, child.birthDate)) : ''), values?.for === child.id))
-  .join('\n')}
-</fieldset>`
+    ? fieldset(t.forWhomLegend, [
+        radio({ name: 'for', value: screen.person.id, id: 'for-self', label: t.forSelf(screen.person.name), checked: !values?.for || values.for === screen.person.id }),
+        ...screen.children.map((child, i) =>
+          radio({ name: 'for', value: child.id, id: `for-${i}`, label: t.forChild(child.name, child.birthDate ? t.born(formatCalendarDate(lang, child.birthDate)) : ''), checked: values?.for === child.id }),
+        ),
+      ])
     : '';
 
   const permissions = offers.length
-    ? `<fieldset><legend>${escapeHtml(t.permissionsLegend)}</legend>
-${offers.some((offer) => !offer.required) ? `<p class="muted">${escapeHtml(t.permissionsHint)}</p>` : ''}
-${offers
-  .map((offer, i) => {
-    const id = `grant-${i}`;
-    const label = describeResourceScope(offer.scope, lang, recordOf).join(' · ');
-    const why = offer.justification ? `${t.why} ${offer.justification}` : t.noJustification;
-    const described = `${id}-why`;
-    const checked = offer.required || !ticked || ticked.has(offer.value);
-    // A required permission is shown ticked and cannot be unticked; it is added on approval.
-    const input = offer.required
-      ? `<input type="checkbox" id="${id}" checked disabled aria-describedby="${described}">`
-      : `<input type="checkbox" id="${id}" name="grant_${i}" value="${escapeHtml(offer.value)}"${checked ? ' checked' : ''} aria-describedby="${described}">`;
-    return `<div class="choice">${input}<label for="${id}">${escapeHtml(label)}<span class="why" id="${described}">${escapeHtml(why)}${offer.required ? `<br><strong>${escapeHtml(t.required)}</strong>` : ''}</span></label></div>`;
-  })
-  .join('\n')}
-</fieldset>`
+    ? fieldset(
+        t.permissionsLegend,
+        offers.map((offer, i) => {
+          const why = offer.justification ? `${t.why} ${offer.justification}` : t.noJustification;
+          // A required permission is shown ticked and cannot be unticked; it is added on approval.
+          return checkbox({
+            id: `grant-${i}`,
+            label: describeResourceScope(offer.scope, lang, recordOf).join(' · '),
+            hintHtml: `${escapeHtml(why)}${offer.required ? `<br><strong>${escapeHtml(t.required)}</strong>` : ''}`,
+            ...(offer.required ? { checked: true, disabled: true } : { name: `grant_${i}`, value: offer.value, checked: !ticked || ticked.has(offer.value) }),
+          });
+        }),
+        { hintHtml: offers.some((offer) => !offer.required) ? escapeHtml(t.permissionsHint) : undefined },
+      )
     : '';
 
   // What comes with any access, as the catalogue says too (permissionChoice); offline_access is the duration below.
   const context = pending.scopes.context.filter((scope) => permissionChoice(scope, false) === 'always').map((scope) => describeContextScope(scope, lang));
-  const also = context.length ? `<p><strong>${escapeHtml(t.alsoLegend)} :</strong></p><ul>${[...new Set(context)].map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>` : '';
+  const also = context.length ? `<p><strong>${escapeHtml(t.alsoLegend)}${escapeHtml(t.colon)}</strong></p><ul>${[...new Set(context)].map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>` : '';
 
   const offline = hasScope(pending.scopes, 'offline_access');
   const chosenDuration = values?.duration ?? DEFAULT_DURATION;
   const duration = offline
-    ? `<fieldset><legend>${escapeHtml(t.durationLegend)}</legend>
-${radio('duration', 'once', 'duration-once', t.once, chosenDuration === 'once')}
-${radio('duration', '3-months', 'duration-3-months', t['3-months'](formatDate(lang, grantEnd('3-months')!)), chosenDuration === '3-months')}
-${radio('duration', '1-year', 'duration-1-year', t['1-year'](formatDate(lang, grantEnd('1-year')!)), chosenDuration === '1-year')}
-${radio('duration', 'until-withdrawn', 'duration-until-withdrawn', t['until-withdrawn'], chosenDuration === 'until-withdrawn')}
-</fieldset>`
-    : `<p class="notice">${escapeHtml(t.onceOnly)}</p>`;
+    ? fieldset(
+        t.durationLegend,
+        (
+          [
+            ['once', t.once],
+            ['3-months', t['3-months'](formatDate(lang, grantEnd('3-months')!))],
+            ['1-year', t['1-year'](formatDate(lang, grantEnd('1-year')!))],
+            ['until-withdrawn', t['until-withdrawn']],
+          ] as const
+        ).map(([value, label]) => radio({ name: 'duration', value, id: `duration-${value}`, label, checked: chosenDuration === value })),
+      )
+    : alert('info', `<p>${escapeHtml(t.onceOnly)}</p>`);
 
   const csrf = `<input type="hidden" name="csrf_token" value="${escapeHtml(ctx.session?.csrfToken ?? '')}">`;
   return `<h1>${escapeHtml(t.title(app.name))}</h1>
-${form ? `<div class="notice error" role="alert"><h2>${escapeHtml(t.errorTitle)}</h2><p>${escapeHtml(form.error)}</p></div>` : ''}
-<section class="card" aria-label="${escapeHtml(app.name)}">
-${appIdentity(app, lang, { level: 2 })}
-<p><a href="${escapeHtml(app.privacyPolicyUrl)}" rel="noopener noreferrer">${escapeHtml(t.privacy)}</a></p>
-</section>
+${form ? alert('error', `<p>${escapeHtml(form.error)}</p>`, { title: t.errorTitle, role: 'alert' }) : ''}
+${card(`${appIdentity(app, lang, { level: 2 })}
+<p><a href="${escapeHtml(app.privacyPolicyUrl)}" rel="noopener noreferrer">${escapeHtml(t.privacy)}</a></p>`, { tag: 'section', label: app.name })}
 <p>${escapeHtml(launchedForChild ? t.introChild(app.name, launchedForChild.name) : screen.children.length ? t.introChoice(app.name) : t.intro(app.name))}</p>
 <form method="post" action="/patient/authorize">
 <input type="hidden" name="interaction" value="${escapeHtml(screen.interaction)}">${csrf}
@@ -359,6 +358,6 @@ ${permissions}
 ${also}
 ${duration}
 <p class="muted">${escapeHtml(t.withdrawAnyTime)}</p>
-<div class="actions"><button name="decision" value="approve">${escapeHtml(t.approve)}</button> <button class="secondary" name="decision" value="refuse">${escapeHtml(t.refuse)}</button></div>
+<div class="actions">${button(t.approve, { name: 'decision', value: 'approve' })} ${button(t.refuse, { kind: 'secondary', name: 'decision', value: 'refuse' })}</div>
 </form>`;
 }

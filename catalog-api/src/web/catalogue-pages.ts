@@ -19,6 +19,7 @@ import {
 import { connectedApps } from '../modules/consent/index.js';
 import { appIdentity, catalogueAppPath, launchable, launchForm } from './app-summary.js';
 import { appLogoHandlers } from './app-logos.js';
+import { alert, badge, button, card, inputField, selectField } from './components.js';
 import { escapeHtml, formTargetOf } from './html.js';
 import { messages, type Lang } from './i18n.js';
 import { layoutText, pageReply } from './layout.js';
@@ -225,11 +226,9 @@ function appCard(app: CatalogApp, lang: Lang): string {
   const t = text(lang);
   const short = localized(app.shortDescription, lang);
   const name = `<a href="${escapeHtml(catalogueAppPath(app.id))}">${escapeHtml(app.name)}</a>`;
-  return `<li class="card">
-${appIdentity(app, lang, { level: 3, nameHtml: name })}
+  return card(`${appIdentity(app, lang, { level: 3, nameHtml: name })}
 <p${short.langAttr}>${escapeHtml(short.text)}</p>
-<p class="muted">${escapeHtml(t.categoryOf)} ${escapeHtml(categoryName(app.category, lang))}</p>
-</li>`;
+<p>${escapeHtml(t.categoryOf)} <a class="fr-tag fr-tag--sm" href="${escapeHtml(catalogueHref({ category: app.category }))}">${escapeHtml(categoryName(app.category, lang))}</a></p>`);
 }
 
 function searchForm(lang: Lang, q: string | undefined, category: AppCategory | undefined): string {
@@ -239,12 +238,9 @@ function searchForm(lang: Lang, q: string | undefined, category: AppCategory | u
     ...CATEGORIES.map((value) => `<option value="${value}"${value === category ? ' selected' : ''}>${escapeHtml(categoryName(value, lang))}</option>`),
   ].join('');
   return `<form method="get" action="${CATALOGUE}" role="search" class="filters">
-<div class="field"><label for="q">${escapeHtml(t.search)}</label>
-<input type="search" id="q" name="q" maxlength="100" value="${escapeHtml(q ?? '')}" aria-describedby="q-hint">
-<div class="muted" id="q-hint">${escapeHtml(t.searchHint)}</div></div>
-<div class="field"><label for="category">${escapeHtml(t.category)}</label>
-<select id="category" name="category">${options}</select></div>
-<div class="field"><button>${escapeHtml(t.submit)}</button></div>
+${inputField({ id: 'q', label: t.search, hint: t.searchHint, input: `<input class="fr-input" type="search" id="q" name="q" maxlength="100" value="${escapeHtml(q ?? '')}" aria-describedby="q-hint">` })}
+${selectField({ id: 'category', name: 'category', label: t.category, options })}
+<div>${button(t.submit)}</div>
 </form>`;
 }
 
@@ -284,12 +280,12 @@ function permissionsList(app: AppForPatients, lang: Lang): string {
     const choice = permissionChoice(request.scope, request.required === true);
     const need =
       choice === 'required'
-        ? `<p><span class="badge warn">${escapeHtml(t.required)}</span>${escapeHtml(t.requiredHint)}</p>`
+        ? `<p>${badge('warn', t.required)}${escapeHtml(t.requiredHint)}</p>`
         : `<p class="muted">${escapeHtml(t[choice])}</p>`;
     // Justifications are written in French (the spec asks publishers for French).
-    return `<li class="card">${what}
+    return card(`${what}
 <p>${escapeHtml(t.why)} <span${lang === 'fr' ? '' : ' lang="fr"'}>${escapeHtml(request.justification)}</span></p>
-${need}</li>`;
+${need}`);
   });
   return `<ul class="cards">\n${items.join('\n')}\n</ul>`;
 }
@@ -311,7 +307,7 @@ function appPage(ctx: PageContext, app: AppForPatients, connected: boolean) {
   const long = localized(app.longDescription, ctx.lang);
   const apps = layoutText(ctx.lang).apps;
   const connectedNotice = connected
-    ? `<p class="notice">${escapeHtml(t.connected)} <a href="${CONNECTED_APPS}">${escapeHtml(t.manage)} (${escapeHtml(apps)})</a></p>`
+    ? alert('info', `<p>${escapeHtml(t.connected)} <a href="${CONNECTED_APPS}">${escapeHtml(t.manage)} (${escapeHtml(apps)})</a></p>`)
     : '';
   // "Ouvrir l'application": a launch from the patient's space, through the platform (SMART EHR launch).
   const open = !launchable(app)
@@ -357,7 +353,7 @@ function notInCataloguePage(ctx: PageContext, app: AppForPatients | null) {
       section: 'catalogue',
       body: `${back}
 ${appIdentity(app, ctx.lang, { level: 1 })}
-<p class="notice warn">${escapeHtml(t.gone[app.certificationStatus])}</p>
+${alert('warning', `<p>${escapeHtml(t.gone[app.certificationStatus])}</p>`)}
 <p>${escapeHtml(t.goneConnected)} <a href="${CONNECTED_APPS}">${escapeHtml(layoutText(ctx.lang).apps)}</a>.</p>`,
     });
   }

@@ -7,6 +7,7 @@ import { decodeCursor, encodeCursor } from '../core/pagination.js';
 import { appsInAccessHistory, listAccessHistory, type AccessInteraction, type RecordedAccess } from '../modules/audit/index.js';
 import { childrenOf, patientSummaries } from '../modules/records/index.js';
 import { escapeHtml } from './html.js';
+import { alert, button, buttonLink, card, inputField } from './components.js';
 import { formatDateTime, messages, type Lang } from './i18n.js';
 import { pageReply, safeReturnPath, seeOther } from './layout.js';
 import { pageContext, type PageContext, type PageDeps } from './page-context.js';
@@ -326,32 +327,37 @@ function filterForm(t: Texts, view: { filters: Filters; errors: FilterError[]; a
   const option = (value: string, label: string, selected: boolean) =>
     `<option value="${escapeHtml(value)}"${selected ? ' selected' : ''}>${escapeHtml(label)}</option>`;
   const appOptions = [option('', t.allApps, !filters.app), ...apps.map((app) => option(app.id, app.name, app.id === filters.app))].join('');
+  const select = (id: FilterField, label: string, options: string) =>
+    `<div class="fr-select-group${invalid(id) ? ' fr-select-group--error' : ''}"><label class="fr-label" for="${id}">${escapeHtml(label)}</label>
+<select class="fr-select" id="${id}" name="${id}"${invalid(id)}>${options}</select></div>`;
+  const date = (id: 'from' | 'to', label: string) =>
+    inputField({ id, label, invalid: Boolean(invalid(id)), input: `<input class="fr-input" type="date" id="${id}" name="${id}" value="${escapeHtml(filters[id])}"${invalid(id)}>` });
   const personField = people.children.length
-    ? `<div class="field"><label for="for">${escapeHtml(t.person)}</label>
-<select id="for" name="for"${invalid('for')}>${[
+    ? `${select('for', t.person, [
         option('', t.everyone, !filters.person),
         option(people.self, t.you, filters.person === people.self),
         ...people.children.map((child) => option(child, people.names.get(child) ?? child, filters.person === child)),
-      ].join('')}</select></div>\n`
+      ].join(''))}\n`
     : '';
+  // The quick periods are tags that submit the form with their period.
   const quick = (Object.keys(t.periods) as Period[])
-    .map((period) => `<button class="secondary" name="period" value="${period}">${escapeHtml(t.periods[period])}</button>`)
+    .map((period) => `<li><button class="fr-tag" name="period" value="${period}">${escapeHtml(t.periods[period])}</button></li>`)
     .join('\n');
-  return `<form method="get" action="${PAGE}" class="card" aria-label="${escapeHtml(t.filters)}">
+  return card(
+    `<form method="get" action="${PAGE}" aria-label="${escapeHtml(t.filters)}">
 <div class="filters">
-<div class="field"><label for="app">${escapeHtml(t.app)}</label>
-<select id="app" name="app"${invalid('app')}>${appOptions}</select></div>
-${personField}<div class="field"><label for="from">${escapeHtml(t.from)}</label>
-<input type="date" id="from" name="from" value="${escapeHtml(filters.from)}"${invalid('from')}></div>
-<div class="field"><label for="to">${escapeHtml(t.to)}</label>
-<input type="date" id="to" name="to" value="${escapeHtml(filters.to)}"${invalid('to')}></div>
+${select('app', t.app, appOptions)}
+${personField}${date('from', t.from)}
+${date('to', t.to)}
 </div>
-<div class="actions"><button>${escapeHtml(t.apply)}</button>
+<div class="actions">${button(t.apply)}
 <a href="${PAGE}">${escapeHtml(t.reset)}</a></div>
-<div class="actions" role="group" aria-label="${escapeHtml(t.quick)}">
+<ul class="fr-tags-group" role="group" aria-label="${escapeHtml(t.quick)}">
 ${quick}
-</div>
-</form>`;
+</ul>
+</form>`,
+    { tag: 'div' },
+  );
 }
 
 function historyTable(lang: Lang, t: Texts, entries: Entry[], people: People): string {
@@ -372,13 +378,13 @@ function historyTable(lang: Lang, t: Texts, entries: Entry[], people: People): s
       ].join('')}</tr>`;
     })
     .join('\n');
-  return `<div class="table-wrap"><table class="stack" role="table">
+  return `<div class="fr-table"><div class="fr-table__wrapper"><div class="fr-table__container"><div class="fr-table__content"><table class="stack" role="table">
 <caption>${escapeHtml(people.children.length ? t.captionGuardian : t.caption)}</caption>
 <thead role="rowgroup"><tr role="row">${columns.map((column) => `<th scope="col" role="columnheader">${escapeHtml(column)}</th>`).join('')}</tr></thead>
 <tbody role="rowgroup">
 ${rows}
 </tbody>
-</table></div>`;
+</table></div></div></div></div>`;
 }
 
 // --- The CSV file ---------------------------------------------------------------------------
@@ -415,7 +421,7 @@ export function historyPageHandlers(deps: PageDeps): HandlerMap<HistoryOperation
 
   function page<S extends 200 | 400>(status: S, ctx: PageContext, t: Texts, content: { form: string; errors: FilterError[]; results: string }) {
     const errors = content.errors.length
-      ? `<div class="notice error" role="alert" id="filter-errors"><h2>${escapeHtml(t.errorsTitle)}</h2><ul>${content.errors.map((error) => `<li>${escapeHtml(error.message)}</li>`).join('')}</ul></div>\n`
+      ? `${alert('error', `<ul>${content.errors.map((error) => `<li>${escapeHtml(error.message)}</li>`).join('')}</ul>`, { title: t.errorsTitle, role: 'alert', id: 'filter-errors' })}\n`
       : '';
     return pageReply(status, {
       ...ctx,
@@ -471,7 +477,7 @@ ${content.results}`,
         more ? `<a href="${PAGE}${escapeHtml(filterQuery(filters, encodeCursor([last.occurredAt.toISOString(), last.patientId, last.seq])))}" rel="next">${escapeHtml(t.older)}</a>` : '',
         checked.after ? `<a href="${PAGE}${escapeHtml(filterQuery(filters))}">${escapeHtml(t.newest)}</a>` : '',
       ].filter(Boolean);
-      const download = `<div class="actions"><a class="button secondary" href="${CSV}${escapeHtml(filterQuery(filters))}" download>${escapeHtml(t.download)}</a>
+      const download = `<div class="actions">${buttonLink(`${CSV}${filterQuery(filters)}`, t.download, { kind: 'secondary', download: true })}
 <span class="muted">${escapeHtml(t.downloadNote)}</span></div>`;
       const nav = links.length ? `\n<nav class="actions" aria-label="${escapeHtml(t.pages)}">${links.join('\n')}</nav>` : '';
       return page(200, ctx, t, { form, errors: [], results: `${download}\n${historyTable(ctx.lang, t, entries, people)}${nav}` });

@@ -5,6 +5,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { AppConfig } from '../core/config.js';
 import type { HandlerMap } from '../core/operations.js';
 import type { Queryable } from '../core/store/db.js';
+import { card } from './components.js';
 import { escapeHtml } from './html.js';
 import { messages, type Lang } from './i18n.js';
 import { pageReply } from './layout.js';
@@ -134,6 +135,14 @@ const text = messages({
 const link = (href: string, label: string, hint?: string) =>
   `<li><a href="${escapeHtml(href)}">${escapeHtml(label)}</a>${hint ? ` <span class="muted">— ${escapeHtml(hint)}</span>` : ''}</li>`;
 
+/** One audience's column: who it is for, and where they go. */
+const audience = (heading: string, intro: string, links: string[]) =>
+  `<div class="fr-col-12 fr-col-md-4">${card(`<h2 class="fr-h4">${escapeHtml(heading)}</h2>
+<p>${escapeHtml(intro)}</p>
+<ul>
+${links.join('\n')}
+</ul>`, { tag: 'section', label: heading })}</div>`;
+
 /** The sandbox's part of the page: its population and, on a developer's machine, where the demo key is. */
 function sandboxSection(lang: Lang, population: SyntheticPopulation | null, local: boolean): string {
   const t = text(lang);
@@ -145,8 +154,8 @@ function sandboxSection(lang: Lang, population: SyntheticPopulation | null, loca
   const key = local
     ? `<p>${escapeHtml(t.key)} <code>npm start</code>. ${escapeHtml(t.keyFile)} <code>sandbox-demo-api-key</code> ${escapeHtml(t.keyDir)} <code>DATA_DIR</code>, <code>./.data</code> ${escapeHtml(t.keyDirDefault)} ${escapeHtml(t.keyNever)}</p>\n`
     : '';
-  return `<section class="notice" aria-labelledby="home-sandbox">
-<h2 id="home-sandbox">${escapeHtml(t.sandbox)}</h2>
+  return `<section class="fr-callout" aria-labelledby="home-sandbox">
+<h2 class="fr-callout__title" id="home-sandbox">${escapeHtml(t.sandbox)}</h2>
 <p>${escapeHtml(t.sandboxIntro)}</p>
 <p id="sandbox-population">${escapeHtml(state)}</p>
 ${key}</section>`;
@@ -162,27 +171,17 @@ export function homeHandlers(deps: PageDeps): HandlerMap<HomeOperations> {
         ...ctx,
         title: t.title,
         body: `<h1>${escapeHtml(t.heading)}</h1>
-<p>${escapeHtml(t.intro)}</p>
+<p class="fr-text--lead">${escapeHtml(t.intro)}</p>
 ${sandbox}
-<h2>${escapeHtml(t.patients)}</h2>
-<p>${escapeHtml(t.patientsIntro)}</p>
-<ul>
-${link(HOME_LINKS.catalogue, t.catalogue)}
-${link(HOME_LINKS.patientApps, t.patientApps)}
-${link(HOME_LINKS.patientHistory, t.patientHistory)}
-</ul>
-<h2>${escapeHtml(t.developers)}</h2>
-<p>${escapeHtml(t.developersIntro)}</p>
-<ul>
-${link(HOME_LINKS.developers, t.developerDocs, t.developerDocsHint)}
-${link(HOME_LINKS.apiReference, t.apiReference, t.apiReferenceHint)}
-${link(HOME_LINKS.openapi, t.openapi, t.openapiHint)}
-</ul>
-<h2>${escapeHtml(t.reviewers)}</h2>
-<p>${escapeHtml(t.reviewersIntro)}</p>
-<ul>
-${link(HOME_LINKS.developers, t.reviewerDocs)}
-</ul>`,
+<div class="fr-grid-row fr-grid-row--gutters">
+${audience(t.patients, t.patientsIntro, [link(HOME_LINKS.catalogue, t.catalogue), link(HOME_LINKS.patientApps, t.patientApps), link(HOME_LINKS.patientHistory, t.patientHistory)])}
+${audience(t.developers, t.developersIntro, [
+  link(HOME_LINKS.developers, t.developerDocs, t.developerDocsHint),
+  link(HOME_LINKS.apiReference, t.apiReference, t.apiReferenceHint),
+  link(HOME_LINKS.openapi, t.openapi, t.openapiHint),
+])}
+${audience(t.reviewers, t.reviewersIntro, [link(HOME_LINKS.developers, t.reviewerDocs)])}
+</div>`,
       });
     },
   };

@@ -7,14 +7,14 @@ export const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /**
- * The Content-Security-Policy of a page: nothing but the platform's own stylesheet and images,
- * no script at all, no framing, forms only to the platform, and to `formTargets` (origins a form
+ * The Content-Security-Policy of a page: nothing but the platform's own stylesheet, fonts and
+ * images (and the design system's small images written in its stylesheet as `data:`), no script at all, no framing, forms only to the platform, and to `formTargets` (origins a form
  * of the page is redirected to after its post, such as the app's redirect URI on the consent
  * screen: browsers apply `form-action` to those redirects too).
  */
 export function contentSecurityPolicy(formTargets: readonly string[] = []): string {
   const targets = [...new Set(formTargets)].map((origin) => ` ${origin}`).join('');
-  return `default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'${targets}; frame-ancestors 'none'; base-uri 'none'`;
+  return `default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; form-action 'self'${targets}; frame-ancestors 'none'; base-uri 'none'`;
 }
 
 /**
@@ -50,7 +50,11 @@ export function page(title: string, body: string): string {
 <link rel="stylesheet" href="${STYLESHEET_HREF}">
 </head>
 <body>
-<main>
+<header role="banner" class="fr-header"><div class="fr-header__body"><div class="fr-container"><div class="fr-header__body-row">
+<div class="fr-header__brand"><div class="fr-header__brand-top"><div class="fr-header__logo"><p class="fr-logo">République<br>Française</p></div></div>
+<div class="fr-header__service"><p class="fr-header__service-title">Mon espace santé</p></div></div>
+</div></div></div></header>
+<main id="content" class="fr-container mes-main">
 ${body}
 </main>
 </body>

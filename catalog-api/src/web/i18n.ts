@@ -44,9 +44,28 @@ export function languageCookie(lang: Lang, secure: boolean): string {
 /** "de Juliette", "d’Inès": French elides "de" before a vowel or a mute h. */
 export const deName = (name: string): string => (/^[aeiouyhàâäéèêëîïôöûü]/i.test(name) ? `d’${name}` : `de ${name}`);
 
-/** The texts of a page module in both languages; `messages(dict)(lang)` picks one. */
+/**
+ * French typography: a no-break space (U+00A0) before « : ; ! ? » and inside « », so a sign
+ * never starts a line on its own ("Autoriser Premiers Pas ?" on a phone).
+ */
+export const frenchSpacing = (text: string): string => text.replace(/ ([:;!?»])/g, '\u00a0$1').replace(/« /g, '«\u00a0');
+
+/** A text, a text-making function or a group of them, with French typography applied throughout. */
+function typeset<T>(value: T): T {
+  if (typeof value === 'string') return frenchSpacing(value) as T;
+  if (typeof value === 'function') return ((...args: unknown[]) => typeset((value as (...a: unknown[]) => unknown)(...args))) as T;
+  if (Array.isArray(value)) return value.map(typeset) as T;
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, typeset(item)])) as T;
+  return value;
+}
+
+/**
+ * The texts of a page module in both languages; `messages(dict)(lang)` picks one. The French
+ * texts get French typography here (frenchSpacing), once, so no page has to remember it.
+ */
 export function messages<T>(dict: { fr: T; en: NoInfer<T> }): (lang: Lang) => T {
-  return (lang) => dict[lang];
+  const texts: Record<Lang, T> = { fr: typeset(dict.fr), en: dict.en };
+  return (lang) => texts[lang];
 }
 
 const locales: Record<Lang, string> = { fr: 'fr-FR', en: 'en-GB' };

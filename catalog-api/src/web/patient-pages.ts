@@ -21,6 +21,7 @@ import { RevocationReason, startLaunch, type GrantSummary } from '../modules/oau
 import { mayActFor, patientSummaries, type PatientSummary } from '../modules/records/index.js';
 import { appIdentity, catalogueAppPath, CUT_OFF, launchable, launchForm } from './app-summary.js';
 import { escapeHtml, formTargetOf } from './html.js';
+import { alert, button, card, tag } from './components.js';
 import { deName, formatDate, formatDateTime, messages, type Lang } from './i18n.js';
 import { pageReply, refusedPage, seeOther } from './layout.js';
 import { ownForm, pageContext, type PageContext } from './page-context.js';
@@ -248,7 +249,7 @@ ${appHead(item, ctx.lang)}
 <p><strong>${escapeHtml(item.forWhom ? t.forChild(item.forWhom.name) : t.forYou)}</strong></p>
 <p>${escapeHtml(item.forWhom ? t.confirmBodyChild(name, item.forWhom.name) : t.confirmBody(name))}</p>
 <p>${escapeHtml(t.confirmAfter)}</p>
-<form method="post" action="${escapeHtml(own)}">${csrf}<div class="actions"><button class="danger">${escapeHtml(t.confirm)}</button>
+<form method="post" action="${escapeHtml(own)}">${csrf}<div class="actions">${button(t.confirm)}
 <a href="${CONNECTED_APPS}">${escapeHtml(t.cancel)}</a></div></form>`,
       });
     },
@@ -333,8 +334,8 @@ function period(grant: GrantSummary, lang: Lang): string {
 
 /** What the access allows, said of the child's record for a guardian's grant; its duration is in period(). */
 function permissions(item: ConnectedApp, lang: Lang): string {
-  return `<ul>${describeScopeString(item.grant.scope, lang, { forWhom: item.forWhom?.name, withoutDuration: true })
-    .map((line) => `<li>${escapeHtml(line)}</li>`)
+  return `<ul class="fr-tags-group">${describeScopeString(item.grant.scope, lang, { forWhom: item.forWhom?.name, withoutDuration: true })
+    .map((line) => `<li>${tag(line)}</li>`)
     .join('')}</ul>`;
 }
 
@@ -359,9 +360,13 @@ function connectedAppsBody(ctx: PageContext, session: PatientSession, items: Con
 
   const certificationNoticesHtml = notices
     .map(
-      (item) => `<div class="notice warn" role="status"><h2>${escapeHtml(t.noticeTitle[item.status](item.appName))}</h2>
-<p>${escapeHtml(t.noticeBody(formatDate(lang, item.changedAt)))}</p>
-<form method="post" action="/patient/apps/notices/${escapeHtml(item.appId)}/dismissal">${csrf}<button class="secondary">${escapeHtml(t.understood)}</button></form></div>`,
+      (item) =>
+        alert(
+          'warning',
+          `<p>${escapeHtml(t.noticeBody(formatDate(lang, item.changedAt)))}</p>
+<form method="post" action="/patient/apps/notices/${escapeHtml(item.appId)}/dismissal">${csrf}${button(t.understood, { kind: 'secondary' })}</form>`,
+          { title: t.noticeTitle[item.status](item.appName), role: 'status' },
+        ),
     )
     .join('\n');
 
@@ -370,9 +375,8 @@ function connectedAppsBody(ctx: PageContext, session: PatientSession, items: Con
   const activeItems = active.map((item) => {
     const { grant } = item;
     // Suspended, revoked or expired apps are cut off (a sandbox's draft apps are not).
-    const blocked = CUT_OFF.includes(grant.appCertificationStatus) ? `<p class="notice warn">${escapeHtml(t.blocked)}</p>` : '';
-    return `<li class="card">
-${appHead(item, lang)}
+    const blocked = CUT_OFF.includes(grant.appCertificationStatus) ? alert('warning', `<p>${escapeHtml(t.blocked)}</p>`) : '';
+    return card(`${appHead(item, lang)}
 ${forWhom(item)}<p>${escapeHtml(period(grant, lang))}.</p>
 <p>${escapeHtml(lastAccess(item, lang))}</p>
 ${blocked}<p>${escapeHtml(t.canDo)}</p>
@@ -381,22 +385,19 @@ ${permissions(item, lang)}
       item.app && launchable(item.app) && !blocked
         ? launchForm(item.app, session.csrfToken, item.forWhom ? t.openFor(grant.appName, item.forWhom.name) : t.openSelf(grant.appName), grant.patientId)
         : ''
-    }<form method="get" action="/patient/apps/${escapeHtml(grant.id)}/withdrawal"><button class="danger">${escapeHtml(t.withdraw(grant.appName))}</button></form>
-<a href="/patient/history?app=${escapeHtml(grant.appId)}">${escapeHtml(t.history)}</a></div>
-</li>`;
+    }<form method="get" action="/patient/apps/${escapeHtml(grant.id)}/withdrawal">${button(t.withdraw(grant.appName), { kind: 'secondary' })}</form>
+<a href="/patient/history?app=${escapeHtml(grant.appId)}">${escapeHtml(t.history)}</a></div>`);
   });
   const endedItems = ended.map((item) => {
     const { grant } = item;
     const endedAt = grant.revokedAt ?? grant.expiresAt!;
-    return `<li class="card">
-${appHead(item, lang)}
+    return card(`${appHead(item, lang)}
 ${forWhom(item)}<p>${escapeHtml(period(grant, lang))}. ${escapeHtml(t.endedOn(t.endReasons[endReasonOf(grant)], formatDate(lang, endedAt)))}</p>
 <p>${escapeHtml(lastAccess(item, lang))}</p>
 <p>${escapeHtml(t.could)}</p>
-${permissions(item, lang)}
-</li>`;
+${permissions(item, lang)}`);
   });
-  const actionNotice = notice ? `<p class="notice" role="status">${escapeHtml(notice === 'withdrawn' ? t.withdrawnNotice : t.alreadyEndedNotice)}</p>` : '';
+  const actionNotice = notice ? alert(notice === 'withdrawn' ? 'success' : 'info', `<p>${escapeHtml(notice === 'withdrawn' ? t.withdrawnNotice : t.alreadyEndedNotice)}</p>`, { role: 'status' }) : '';
   return `<h1>${escapeHtml(t.title)}</h1>
 ${actionNotice}
 ${certificationNoticesHtml}

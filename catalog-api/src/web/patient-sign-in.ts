@@ -12,6 +12,7 @@ import { isAccountClosed, SANDBOX_DEFAULT_PATIENT } from '../modules/consent/ind
 import { pendingAuthorization } from '../modules/oauth/index.js';
 import { childrenOf, findPatients, patientSummaries, type PatientSummary } from '../modules/records/index.js';
 import { escapeHtml } from './html.js';
+import { alert, button, buttonLink, card, inputField } from './components.js';
 import { formatCalendarDate, messages, type Lang } from './i18n.js';
 import { pageReply, refusedPage, safeReturnPath, seeOther, type PageView } from './layout.js';
 import { identityClaims, patientOfIdentity, type IdentityOutcome } from './oidc/patient-identity.js';
@@ -169,7 +170,7 @@ export function patientSignInHandlers(deps: SignInDeps): HandlerMap<SignInOperat
     page(status, ctx, {
       title,
       body: `<h1>${escapeHtml(heading)}</h1>
-<p>${escapeHtml(body)}</p>${link ? `\n<p><a class="button" href="${escapeHtml(link.href)}">${escapeHtml(link.label)}</a></p>` : ''}`,
+<p>${escapeHtml(body)}</p>${link ? `\n<p>${buttonLink(link.href, link.label)}</p>` : ''}`,
     });
 
   const unavailable = (ctx: PageContext) => {
@@ -184,11 +185,11 @@ export function patientSignInHandlers(deps: SignInDeps): HandlerMap<SignInOperat
     const interaction = new URLSearchParams(returnTo.slice(returnTo.indexOf('?') + 1)).get('interaction');
     if (!interaction || !interactionId.test(interaction)) return '';
     const pending = await pendingAuthorization(db, interaction);
-    return pending ? `<p class="notice">${escapeHtml(text(lang).asking(pending.appName))}</p>\n` : '';
+    return pending ? `${alert('info', `<p>${escapeHtml(text(lang).asking(pending.appName))}</p>`)}\n` : '';
   };
 
   const providerLink = (lang: Lang, returnTo: string) =>
-    `<p><a class="button" href="${escapeHtml(startHref(returnTo))}">${escapeHtml(text(lang).providerButton(idp!.name))}</a></p>`;
+    `<p>${buttonLink(startHref(returnTo), text(lang).providerButton(idp!.name))}</p>`;
 
   const patientCard = (lang: Lang, returnTo: string, patient: PatientSummary, wards: PatientSummary[], index: number) => {
     const t = text(lang);
@@ -197,11 +198,11 @@ export function patientSignInHandlers(deps: SignInDeps): HandlerMap<SignInOperat
       `${t.id} ${patient.id}`,
       ...(wards.length ? [t.guardianOf(wards.map((ward) => ward.name).join(', '))] : []),
     ];
-    return `<li class="card"><form method="post" action="/patient/sign-in">
+    return card(`<form method="post" action="/patient/sign-in">
 <input type="hidden" name="return_to" value="${escapeHtml(returnTo)}"><input type="hidden" name="patient_id" value="${escapeHtml(patient.id)}">
-<button aria-describedby="patient-${index}">${escapeHtml(patient.name)}</button>
-<p class="muted" id="patient-${index}">${escapeHtml(facts.join(' · '))}</p>
-</form></li>`;
+${button(patient.name, { kind: 'secondary', describedBy: `patient-${index}` })}
+<p class="muted fr-mt-1w" id="patient-${index}">${escapeHtml(facts.join(' · '))}</p>
+</form>`);
   };
 
   const picker = async <S extends 200 | 400>(status: S, ctx: PageContext, options: { returnTo: string; q?: string; patientId?: string; error?: string }) => {
@@ -214,20 +215,18 @@ export function patientSignInHandlers(deps: SignInDeps): HandlerMap<SignInOperat
       title: t.pickerTitle,
       body: `<h1>${escapeHtml(t.pickerTitle)}</h1>
 ${await askingLine(ctx.lang, options.returnTo)}${idp ? `${providerLink(ctx.lang, options.returnTo)}\n<h2>${escapeHtml(t.orPicker)}</h2>\n` : ''}<p>${escapeHtml(t.pickerIntro)}</p>
-${options.error ? `<p class="notice error" role="alert">${escapeHtml(options.error)}</p>\n` : ''}<form method="get" action="/patient/sign-in" class="filters" role="search">
+${options.error ? `${alert('error', `<p>${escapeHtml(options.error)}</p>`, { role: 'alert' })}\n` : ''}<form method="get" action="/patient/sign-in" class="filters" role="search">
 ${hiddenReturn}
-<div class="field"><label for="q">${escapeHtml(t.search)}</label>
-<input type="search" id="q" name="q" maxlength="100" value="${escapeHtml(q)}"></div>
-<div class="field"><button class="secondary">${escapeHtml(t.searchButton)}</button></div>
+${inputField({ id: 'q', label: t.search, input: `<input class="fr-input" type="search" id="q" name="q" maxlength="100" value="${escapeHtml(q)}">` })}
+<div>${button(t.searchButton, { kind: 'secondary' })}</div>
 </form>
 <h2>${escapeHtml(t.patientsFound(patients.length, q))}</h2>
 ${patients.length ? `<ul class="cards">\n${patients.map((patient, i) => patientCard(ctx.lang, options.returnTo, patient, wards[i]!, i)).join('\n')}\n</ul>` : `<p>${escapeHtml(t.noPatient)}</p>`}
 <h2>${escapeHtml(t.typedTitle)}</h2>
 <form method="post" action="/patient/sign-in">
 ${hiddenReturn}
-<div class="field"><label for="patient_id">${escapeHtml(t.patientId)}</label>
-<input type="text" id="patient_id" name="patient_id" required maxlength="64" autocomplete="off" placeholder="${escapeHtml(SANDBOX_DEFAULT_PATIENT)}"${options.patientId ? ` value="${escapeHtml(options.patientId)}"` : ''}></div>
-<p><button>${escapeHtml(t.signIn)}</button></p>
+${inputField({ id: 'patient_id', label: t.patientId, input: `<input class="fr-input" type="text" id="patient_id" name="patient_id" required maxlength="64" autocomplete="off" placeholder="${escapeHtml(SANDBOX_DEFAULT_PATIENT)}"${options.patientId ? ` value="${escapeHtml(options.patientId)}"` : ''}>` })}
+<p>${button(t.signIn)}</p>
 </form>`,
     });
   };
@@ -371,7 +370,7 @@ ${providerLink(ctx.lang, returnTo)}`,
           title: t.providerSignOutTitle,
           body: `<h1>${escapeHtml(t.signedOut)}</h1>
 <p>${escapeHtml(t.providerSignOut(idp!.name))}</p>
-<p><a class="button" href="${escapeHtml(logout.href)}">${escapeHtml(t.providerSignOutButton(idp!.name))}</a></p>`,
+<p>${buttonLink(logout.href, t.providerSignOutButton(idp!.name))}</p>`,
         },
         { 'set-cookie': setCookie },
       );

@@ -2,10 +2,11 @@
 // Regenerates every committed generated file and fails when the result differs from what is
 // committed: the bundled spec, its TypeScript types, the SDK's API reference (TypeDoc, from its
 // TSDoc), the CLI's `mes api` commands (from the spec), the CLI's oclif manifest and its command
-// snapshot (commands, flags and --json output shapes: cli/command-snapshot.json).
+// snapshot (commands, flags and --json output shapes: cli/command-snapshot.json), the rules of the State
+// design system the pages use (catalog-api/assets/design-system.css).
 import { execSync } from 'node:child_process';
 
-const generated = ['openapi/dist', 'docs/reference/sdk', 'cli/src/commands/api', 'cli/oclif.manifest.json', 'cli/command-snapshot.json'];
+const generated = ['openapi/dist', 'docs/reference/sdk', 'cli/src/commands/api', 'cli/oclif.manifest.json', 'cli/command-snapshot.json', 'catalog-api/assets/design-system.css'];
 const run = (command) => execSync(command, { stdio: 'inherit' });
 
 run('npm run generate --silent');

@@ -6,13 +6,17 @@ import { escapeHtml } from './html.js';
 
 export type Tone = 'ok' | 'warn' | 'danger';
 
-const badgeTone: Record<Tone, string> = { ok: 'success', warn: 'warning', danger: 'error' };
+// Class names are written whole, so that the design system's stylesheet keeps their rules
+// (scripts/design-system.mjs keeps only the classes the pages' sources name).
+const badgeTone: Record<Tone, string> = { ok: 'fr-badge--success', warn: 'fr-badge--warning', danger: 'fr-badge--error' };
 
 /** A status label (certified, suspended, required…). */
 export const badge = (tone: Tone, label: string): string =>
-  `<span class="fr-badge fr-badge--sm fr-badge--no-icon fr-badge--${badgeTone[tone]}">${escapeHtml(label)}</span>`;
+  `<span class="fr-badge fr-badge--sm fr-badge--no-icon ${badgeTone[tone]}">${escapeHtml(label)}</span>`;
 
 export type AlertKind = 'info' | 'success' | 'warning' | 'error';
+
+const alertKind: Record<AlertKind, string> = { info: 'fr-alert--info', success: 'fr-alert--success', warning: 'fr-alert--warning', error: 'fr-alert--error' };
 
 /**
  * A message about the page or what just happened (an error of the form, an app's suspension,
@@ -23,12 +27,12 @@ export function alert(kind: AlertKind, html: string, options: { title?: string; 
   const attributes = `${options.role ? ` role="${options.role}"` : ''}${options.id ? ` id="${escapeHtml(options.id)}"` : ''}`;
   const level = options.headingLevel ?? 2;
   const title = options.title ? `<h${level} class="fr-alert__title">${escapeHtml(options.title)}</h${level}>` : '';
-  return `<div class="fr-alert fr-alert--${kind}${options.title ? '' : ' fr-alert--sm'}"${attributes}>${title}${html}</div>`;
+  return `<div class="fr-alert ${alertKind[kind]}${options.title ? '' : ' fr-alert--sm'}"${attributes}>${title}${html}</div>`;
 }
 
 export type ButtonKind = 'primary' | 'secondary' | 'tertiary';
 
-const buttonClass = (kind: ButtonKind) => (kind === 'primary' ? 'fr-btn' : `fr-btn fr-btn--${kind}`);
+const buttonClass = (kind: ButtonKind) => ({ primary: 'fr-btn', secondary: 'fr-btn fr-btn--secondary', tertiary: 'fr-btn fr-btn--tertiary' })[kind];
 
 /** A form's button; `name`/`value` say which one was pressed. */
 export function button(label: string, options: { kind?: ButtonKind; name?: string; value?: string; describedBy?: string } = {}): string {

@@ -1,13 +1,13 @@
 // The State's design system (DSFR, the `@gouvfr/dsfr` package) on the platform's pages, served
 // by the platform itself: no CDN, nothing the pages' Content-Security-Policy would have to allow
-// from elsewhere. Only what the pages use goes into their stylesheet: the core (grid, typography,
-// colours, the Marianne and Spectral fonts) and the components the pages are made of, each in its
-// modern-browser build (`*.main.min.css`). The fonts and icons those rules point to are served
-// under a path named by the package's version, so they can be cached for good; nothing else of
-// the package is reachable.
+// from elsewhere. The pages' stylesheet starts with the rules of it they use
+// (assets/design-system.css, written by scripts/design-system.mjs: the core and a dozen
+// components, kept to the classes the pages' sources name); the fonts and icons those rules point
+// to are served under a path named by the package's version, so they can be cached for good, and
+// nothing else of the package is reachable.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, posix } from 'node:path';
+import { dirname, join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 
@@ -23,61 +23,19 @@ export const DSFR_VERSION = (JSON.parse(readFileSync(packageFile, 'utf8')) as { 
 /** Where the fonts and icons are served; the stylesheet's rules point there. */
 export const DSFR_ASSETS_PREFIX = `/assets/dsfr/${DSFR_VERSION}/`;
 
-/** The parts of the design system the pages use, in the order the package's own bundle has them. */
-const PARTS = [
-  'core/core',
-  'component/link/link',
-  'component/button/button',
-  'component/logo/logo',
-  'component/skiplink/skiplink',
-  'component/navigation/navigation',
-  'component/header/header',
-  'component/footer/footer',
-  'component/form/form',
-  'component/input/input',
-  'component/select/select',
-  'component/checkbox/checkbox',
-  'component/radio/radio',
-  'component/tag/tag',
-  'component/badge/badge',
-  'component/card/card',
-  'component/notice/notice',
-  'component/alert/alert',
-  'component/callout/callout',
-  'component/table/table',
-  'utility/icons/icons-system/icons-system',
-  'utility/icons/icons-user/icons-user',
-] as const;
-
-const URL_REFERENCE = /url\((["']?)([^)"']+)\1\)/g;
-
-/**
- * The rules of the parts, with each relative `url(…)` (a font, an icon) rewritten to where the
- * platform serves that file, and the set of files so referenced (paths relative to `dist/`):
- * exactly the files the platform serves.
- */
-function composeStylesheet(): { css: string; assets: Set<string> } {
-  const assets = new Set<string>();
-  const css = PARTS.map((part) => {
-    const text = readFileSync(join(DSFR_DIST, `${part}.main.min.css`), 'utf8').replace(/\/\*# sourceMappingURL=[^*]*\*\//g, '');
-    return text.replace(URL_REFERENCE, (whole, _quote: string, target: string) => {
-      if (/^(data:|#)/.test(target)) return whole;
-      const file = posix.normalize(posix.join(posix.dirname(part), target));
-      if (file.startsWith('../') || !/^(fonts|icons)\//.test(file)) throw new Error(`The design system's ${part} points outside its fonts and icons: ${target}`);
-      assets.add(file);
-      return `url(${DSFR_ASSETS_PREFIX}${file})`;
-    });
-  }).join('\n');
-  return { css, assets };
-}
-
-const composed = composeStylesheet();
-
-/** The design system's rules, ready to go first in the pages' stylesheet. */
-export const DSFR_STYLESHEET = composed.css;
+/** The design system's rules the pages use (from src/web or dist/web alike). */
+export const DSFR_STYLESHEET = readFileSync(new URL('../../assets/design-system.css', import.meta.url), 'utf8');
 
 /** The files under `dist/` the stylesheet points to (`fonts/…`, `icons/…`): the only ones served. */
-export const DSFR_ASSETS: ReadonlySet<string> = composed.assets;
+export const DSFR_ASSETS: ReadonlySet<string> = new Set(
+  [...DSFR_STYLESHEET.matchAll(/url\(([^)]+)\)/g)].flatMap(([, target]) => {
+    if (!target!.startsWith('/')) return [];
+    if (!target!.startsWith(DSFR_ASSETS_PREFIX)) {
+      throw new Error(`assets/design-system.css points to ${target}, not under ${DSFR_ASSETS_PREFIX}: run \`npm run generate\` (the design system's version changed?)`);
+    }
+    return [target!.slice(DSFR_ASSETS_PREFIX.length)];
+  }),
+);
 
 /**
  * Serves the fonts and icons the stylesheet points to, and only those (any other path of the

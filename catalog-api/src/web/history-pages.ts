@@ -352,9 +352,9 @@ ${date('to', t.to)}
 </div>
 <div class="actions">${button(t.apply)}
 <a href="${PAGE}">${escapeHtml(t.reset)}</a></div>
-<ul class="fr-tags-group" role="group" aria-label="${escapeHtml(t.quick)}">
+<div role="group" aria-label="${escapeHtml(t.quick)}"><ul class="fr-tags-group">
 ${quick}
-</ul>
+</ul></div>
 </form>`,
     { tag: 'div' },
   );

@@ -141,7 +141,7 @@ const audience = (heading: string, intro: string, links: string[]) =>
 <p>${escapeHtml(intro)}</p>
 <ul>
 ${links.join('\n')}
-</ul>`, { tag: 'section', label: heading })}</div>`;
+</ul>`, { tag: 'div' })}</div>`;
 
 /** The sandbox's part of the page: its population and, on a developer's machine, where the demo key is. */
 function sandboxSection(lang: Lang, population: SyntheticPopulation | null, local: boolean): string {

@@ -121,7 +121,7 @@ function header(view: PageView, t: ReturnType<typeof text>): string {
     : `<li><a class="fr-btn fr-icon-account-circle-line" href="/patient/sign-in?return_to=${encodeURIComponent(safeReturnPath(view.path, '/patient/apps'))}">${escapeHtml(t.signIn)}</a></li>`;
   return `<header role="banner" class="fr-header">
 <div class="fr-header__body"><div class="fr-container"><div class="fr-header__body-row">
-<div class="fr-header__brand fr-enlarge-link">
+<div class="fr-header__brand">
 <div class="fr-header__brand-top"><div class="fr-header__logo"><p class="fr-logo">République<br>Française</p></div></div>
 <div class="fr-header__service"><a href="/" title="${escapeHtml(t.home)}"><p class="fr-header__service-title">${escapeHtml(t.platform)}</p></a>
 <p class="fr-header__service-tagline">${escapeHtml(t.tagline)}</p></div>
@@ -152,7 +152,7 @@ function footer(t: ReturnType<typeof text>): string {
   return `<footer class="fr-footer" role="contentinfo" id="footer">
 <div class="fr-container">
 <div class="fr-footer__body">
-<div class="fr-footer__brand fr-enlarge-link"><a href="/" title="${escapeHtml(t.home)}"><p class="fr-logo">République<br>Française</p></a></div>
+<div class="fr-footer__brand"><a href="/" title="${escapeHtml(t.home)}"><p class="fr-logo">République<br>Française</p></a></div>
 <div class="fr-footer__content"><p class="fr-footer__content-desc">${escapeHtml(t.footer)}</p>
 <ul class="fr-footer__content-list">${sites}</ul></div>
 </div>

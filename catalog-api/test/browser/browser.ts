@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { AxeResults, Result, RunOptions } from 'axe-core';
 import type { Browser, Page, Response } from 'playwright-core';
-import { afterAll, beforeAll, describe } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { CHROMIUM_SEARCH, contextOptions, DEVICES, findChromium, launchChromium, screenshotPage, withTwin, type Device } from './chromium.mjs';
 
 export { DEVICES, type Device } from './chromium.mjs';
@@ -57,7 +57,10 @@ const traffic = new WeakMap<Page, Array<Promise<Transfer | null>>>();
 interface Transfer {
   url: string;
   status: number;
+  /** The body as the page got it (decompressed). */
   bytes: number;
+  /** The body as it travelled (compressed when the server compressed it). */
+  encodedBytes: number;
   type: string;
 }
 
@@ -111,21 +114,34 @@ function watchTraffic(page: Page): void {
     const redirect = response.status() >= 300 && response.status() < 400;
     const measured = redirect
       ? Promise.resolve(null)
-      : response.body().then(
-          (body) => ({ url: response.url(), status: response.status(), bytes: body.length, type: request.resourceType() }),
+      : Promise.all([response.body(), request.sizes()]).then(
+          ([body, sizes]) => ({ url: response.url(), status: response.status(), bytes: body.length, encodedBytes: sizes.responseBodySize, type: request.resourceType() }),
           () => null,
         );
     traffic.get(page)!.push(measured);
   });
 }
 
-/** What the page now shown weighed: every response since its document, uncompressed bytes. */
-export async function pageWeight(page: Page): Promise<{ requests: number; bytes: number; documentBytes: number; transfers: Transfer[] }> {
+/** The State design system's fonts and icons: the same files on every page, cached for a year. */
+const designAsset = (transfer: Transfer) => new URL(transfer.url).pathname.startsWith('/assets/dsfr/');
+
+/**
+ * What the page now shown weighed. The page's own (`requests`, `bytes`: everything since its
+ * document but the design system's fonts and icons, as it travelled; `documentBytes`: the
+ * document, decompressed), and the design system's files it used (`fonts`, `icons`: how many,
+ * `designBytes`: their weight), which a browser downloads once for every page of the platform.
+ */
+export async function pageWeight(page: Page): Promise<{ requests: number; bytes: number; documentBytes: number; fonts: number; icons: number; designBytes: number; transfers: Transfer[] }> {
   const transfers = (await Promise.all(traffic.get(page) ?? [])).filter((transfer): transfer is Transfer => transfer !== null);
+  const own = transfers.filter((transfer) => !designAsset(transfer));
+  const design = transfers.filter(designAsset);
   return {
-    requests: transfers.length,
-    bytes: transfers.reduce((sum, transfer) => sum + transfer.bytes, 0),
+    requests: own.length,
+    bytes: own.reduce((sum, transfer) => sum + transfer.encodedBytes, 0),
     documentBytes: transfers.find((transfer) => transfer.type === 'document')?.bytes ?? 0,
+    fonts: design.filter((transfer) => transfer.type === 'font').length,
+    icons: design.filter((transfer) => transfer.type !== 'font').length,
+    designBytes: design.reduce((sum, transfer) => sum + transfer.encodedBytes, 0),
     transfers,
   };
 }
@@ -275,4 +291,19 @@ export async function checkPage(page: Page, options: { screenshot?: string } = {
   const stops = await checkKeyboard(page);
   if (options.screenshot) await screenshot(page, options.screenshot);
   return { stops };
+}
+
+/**
+ * The design system's share of any page: the State's typeface (Marianne, regular, medium and bold
+ * at most, woff2) and a few icons, the same files on every page, downloaded once and then cached
+ * for a year.
+ */
+export const DESIGN_BUDGET = { fonts: 3, icons: 4, bytes: 200_000 };
+
+/** Checks the design system's share of a page against DESIGN_BUDGET. */
+export function expectDesignWithinBudget(weight: Awaited<ReturnType<typeof pageWeight>>): void {
+  const detail = JSON.stringify(weight.transfers.filter((transfer) => transfer.url.includes('/assets/dsfr/')));
+  expect(weight.fonts, detail).toBeLessThanOrEqual(DESIGN_BUDGET.fonts);
+  expect(weight.icons, detail).toBeLessThanOrEqual(DESIGN_BUDGET.icons);
+  expect(weight.designBytes, detail).toBeLessThanOrEqual(DESIGN_BUDGET.bytes);
 }

@@ -10,7 +10,7 @@ import { setCertificationStatus } from '../../src/modules/catalog/repository.js'
 import { solidPng } from '../../src/web/logo-images.js';
 import { appInput, call, registerPublisher, useServer } from '../helpers.js';
 import { startHttpsServer, type TestHttpsServer } from '../https-server.js';
-import { checkPage, describeInBrowser, pageWeight, useBrowser, type Device } from './browser.js';
+import { checkPage, describeInBrowser, expectDesignWithinBudget, pageWeight, useBrowser, type Device } from './browser.js';
 
 const HOST = 'logos.catalogue.test';
 const LONG_NAME = 'Équilibre, méditation guidée et sommeil réparateur pour toute la famille';
@@ -88,6 +88,7 @@ describeInBrowser('catalogue pages in Chromium, without JavaScript', () => {
             const weight = await pageWeight(page);
             expect(weight.documentBytes).toBeLessThanOrEqual(BUDGET.documentBytes);
             expect(weight.bytes).toBeLessThanOrEqual(BUDGET.bytes);
+            expectDesignWithinBudget(weight);
           } finally {
             await page.context().close();
           }

@@ -72,7 +72,7 @@ describeInBrowser('the patient journey in Chromium', () => {
     const main = page.getByRole('main');
     await expect.poll(() => main.getByText('Certifiée', { exact: true }).count()).toBe(1);
     expect(await main.innerText()).toMatch(/Certificat n° MES-\d{4}-\d{6}/);
-    expect(await main.innerText()).toContain('Pourquoi : Suivre vos mesures (poids, tension) dans le carnet.');
+    expect(await main.innerText()).toContain('Pourquoi\u00a0: Suivre vos mesures (poids, tension) dans le carnet.');
     const required = page.getByRole('checkbox', { name: /Lire vos vaccinations/ });
     expect(await required.isDisabled()).toBe(true);
     expect(await required.isChecked()).toBe(true);
@@ -105,9 +105,9 @@ describeInBrowser('the patient journey in Chromium', () => {
 
     // "My connected apps": what it may do, until when, its last access; withdraw.
     await page.goto('/patient/apps');
-    const card = page.locator('li.card', { has: page.getByRole('heading', { name: app.name }) });
+    const card = page.locator('li.mes-card', { has: page.getByRole('heading', { name: app.name }) });
     expect(await card.innerText()).toMatch(/jusqu’au \d{1,2} \S+ \d{4}/);
-    expect(await card.innerText()).toMatch(/Dernier accès à vos données : /);
+    expect(await card.innerText()).toMatch(/Dernier accès à vos données\u00a0: /);
     expect(await card.innerText()).toContain('Lire vos allergies');
     expect(await card.innerText()).not.toContain('Lire vos mesures');
     await checkPage(page, { screenshot: 'connected-apps-journey' });

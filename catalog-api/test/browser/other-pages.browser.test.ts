@@ -7,7 +7,7 @@
 import { expect, it } from 'vitest';
 import { seedRecord } from '../fhir-helpers.js';
 import { useServer } from '../helpers.js';
-import { checkPage, describeInBrowser, pageWeight, useBrowser, type Device } from './browser.js';
+import { checkPage, describeInBrowser, expectDesignWithinBudget, pageWeight, useBrowser, type Device } from './browser.js';
 import { registerApp, signInAsPatient, startAuthorization, useAppSite } from './journey.js';
 
 const PATIENT = 'other-pages-patient';
@@ -109,6 +109,7 @@ describeInBrowser('the home page in Chromium, without JavaScript', () => {
           const weight = await pageWeight(page);
           expect(weight.documentBytes).toBeLessThanOrEqual(40_000);
           expect(weight.requests).toBeLessThanOrEqual(2);
+          expectDesignWithinBudget(weight);
         } finally {
           await page.context().close();
         }

@@ -9,7 +9,7 @@ import { beforeAll, expect, it } from 'vitest';
 import { layoutText } from '../../src/web/layout.js';
 import { fhirRequest, seedRecord } from '../fhir-helpers.js';
 import { useServer } from '../helpers.js';
-import { checkAccessibility, checkKeyboard, checkNoHorizontalScroll, checkPage, describeInBrowser, pageWeight, screenshot, useBrowser, type Device } from './browser.js';
+import { checkAccessibility, checkKeyboard, checkNoHorizontalScroll, checkPage, describeInBrowser, expectDesignWithinBudget, pageWeight, screenshot, useBrowser, type Device } from './browser.js';
 import { arrivedAtApp, finishAuthorization, registerApp, signInAsPatient, startAuthorization, useAppSite, type AppTokens, type TestApp } from './journey.js';
 
 const PATIENT = 'browser-patient-1';
@@ -90,6 +90,7 @@ describeInBrowser('patient pages in Chromium, without JavaScript', () => {
     const signInWeight = await pageWeight(page);
     expect(signInWeight.documentBytes).toBeLessThan(BUDGET.documentBytes);
     expect(signInWeight.bytes).toBeLessThan(BUDGET.bytes);
+    expectDesignWithinBudget(signInWeight);
 
     await signInAsPatient(page, PATIENT);
     expect(new URL(page.url()).pathname).toBe('/patient/apps');
@@ -107,6 +108,7 @@ describeInBrowser('patient pages in Chromium, without JavaScript', () => {
     expect(weight.requests, JSON.stringify(weight.transfers)).toBeLessThanOrEqual(BUDGET.requests);
     expect(weight.documentBytes).toBeLessThan(BUDGET.documentBytes);
     expect(weight.bytes).toBeLessThan(BUDGET.bytes);
+    expectDesignWithinBudget(weight);
   });
 
   it('switches to English from the header and stays there, page after page', async () => {

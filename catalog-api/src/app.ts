@@ -49,6 +49,7 @@ import type { OutboundPolicy } from './core/outbound/safe-fetch.js';
 import { remoteKeySets } from './modules/oauth/client-remote-keys.js';
 import { catalogueHandlers } from './web/catalogue-pages.js';
 import { homeHandlers } from './web/home-page.js';
+import { legalPageHandlers } from './web/legal-pages.js';
 import { errorPage, pageHeaders } from './web/html.js';
 
 declare module 'fastify' {
@@ -282,6 +283,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       ...sandboxHandlers(db, config, { box, issuerOf: (request) => issuerOf(request, config) }),
       ...siteHandlers({ secureCookies }),
       ...homeHandlers({ db, config, sessions }),
+      ...legalPageHandlers({ db, config, sessions, secureCookies }),
       ...catalogueHandlers({ db, config, sessions, outbound: options.outbound }),
     };
     // The sandbox injects the failures developers ask for and records each client's traffic.

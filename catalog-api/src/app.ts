@@ -50,6 +50,7 @@ import { remoteKeySets } from './modules/oauth/client-remote-keys.js';
 import { catalogueHandlers } from './web/catalogue-pages.js';
 import { homeHandlers } from './web/home-page.js';
 import { registerDesignSystemAssets } from './web/design-system.js';
+import { legalPageHandlers } from './web/legal-pages.js';
 import { errorPage, pageHeaders } from './web/html.js';
 
 declare module 'fastify' {
@@ -283,6 +284,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       ...sandboxHandlers(db, config, { box, issuerOf: (request) => issuerOf(request, config) }),
       ...siteHandlers({ secureCookies }),
       ...homeHandlers({ db, config, sessions }),
+      ...legalPageHandlers({ db, config, sessions, secureCookies }),
       ...catalogueHandlers({ db, config, sessions, outbound: options.outbound }),
     };
     // The sandbox injects the failures developers ask for and records each client's traffic.

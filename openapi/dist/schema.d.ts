@@ -863,6 +863,83 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/accessibilite": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The accessibility statement (page)
+         * @description The platform's accessibility statement (*déclaration d'accessibilité*), in French (default)
+         *     or English, in the shape RGAA 4.1 asks for: the commitment; the conformity state, *non
+         *     conforme* since no RGAA audit has been carried out, with what the platform's tests check on
+         *     every change instead (axe-core's WCAG 2.1 A and AA rules at desktop and phone widths, the
+         *     keyboard walk, pages without JavaScript, no sideways scroll on a phone); how to report a
+         *     problem; the recourse to the Défenseur des droits; the date of the statement. No sign-in
+         *     needed; unknown query parameters are ignored.
+         */
+        get: operations["showAccessibilityStatement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mentions-legales": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The legal notice (page)
+         * @description The legal notice (*mentions légales*), in French (default) or English: what the service is,
+         *     who publishes it (the operator who deploys the platform), the hosting of health data by an
+         *     HDS-certified host (article L.1111-8 of the French public health code), intellectual
+         *     property (content under Etalab's Licence Ouverte 2.0; the Marianne font and logo of the
+         *     State's design system are reserved to State sites), and how to get in touch. No sign-in
+         *     needed; unknown query parameters are ignored.
+         */
+        get: operations["showLegalNotice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/donnees-personnelles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Personal data and cookies (page)
+         * @description What the pages do with personal data (*données personnelles*), in French (default) or
+         *     English: the cookies they set (the session, a sign-in in progress, the language), each with
+         *     its name and lifetime; no tracking, no audience measurement, no content from other sites;
+         *     what the access history records when an app reads or adds data, and how long it is kept;
+         *     the patient's rights under the GDPR and the complaint to the CNIL; and that each app is a
+         *     controller of its own for what it reads once authorised. No sign-in needed; unknown query
+         *     parameters are ignored.
+         */
+        get: operations["showPrivacyNotice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/assets/site.css": {
         parameters: {
             query?: never;
@@ -2807,7 +2884,8 @@ export interface components {
         };
         /**
          * @description A page of the platform to go back to (after signing in, after choosing a language): the home
-         *     page `/`, or a path of the patient pages or of the catalogue, with its query.
+         *     page `/`, a path of the patient pages or of the catalogue, or one of the legal pages
+         *     (`/accessibilite`, `/mentions-legales`, `/donnees-personnelles`), with its query.
          */
         ReturnToPath: string;
         InteractionId: string;
@@ -5584,6 +5662,45 @@ export interface operations {
         };
     };
     showHome: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Page"];
+            400: components["responses"]["Page"];
+        };
+    };
+    showAccessibilityStatement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Page"];
+            400: components["responses"]["Page"];
+        };
+    };
+    showLegalNotice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Page"];
+            400: components["responses"]["Page"];
+        };
+    };
+    showPrivacyNotice: {
         parameters: {
             query?: never;
             header?: never;

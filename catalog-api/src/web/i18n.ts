@@ -10,7 +10,8 @@ export const LANGUAGES = ['fr', 'en'] as const;
 export type Lang = (typeof LANGUAGES)[number];
 
 export const LANGUAGE_COOKIE = 'mes_lang';
-const YEAR_SECONDS = 365 * 24 * 3600;
+/** The language choice is remembered for a year. */
+export const LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600;
 
 const isLang = (value: string | undefined): value is Lang => LANGUAGES.includes(value as Lang);
 
@@ -38,7 +39,7 @@ export function preferredLanguage(header: string | undefined): Lang {
 
 /** The Set-Cookie value that remembers a language for a year. */
 export function languageCookie(lang: Lang, secure: boolean): string {
-  return `${LANGUAGE_COOKIE}=${lang}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${YEAR_SECONDS}${secure ? '; Secure' : ''}`;
+  return `${LANGUAGE_COOKIE}=${lang}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${LANGUAGE_COOKIE_SECONDS}${secure ? '; Secure' : ''}`;
 }
 
 /** "de Juliette", "d’Inès": French elides "de" before a vowel or a mute h. */

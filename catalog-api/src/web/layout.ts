@@ -87,8 +87,8 @@ const sectionLinks: Array<{ section: Section; href: string }> = [
   { section: 'history', href: '/patient/history' },
 ];
 
-/** Paths the language switch (and sign-in) may come back to: the platform's own pages only, the home page included (no dot segments). */
-export const RETURN_PATH = /^\/((patient|catalogue)(\/[A-Za-z0-9_-]+(\.[a-z]+)?)*\/?)?(\?[A-Za-z0-9_.~%=&+-]*)?$/;
+/** Paths the language switch (and sign-in) may come back to: the platform's own pages only, the home page and the legal pages included (no dot segments). */
+export const RETURN_PATH = /^\/((patient|catalogue)(\/[A-Za-z0-9_-]+(\.[a-z]+)?)*\/?|accessibilite|mentions-legales|donnees-personnelles)?(\?[A-Za-z0-9_.~%=&+-]*)?$/;
 
 /** The path to come back to, or the fallback when it is not one of the platform's pages. */
 export const safeReturnPath = (path: string | undefined, fallback: string): string => (path && path.length <= 500 && RETURN_PATH.test(path) ? path : fallback);

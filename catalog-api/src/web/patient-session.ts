@@ -55,9 +55,12 @@ export interface PatientSessions {
   close(request: FastifyRequest): Promise<{ setCookie: string; sealedIdToken: string | null }>;
 }
 
+/** The session cookie's name: `__Host-` prefixed when the platform is served over HTTPS. */
+export const patientSessionCookie = (secure: boolean): string => (secure ? '__Host-mes_patient' : 'mes_patient');
+
 /** `secure`: the platform's public URL is HTTPS, so the cookie is `__Host-` and Secure. */
 export function patientSessions(db: Queryable, options: { secure: boolean }): PatientSessions {
-  const name = options.secure ? '__Host-mes_patient' : 'mes_patient';
+  const name = patientSessionCookie(options.secure);
   const attributes = `Path=/; HttpOnly; SameSite=Lax${options.secure ? '; Secure' : ''}`;
   const cookieValue = (request: FastifyRequest) => {
     const value = readCookies(request.headers.cookie).get(name);

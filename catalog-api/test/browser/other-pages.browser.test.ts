@@ -2,10 +2,12 @@
 // checks as the main ones (axe-core WCAG 2.1 AA, no sideways scroll at 360 px, the keyboard walk):
 // the sign-in page when an app is asking, the consent screen answering a mistake, an expired
 // request, the history's correction page, the signed-out page; the home page at both widths in
-// both languages, in the sandbox and in production; and, outside the sandbox, the sign-in page of
-// the identity provider and the page saying sign-in is unavailable.
+// both languages, in the sandbox and in production; the legal pages (accessibility statement,
+// legal notice, personal data) at both widths in both languages; and, outside the sandbox, the
+// sign-in page of the identity provider and the page saying sign-in is unavailable.
 import { expect, it } from 'vitest';
 import { seedRecord } from '../fhir-helpers.js';
+import { LEGAL_LINKS } from '../../src/web/legal-pages.js';
 import { useServer } from '../helpers.js';
 import { checkPage, describeInBrowser, expectDesignWithinBudget, pageWeight, useBrowser, type Device } from './browser.js';
 import { registerApp, signInAsPatient, startAuthorization, useAppSite } from './journey.js';
@@ -141,4 +143,34 @@ describeInBrowser('the home page in Chromium, without JavaScript', () => {
       await page.context().close();
     }
   });
+});
+
+describeInBrowser('the legal pages in Chromium, without JavaScript', () => {
+  const server = useServer();
+  const browser = useBrowser();
+  const titles: Record<string, { fr: string; en: string }> = {
+    [LEGAL_LINKS.accessibility]: { fr: 'Déclaration d’accessibilité', en: 'Accessibility statement' },
+    [LEGAL_LINKS.legalNotice]: { fr: 'Mentions légales', en: 'Legal notice' },
+    [LEGAL_LINKS.privacy]: { fr: 'Données personnelles', en: 'Personal data' },
+  };
+
+  for (const device of ['desktop', 'phone'] as const) {
+    for (const locale of ['fr-FR', 'en-GB']) {
+      it(`passes every check on each legal page on ${device} (${locale}), every link reached by the keyboard`, async () => {
+        const page = await browser.newPage({ device, locale, baseURL: server().url });
+        try {
+          for (const path of Object.values(LEGAL_LINKS)) {
+            expect((await page.goto(path))?.status(), path).toBe(200);
+            expect(await page.getByRole('main').getByRole('heading', { level: 1 }).innerText()).toBe(titles[path]![locale === 'fr-FR' ? 'fr' : 'en']);
+            const { stops } = await checkPage(page);
+            const links = await page.getByRole('main').locator('a[href]').evaluateAll((anchors) => anchors.map((anchor) => anchor.getAttribute('href')));
+            expect(links.length, path).toBeGreaterThan(0);
+            expect(stops.filter((stop) => stop.inMain).map((stop) => stop.href), path).toEqual(links);
+          }
+        } finally {
+          await page.context().close();
+        }
+      });
+    }
+  }
 });

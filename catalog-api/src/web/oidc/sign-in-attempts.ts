@@ -33,8 +33,11 @@ export interface SignInAttempts {
 
 const hash = (value: string) => createHash('sha256').update(value).digest('base64url');
 
+/** The attempt cookie's name: `__Host-` prefixed when the platform is served over HTTPS. */
+export const signInAttemptCookie = (secure: boolean): string => (secure ? '__Host-mes_sign_in' : 'mes_sign_in');
+
 export function signInAttempts(db: Queryable, box: SecretBox, options: { secure: boolean }): SignInAttempts {
-  const name = options.secure ? '__Host-mes_sign_in' : 'mes_sign_in';
+  const name = signInAttemptCookie(options.secure);
   const attributes = `Path=/; HttpOnly; SameSite=Lax${options.secure ? '; Secure' : ''}`;
   return {
     clearCookie: `${name}=; ${attributes}; Max-Age=0`,

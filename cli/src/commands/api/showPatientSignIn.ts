@@ -20,7 +20,7 @@ const operation: Operation = {
       required: false,
       type: 'string',
       array: false,
-      description: 'A page of the platform to go back to (after signing in, after choosing a language): the home page `/`, or a path of the patient pages or of the catalogue, with its query.',
+      description: 'A page of the platform to go back to (after signing in, after choosing a language): the home page `/`, a path of the patient pages or of the catalogue, or one of the legal pages (`/accessibilite`, `/mentions-legales`, `/donnees-personnelles`), with its query.',
     },
     {
       name: 'q',

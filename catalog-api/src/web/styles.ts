@@ -33,6 +33,8 @@ section.mes-card,div.mes-card{margin-bottom:1.5rem}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1.5rem;margin:0 0 1.5rem}
 dl.facts dt{font-weight:700}
 dl.facts dd{margin:0}
+/* Placeholders in the regular face: the italic one would be a fourth font file for one example. */
+.fr-input::placeholder{font-style:normal}
 .mes-account{display:inline-flex;align-items:center;gap:.5rem;min-height:2.5rem;padding:0 .75rem;font-size:.875rem;line-height:1.5rem}
 .mes-account:before{--icon-size:1rem}
 .fr-table table.stack caption{text-align:left}

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { AxeResults, Result, RunOptions } from 'axe-core';
-import type { Browser, Page, Response } from 'playwright-core';
+import type { Browser, Locator, Page, Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { CHROMIUM_SEARCH, contextOptions, DEVICES, findChromium, launchChromium, screenshotPage, withTwin, type Device } from './chromium.mjs';
 
@@ -306,4 +306,15 @@ export function expectDesignWithinBudget(weight: Awaited<ReturnType<typeof pageW
   expect(weight.fonts, detail).toBeLessThanOrEqual(DESIGN_BUDGET.fonts);
   expect(weight.icons, detail).toBeLessThanOrEqual(DESIGN_BUDGET.icons);
   expect(weight.designBytes, detail).toBeLessThanOrEqual(DESIGN_BUDGET.bytes);
+}
+
+/**
+ * Ticks or unticks a checkbox or a radio as a person does: by its label (the design system draws
+ * the box in the label, over the input), then checks that it took.
+ */
+export async function setChoice(control: Locator, checked: boolean): Promise<void> {
+  const id = await control.getAttribute('id');
+  if (!id) throw new Error('a checkbox or radio without an id has no label to click');
+  if ((await control.isChecked()) !== checked) await control.page().locator(`label[for="${id}"]`).click();
+  expect(await control.isChecked()).toBe(checked);
 }

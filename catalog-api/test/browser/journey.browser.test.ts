@@ -9,7 +9,7 @@ import { beforeAll, expect, it } from 'vitest';
 import { fhirRequest, seedGuardianship, seedRecord } from '../fhir-helpers.js';
 import { call, useServer } from '../helpers.js';
 import { clientAssertion, form, postForm } from '../oauth-helpers.js';
-import { checkPage, describeInBrowser, useBrowser } from './browser.js';
+import { checkPage, describeInBrowser, setChoice, useBrowser } from './browser.js';
 import { arrivedAtApp, finishAuthorization, registerApp, signInAsPatient, startAuthorization, useAppSite, type AppTokens, type TestApp } from './journey.js';
 
 const PATIENT = 'journey-claire';
@@ -79,8 +79,8 @@ describeInBrowser('the patient journey in Chromium', () => {
     await checkPage(page, { screenshot: 'consent' });
 
     // Untick the measurements, keep the allergies, one year, approve.
-    await page.getByRole('checkbox', { name: /Lire vos mesures et résultats/ }).uncheck();
-    await page.getByRole('radio', { name: /^1 an/ }).check();
+    await setChoice(page.getByRole('checkbox', { name: /Lire vos mesures et résultats/ }), false);
+    await setChoice(page.getByRole('radio', { name: /^1 an/ }), true);
     await page.getByRole('button', { name: 'Autoriser', exact: true }).click();
     const tokens = await finishAuthorization(server(), app, started, await arrivedAtApp(page, app));
     expect(tokens.scope).toBe('launch/patient offline_access patient/AllergyIntolerance.rs patient/Immunization.rs');
@@ -139,8 +139,8 @@ describeInBrowser('the patient journey in Chromium', () => {
     const forChild = page.getByRole('radio', { name: /Pour Nour Haddad, né\(e\) le 21 juin 2017/ });
     expect(await page.getByRole('radio', { name: /Pour moi-même/ }).isChecked()).toBe(true);
     await checkPage(page, { screenshot: 'consent-guardian' });
-    await forChild.check();
-    await page.getByRole('radio', { name: /Jusqu’à ce que je retire l’accès/ }).check();
+    await setChoice(forChild, true);
+    await setChoice(page.getByRole('radio', { name: /Jusqu’à ce que je retire l’accès/ }), true);
     await page.getByRole('button', { name: 'Autoriser', exact: true }).click();
     const tokens = await finishAuthorization(server(), app, started, await arrivedAtApp(page, app));
     expect(tokens.patient).toBe(CHILD);

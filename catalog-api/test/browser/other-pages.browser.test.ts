@@ -9,7 +9,7 @@ import { expect, it } from 'vitest';
 import { seedRecord } from '../fhir-helpers.js';
 import { LEGAL_LINKS } from '../../src/web/legal-pages.js';
 import { useServer } from '../helpers.js';
-import { checkPage, describeInBrowser, expectDesignWithinBudget, pageWeight, useBrowser, type Device } from './browser.js';
+import { checkPage, describeInBrowser, expectDesignWithinBudget, pageWeight, setChoice, useBrowser, type Device } from './browser.js';
 import { registerApp, signInAsPatient, startAuthorization, useAppSite } from './journey.js';
 
 const PATIENT = 'other-pages-patient';
@@ -37,7 +37,7 @@ describeInBrowser('the other patient pages in Chromium', () => {
     await checkPage(page);
 
     await signInAsPatient(page, PATIENT);
-    for (const box of await page.getByRole('checkbox').all()) await box.uncheck();
+    for (const box of await page.getByRole('checkbox').all()) await setChoice(box, false);
     await page.getByRole('button', { name: 'Autoriser', exact: true }).click();
     expect(await page.getByRole('alert').innerText()).toContain('Choisissez au moins une permission');
     await checkPage(page);

@@ -40,6 +40,8 @@ const PAGES = [
   { name: 'connected-apps', path: '/patient/apps', signedIn: true },
   { name: 'connected-apps-english', path: '/patient/apps', signedIn: true, lang: 'en' },
   { name: 'access-history', path: '/patient/history', signedIn: true },
+  // A legal page of the footer.
+  { name: 'accessibility', path: '/accessibilite' },
 ];
 
 // --- the app side, as the tests' helpers do it: PKCE, DPoP-bound tokens, FHIR reads ---

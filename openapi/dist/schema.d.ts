@@ -950,8 +950,11 @@ export interface paths {
         /**
          * The pages' stylesheet
          * @description The one stylesheet of the platform's pages (the pages' Content-Security-Policy allows no
-         *     other). Pages link it with `v`, the hash of its content, so it is cached for a year and a new
-         *     version is fetched at once.
+         *     other): the rules of the State design system (DSFR) the pages use, then the platform's own.
+         *     Its fonts and icons are served under `/assets/dsfr/{version}/`, only those it points to.
+         *     Pages link it with `v`, the hash of its content, so it is cached for a year and a new
+         *     version is fetched at once. Compressed with Brotli or gzip when `Accept-Encoding` accepts
+         *     them (`Vary: Accept-Encoding`).
          */
         get: operations["getStylesheet"];
         put?: never;
@@ -5729,6 +5732,9 @@ export interface operations {
             200: {
                 headers: {
                     "Cache-Control"?: string;
+                    /** @description `br` or `gzip` when the request accepts it; absent for the plain text. */
+                    "Content-Encoding"?: "br" | "gzip";
+                    Vary?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -8,7 +8,7 @@ const operation: Operation = {
   method: 'GET',
   path: '/assets/site.css',
   summary: 'The pages\' stylesheet',
-  description: 'The one stylesheet of the platform\'s pages (the pages\' Content-Security-Policy allows no other). Pages link it with `v`, the hash of its content, so it is cached for a year and a new version is fetched at once.',
+  description: 'The one stylesheet of the platform\'s pages (the pages\' Content-Security-Policy allows no other): the rules of the State design system (DSFR) the pages use, then the platform\'s own. Its fonts and icons are served under `/assets/dsfr/{version}/`, only those it points to. Pages link it with `v`, the hash of its content, so it is cached for a year and a new version is fetched at once. Compressed with Brotli or gzip when `Accept-Encoding` accepts them (`Vary: Accept-Encoding`).',
   tag: 'patient-pages',
   security: [],
   auth: 'none',

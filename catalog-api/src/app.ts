@@ -49,7 +49,7 @@ import type { OutboundPolicy } from './core/outbound/safe-fetch.js';
 import { remoteKeySets } from './modules/oauth/client-remote-keys.js';
 import { catalogueHandlers } from './web/catalogue-pages.js';
 import { homeHandlers } from './web/home-page.js';
-import { registerDesignSystemAssets } from './web/design-system.js';
+import { DSFR_ASSETS_PREFIX, registerDesignSystemAssets } from './web/design-system.js';
 import { legalPageHandlers } from './web/legal-pages.js';
 import { errorPage, pageHeaders } from './web/html.js';
 
@@ -83,8 +83,11 @@ export interface BuildOptions {
   developerSiteDir?: string;
 }
 
-/** Routes served outside the spec: the spec itself, its interactive reference and the documentation site. */
-export const documentationRoutes = ['/openapi.json', '/docs', DEVELOPER_SITE_PATH];
+/**
+ * Routes served outside the spec: the spec itself, its interactive reference, the documentation
+ * site, and the design system's fonts and icons the pages' stylesheet points to.
+ */
+export const documentationRoutes = ['/openapi.json', '/docs', DEVELOPER_SITE_PATH, DSFR_ASSETS_PREFIX];
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{8,128}$/;
 

@@ -9,7 +9,7 @@ import { seedRecord } from './fhir-helpers.js';
 import { expectErrorPage, useServer } from './helpers.js';
 import { pageBrowser } from './page-browser.js';
 
-const CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const NBSP = '\u00a0';
 
 const PAGES = [
@@ -18,7 +18,7 @@ const PAGES = [
   { path: LEGAL_LINKS.privacy, fr: 'Données personnelles', en: 'Personal data' },
 ] as const;
 
-const main = (html: string) => /<main id="content" tabindex="-1">([\s\S]*)<\/main>/.exec(html)?.[1] ?? '';
+const main = (html: string) => /<main id="content" tabindex="-1" class="fr-container mes-main">([\s\S]*)<\/main>/.exec(html)?.[1] ?? '';
 /** The text of <main>, tags dropped and the entities it uses decoded. */
 const textOf = (html: string) =>
   main(html)
@@ -47,8 +47,8 @@ describe('the legal pages of a sandbox', () => {
     expect(page.html).toContain(`<h1>${fr}</h1>`);
     expect(page.html.match(/<h1>/g)).toHaveLength(1);
     expect(main(page.html)).toContain('<h2>');
-    // The layout: the brand leads home, the language switch comes back here.
-    expect(page.html).toContain('<a class="brand" href="/">');
+    // The layout: the service's name leads home, the language switch comes back here.
+    expect(page.html).toContain('<div class="fr-header__service"><a href="/" title="Accueil — Mon espace santé · Applications">');
     expect(page.html).toContain(`href="/language?lang=en&amp;return_to=${encodeURIComponent(path)}"`);
     expect(page.html).toContain(`href="/patient/sign-in?return_to=${encodeURIComponent(path)}"`);
     expect(page.html).not.toMatch(/<script|\sstyle=|\son[a-z]+=/i);
@@ -187,7 +187,7 @@ describe('the legal pages of a sandbox', () => {
     for (const { path } of PAGES) {
       const page = await browser.get(path);
       expect(page.status).toBe(200);
-      expect(page.html, path).toContain('Connecté :');
+      expect(page.html, path).toContain('Connecté\u00a0:');
       expect(page.html, path).toContain('<strong>Maëlle Rivière</strong>');
       expect(page.html, path).toContain('action="/patient/sign-out"');
     }

@@ -76,7 +76,7 @@ describe('authorization outside the sandbox, through the identity provider and t
     const consent = await me.get(screen);
     expect(consent.status).toBe(200);
     expect(consent.html).toContain('<h1>Autoriser Suivi Vaccins\u00a0?</h1>');
-    expect(consent.html).toContain('Connecté : <strong>Jeanne Lefebvre</strong>');
+    expect(consent.html).toContain('Connecté\u00a0: <strong>Jeanne Lefebvre</strong>');
     // The header's sign-out may lead to the provider, the decision to the app: nowhere else.
     expect(consent.headers.get('content-security-policy')).toContain(`form-action 'self' ${new URL(idp.issuer).origin} https://carnet.example.fr;`);
     const interaction = new URL(screen, PUBLIC).searchParams.get('interaction')!;
@@ -105,7 +105,7 @@ describe('authorization outside the sandbox, through the identity provider and t
   it('ignores login_hint outside the sandbox: the patient still signs in and decides', async () => {
     const { consent } = await onConsentScreen({ login_hint: 'someone-else' });
     expect(consent.html).toContain('<h1>Autoriser Suivi Vaccins\u00a0?</h1>');
-    expect(consent.html).toContain('Connecté : <strong>Jeanne Lefebvre</strong>');
+    expect(consent.html).toContain('Connecté\u00a0: <strong>Jeanne Lefebvre</strong>');
   });
 
   it('sends unauthorized_client back when the app is suspended while the patient decides', async () => {

@@ -92,7 +92,7 @@ describe('sandbox seed', () => {
     expect(await home()).toContain('<p id="sandbox-population">Aucun patient de synthèse n’est encore chargé.</p>');
     await seedSyntheticRecords(server!.app.db, { seed: 'accueil', patients: 3 });
     const page = await home();
-    expect(page).toContain('<p id="sandbox-population">3 patients de synthèse sont chargés (graine « accueil »).</p>');
+    expect(page).toContain('<p id="sandbox-population">3 patients de synthèse sont chargés (graine «\u00a0accueil\u00a0»).</p>');
     expect(page).toContain('<code>sandbox-demo-api-key</code>');
     expect(page).not.toContain(key);
   });

@@ -6,11 +6,12 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 export default defineConfig({
   resolve: {
     // Tests run against the sources of the workspace packages, not their last build.
-    alias: {
-      '@mes/catalog-api': here('./catalog-api/src/index.ts'),
-      '@mes/sandbox': here('./sandbox/src/index.ts'),
-      '@mes/sdk': here('./sdk/src/index.ts'),
-    },
+    alias: [
+      { find: /^@mes\/catalog-api$/, replacement: here('./catalog-api/src/index.ts') },
+      { find: /^@mes\/sandbox$/, replacement: here('./sandbox/src/index.ts') },
+      { find: /^@mes\/sdk$/, replacement: here('./sdk/src/index.ts') },
+      { find: /^@mes\/sdk\/certification$/, replacement: here('./sdk/src/certification/index.ts') },
+    ],
   },
   test: {
     include: ['*/test/**/*.test.ts'],

@@ -1,9 +1,10 @@
-// Builds the published package: ESM and CommonJS bundles of src/index.ts with their type
-// declarations. The spec's types are inlined into the .d.ts so consumers need no @mes/openapi.
+// Builds the published package: ESM and CommonJS bundles of src/index.ts (`@mes/sdk`) and of
+// src/certification/index.ts (`@mes/sdk/certification`, written where tsc -b writes its
+// declarations) with their type declarations. The spec's types are inlined into the .d.ts so consumers need no @mes/openapi.
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: { index: 'src/index.ts', 'certification/index': 'src/certification/index.ts' },
   format: ['esm', 'cjs'],
   // Browsers and Node alike: no Node built-ins are bundled or polyfilled.
   platform: 'neutral',

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkCatalogue } from '../src/modules/certification/checks.js';
-import { criterionIds } from '@mes/sdk';
+import { criterionIds } from '@mes/sdk/certification';
 import { loadCriteria } from '../src/modules/certification/criteria.js';
 
 const guide = readFileSync(new URL('../../docs/reviewers.md', import.meta.url), 'utf8');

@@ -2,7 +2,7 @@
 // version, two independent reviewers approve it, it gets a certificate anyone verifies offline
 // and enters the catalogue; suspension cuts its tokens at once; the decision log verifies; every
 // illegal move and every bad input is refused and changes nothing.
-import { verifyCertificate, verifyDecisionLog } from '@mes/sdk';
+import { verifyCertificate, verifyDecisionLog } from '@mes/sdk/certification';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestHttpsServer } from './https-server.js';
 import { call, expectProblem, useServer } from './helpers.js';

@@ -2,7 +2,8 @@
 // with its evidence, every review with its verdicts, the submission's decisions in the public log
 // (their hashes recomputed) and the certificate; as JSON, a standalone HTML page or Markdown.
 // Every value comes from the server or the publisher: each is escaped for the format it lands in.
-import { decisionHash, type Certificate, type MesClient } from '@mes/sdk';
+import { type Certificate, type MesClient } from '@mes/sdk';
+import { decisionHash } from '@mes/sdk/certification';
 import { oneLine } from './output.js';
 import { actorName, APPROVALS_NEEDED, type CheckRun, type Criteria, type Decision, type Submission } from './certification-views.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { verdictProblems } from '@mes/sdk';
+import { verdictProblems } from '@mes/sdk/certification';
 import { criteriaTemplate, parseCriteriaFile, verdictPointers, type Criteria } from '../src/review-verdicts.js';
 
 const criteria: Criteria = {

@@ -50,7 +50,7 @@ export const problemCodes = [
 ] as const satisfies readonly ProblemCode[];
 
 /** The problem codes as named constants: `if (error.code === ProblemCode.not_found) …`. */
-export const ProblemCode = Object.freeze(Object.fromEntries(problemCodes.map((code) => [code, code]))) as {
+export const ProblemCode = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.fromEntries(/* @__PURE__ */ problemCodes.map((code) => [code, code]))) as {
   readonly [C in ProblemCode]: C;
 };
 

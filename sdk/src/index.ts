@@ -1,5 +1,10 @@
 // Public surface of @mes/sdk, the typed client of the platform's HTTP API (Node >= 20.19 and
-// browsers). Everything not exported here is internal.
+// browsers). Everything not exported here is internal, except `@mes/sdk/certification`
+// (certification/index.ts): the offline checks of certificates and of the decision log.
+/**
+ * The client of the platform's API: `createClient`, its resources, the FHIR API, the errors.
+ * @module
+ */
 export { createClient, MesClient, type ClientOptions } from './client.js';
 export type { FetchLike, RequestOptions, Query } from './internal/transport.js';
 export { ApiPromise, type WithResponse } from './internal/api-promise.js';
@@ -10,21 +15,6 @@ export type { AuthorizationInfo } from './auth/session.js';
 export type { AuthorizeOptions, AuthorizationRequest, DeviceAuthorization } from './auth/flows.js';
 export { FhirApi, FhirPage, fhirResourceTypes, creatableResourceTypes, type FhirSearchPage } from './fhir/resource.js';
 export { scopesAllow } from './fhir/scopes.js';
-export {
-  verifyCertificate,
-  verifyDecisionLog,
-  decisionHash,
-  canonicalJson,
-  sha256Hex,
-  GENESIS_HASH,
-  CERTIFICATE_TYPE,
-  type CertificateClaims,
-  type CertificateKey,
-  type CertificateVerification,
-  type DecisionLogVerification,
-  type UnhashedDecision,
-} from './certification/verify.js';
-export { verdictProblems, criterionIds, type VerdictProblem } from './certification/verdicts.js';
 export {
   MesError,
   ApiError,

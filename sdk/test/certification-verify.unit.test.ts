@@ -1,7 +1,7 @@
 // The offline verifiers of certificates and of the decision log: canonical JSON (RFC 8785), the
 // hash chain, and ES256 certificates, with every way they can be wrong.
 import { createHash, webcrypto } from 'node:crypto';
-import { canonicalJson, CERTIFICATE_TYPE, decisionHash, GENESIS_HASH, verdictProblems, verifyCertificate, verifyDecisionLog, type CertificateClaims, type UnhashedDecision } from '@mes/sdk';
+import { canonicalJson, CERTIFICATE_TYPE, decisionHash, GENESIS_HASH, verdictProblems, verifyCertificate, verifyDecisionLog, type CertificateClaims, type UnhashedDecision } from '@mes/sdk/certification';
 import { describe, expect, it } from 'vitest';
 
 describe('canonicalJson', () => {

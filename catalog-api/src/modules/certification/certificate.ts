@@ -1,7 +1,7 @@
 // Certificates as issued: a compact JWS (ES256, the platform's active signing key) over what the
 // certification covers. Anyone verifies one offline with the SDK's verifyCertificate and the keys
 // published at /certification/keys.
-import { CERTIFICATE_TYPE, sha256Hex, type CertificateClaims } from '@mes/sdk';
+import { CERTIFICATE_TYPE, sha256Hex, type CertificateClaims } from '@mes/sdk/certification';
 import { SignJWT } from 'jose';
 import type { Queryable } from '../../core/store/db.js';
 import type { SecretBox } from '../../core/secret-box.js';

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { components } from '@mes/openapi';
 import type { Queryable } from '../../core/store/db.js';
-import { decisionHash } from '@mes/sdk';
+import { decisionHash } from '@mes/sdk/certification';
 import type { CheckResult } from './checks.js';
 
 export type Submission = components['schemas']['Submission'];

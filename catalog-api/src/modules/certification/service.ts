@@ -5,7 +5,7 @@
 // status (public catalogue, OAuth cut-off, patients' notices) follows in the same transaction.
 import { randomUUID } from 'node:crypto';
 import type { components } from '@mes/openapi';
-import { verdictProblems } from '@mes/sdk';
+import { verdictProblems } from '@mes/sdk/certification';
 import type { AppConfig } from '../../core/config.js';
 import { ProblemError } from '../../core/errors.js';
 import type { Db, Queryable } from '../../core/store/db.js';

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { ApiError, ConnectionError, verifyCertificate, type Certificate, type CertificateClaims, type CertificateKey, type MesClient } from '@mes/sdk';
+import { ApiError, ConnectionError, type Certificate, type MesClient } from '@mes/sdk';
+import { verifyCertificate, type CertificateClaims, type CertificateKey } from '@mes/sdk/certification';
 import { Args, Flags } from '@oclif/core';
 import { CodedError, MesCommand } from '../../base-command.js';
 import { certificationMessages as m } from '../../certification-messages.js';

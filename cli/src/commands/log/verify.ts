@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
-import { verifyDecisionLog, type components } from '@mes/sdk';
+import { type components } from '@mes/sdk';
+import { verifyDecisionLog } from '@mes/sdk/certification';
 import { Flags } from '@oclif/core';
 import { readJsonObject } from '../../app-fields.js';
 import { CodedError, MesCommand } from '../../base-command.js';

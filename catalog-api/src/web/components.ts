@@ -59,10 +59,10 @@ export function inputField(options: { id: string; label: string; hint?: string; 
 ${options.input}</div>`;
 }
 
-/** A drop-down list with its label; `options` is the <option> elements. */
-export const selectField = (options: { id: string; name: string; label: string; options: string; invalid?: boolean }): string =>
+/** A drop-down list with its label; `options` is the <option> elements; an invalid one points to the message saying why (`describedBy`). */
+export const selectField = (options: { id: string; name: string; label: string; options: string; invalid?: boolean; describedBy?: string }): string =>
   `<div class="fr-select-group${options.invalid ? ' fr-select-group--error' : ''}"><label class="fr-label" for="${escapeHtml(options.id)}">${escapeHtml(options.label)}</label>
-<select class="fr-select" id="${escapeHtml(options.id)}" name="${escapeHtml(options.name)}"${options.invalid ? ' aria-invalid="true"' : ''}>${options.options}</select></div>`;
+<select class="fr-select" id="${escapeHtml(options.id)}" name="${escapeHtml(options.name)}"${options.invalid ? ` aria-invalid="true"${options.describedBy ? ` aria-describedby="${escapeHtml(options.describedBy)}"` : ''}` : ''}>${options.options}</select></div>`;
 
 /** A group of radios or checkboxes under a legend; `elements` are radio() or checkbox() results. */
 export const fieldset = (legend: string, elements: readonly string[], options: { hintHtml?: string; id?: string } = {}): string =>

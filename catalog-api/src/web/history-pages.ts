@@ -7,7 +7,7 @@ import { decodeCursor, encodeCursor } from '../core/pagination.js';
 import { appsInAccessHistory, listAccessHistory, type AccessInteraction, type RecordedAccess } from '../modules/audit/index.js';
 import { childrenOf, patientSummaries } from '../modules/records/index.js';
 import { escapeHtml } from './html.js';
-import { alert, button, buttonLink, card, inputField } from './components.js';
+import { alert, button, buttonLink, card, inputField, selectField } from './components.js';
 import { formatDateTime, messages, type Lang } from './i18n.js';
 import { pageReply, safeReturnPath, seeOther } from './layout.js';
 import { pageContext, type PageContext, type PageDeps } from './page-context.js';
@@ -328,8 +328,7 @@ function filterForm(t: Texts, view: { filters: Filters; errors: FilterError[]; a
     `<option value="${escapeHtml(value)}"${selected ? ' selected' : ''}>${escapeHtml(label)}</option>`;
   const appOptions = [option('', t.allApps, !filters.app), ...apps.map((app) => option(app.id, app.name, app.id === filters.app))].join('');
   const select = (id: FilterField, label: string, options: string) =>
-    `<div class="fr-select-group${invalid(id) ? ' fr-select-group--error' : ''}"><label class="fr-label" for="${id}">${escapeHtml(label)}</label>
-<select class="fr-select" id="${id}" name="${id}"${invalid(id)}>${options}</select></div>`;
+    selectField({ id, name: id, label, options, invalid: Boolean(invalid(id)), describedBy: 'filter-errors' });
   const date = (id: 'from' | 'to', label: string) =>
     inputField({ id, label, invalid: Boolean(invalid(id)), input: `<input class="fr-input" type="date" id="${id}" name="${id}" value="${escapeHtml(filters[id])}"${invalid(id)}>` });
   const personField = people.children.length

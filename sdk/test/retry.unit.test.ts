@@ -1,6 +1,6 @@
 import { ConnectionError, createClient, RateLimitError, ServerError, BadRequestError } from '@mes/sdk';
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, initialRetryDelay, maxRetryDelay } from '../src/internal/retry.js';
+import { backoffDelay, initialRetryDelay, maxRetryDelay } from '../src/internal/transport.js';
 import { baseUrl, fakeFetch, json, networkError, problem } from './helpers/fake-fetch.js';
 
 // Retry-After: 0 keeps these tests fast while going through the server-driven delay path.

@@ -1,11 +1,11 @@
-// The HTTP transport, on fetch alone: authentication headers, a timeout per attempt, the retry
-// policy, and every failure turned into the SDK's error hierarchy.
+// The HTTP transport, on ky: the timeout of each attempt, the retries with backoff and
+// Retry-After, and the hooks for what is the platform's own (the Idempotency-Key of a create).
+// DPoP is the `fetch` ky calls (auth/dpop-fetch.ts), so every attempt carries a fresh proof.
+// Failures become the SDK's error hierarchy here, outside ky, so ky never retries a mapped error.
+import ky, { HTTPError, TimeoutError as KyTimeoutError, type KyInstance } from 'ky';
 import { ApiError, ConnectionError, MesError, TimeoutError } from '../errors.js';
 import type { OperationOutcome, Problem } from '../types.js';
 import { ApiPromise, type WithResponse } from './api-promise.js';
-import { sleep } from './sleep.js';
-import { backoffDelay, defaultMaxRetries, isRetryable, retryableStatuses, retryAfterDelay } from './retry.js';
-
 /** A `fetch` implementation: the global one by default, or any standard-compatible function. */
 export type FetchLike = (input: Request | URL | string, init?: RequestInit) => Promise<Response>;
 
@@ -61,6 +61,22 @@ export type Query = Record<string, string | number | readonly (string | number)[
 
 export const defaultTimeout = 30_000;
 const maxTimeout = 2_147_483_647;
+export const defaultMaxRetries = 2;
+/** The delay before the first retry, in milliseconds; it doubles at each retry. */
+export const initialRetryDelay = 500;
+export const maxRetryDelay = 8_000;
+/** A longer Retry-After is clamped to this, so a call never hangs for minutes. */
+export const maxRetryAfter = 60_000;
+const retryableStatuses = [408, 429, ...Array.from({ length: 100 }, (_, i) => 500 + i)];
+
+/**
+ * ky's `retry.delay`: exponential backoff with "equal jitter". Half of the delay is fixed, half
+ * random, so clients that failed together spread out without any of them retrying at once.
+ */
+export function backoffDelay(retry: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(initialRetryDelay * 2 ** Math.max(0, retry - 1), maxRetryDelay);
+  return ceiling / 2 + random() * (ceiling / 2);
+}
 
 function checkInteger(name: string, value: number | undefined, min: number, max: number): void {
   if (value !== undefined && (!Number.isInteger(value) || value < min || value > max)) {
@@ -84,23 +100,35 @@ function checkBaseUrl(baseUrl: string): string {
 
 export class Transport {
   readonly baseUrl: string;
-  readonly #fetch: FetchLike;
-  readonly #headers: Record<string, string>;
-  readonly #maxRetries: number;
-  readonly #timeout: number;
+  readonly #ky: KyInstance;
 
   constructor(options: TransportOptions) {
     checkInteger('timeout', options.timeout, 1, maxTimeout);
     checkInteger('maxRetries', options.maxRetries, 0, 10);
     this.baseUrl = checkBaseUrl(options.baseUrl);
-    this.#maxRetries = options.maxRetries ?? defaultMaxRetries;
-    this.#timeout = options.timeout ?? defaultTimeout;
-    this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    this.#headers = {
-      accept: 'application/json, application/problem+json',
-      ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
-      ...options.headers,
-    };
+    const baseFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#ky = ky.create({
+      prefixUrl: this.baseUrl,
+      fetch: baseFetch,
+      timeout: options.timeout ?? defaultTimeout,
+      headers: {
+        accept: 'application/json, application/problem+json',
+        ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+        ...options.headers,
+      },
+      retry: {
+        limit: options.maxRetries ?? defaultMaxRetries,
+        methods: ['get', 'put', 'delete', 'head'],
+        statusCodes: retryableStatuses,
+        afterStatusCodes: retryableStatuses,
+        maxRetryAfter,
+        delay: backoffDelay,
+        // An error status or a network failure follows the rules above; a timeout, the caller's
+        // abort, or an error of the SDK's own (a grant that ended) is never retried.
+        shouldRetry: ({ error }) => (error instanceof HTTPError || isNetworkFailure(error) ? undefined : false),
+      },
+      throwHttpErrors: true,
+    });
   }
 
   /** Sends a call; await it for the body, or `.withResponse()` for the body with the raw response. */
@@ -115,75 +143,38 @@ export class Transport {
     // One key for the call and all its retries: the server runs the create once.
     const idempotencyKey = call.idempotent ? checkIdempotencyKey(options.idempotencyKey) ?? globalThis.crypto.randomUUID() : undefined;
     const mediaType = call.mediaType ?? 'application/json';
-    const headers: Record<string, string> = {
-      ...this.#headers,
-      ...(call.mediaType ? { accept: `${mediaType}, application/problem+json` } : {}),
-      ...(call.body !== undefined ? { 'content-type': mediaType } : {}),
-      ...options.headers,
-      ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
-    };
-    const url = new URL(call.path, this.baseUrl);
-    if (call.query) url.search = searchParams(call.query).toString();
-    const where = `${call.method} ${url.pathname}`;
-    const body = call.body !== undefined ? JSON.stringify(call.body) : undefined;
-    const retryable = isRetryable(call.method, idempotencyKey !== undefined);
-    const maxRetries = options.maxRetries ?? this.#maxRetries;
-    const { signal } = options;
-    for (let retry = 0; ; retry += 1) {
-      let response: Response;
-      try {
-        response = await this.#attempt(url, { method: call.method, headers, ...(body !== undefined ? { body } : {}) }, options.timeout ?? this.#timeout, where, signal);
-      } catch (error) {
-        // Network failures of idempotent calls are retried; a timeout, the caller's abort, or an
-        // error of the SDK's own (a grant that ended) is not.
-        if (retryable && retry < maxRetries && isNetworkFailure(error)) {
-          await sleep(backoffDelay(retry + 1), signal);
-          continue;
-        }
-        throw toMesError(error, where, this.baseUrl);
-      }
-      if (!response.ok && retryable && retry < maxRetries && retryableStatuses.includes(response.status)) {
-        await response.body?.cancel();
-        await sleep(retryAfterDelay(response.headers) ?? backoffDelay(retry + 1), signal);
-        continue;
-      }
-      return read<T>(response, where);
-    }
-  }
-
-  /** One attempt: the caller's signal and a timeout abort it; a fetch that ignores its signal still times out. */
-  async #attempt(url: URL, init: RequestInit, timeout: number, where: string, signal: AbortSignal | undefined): Promise<Response> {
-    signal?.throwIfAborted();
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(signal!.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new TimeoutError(`No response to ${where} in time.`);
-        controller.abort(error);
-        reject(error);
-      }, timeout);
-    });
+    const where = `${call.method} ${new URL(call.path, this.baseUrl).pathname}`;
+    let response: Response;
     try {
-      return await Promise.race([this.#fetch(url.href, { ...init, signal: controller.signal }), timedOut]);
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      response = await this.#ky(call.path, {
+        method: call.method,
+        headers: {
+          ...(call.mediaType ? { accept: `${mediaType}, application/problem+json` } : {}),
+          ...(call.body !== undefined ? { 'content-type': mediaType } : {}),
+          ...options.headers,
+        },
+        ...(call.query ? { searchParams: searchParams(call.query) } : {}),
+        ...(call.body !== undefined ? { body: JSON.stringify(call.body) } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
+        retry: {
+          ...(options.maxRetries !== undefined ? { limit: options.maxRetries } : {}),
+          // A create that carries an Idempotency-Key is retried like an idempotent call.
+          ...(idempotencyKey ? { methods: ['get', 'put', 'delete', 'head', 'post'] } : {}),
+        },
+        hooks: {
+          beforeRequest: idempotencyKey ? [(request) => void request.headers.set('idempotency-key', idempotencyKey)] : [],
+        },
+      });
+    } catch (error) {
+      throw await toMesError(error, where, this.baseUrl);
     }
+    return read<T>(response, where);
   }
 }
 
-/** The body of a response, or the ApiError of an error status. */
+/** The body of a successful response. */
 async function read<T>(response: Response, where: string): Promise<WithResponse<T>> {
-  if (!response.ok) {
-    throw ApiError.generate({
-      status: response.status,
-      ...(await readError(response)),
-      headers: response.headers,
-      fallbackMessage: response.statusText ? `HTTP ${response.status} ${response.statusText}` : undefined,
-    });
-  }
   const requestId = response.headers.get('x-request-id') ?? undefined;
   if (response.status === 204) return { data: undefined as T, response, requestId };
   let text: string;
@@ -244,12 +235,22 @@ function isNetworkFailure(error: unknown): boolean {
   return error instanceof TypeError;
 }
 
-function toMesError(error: unknown, where: string, baseUrl: string): unknown {
+async function toMesError(error: unknown, where: string, baseUrl: string): Promise<unknown> {
+  if (error instanceof HTTPError) {
+    const { response } = error;
+    return ApiError.generate({
+      status: response.status,
+      ...(await readError(response)),
+      headers: response.headers,
+      fallbackMessage: response.statusText ? `HTTP ${response.status} ${response.statusText}` : undefined,
+    });
+  }
+  if (error instanceof KyTimeoutError) return new TimeoutError(`No response to ${where} in time.`, { cause: error });
   if (isNetworkFailure(error)) {
     const reason = describeCause(error as TypeError);
     return new ConnectionError(`Could not reach ${baseUrl} for ${where}${reason ? ` (${reason})` : ''}.`, { cause: error });
   }
-  // A TimeoutError, the caller's abort reason, an error of the SDK or of the caller's fetch: as is.
+  // The caller's abort reason, an error of the SDK or of the caller's fetch: as is.
   return error;
 }
 

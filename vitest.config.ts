@@ -11,6 +11,7 @@ export default defineConfig({
       { find: /^@mes\/sandbox$/, replacement: here('./sandbox/src/index.ts') },
       { find: /^@mes\/sdk$/, replacement: here('./sdk/src/index.ts') },
       { find: /^@mes\/sdk\/certification$/, replacement: here('./sdk/src/certification/index.ts') },
+      { find: /^@mes\/sdk\/publisher$/, replacement: here('./sdk/src/publisher/index.ts') },
     ],
   },
   test: {

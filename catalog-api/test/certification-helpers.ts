@@ -2,7 +2,7 @@
 // HTTPS, an app that meets every check, its behaviour exercised in the sandbox with the real SDK
 // (PAR, PKCE, DPoP, a refresh, a 429 waited out, a withdrawn grant), and reviewer accounts made
 // through the operator API.
-import { createClient, MesError } from '@mes/sdk';
+import { createPublisherClient, MesError } from '@mes/sdk/publisher';
 import type { AppInput } from '../src/modules/catalog/index.js';
 import type { TestServer } from '../src/testing.js';
 import { seedRecord } from './fhir-helpers.js';
@@ -81,7 +81,7 @@ export async function createCertifiableApp(server: TestServer, host: TestHttpsSe
  * withdraws consent.
  */
 export async function exerciseInSandbox(server: TestServer, publisherKey: string, client: { clientId: string; keys: { privateKey: CryptoKey } }): Promise<void> {
-  const developer = createClient({ baseUrl: server.url, apiKey: publisherKey });
+  const developer = createPublisherClient({ baseUrl: server.url, apiKey: publisherKey });
   const app = await signIn(server, client, `cert-patient-${(patients += 1)}`);
   await app.fhir.search('Observation', { _count: 5 });
   await developer.sandbox.expireTokens(client.clientId);
@@ -99,7 +99,7 @@ export async function exerciseInSandbox(server: TestServer, publisherKey: string
 /** The app's client with a patient signed in through the sandbox (PAR, PKCE, DPoP), as the SDK does it. */
 export async function signIn(server: TestServer, client: { clientId: string; keys: { privateKey: CryptoKey } }, patient: string) {
   await seedRecord(server, patient);
-  const app = createClient({
+  const app = createPublisherClient({
     baseUrl: server.url,
     clientId: client.clientId,
     clientAuth: { method: 'private_key_jwt', privateKey: client.keys.privateKey, kid: 'k1' },

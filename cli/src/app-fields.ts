@@ -1,7 +1,7 @@
 // The app's fields as command-line flags, shared by `apps create` and `apps update`, and how a
 // request body is built from a JSON file (--file) overlaid with those flags.
 import { readFile } from 'node:fs/promises';
-import { appCategories, type AppInput, type AppUpdate, type ScopeRequest } from '@mes/sdk';
+import { appCategories, type AppInput, type AppUpdate, type ScopeRequest } from '@mes/sdk/publisher';
 import { Flags } from '@oclif/core';
 import { CodedError } from './base-command.js';
 import { messages } from './messages.js';

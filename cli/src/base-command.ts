@@ -1,6 +1,6 @@
 // The base of every `mes` command: the global --api-url and --json flags, the API client built
 // from the flags, the environment and the saved login, and one way of reporting failures.
-import { ApiError, ConnectionError, createClient, MesError, type MesClient } from '@mes/sdk';
+import { ApiError, ConnectionError, createPublisherClient, MesError, type PublisherClient } from '@mes/sdk/publisher';
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { configFile, CredentialsError, isTooOpen, readLogin, type StoredLogin } from './credentials.js';
 import { defaultApiUrl, messages } from './messages.js';
@@ -88,18 +88,18 @@ export abstract class MesCommand<T extends typeof Command> extends Command {
    * the signed-in session of `mes login` (DPoP-bound platform tokens, refreshed as needed); fails
    * early when there is neither.
    */
-  protected async client(options: { authenticated: boolean; apiKey?: string }): Promise<MesClient> {
+  protected async client(options: { authenticated: boolean; apiKey?: string }): Promise<PublisherClient> {
     const apiKey = options.apiKey ?? (options.authenticated ? await this.apiKey() : undefined);
     if (options.authenticated && !apiKey) {
       if (await hasSession(this.config.configDir)) return this.sessionClient();
       throw new CodedError(messages.noApiKey, messages.noApiKeyCode);
     }
-    return createClient({ baseUrl: await this.apiUrl(), apiKey });
+    return createPublisherClient({ baseUrl: await this.apiUrl(), apiKey });
   }
 
   /** A client on the signed-in session's storage (also the one `mes login` signs in with). */
-  protected async sessionClient(): Promise<MesClient> {
-    return createClient({ baseUrl: await this.apiUrl(), clientId: CLI_CLIENT_ID, storage: fileSessionStorage(this.config.configDir) });
+  protected async sessionClient(): Promise<PublisherClient> {
+    return createPublisherClient({ baseUrl: await this.apiUrl(), clientId: CLI_CLIENT_ID, storage: fileSessionStorage(this.config.configDir) });
   }
 
   /** Turns SDK failures into one-line errors that start with the server's code. */

@@ -1,5 +1,5 @@
 // What `mes certs suspend`, `reinstate` and `revoke` share: a certificate, a reason, one call.
-import type { Certificate, MesClient } from '@mes/sdk';
+import type { Certificate, PublisherClient } from '@mes/sdk/publisher';
 import { Args, Flags } from '@oclif/core';
 import { MesCommand } from './base-command.js';
 import { certificationMessages as m } from './certification-messages.js';
@@ -13,7 +13,7 @@ export abstract class CertificateActionCommand extends MesCommand<typeof Certifi
 
   /** How the command's action reads in its confirmation ("Suspended"). */
   protected abstract readonly done: string;
-  protected abstract act(client: MesClient, certificateId: string, reason: string): Promise<Certificate>;
+  protected abstract act(client: PublisherClient, certificateId: string, reason: string): Promise<Certificate>;
 
   async run(): Promise<Certificate> {
     const client = await this.client({ authenticated: true });

@@ -2,7 +2,7 @@
 // with its evidence, every review with its verdicts, the submission's decisions in the public log
 // (their hashes recomputed) and the certificate; as JSON, a standalone HTML page or Markdown.
 // Every value comes from the server or the publisher: each is escaped for the format it lands in.
-import { type Certificate, type MesClient } from '@mes/sdk';
+import { type Certificate, type PublisherClient } from '@mes/sdk/publisher';
 import { decisionHash } from '@mes/sdk/certification';
 import { oneLine } from './output.js';
 import { actorName, APPROVALS_NEEDED, type CheckRun, type Criteria, type Decision, type Submission } from './certification-views.js';
@@ -56,7 +56,7 @@ export interface CertificationReport {
 }
 
 /** Gathers the report of a submission: the submission, its criteria, its certificate. */
-export async function buildReport(client: MesClient, submissionId: string, now = new Date()): Promise<CertificationReport> {
+export async function buildReport(client: PublisherClient, submissionId: string, now = new Date()): Promise<CertificationReport> {
   const submission = await client.certification.submission(submissionId);
   const [criteria, certificate] = await Promise.all([
     client.certification.criteria(submission.criteriaVersion),

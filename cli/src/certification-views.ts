@@ -1,7 +1,7 @@
 // How certification looks in human output: check runs, submissions (the reviewers' queue, one
 // submission with its snapshot, reviews and decisions), an app's certification status,
 // certificates, criteria, and the verdicts of `mes certs verify` and `mes log verify`.
-import type { Certificate, components, SubmissionSummary } from '@mes/sdk';
+import type { Certificate, components, SubmissionSummary } from '@mes/sdk/publisher';
 import type { CertificateClaims, CertificateVerification, DecisionLogVerification } from '@mes/sdk/certification';
 import { certificationMessages as m } from './certification-messages.js';
 import { details, oneLine, shortDate, table } from './output.js';

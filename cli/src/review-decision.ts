@@ -1,6 +1,6 @@
 // What `mes review approve`, `reject` and `request-changes` share: the criteria file, read and
 // checked locally against the submission's criteria before anything is sent, then the review.
-import { type components } from '@mes/sdk';
+import { type components } from '@mes/sdk/publisher';
 import { verdictProblems } from '@mes/sdk/certification';
 import { Args, Flags } from '@oclif/core';
 import { CodedError, MesCommand } from './base-command.js';

@@ -1,7 +1,7 @@
 // The reviewer's criteria file (`mes review approve|reject|request-changes --criteria <file>`):
 // its two accepted forms and the checks of its form made locally, before the SDK's verdict rules
 // (the server's) and anything is sent, and the ready-to-fill template of `mes review criteria --template`.
-import type { components } from '@mes/sdk';
+import type { components } from '@mes/sdk/publisher';
 import type { VerdictProblem } from '@mes/sdk/certification';
 import { readJsonObject } from './app-fields.js';
 import { CodedError } from './base-command.js';

@@ -1,6 +1,6 @@
 // The sandbox's pre-approved authorization code flow, as an app's public client runs it: PKCE S256,
 // `login_hint` instead of a patient's sign-in, then the code exchange bound to a DPoP key.
-import type { components } from '@mes/sdk';
+import type { components } from '@mes/sdk/publisher';
 import { CodedError } from './base-command.js';
 import { messages } from './messages.js';
 import { dpopProof, pkce, randomState, type EcPrivateJwk } from './sandbox-dpop.js';
@@ -10,7 +10,7 @@ type TokenResponse = components['schemas']['TokenResponse'];
 type OAuthError = components['schemas']['OAuthError'];
 
 export interface CodeFlowRequest {
-  /** The API's base URL, with a trailing slash (MesClient.baseUrl). */
+  /** The API's base URL, with a trailing slash (PublisherClient.baseUrl). */
   baseUrl: string;
   clientId: string;
   redirectUri: string;

@@ -3,7 +3,7 @@
 // config.json is. The DPoP private key is stored as JWK: the file is as secret as a password.
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TokenStorage } from '@mes/sdk';
+import type { TokenStorage } from '@mes/sdk/publisher';
 import { CredentialsError, writePrivateJson } from './credentials.js';
 
 /** The command line's OAuth client: built into the platform, public, device flow only. */

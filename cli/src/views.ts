@@ -1,6 +1,6 @@
 // How things look in human output: one table row per item in lists (apps, synthetic patients,
 // faults), a label/value block for one (an app, a sandbox token, a traffic report).
-import type { App, CatalogApp, Fault, LocalizedText, SandboxPatient, SupportContact, TrafficReport } from '@mes/sdk';
+import type { App, CatalogApp, Fault, LocalizedText, SandboxPatient, SupportContact, TrafficReport } from '@mes/sdk/publisher';
 import { messages } from './messages.js';
 import { details, shortDate, table } from './output.js';
 import type { SavedSandboxToken } from './sandbox-token.js';

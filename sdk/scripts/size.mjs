@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// The SDK's size budget: the browser build of the core client (createClient and what it pulls in,
-// oauth4webapi included), bundled for browsers, minified and gzipped, must stay under BUDGET bytes. The
+// The SDK's size budget: the browser build of what an app imports (createClient with authorization
+// and the FHIR API, ky and oauth4webapi included), bundled for browsers, minified and gzipped, must
+// stay under BUDGET bytes (fhirclient alone weighs about 26 kB). @mes/sdk/publisher and
+// @mes/sdk/certification are not in it: an app does not import them. The
 // bundle is made for the browser platform, so a Node-only import (node:*, fs, crypto…) fails it.
 // Prints the figure; exits 1 over budget. `--json` prints only the result.
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-export const BUDGET = 20_000;
+export const BUDGET = 22_000;
 const sdkDir = fileURLToPath(new URL('..', import.meta.url));
 
 const result = await build({

@@ -1,7 +1,9 @@
-// createClient(): the entry point of the SDK. One client holds one server, its credentials and
-// one transport per API: the publisher API (an API key, or the platform token of the device
-// flow) and the FHIR API (the session's DPoP-bound patient-data token). Its namespaces mirror the
-// API's resources; its methods authorize, following the platform's OAuth profile.
+// createClient(): the entry point of the SDK, what an app uses. One client holds one server, its
+// credentials and one transport per API: the platform API (an API key, or the platform token of
+// the device flow) and the FHIR API (the session's DPoP-bound patient-data token). Its methods
+// authorize, following the platform's OAuth profile. The publisher's namespaces (apps, clients,
+// certification, the sandbox's controls) and the device flow are in `@mes/sdk/publisher`, whose
+// client extends this one, so an app's bundle carries none of them.
 import { dpopFetch } from './auth/dpop-fetch.js';
 import * as flows from './auth/flows.js';
 import { allowsHttp, AuthorizationServer, type ClientAuthentication } from './auth/server.js';
@@ -10,14 +12,21 @@ import { memoryStorage, type TokenStorage } from './auth/storage.js';
 import { MesError } from './errors.js';
 import { FhirApi } from './fhir/resource.js';
 import { defaultTimeout, Transport, type FetchLike } from './internal/transport.js';
-import { ApiKeysResource } from './resources/api-keys.js';
-import { AppsResource } from './resources/apps.js';
 import { CatalogResource } from './resources/catalog.js';
-import { CertificationResource } from './resources/certification.js';
-import { ClientsResource } from './resources/clients.js';
 import { HealthResource } from './resources/health.js';
-import { PublishersResource } from './resources/publishers.js';
-import { SandboxResource } from './resources/sandbox.js';
+
+/**
+ * What a client built for the extensions of `@mes/sdk/publisher`: the platform API's transport,
+ * the base `fetch` and the OAuth context. Under a symbol the package does not export.
+ * @internal
+ */
+export const internals: unique symbol = Symbol('mes.client');
+/** @internal */
+export interface ClientInternals {
+  transport: Transport;
+  fetch: FetchLike;
+  flow<T>(method: string, run: (context: flows.FlowContext) => Promise<T>): Promise<T>;
+}
 
 /** Options of `createClient`. */
 export interface ClientOptions<Scopes extends readonly string[] = readonly string[]> {
@@ -70,15 +79,8 @@ function baseUrlOf(options: ClientOptions): string {
 export class MesClient<Scopes extends readonly string[] = readonly string[]> {
   readonly baseUrl: string;
   readonly health: HealthResource;
-  readonly publishers: PublishersResource;
-  readonly apiKeys: ApiKeysResource;
-  readonly apps: AppsResource;
+  /** The public catalogue of certified apps. */
   readonly catalog: CatalogResource;
-  /** Certification: submissions and checks (publishers), reviews and certificates (reviewers), the public log. */
-  readonly certification: CertificationResource;
-  readonly clients: ClientsResource;
-  /** The sandbox's developer controls (sandbox servers only). */
-  readonly sandbox: SandboxResource;
   /** The patient-data API (FHIR R4), limited to the client's scopes. */
   readonly fhir: FhirApi<Scopes>;
   /**
@@ -87,6 +89,8 @@ export class MesClient<Scopes extends readonly string[] = readonly string[]> {
    * typed resources do not cover yet; prefer them when they do. No retries, no error mapping.
    */
   readonly fetchWithCredentials: FetchLike;
+  /** @internal */
+  readonly [internals]: ClientInternals;
   readonly #flows: flows.FlowContext | undefined;
   readonly #session: Session | undefined;
 
@@ -146,14 +150,9 @@ export class MesClient<Scopes extends readonly string[] = readonly string[]> {
     const fhirPublic = new Transport({ ...common, baseUrl: fhirBaseUrl, fetch });
     this.baseUrl = transport.baseUrl;
     this.health = new HealthResource(transport);
-    this.publishers = new PublishersResource(transport);
-    this.apiKeys = new ApiKeysResource(transport);
-    this.apps = new AppsResource(transport);
     this.catalog = new CatalogResource(transport);
-    this.certification = new CertificationResource(transport);
-    this.clients = new ClientsResource(transport);
-    this.sandbox = new SandboxResource(transport, (signIn) => this.#flow('sandbox.signIn()', (context) => flows.sandboxSignIn(context, fetch, signIn)));
     this.fhir = new FhirApi<Scopes>(fhirTransport, fhirPublic, options.scope);
+    this[internals] = { transport, fetch, flow: (method, run) => this.#flow(method, run) };
   }
 
   #oauth(method: string): flows.FlowContext {
@@ -180,11 +179,6 @@ export class MesClient<Scopes extends readonly string[] = readonly string[]> {
     return this.#flow('handleCallback()', (context) => flows.handleCallback(context, url, options));
   }
 
-  /** The device flow (RFC 8628) of command-line tools: show the code, then `wait()`. */
-  deviceAuthorization(options?: { scope?: string | readonly string[]; signal?: AbortSignal }): Promise<flows.DeviceAuthorization> {
-    return this.#flow('deviceAuthorization()', (context) => flows.deviceAuthorization(context, options));
-  }
-
   /** The current authorization (scopes granted, patient, expiry), or undefined when there is none. */
   async authorization(): Promise<AuthorizationInfo | undefined> {
     return this.#session?.info();
@@ -197,8 +191,9 @@ export class MesClient<Scopes extends readonly string[] = readonly string[]> {
 }
 
 /**
- * Creates a client. With `clientId` (and `redirectUri`, `scope`) it authorizes and calls the
- * FHIR API; with `apiKey` it calls the publisher API; with neither, the public catalogue.
+ * Creates an app's client. With `clientId` (and `redirectUri`, `scope`) it authorizes and calls
+ * the FHIR API; without, the public catalogue. Publisher tools use `createPublisherClient` of
+ * `@mes/sdk/publisher`, which takes the same options and adds the publisher API.
  */
 export function createClient<const Scopes extends readonly string[] = readonly string[]>(options: ClientOptions<Scopes>): MesClient<Scopes> {
   return new MesClient(options);

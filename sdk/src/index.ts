@@ -1,8 +1,10 @@
 // Public surface of @mes/sdk, the typed client of the platform's HTTP API (Node >= 20.19 and
-// browsers). Everything not exported here is internal, except `@mes/sdk/certification`
-// (certification/index.ts): the offline checks of certificates and of the decision log.
+// browsers). Everything not exported here is internal, except two subpaths:
+// `@mes/sdk/publisher` (publisher/index.ts), the publisher's client for tools, and
+// `@mes/sdk/certification` (certification/index.ts), the offline checks of certificates and of
+// the decision log.
 /**
- * The client of the platform's API: `createClient`, its resources, the FHIR API, the errors.
+ * An app's client of the platform: `createClient`, the FHIR API, authorization, the errors.
  * @module
  */
 export { createClient, MesClient, type ClientOptions } from './client.js';
@@ -12,7 +14,7 @@ export { Page, PagePromise, type PageData, type CollectOptions } from './paginat
 export { memoryStorage, type TokenStorage } from './auth/storage.js';
 export type { ClientAuthentication } from './auth/server.js';
 export type { AuthorizationInfo } from './auth/session.js';
-export type { AuthorizeOptions, AuthorizationRequest, DeviceAuthorization } from './auth/flows.js';
+export type { AuthorizeOptions, AuthorizationRequest } from './auth/flows.js';
 export { FhirApi, FhirPage, fhirResourceTypes, creatableResourceTypes, type FhirSearchPage } from './fhir/resource.js';
 export { scopesAllow } from './fhir/scopes.js';
 export {
@@ -46,31 +48,7 @@ export {
   type OAuthErrorCode,
 } from './constants.js';
 export type * from './types.js';
-export type { ApiKeysResource } from './resources/api-keys.js';
-export type { AppsResource } from './resources/apps.js';
 export type { CatalogResource } from './resources/catalog.js';
-export type { CertificationResource, SubmissionSummary, Certificate, ListReviewQueueParams, ListCertificatesParams, ListAppSubmissionsParams } from './resources/certification.js';
-export type { ClientsResource } from './resources/clients.js';
 export type { HealthResource } from './resources/health.js';
-export type { PublishersResource } from './resources/publishers.js';
-export { faultKinds, faultTargets, sandboxScenarios } from './resources/sandbox.js';
-export type {
-  SandboxResource,
-  SandboxSignIn,
-  SandboxPatient,
-  SandboxPatientList,
-  ListSandboxPatientsParams,
-  FaultInput,
-  FaultKind,
-  FaultTarget,
-  Fault,
-  FaultList,
-  WithdrawalInput,
-  ControlResult,
-  ScenarioInput,
-  SandboxScenario,
-  ScenarioResult,
-  TrafficReport,
-} from './resources/sandbox.js';
 /** The generated types of the whole contract, for anything the named types above do not cover. */
 export type { components, operations, paths } from '@mes/openapi';

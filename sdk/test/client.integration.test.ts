@@ -5,21 +5,21 @@ import {
   AuthenticationError,
   BadRequestError,
   ConflictError,
-  createClient,
+  createPublisherClient,
   NotFoundError,
   ProblemCode,
-  type MesClient,
-} from '@mes/sdk';
+  type PublisherClient,
+} from '@mes/sdk/publisher';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appInput, publisherRegistration } from './helpers/fixtures.js';
 
 let server: TestServer;
-let anonymous: MesClient;
+let anonymous: PublisherClient;
 
-async function registeredClient(name?: string): Promise<{ client: MesClient; key: string; publisherId: string }> {
+async function registeredClient(name?: string): Promise<{ client: PublisherClient; key: string; publisherId: string }> {
   const registered = await anonymous.publishers.register(publisherRegistration(name));
   return {
-    client: createClient({ baseUrl: server.url, apiKey: registered.apiKey.key }),
+    client: createPublisherClient({ baseUrl: server.url, apiKey: registered.apiKey.key }),
     key: registered.apiKey.key,
     publisherId: registered.publisher.id,
   };
@@ -27,7 +27,7 @@ async function registeredClient(name?: string): Promise<{ client: MesClient; key
 
 beforeAll(async () => {
   server = await startTestServer();
-  anonymous = createClient({ baseUrl: server.url });
+  anonymous = createPublisherClient({ baseUrl: server.url });
 });
 
 afterAll(async () => {
@@ -48,7 +48,7 @@ describe('publishers and API keys', () => {
     expect(registered.apiKey.key).toMatch(/^mes_pk_/);
     expect(registered.publisher).toMatchObject({ name: 'Registre SAS', status: 'verified' });
 
-    const mes = createClient({ baseUrl: server.url, apiKey: registered.apiKey.key });
+    const mes = createPublisherClient({ baseUrl: server.url, apiKey: registered.apiKey.key });
     await expect(mes.publishers.me()).resolves.toMatchObject({ id: registered.publisher.id });
     const updated = await mes.publishers.update({ contactEmail: 'ops@registre.example' });
     expect(updated.contactEmail).toBe('ops@registre.example');
@@ -66,7 +66,7 @@ describe('publishers and API keys', () => {
     expect(items.map((key) => key.label)).toContain('ci');
     expect(items.every((key) => !('key' in key))).toBe(true);
 
-    const second = createClient({ baseUrl: server.url, apiKey: created.key });
+    const second = createPublisherClient({ baseUrl: server.url, apiKey: created.key });
     await expect(second.publishers.me()).resolves.toBeDefined();
     await mes.apiKeys.revoke(created.id);
     const error = await second.publishers.me().catch((e: unknown) => e);
@@ -191,7 +191,7 @@ describe('errors from real responses', () => {
   });
 
   it('401 with an unknown key: invalid_api_key', async () => {
-    const mes = createClient({ baseUrl: server.url, apiKey: 'mes_pk_unknown' });
+    const mes = createPublisherClient({ baseUrl: server.url, apiKey: 'mes_pk_unknown' });
     const error = await mes.publishers.me().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthenticationError);
     expect((error as AuthenticationError).code).toBe('invalid_api_key');
@@ -241,7 +241,7 @@ describe('retried creates', () => {
       }
       return response;
     };
-    const client = createClient({ baseUrl: server.url, apiKey: key, fetch: flaky });
+    const client = createPublisherClient({ baseUrl: server.url, apiKey: key, fetch: flaky });
     const app = await client.apps.create(appInput({ name: 'Créée une seule fois' }));
     expect(lost).toBe(1);
     const listed = await client.apps.list({ limit: 100 });

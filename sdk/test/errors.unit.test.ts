@@ -4,7 +4,7 @@ import {
   BadRequestError,
   ConflictError,
   ConnectionError,
-  createClient,
+  createPublisherClient,
   MesError,
   NotFoundError,
   PayloadTooLargeError,
@@ -12,7 +12,7 @@ import {
   RateLimitError,
   ServerError,
   TimeoutError,
-} from '@mes/sdk';
+} from '@mes/sdk/publisher';
 import { describe, expect, it } from 'vitest';
 import { baseUrl, fakeFetch, json, networkError, problem } from './helpers/fake-fetch.js';
 
@@ -49,7 +49,7 @@ describe('error responses', () => {
         errors: [{ pointer: '/body/name', detail: 'must NOT have fewer than 2 characters' }],
       }),
     );
-    const client = createClient({ baseUrl, apiKey: 'mes_pk_test', fetch });
+    const client = createPublisherClient({ baseUrl, apiKey: 'mes_pk_test', fetch });
     const error = await client.publishers.update({ name: 'x' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BadRequestError);
     const apiError = error as BadRequestError;
@@ -68,7 +68,7 @@ describe('error responses', () => {
   it('falls back to the problem requestId when the header is missing', async () => {
     const body = { type: 'urn:mes:problem:not_found', title: 'Not found', status: 404, code: 'not_found', requestId: 'req-in-body' };
     const { fetch } = fakeFetch(new Response(JSON.stringify(body), { status: 404, headers: { 'content-type': 'application/problem+json' } }));
-    const error = await createClient({ baseUrl, fetch }).catalog.get('x').catch((e: unknown) => e);
+    const error = await createPublisherClient({ baseUrl, fetch }).catalog.get('x').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NotFoundError);
     expect((error as NotFoundError).requestId).toBe('req-in-body');
     expect((error as NotFoundError).message).toBe('not_found: Not found (request id req-in-body)');
@@ -76,7 +76,7 @@ describe('error responses', () => {
 
   it('maps a response that is not a problem document by its status', async () => {
     const { fetch } = fakeFetch(new Response('<html>Bad gateway</html>', { status: 502, statusText: 'Bad Gateway' }));
-    const error = await createClient({ baseUrl, fetch, maxRetries: 0 }).health.get().catch((e: unknown) => e);
+    const error = await createPublisherClient({ baseUrl, fetch, maxRetries: 0 }).health.get().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServerError);
     expect((error as ServerError).code).toBeUndefined();
     expect((error as ServerError).problem).toBeUndefined();
@@ -85,7 +85,7 @@ describe('error responses', () => {
 
   it('keeps codes the SDK does not know yet', async () => {
     const { fetch } = fakeFetch(problem(409, 'brand_new_code', 'Something new.'));
-    const error = await createClient({ baseUrl, fetch }).apps.delete('a').catch((e: unknown) => e);
+    const error = await createPublisherClient({ baseUrl, fetch }).apps.delete('a').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConflictError);
     expect((error as ConflictError).code).toBe('brand_new_code');
   });
@@ -94,7 +94,7 @@ describe('error responses', () => {
 describe('transport failures', () => {
   it('turns a network failure into a ConnectionError with its cause', async () => {
     const { fetch } = fakeFetch(networkError());
-    const error = await createClient({ baseUrl, fetch, maxRetries: 0 }).apps.get('a1').catch((e: unknown) => e);
+    const error = await createPublisherClient({ baseUrl, fetch, maxRetries: 0 }).apps.get('a1').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectionError);
     expect(error).not.toBeInstanceOf(TimeoutError);
     expect((error as ConnectionError).message).toBe(`Could not reach ${baseUrl}/ for GET /apps/a1 (ECONNREFUSED).`);
@@ -103,7 +103,7 @@ describe('transport failures', () => {
 
   it('turns a slow response into a TimeoutError, which is also a ConnectionError', async () => {
     const { fetch } = fakeFetch(() => new Promise<Response>(() => {}));
-    const error = await createClient({ baseUrl, fetch, timeout: 50 }).apps.get('a1').catch((e: unknown) => e);
+    const error = await createPublisherClient({ baseUrl, fetch, timeout: 50 }).apps.get('a1').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TimeoutError);
     expect(error).toBeInstanceOf(ConnectionError);
     expect((error as TimeoutError).message).toBe('No response to GET /apps/a1 in time.');
@@ -119,7 +119,7 @@ describe('transport failures', () => {
           void request;
         }),
     );
-    const error = await createClient({ baseUrl, fetch })
+    const error = await createPublisherClient({ baseUrl, fetch })
       .apps.get('a1', { signal: controller.signal })
       .catch((e: unknown) => e);
     expect(error).toEqual(new Error('user gave up'));
@@ -127,15 +127,15 @@ describe('transport failures', () => {
   });
 
   it('refuses bad client options before any request', () => {
-    expect(() => createClient({ baseUrl: 'localhost:4010' })).toThrow(MesError);
-    expect(() => createClient({ baseUrl: 'ftp://example.org' })).toThrow(/http or https/);
-    expect(() => createClient({ baseUrl, timeout: 0 })).toThrow(/timeout/);
-    expect(() => createClient({ baseUrl, maxRetries: -1 })).toThrow(/maxRetries/);
+    expect(() => createPublisherClient({ baseUrl: 'localhost:4010' })).toThrow(MesError);
+    expect(() => createPublisherClient({ baseUrl: 'ftp://example.org' })).toThrow(/http or https/);
+    expect(() => createPublisherClient({ baseUrl, timeout: 0 })).toThrow(/timeout/);
+    expect(() => createPublisherClient({ baseUrl, maxRetries: -1 })).toThrow(/maxRetries/);
   });
 
   it('sends the API key as a bearer token, and JSON bodies', async () => {
     const { fetch, requests } = fakeFetch(json(201, { id: 'k1', key: 'mes_pk_new' }));
-    await createClient({ baseUrl: `${baseUrl}/v1`, apiKey: 'mes_pk_secret', fetch }).apiKeys.create({ label: 'ci' });
+    await createPublisherClient({ baseUrl: `${baseUrl}/v1`, apiKey: 'mes_pk_secret', fetch }).apiKeys.create({ label: 'ci' });
     const [request] = requests;
     expect(request?.method).toBe('POST');
     expect(request?.url.href).toBe(`${baseUrl}/v1/publishers/me/api-keys`);
@@ -146,6 +146,6 @@ describe('transport failures', () => {
 
   it('resolves 204 No Content to undefined', async () => {
     const { fetch } = fakeFetch(new Response(null, { status: 204 }));
-    await expect(createClient({ baseUrl, fetch }).apps.delete('a1')).resolves.toBeUndefined();
+    await expect(createPublisherClient({ baseUrl, fetch }).apps.delete('a1')).resolves.toBeUndefined();
   });
 });

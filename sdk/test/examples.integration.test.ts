@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { records, startTestServer, type TestServer } from '@mes/catalog-api';
-import { createClient, type MesClient, type Observation } from '@mes/sdk';
+import { createPublisherClient, type PublisherClient, type Observation } from '@mes/sdk/publisher';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeInBrowser, useBrowser } from '../../catalog-api/test/browser/browser.js';
@@ -31,7 +31,7 @@ let bundles: string;
 let state: string;
 let server: TestServer;
 let apiKey: string;
-let publisher: MesClient;
+let publisher: PublisherClient;
 let patients = 0;
 
 /** A patient of its own for each test, with the sample record. */
@@ -101,9 +101,9 @@ beforeAll(async () => {
     ),
   );
   server = await startTestServer();
-  const registered = await createClient({ baseUrl: server.url }).publishers.register(publisherRegistration('Exemples SAS'));
+  const registered = await createPublisherClient({ baseUrl: server.url }).publishers.register(publisherRegistration('Exemples SAS'));
   apiKey = registered.apiKey.key;
-  publisher = createClient({ baseUrl: server.url, apiKey });
+  publisher = createPublisherClient({ baseUrl: server.url, apiKey });
 });
 
 /** Stops every example still running: SIGTERM, then SIGKILL after 3 s. */
@@ -222,7 +222,7 @@ describe('device-upload', () => {
     // What the record holds, read by another app of the publisher.
     const reader = await publisher.apps.create(appInput({ name: 'Lecteur de pesées', scopes: [{ scope: 'patient/Observation.rs', justification: 'Vérifier les pesées déposées.' }] }));
     const [client] = (await publisher.clients.list(reader.id)).items;
-    const mes = createClient({ baseUrl: server.url, clientId: client!.clientId, redirectUri: reader.redirectUris[0], scope: ['patient/Observation.rs'] });
+    const mes = createPublisherClient({ baseUrl: server.url, clientId: client!.clientId, redirectUri: reader.redirectUris[0], scope: ['patient/Observation.rs'] });
     await mes.sandbox.signIn({ patient });
     const weights = await mes.fhir.search('Observation', { code: 'http://loinc.org|29463-7', date: `ge${readings[0]!.takenAt.slice(0, 10)}`, _sort: 'date' }).all({ limit: 50 });
     expect(weights.map((weight) => [weight.effectiveDateTime, weight.valueQuantity?.value, weight.device?.display])).toEqual(
@@ -233,8 +233,8 @@ describe('device-upload', () => {
 
 describe('cli-device-flow', () => {
   it('prints a code, and once it is approved at /device lists the publisher’s apps', { timeout: PROGRAMS_TEST_TIMEOUT_MS }, async () => {
-    const registered = await createClient({ baseUrl: server.url }).publishers.register(publisherRegistration('Ligne de commande SAS'));
-    const own = createClient({ baseUrl: server.url, apiKey: registered.apiKey.key });
+    const registered = await createPublisherClient({ baseUrl: server.url }).publishers.register(publisherRegistration('Ligne de commande SAS'));
+    const own = createPublisherClient({ baseUrl: server.url, apiKey: registered.apiKey.key });
     await own.apps.create(appInput({ name: 'Tensio A' }));
     await own.apps.create(appInput({ name: 'Tensio B' }));
 

@@ -4,19 +4,19 @@
 import { records, startTestServer, type TestServer } from '@mes/catalog-api';
 import {
   ConsentWithdrawnError,
-  createClient,
+  createPublisherClient,
   MesError,
   OAuthError,
   PermissionDeniedError,
   ReauthorizationRequiredError,
-  type MesClient,
-} from '@mes/sdk';
+  type PublisherClient,
+} from '@mes/sdk/publisher';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleRecord } from '../../catalog-api/test/fhir-helpers.js';
 import { appInput, publisherRegistration } from './helpers/fixtures.js';
 
 let server: TestServer;
-let publisher: MesClient;
+let publisher: PublisherClient;
 const redirectUri = 'https://tensiosuivi.example.fr/oauth/callback';
 let patientCount = 0;
 
@@ -45,8 +45,8 @@ async function newApp(scopes: readonly string[] = appScopes): Promise<{ appId: s
 
 beforeAll(async () => {
   server = await startTestServer();
-  const registered = await createClient({ baseUrl: server.url }).publishers.register(publisherRegistration('SDK FHIR SAS'));
-  publisher = createClient({ baseUrl: server.url, apiKey: registered.apiKey.key });
+  const registered = await createPublisherClient({ baseUrl: server.url }).publishers.register(publisherRegistration('SDK FHIR SAS'));
+  publisher = createPublisherClient({ baseUrl: server.url, apiKey: registered.apiKey.key });
 });
 
 afterAll(async () => {
@@ -57,7 +57,7 @@ describe('authorization and FHIR calls', () => {
   it('signs in a sandbox patient and reads their vaccinations, typed', async () => {
     const patient = await newPatient();
     const { clientId } = await newApp();
-    const mes = createClient({ baseUrl: server.url, clientId, redirectUri, scope: ['patient/Immunization.rs', 'patient/Patient.rs'] });
+    const mes = createPublisherClient({ baseUrl: server.url, clientId, redirectUri, scope: ['patient/Immunization.rs', 'patient/Patient.rs'] });
     const info = await mes.sandbox.signIn({ patient });
     expect(info).toMatchObject({ audience: 'patient', patient, scopes: ['patient/Immunization.rs', 'patient/Patient.rs'], refreshable: false });
 
@@ -74,7 +74,7 @@ describe('authorization and FHIR calls', () => {
   it('pages through a search: resources, pages and all({ limit })', async () => {
     const patient = await newPatient();
     const { clientId } = await newApp();
-    const mes = createClient({ baseUrl: server.url, clientId, redirectUri, scope: ['patient/Observation.rs'] });
+    const mes = createPublisherClient({ baseUrl: server.url, clientId, redirectUri, scope: ['patient/Observation.rs'] });
     await mes.sandbox.signIn({ patient });
     const first = await mes.fhir.search('Observation', { category: 'vital-signs', _count: 2 });
     expect(first.items).toHaveLength(2);
@@ -105,7 +105,7 @@ describe('authorization and FHIR calls', () => {
       }
       return response;
     };
-    const mes = createClient({ baseUrl: server.url, clientId, redirectUri, scope: ['patient/Observation.crs'], fetch: losing });
+    const mes = createPublisherClient({ baseUrl: server.url, clientId, redirectUri, scope: ['patient/Observation.crs'], fetch: losing });
     await mes.sandbox.signIn({ patient });
     const created = await mes.fhir.create('Observation', {
       resourceType: 'Observation',
@@ -124,7 +124,7 @@ describe('authorization and FHIR calls', () => {
 
   it('refuses, before any request, a type or interaction outside the scopes', async () => {
     const { clientId } = await newApp();
-    const mes = createClient({ baseUrl: server.url, clientId, redirectUri, scope: ['patient/Immunization.rs'] });
+    const mes = createPublisherClient({ baseUrl: server.url, clientId, redirectUri, scope: ['patient/Immunization.rs'] });
     const untyped = mes.fhir as unknown as { read(type: string, id: string): Promise<unknown>; create(type: string, body: unknown): Promise<unknown> };
     await expect(async () => untyped.read('Condition', 'x')).rejects.toThrow(/read of Condition is outside this client's scopes .*patient\/Condition\.r/);
     await expect(async () => untyped.create('Immunization', {})).rejects.toThrow(/is not a resource type the FHIR API accepts creates of/);
@@ -137,7 +137,7 @@ describe('authorization and FHIR calls', () => {
     // Declared as a plain string[]: every type compiles. Condition is asked for but was not
     // registered by the app, so it is not granted: the server refuses it.
     const scope: string[] = ['patient/Observation.rs?category=laboratory', 'patient/Condition.rs'];
-    const mes = createClient({ baseUrl: server.url, clientId, redirectUri, scope });
+    const mes = createPublisherClient({ baseUrl: server.url, clientId, redirectUri, scope });
     await mes.sandbox.signIn({ patient });
     const observations = await mes.fhir.search('Observation').all({ limit: 50 });
     expect(observations.map((observation) => observation.code.coding?.[0]?.code).sort()).toEqual(['2093-3', '4548-4']);
@@ -151,7 +151,7 @@ describe('the ends of access', () => {
   it('refreshes an expired token once, then surfaces a withdrawal as ConsentWithdrawnError', async () => {
     const patient = await newPatient();
     const { clientId } = await newApp();
-    const mes = createClient({ baseUrl: server.url, clientId, redirectUri, scope: ['patient/Immunization.rs', 'offline_access'] });
+    const mes = createPublisherClient({ baseUrl: server.url, clientId, redirectUri, scope: ['patient/Immunization.rs', 'offline_access'] });
     const info = await mes.sandbox.signIn({ patient });
     expect(info.refreshable).toBe(true);
     await publisher.sandbox.expireTokens(clientId);
@@ -169,7 +169,7 @@ describe('the ends of access', () => {
   it('stops at once when the app is suspended, and works again once it is reinstated', async () => {
     const patient = await newPatient();
     const { clientId } = await newApp();
-    const mes = createClient({ baseUrl: server.url, clientId, redirectUri, scope: ['patient/Immunization.rs', 'offline_access'] });
+    const mes = createPublisherClient({ baseUrl: server.url, clientId, redirectUri, scope: ['patient/Immunization.rs', 'offline_access'] });
     await mes.sandbox.signIn({ patient });
     await publisher.sandbox.suspendApp(clientId);
     const error = await mes.fhir.search('Immunization').catch((caught: unknown) => caught);
@@ -183,7 +183,7 @@ describe('the ends of access', () => {
   it('needs a new authorization when a one-time access expires', async () => {
     const patient = await newPatient();
     const { clientId } = await newApp();
-    const mes = createClient({ baseUrl: server.url, clientId, redirectUri, scope: ['patient/Immunization.rs'] });
+    const mes = createPublisherClient({ baseUrl: server.url, clientId, redirectUri, scope: ['patient/Immunization.rs'] });
     await mes.sandbox.signIn({ patient });
     await publisher.sandbox.expireTokens(clientId);
     const error = await mes.fhir.search('Immunization').catch((caught: unknown) => caught);
@@ -193,7 +193,7 @@ describe('the ends of access', () => {
 
   it('says so before any request when nobody authorized yet; the capability statement needs no token', async () => {
     const { clientId } = await newApp();
-    const mes = createClient({ baseUrl: server.url, clientId, redirectUri, scope: ['patient/Immunization.rs'] });
+    const mes = createPublisherClient({ baseUrl: server.url, clientId, redirectUri, scope: ['patient/Immunization.rs'] });
     await expect(mes.fhir.capabilities()).resolves.toMatchObject({ resourceType: 'CapabilityStatement', fhirVersion: '4.0.1' });
     await expect(mes.fhir.search('Immunization')).rejects.toMatchObject({ name: 'ReauthorizationRequiredError', reason: 'not_authorized' });
   });
@@ -203,7 +203,7 @@ describe('the browser-style code flow', () => {
   it('checks state and iss, uses the state once, and maps a refusal to OAuthError', async () => {
     const patient = await newPatient();
     const { clientId } = await newApp();
-    const mes = createClient({ baseUrl: server.url, clientId, redirectUri, scope: ['patient/Immunization.rs'] });
+    const mes = createPublisherClient({ baseUrl: server.url, clientId, redirectUri, scope: ['patient/Immunization.rs'] });
     const { url, state } = await mes.authorize({ loginHint: patient });
     // Pushed (PAR): the browser carries only the handle of the request.
     expect([...url.searchParams.keys()].sort()).toEqual(['client_id', 'request_uri']);

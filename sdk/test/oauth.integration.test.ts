@@ -3,13 +3,13 @@
 // publisher API, and the reliability habits under the sandbox's injected failures (429 and 503
 // with Retry-After on the FHIR API and on the token endpoint).
 import { records, startTestServer, type TestServer } from '@mes/catalog-api';
-import { createClient, OAuthError, ServerError, type MesClient } from '@mes/sdk';
+import { createPublisherClient, OAuthError, ServerError, type PublisherClient } from '@mes/sdk/publisher';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleRecord } from '../../catalog-api/test/fhir-helpers.js';
 import { appInput, publisherRegistration } from './helpers/fixtures.js';
 
 let server: TestServer;
-let publisher: MesClient;
+let publisher: PublisherClient;
 let publisherKey: string;
 const redirectUri = 'https://tensiosuivi.example.fr/oauth/callback';
 const patient = `sdk-oauth-${process.pid}`;
@@ -17,9 +17,9 @@ const scopes = ['patient/Immunization.rs', 'patient/Observation.rs', 'offline_ac
 
 beforeAll(async () => {
   server = await startTestServer();
-  const registered = await createClient({ baseUrl: server.url }).publishers.register(publisherRegistration('SDK OAuth SAS'));
+  const registered = await createPublisherClient({ baseUrl: server.url }).publishers.register(publisherRegistration('SDK OAuth SAS'));
   publisherKey = registered.apiKey.key;
-  publisher = createClient({ baseUrl: server.url, apiKey: publisherKey });
+  publisher = createPublisherClient({ baseUrl: server.url, apiKey: publisherKey });
   await records.insertResources(server.app.db, sampleRecord(patient));
 });
 
@@ -39,7 +39,7 @@ describe('a confidential backend client', () => {
     const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', pair.publicKey);
     const registered = await publisher.clients.create(appId, { type: 'confidential', jwks: { keys: [{ kty: kty!, crv: crv!, x: x!, y: y!, kid: 'backend-1' }] } as never });
     const privateJwk = { ...(await crypto.subtle.exportKey('jwk', pair.privateKey)), kid: 'backend-1' };
-    const mes = createClient({
+    const mes = createPublisherClient({
       baseUrl: server.url,
       clientId: registered.clientId,
       clientAuth: { method: 'private_key_jwt', privateKey: privateJwk },
@@ -61,7 +61,7 @@ describe('a confidential backend client', () => {
 
 describe('the device flow', () => {
   it('signs a command-line tool in, then calls the publisher API with the platform token', async () => {
-    const cli = createClient({ baseUrl: server.url, clientId: 'mes-cli' });
+    const cli = createPublisherClient({ baseUrl: server.url, clientId: 'mes-cli' });
     const device = await cli.deviceAuthorization({ scope: 'platform/apps.read' });
     expect(device.userCode).toMatch(/^[A-Z]{4}-[A-Z]{4}$/);
     expect(device.verificationUri).toBe(`${server.url}/device`);
@@ -79,7 +79,7 @@ describe('the device flow', () => {
   }, 20_000);
 
   it('says so when the person refuses', async () => {
-    const cli = createClient({ baseUrl: server.url, clientId: 'mes-cli' });
+    const cli = createPublisherClient({ baseUrl: server.url, clientId: 'mes-cli' });
     const device = await cli.deviceAuthorization({ scope: 'platform/apps.read' });
     await fetch(device.verificationUri, {
       method: 'POST',
@@ -93,7 +93,7 @@ describe('the device flow', () => {
 describe('injected failures', () => {
   it('waits out a 429 with Retry-After on the FHIR API, and gives up after maxRetries on 503', async () => {
     const { publicClientId } = await newApp();
-    const mes = createClient({ baseUrl: server.url, clientId: publicClientId, redirectUri, scope: scopes });
+    const mes = createPublisherClient({ baseUrl: server.url, clientId: publicClientId, redirectUri, scope: scopes });
     await mes.sandbox.signIn({ patient });
     await publisher.sandbox.injectFault(publicClientId, { kind: 'rate_limited', count: 1, target: 'fhir', retryAfterSeconds: 1 });
     await expect(mes.fhir.search('Immunization').all({ limit: 10 })).resolves.toHaveLength(2);
@@ -108,7 +108,7 @@ describe('injected failures', () => {
 
   it('keeps the session when the token endpoint is briefly unavailable during a refresh', async () => {
     const { publicClientId } = await newApp();
-    const mes = createClient({ baseUrl: server.url, clientId: publicClientId, redirectUri, scope: scopes });
+    const mes = createPublisherClient({ baseUrl: server.url, clientId: publicClientId, redirectUri, scope: scopes });
     await mes.sandbox.signIn({ patient });
     await publisher.sandbox.expireTokens(publicClientId);
     await publisher.sandbox.injectFault(publicClientId, { kind: 'unavailable', count: 1, target: 'token', retryAfterSeconds: 1 });

@@ -1,7 +1,9 @@
 // The built package as Node resolves it for an app (its exports map, not this repository's
-// aliases): `@mes/sdk` for the client, `@mes/sdk/certification` for the offline checks of
-// certification records, each in ESM and CommonJS; the certification helpers are not in the
-// client's entry, so an app that bundles the client does not carry them.
+// aliases): `@mes/sdk` for an app's client, `@mes/sdk/publisher` for the publisher's,
+// `@mes/sdk/certification` for the offline checks of certification records, each in ESM and
+// CommonJS. The publisher's namespaces and the certification helpers are not in the app's entry,
+// so an app that bundles the client does not carry them; the two clients share one set of
+// classes, so `instanceof` holds across the entries.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -25,5 +27,24 @@ describe('the package’s entry points', () => {
     expect(esm).toBe('function undefined undefined');
     const cjs = node("const m = require('@mes/sdk'); console.log(typeof m.createClient, typeof m.verifyCertificate)", 'commonjs');
     expect(cjs).toBe('function undefined');
+  });
+
+  it('keeps the publisher API out of the app’s client, in @mes/sdk/publisher', () => {
+    const app = "const c = m.createClient({ baseUrl: 'http://localhost:1' }); console.log(['catalog', 'fhir', 'apps', 'sandbox', 'certification', 'deviceAuthorization'].map((k) => typeof c[k]).join(' '))";
+    expect(node(`const m = await import('@mes/sdk'); ${app}`, 'module')).toBe('object object undefined undefined undefined undefined');
+    expect(node(`const m = require('@mes/sdk'); ${app}`, 'commonjs')).toBe('object object undefined undefined undefined undefined');
+    const publisher = "const c = p.createPublisherClient({ baseUrl: 'http://localhost:1' }); console.log(['catalog', 'fhir', 'apps', 'sandbox', 'certification', 'deviceAuthorization'].map((k) => typeof c[k]).join(' '), typeof m.createPublisherClient, typeof m.faultKinds)";
+    const expected = 'object object object object object function undefined undefined';
+    expect(node(`const m = await import('@mes/sdk'); const p = await import('@mes/sdk/publisher'); ${publisher}`, 'module')).toBe(expected);
+    expect(node(`const m = require('@mes/sdk'); const p = require('@mes/sdk/publisher'); ${publisher}`, 'commonjs')).toBe(expected);
+  });
+
+  it('shares one client class and one set of errors between the two entries', () => {
+    // A publisher call that fails (nothing listens on port 1) rejects with the app entry's classes.
+    const check = `const c = p.createPublisherClient({ baseUrl: 'http://127.0.0.1:1', maxRetries: 0 });
+      const error = await c.apps.list().catch((e) => e);
+      console.log(c instanceof m.MesClient, error instanceof m.ConnectionError, error instanceof m.MesError, p.ApiError === m.ApiError)`;
+    expect(node(`const m = await import('@mes/sdk'); const p = await import('@mes/sdk/publisher'); ${check}`, 'module')).toBe('true true true true');
+    expect(node(`(async () => { const m = require('@mes/sdk'); const p = require('@mes/sdk/publisher'); ${check} })()`, 'commonjs')).toBe('true true true true');
   });
 });

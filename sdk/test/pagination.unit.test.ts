@@ -1,4 +1,4 @@
-import { createClient, MesError, Page, type App, type CatalogApp } from '@mes/sdk';
+import { createPublisherClient, MesError, Page, type App, type CatalogApp } from '@mes/sdk/publisher';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { baseUrl, fakeFetch, json, type RecordedRequest } from './helpers/fake-fetch.js';
 
@@ -15,7 +15,7 @@ function pagedServer(total: number) {
 
 function client(total: number, pages: number) {
   const fake = fakeFetch(...Array.from({ length: pages }, () => pagedServer(total)));
-  return { client: createClient({ baseUrl, fetch: fake.fetch }), requests: fake.requests };
+  return { client: createPublisherClient({ baseUrl, fetch: fake.fetch }), requests: fake.requests };
 }
 
 const ids = (items: { id: string }[]) => items.map((item) => item.id);
@@ -84,12 +84,12 @@ describe('pages', () => {
 
   it('stops when the server repeats a cursor', async () => {
     const { fetch } = fakeFetch(json(200, { items: [{ id: 'a' }], nextCursor: 'same' }), json(200, { items: [{ id: 'b' }], nextCursor: 'same' }));
-    const page = await createClient({ baseUrl, fetch }).apps.list();
+    const page = await createPublisherClient({ baseUrl, fetch }).apps.list();
     await expect(page.nextPage()).rejects.toThrow(/same cursor/);
   });
 
   it('types items from the spec', () => {
-    const mes = createClient({ baseUrl });
+    const mes = createPublisherClient({ baseUrl });
     expectTypeOf(mes.apps.list).returns.resolves.toEqualTypeOf<Page<App>>();
     expectTypeOf(mes.catalog.list).returns.resolves.toEqualTypeOf<Page<CatalogApp>>();
     expectTypeOf<Parameters<typeof mes.catalog.list>[0]>().toEqualTypeOf<

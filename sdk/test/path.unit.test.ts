@@ -1,4 +1,4 @@
-import { createClient, MesError } from '@mes/sdk';
+import { createPublisherClient, MesError } from '@mes/sdk/publisher';
 import { describe, expect, it } from 'vitest';
 import { encodePathSegment, path } from '../src/internal/path.js';
 import { baseUrl, fakeFetch, json } from './helpers/fake-fetch.js';
@@ -23,7 +23,7 @@ describe('path', () => {
 
   it('keeps a dot-segment id from reaching another resource, without sending anything', async () => {
     const { fetch, requests } = fakeFetch(json(200, {}));
-    const client = createClient({ baseUrl, fetch });
+    const client = createPublisherClient({ baseUrl, fetch });
     await expect(client.apps.get('..')).rejects.toThrow('The path parameter ".." is not allowed.');
     await expect(client.apps.delete('.')).rejects.toBeInstanceOf(MesError);
     await expect(client.apiKeys.revoke('')).rejects.toBeInstanceOf(MesError);
@@ -33,7 +33,7 @@ describe('path', () => {
 
   it('sends encoded ids on the wire', async () => {
     const { fetch, requests } = fakeFetch(json(200, {}));
-    await createClient({ baseUrl, fetch }).apps.get('../publishers/me');
+    await createPublisherClient({ baseUrl, fetch }).apps.get('../publishers/me');
     expect(requests[0]?.url.pathname).toBe('/apps/..%2Fpublishers%2Fme');
   });
 });

@@ -2,20 +2,20 @@
 // spec says, on the publisher's own clients only; the runtime lists match the spec's enums.
 import type { components } from '@mes/openapi';
 import { records, startTestServer, type TestServer } from '@mes/catalog-api';
-import { createClient, faultKinds, faultTargets, NotFoundError, ProblemCode, sandboxScenarios, type MesClient } from '@mes/sdk';
+import { createPublisherClient, faultKinds, faultTargets, NotFoundError, ProblemCode, sandboxScenarios, type PublisherClient } from '@mes/sdk/publisher';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { appInput, publisherRegistration } from './helpers/fixtures.js';
 
 type Schemas = components['schemas'];
 
 let server: TestServer;
-let mes: MesClient;
+let mes: PublisherClient;
 let clientId: string;
 
 beforeAll(async () => {
   server = await startTestServer();
-  const registered = await createClient({ baseUrl: server.url }).publishers.register(publisherRegistration('Bac à sable SAS'));
-  mes = createClient({ baseUrl: server.url, apiKey: registered.apiKey.key });
+  const registered = await createPublisherClient({ baseUrl: server.url }).publishers.register(publisherRegistration('Bac à sable SAS'));
+  mes = createPublisherClient({ baseUrl: server.url, apiKey: registered.apiKey.key });
   const app = await mes.apps.create(appInput());
   clientId = (await mes.clients.list(app.id)).items[0]!.clientId;
   await records.insertResources(server.app.db, [
@@ -61,16 +61,16 @@ describe('the sandbox resource', () => {
   });
 
   it("another publisher's client is not found; so is any control outside the sandbox", async () => {
-    const stranger = await createClient({ baseUrl: server.url }).publishers.register(publisherRegistration('Étranger SAS'));
-    const other = createClient({ baseUrl: server.url, apiKey: stranger.apiKey.key });
+    const stranger = await createPublisherClient({ baseUrl: server.url }).publishers.register(publisherRegistration('Étranger SAS'));
+    const other = createPublisherClient({ baseUrl: server.url, apiKey: stranger.apiKey.key });
     const missing = await other.sandbox.report(clientId).catch((error: unknown) => error);
     expect(missing).toBeInstanceOf(NotFoundError);
     expect((missing as NotFoundError).code).toBe(ProblemCode.not_found);
 
     const production = await startTestServer({ mode: 'production', publicUrl: 'https://api.mes.example.fr' });
     try {
-      const registered = await createClient({ baseUrl: production.url }).publishers.register(publisherRegistration('Production SAS'));
-      const outside = await createClient({ baseUrl: production.url, apiKey: registered.apiKey.key }).sandbox.patients().catch((error: unknown) => error);
+      const registered = await createPublisherClient({ baseUrl: production.url }).publishers.register(publisherRegistration('Production SAS'));
+      const outside = await createPublisherClient({ baseUrl: production.url, apiKey: registered.apiKey.key }).sandbox.patients().catch((error: unknown) => error);
       expect(outside).toBeInstanceOf(NotFoundError);
       expect((outside as NotFoundError).code).toBe(ProblemCode.sandbox_only);
     } finally {

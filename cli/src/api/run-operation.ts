@@ -7,7 +7,7 @@ import { dpopProof, proofTarget } from '../sandbox-dpop.js';
 import { readSandboxToken, type SavedSandboxToken } from '../sandbox-token.js';
 import { readStdinText } from '../stdin.js';
 import { hasSession } from '../session-storage.js';
-import type { FetchLike } from '@mes/sdk';
+import type { FetchLike } from '@mes/sdk/publisher';
 import { defaultTimeoutSeconds } from './help.js';
 import { apiMessages } from './messages.js';
 import type { Operation } from './operation.js';

@@ -7,7 +7,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { records, type TestServer } from '@mes/catalog-api';
-import type { App } from '@mes/sdk';
+import type { App } from '@mes/sdk/publisher';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleRecord } from '../../../catalog-api/test/fhir-helpers.js';
 import type { ListedOperation } from '../../src/commands/api/index.js';

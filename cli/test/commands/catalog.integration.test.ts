@@ -1,5 +1,5 @@
 import { catalog, startTestServer, type TestServer } from '@mes/catalog-api';
-import { createClient, type CatalogApp, type PageData } from '@mes/sdk';
+import { createPublisherClient, type CatalogApp, type PageData } from '@mes/sdk/publisher';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorJson } from '../../src/base-command.js';
 import { mes, startCliEnvironment, tempConfigDir } from '../helpers/cli.js';
@@ -12,7 +12,7 @@ const ids: Record<string, string> = {};
 beforeAll(async () => {
   ({ server, config } = await startCliEnvironment());
   const publisher = await registerPublisher(server.url, 'Catalogue SAS');
-  const client = createClient({ baseUrl: server.url, apiKey: publisher.key });
+  const client = createPublisherClient({ baseUrl: server.url, apiKey: publisher.key });
   for (const [name, category] of [['Alpha Tension', 'suivi-maladie-chronique'], ['Bêta Sommeil', 'bien-etre'], ['Gamma Brouillon', 'prevention']] as const) {
     const app = await client.apps.create({ ...appInput, name, category });
     ids[name] = app.id;

@@ -7,7 +7,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { startTestServer, type TestServer } from '@mes/catalog-api';
-import type { Certificate, PageData, SubmissionSummary } from '@mes/sdk';
+import type { Certificate, PageData, SubmissionSummary } from '@mes/sdk/publisher';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCertifiableApp, createReviewer, OPERATOR_TOKEN, startPublisherHost, type CertifiableApp } from '../../../catalog-api/test/certification-helpers.js';
 import type { TestHttpsServer } from '../../../catalog-api/test/https-server.js';

@@ -3,7 +3,7 @@
 // certification look for. Also: the refresh skipped without offline_access, and the failures.
 import { readdir } from 'node:fs/promises';
 import { records, startTestServer, type TestServer } from '@mes/catalog-api';
-import { createClient, type App, type Client } from '@mes/sdk';
+import { createPublisherClient, type App, type Client } from '@mes/sdk/publisher';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleRecord } from '../../../catalog-api/test/fhir-helpers.js';
 import type { ErrorJson } from '../../src/base-command.js';
@@ -43,7 +43,7 @@ async function newApp(name: string, scopes: readonly string[]): Promise<App> {
 }
 
 const publicClientOf = async (appId: string): Promise<string> =>
-  (await createClient({ baseUrl: server.url, apiKey: owner.key }).clients.list(appId)).items.find((client) => client.type === 'public')!.clientId;
+  (await createPublisherClient({ baseUrl: server.url, apiKey: owner.key }).clients.list(appId)).items.find((client) => client.type === 'public')!.clientId;
 
 describe('mes sandbox exercise', () => {
   it('plays the public client through every step; the report shows what certification looks for', async () => {
@@ -78,7 +78,7 @@ describe('mes sandbox exercise', () => {
     // The SDK kept its tokens and keys in memory: nothing was written to the configuration directory.
     expect(await readdir(config.dir)).toEqual(before);
 
-    const report = (await createClient({ baseUrl: server.url, apiKey: owner.key }).sandbox.report(clientId));
+    const report = (await createPublisherClient({ baseUrl: server.url, apiKey: owner.key }).sandbox.report(clientId));
     expect(report.authorization.pushed).toBeGreaterThanOrEqual(1);
     expect(report.authorization.pkce).toBe(report.authorization.requests);
     expect(report.refreshes).toBeGreaterThanOrEqual(1);
@@ -91,7 +91,7 @@ describe('mes sandbox exercise', () => {
     expect(report.scopes).toMatchObject({ refusedCalls: 0, unusedResourceScopes: [], resourceTypesCalled: ['Immunization', 'Observation', 'Patient'] });
 
     // What certification would conclude from this traffic: every sandbox check passes.
-    const run = await createClient({ baseUrl: server.url, apiKey: owner.key }).certification.runAppChecks(app.id, { sandboxClientId: clientId });
+    const run = await createPublisherClient({ baseUrl: server.url, apiKey: owner.key }).certification.runAppChecks(app.id, { sandboxClientId: clientId });
     const sandboxChecks = Object.fromEntries(run.results.filter((check) => check.group === 'sandbox').map((check) => [check.id, check.status]));
     expect(sandboxChecks).toEqual({
       'sandbox.complete_flow': 'pass',
@@ -148,7 +148,7 @@ describe('mes sandbox exercise', () => {
 
   it('--client plays another public client of the app; a confidential or unknown one is refused', async () => {
     const app = await newApp('ExerciseClients', appScopes);
-    const sdk = createClient({ baseUrl: server.url, apiKey: owner.key });
+    const sdk = createPublisherClient({ baseUrl: server.url, apiKey: owner.key });
     const second: Client = await sdk.clients.create(app.id, { type: 'public' });
     const { result, exitCode, stdout } = await mes<ExerciseResult>(['sandbox', 'exercise', '--app', app.id, '--patient', PATIENT, '--client', second.clientId, '--json']);
     expect(exitCode, stdout).toBe(0);
@@ -173,7 +173,7 @@ describe('mes sandbox exercise', () => {
     const refused = await mes(['sandbox', 'exercise', '--app', app.id, '--patient', PATIENT, '--json']);
     expect(refused.exitCode).toBe(1);
     expect((JSON.parse(refused.stdout) as ErrorJson).error.code).toBe('faults_pending');
-    expect((await createClient({ baseUrl: server.url, apiKey: owner.key }).sandbox.report(clientId)).requests).toBe(0);
+    expect((await createPublisherClient({ baseUrl: server.url, apiKey: owner.key }).sandbox.report(clientId)).requests).toBe(0);
   });
 
   it('a failing step stops the run with its code: an unknown patient is refused at sign-in', async () => {
@@ -195,7 +195,7 @@ describe('mes sandbox exercise', () => {
     const production = await startTestServer({ mode: 'production', publicUrl: 'https://api.mes.example.fr' });
     try {
       const publisher = await registerPublisher(production.url, 'Production SAS');
-      const sdk = createClient({ baseUrl: production.url, apiKey: publisher.key });
+      const sdk = createPublisherClient({ baseUrl: production.url, apiKey: publisher.key });
       const app = await sdk.apps.create({
         ...appInput,
         redirectUris: [redirectUri],

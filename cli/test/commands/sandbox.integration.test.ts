@@ -4,7 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { records, type TestServer } from '@mes/catalog-api';
-import type { App, ControlResult, Fault, FaultList, SandboxPatientList, ScenarioResult, TrafficReport } from '@mes/sdk';
+import type { App, ControlResult, Fault, FaultList, SandboxPatientList, ScenarioResult, TrafficReport } from '@mes/sdk/publisher';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleRecord } from '../../../catalog-api/test/fhir-helpers.js';
 import type { ErrorJson } from '../../src/base-command.js';

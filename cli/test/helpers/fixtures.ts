@@ -2,10 +2,10 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sampleAppInput, uniqueRegistrationNumber } from '@mes/catalog-api';
-import { createClient, type AppInput } from '@mes/sdk';
+import { createPublisherClient, type AppInput } from '@mes/sdk/publisher';
 
 export async function registerPublisher(baseUrl: string, name = 'CLI Test SAS'): Promise<{ key: string; id: string }> {
-  const { publisher, apiKey } = await createClient({ baseUrl }).publishers.register({
+  const { publisher, apiKey } = await createPublisherClient({ baseUrl }).publishers.register({
     name,
     registrationNumber: uniqueRegistrationNumber(),
     contactEmail: 'dev@cli-test.example.fr',

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createClient } from '@mes/sdk';
+import { createPublisherClient } from '@mes/sdk/publisher';
 import { build } from 'esbuild';
 import { ensureSandboxApp, publicClientOf, requiredEnv } from '../setup/sandbox-app.js';
 
@@ -13,7 +13,7 @@ const apiKey = requiredEnv('MES_API_KEY', 'the publisher API key that `npm start
 const port = Number(process.env.PORT ?? 5173);
 
 async function register(redirectUri: string): Promise<string> {
-  const publisher = createClient({ baseUrl, apiKey });
+  const publisher = createPublisherClient({ baseUrl, apiKey });
   const app = await ensureSandboxApp(publisher, {
     name: 'Carnet de vaccination (exemple SPA)',
     shortDescription: { fr: 'Vos vaccinations, dans votre navigateur.' },

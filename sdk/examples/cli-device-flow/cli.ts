@@ -1,11 +1,11 @@
 // A command-line tool signed in with the device flow (RFC 8628): it shows a code, the person
 // approves it in a browser, and the tool gets a platform token (DPoP-bound, short-lived) without
 // ever seeing a password or an API key. Then it lists the publisher's apps with that token.
-import { createClient, OAuthError } from '@mes/sdk';
+import { createPublisherClient, OAuthError } from '@mes/sdk/publisher';
 
 const baseUrl = process.env.MES_API_URL ?? 'http://localhost:4010';
 // `mes-cli` is the platform's own command-line client: the only one allowed the device flow.
-const mes = createClient({ baseUrl, clientId: 'mes-cli' });
+const mes = createPublisherClient({ baseUrl, clientId: 'mes-cli' });
 
 // Ctrl-C stops the polling cleanly.
 const stop = new AbortController();

@@ -6,7 +6,7 @@
 // It is authorized once and keeps its tokens (offline access: a refresh token) in a file.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createClient, type Observation } from '@mes/sdk';
+import { createPublisherClient, type Observation } from '@mes/sdk/publisher';
 import { ensureSandboxApp, publicClientOf, requiredEnv } from '../setup/sandbox-app.js';
 import { fileStorage } from '../storage/file-storage.js';
 
@@ -50,7 +50,7 @@ function weightObservation(reading: Reading): Observation {
 
 /** Sandbox set-up, with the publisher's key: the scale's app and its public client. */
 async function sandboxClientId(): Promise<string> {
-  const publisher = createClient({ baseUrl, apiKey: requiredEnv('MES_API_KEY', 'the publisher API key that `npm start` prints (mes_pk_…).') });
+  const publisher = createPublisherClient({ baseUrl, apiKey: requiredEnv('MES_API_KEY', 'the publisher API key that `npm start` prints (mes_pk_…).') });
   const app = await ensureSandboxApp(publisher, {
     name: 'Balance connectée (exemple)',
     shortDescription: { fr: 'Votre poids, versé dans votre espace santé.' },
@@ -70,7 +70,7 @@ async function sandboxClientId(): Promise<string> {
 }
 
 const clientId = process.env.MES_CLIENT_ID ?? (await sandboxClientId());
-const mes = createClient({
+const mes = createPublisherClient({
   baseUrl,
   clientId,
   redirectUri,

@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createClient, MesError, OAuthError, ReauthorizationRequiredError, type Observation } from '@mes/sdk';
+import { createPublisherClient } from '@mes/sdk/publisher';
 import { ensureSandboxApp, requiredEnv } from '../setup/sandbox-app.js';
 import { fileStorage } from '../storage/file-storage.js';
 
@@ -53,7 +54,7 @@ async function loadOrCreateKey(file: string): Promise<ClientKey> {
 // --- Registration in the sandbox: the app, its redirect URI, a confidential client with our key. --
 
 async function register(redirectUri: string, key: ClientKey): Promise<string> {
-  const publisher = createClient({ baseUrl, apiKey });
+  const publisher = createPublisherClient({ baseUrl, apiKey });
   const app = await ensureSandboxApp(publisher, {
     name: 'Mes mesures (exemple backend)',
     shortDescription: { fr: 'Vos mesures de santé, sur votre ordinateur.' },

@@ -1,11 +1,11 @@
 // An example's app in the sandbox, registered with the publisher's API key: found by name or
 // created, its redirect URIs and scopes brought up to date (a local server's port may change from
 // one start to the next). On the real platform an app is registered once, then certified.
-import type { App, AppInput, MesClient } from '@mes/sdk';
+import type { App, AppInput, PublisherClient } from '@mes/sdk/publisher';
 
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((value, i) => value === b[i]);
 
-export async function ensureSandboxApp(publisher: MesClient, input: AppInput): Promise<App> {
+export async function ensureSandboxApp(publisher: PublisherClient, input: AppInput): Promise<App> {
   for await (const app of publisher.apps.list({ limit: 100 })) {
     if (app.name !== input.name) continue;
     const upToDate =
@@ -17,7 +17,7 @@ export async function ensureSandboxApp(publisher: MesClient, input: AppInput): P
 }
 
 /** The app's public client (every sandbox app has one at once; elsewhere it is created). */
-export async function publicClientOf(publisher: MesClient, app: App): Promise<string> {
+export async function publicClientOf(publisher: PublisherClient, app: App): Promise<string> {
   const { items } = await publisher.clients.list(app.id);
   const existing = items.find((client) => client.type === 'public');
   return (existing ?? (await publisher.clients.create(app.id, { type: 'public' }))).clientId;

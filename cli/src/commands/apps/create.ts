@@ -1,4 +1,4 @@
-import type { App } from '@mes/sdk';
+import type { App } from '@mes/sdk/publisher';
 import { appBody, appFieldFlags, asAppInput } from '../../app-fields.js';
 import { MesCommand } from '../../base-command.js';
 import { messages } from '../../messages.js';

@@ -1,4 +1,4 @@
-import type { App } from '@mes/sdk';
+import type { App } from '@mes/sdk/publisher';
 import { Args } from '@oclif/core';
 import { MesCommand } from '../../base-command.js';
 import { appDetails } from '../../views.js';

@@ -1,4 +1,4 @@
-import type { App } from '@mes/sdk';
+import type { App } from '@mes/sdk/publisher';
 import { Args, Flags } from '@oclif/core';
 import { appBody, appFieldFlags, asAppUpdate } from '../../app-fields.js';
 import { CodedError, MesCommand } from '../../base-command.js';

@@ -1,4 +1,4 @@
-import { appCategories, type CatalogApp, type PageData } from '@mes/sdk';
+import { appCategories, type CatalogApp, type PageData } from '@mes/sdk/publisher';
 import { Flags } from '@oclif/core';
 import { MesCommand } from '../../base-command.js';
 import { messages } from '../../messages.js';

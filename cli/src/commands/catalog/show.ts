@@ -1,4 +1,4 @@
-import type { CatalogApp } from '@mes/sdk';
+import type { CatalogApp } from '@mes/sdk/publisher';
 import { Args } from '@oclif/core';
 import { MesCommand } from '../../base-command.js';
 import { catalogAppDetails } from '../../views.js';

@@ -1,4 +1,4 @@
-import type { MesClient } from '@mes/sdk';
+import type { PublisherClient } from '@mes/sdk/publisher';
 import { CertificateActionCommand } from '../../certificate-action.js';
 
 export default class CertsReinstate extends CertificateActionCommand {
@@ -8,7 +8,7 @@ export default class CertsReinstate extends CertificateActionCommand {
   static override examples = ['<%= config.bin %> <%= command.id %> 7a3e… --reason "Faille corrigée et vérifiée."'];
 
   protected readonly done = 'Reinstated';
-  protected act(client: MesClient, id: string, reason: string) {
+  protected act(client: PublisherClient, id: string, reason: string) {
     return client.certification.reinstate(id, reason);
   }
 }

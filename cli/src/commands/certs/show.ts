@@ -1,4 +1,4 @@
-import type { Certificate } from '@mes/sdk';
+import type { Certificate } from '@mes/sdk/publisher';
 import { Args } from '@oclif/core';
 import { MesCommand } from '../../base-command.js';
 import { certificateDetails } from '../../certification-views.js';

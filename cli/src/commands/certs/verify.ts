@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { ApiError, ConnectionError, type Certificate, type MesClient } from '@mes/sdk';
+import { ApiError, ConnectionError, type Certificate, type PublisherClient } from '@mes/sdk/publisher';
 import { verifyCertificate, type CertificateClaims, type CertificateKey } from '@mes/sdk/certification';
 import { Args, Flags } from '@oclif/core';
 import { CodedError, MesCommand } from '../../base-command.js';
@@ -78,7 +78,7 @@ Exit status: 0 when the certificate is valid, 1 when it is not.`;
 
 /** The certificate's state now. A failure here says so, and leaves the verdict alone. */
 async function currentState(
-  client: MesClient,
+  client: PublisherClient,
   fetched: Certificate | null,
   claims: CertificateClaims | undefined,
 ): Promise<Pick<CertificateVerifyResult, 'state' | 'stateError'>> {

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { type components } from '@mes/sdk';
+import { type components } from '@mes/sdk/publisher';
 import { verifyDecisionLog } from '@mes/sdk/certification';
 import { Flags } from '@oclif/core';
 import { readJsonObject } from '../../app-fields.js';

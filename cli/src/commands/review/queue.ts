@@ -1,4 +1,4 @@
-import type { PageData, SubmissionSummary } from '@mes/sdk';
+import type { PageData, SubmissionSummary } from '@mes/sdk/publisher';
 import { Flags } from '@oclif/core';
 import { MesCommand } from '../../base-command.js';
 import { certificationMessages as m } from '../../certification-messages.js';

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import type { components } from '@mes/sdk';
+import type { components } from '@mes/sdk/publisher';
 import { Flags } from '@oclif/core';
 import { MesCommand } from '../../base-command.js';
 import { clientIdArg } from '../../sandbox-args.js';

@@ -3,16 +3,16 @@
 import {
   ApiError,
   ConnectionError,
-  createClient,
+  createPublisherClient,
   fhirResourceTypes,
   MesError,
   OAuthError,
   ReauthorizationRequiredError,
   scopesAllow,
   type App,
-  type MesClient,
+  type PublisherClient,
   type TrafficReport,
-} from '@mes/sdk';
+} from '@mes/sdk/publisher';
 import { Flags } from '@oclif/core';
 import { CodedError, MesCommand } from '../../base-command.js';
 import { messages } from '../../messages.js';
@@ -129,7 +129,7 @@ The run changes the client's state as the controls do: it expires the client's a
     if (pending.items.length) throw new CodedError(msg.faultsPending(clientId, pending.items.length), 'faults_pending');
 
     // The app's side: the SDK as an app uses it, with its default in-memory storage.
-    const mes: MesClient = createClient({ baseUrl: publisher.baseUrl, clientId, redirectUri, scope: scopes });
+    const mes: PublisherClient = createPublisherClient({ baseUrl: publisher.baseUrl, clientId, redirectUri, scope: scopes });
     const steps: ExerciseStep[] = [];
     const step = async (name: ExerciseStepName, run: () => Promise<Omit<ExerciseStep, 'step'>>): Promise<void> => {
       this.log(msg.stepStarted(steps.length + 1, stepCount, msg.titles[name]));

@@ -1,4 +1,4 @@
-import type { ControlResult } from '@mes/sdk';
+import type { ControlResult } from '@mes/sdk/publisher';
 import { MesCommand } from '../../base-command.js';
 import { messages } from '../../messages.js';
 import { clientIdArg } from '../../sandbox-args.js';

@@ -1,4 +1,4 @@
-import { faultKinds, faultTargets, type Fault } from '@mes/sdk';
+import { faultKinds, faultTargets, type Fault } from '@mes/sdk/publisher';
 import { Flags } from '@oclif/core';
 import { MesCommand } from '../../base-command.js';
 import { messages } from '../../messages.js';

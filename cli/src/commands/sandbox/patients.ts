@@ -1,4 +1,4 @@
-import type { SandboxPatientList } from '@mes/sdk';
+import type { SandboxPatientList } from '@mes/sdk/publisher';
 import { Flags } from '@oclif/core';
 import { MesCommand } from '../../base-command.js';
 import { messages } from '../../messages.js';

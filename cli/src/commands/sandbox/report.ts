@@ -1,4 +1,4 @@
-import type { TrafficReport } from '@mes/sdk';
+import type { TrafficReport } from '@mes/sdk/publisher';
 import { MesCommand } from '../../base-command.js';
 import { clientIdArg } from '../../sandbox-args.js';
 import { trafficReportDetails } from '../../views.js';

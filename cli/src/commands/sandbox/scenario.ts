@@ -1,4 +1,4 @@
-import { sandboxScenarios, type ScenarioResult } from '@mes/sdk';
+import { sandboxScenarios, type ScenarioResult } from '@mes/sdk/publisher';
 import { Args, Flags } from '@oclif/core';
 import { MesCommand } from '../../base-command.js';
 import { messages } from '../../messages.js';

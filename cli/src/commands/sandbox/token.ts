@@ -1,4 +1,4 @@
-import type { App } from '@mes/sdk';
+import type { App } from '@mes/sdk/publisher';
 import { Flags } from '@oclif/core';
 import { CodedError, MesCommand } from '../../base-command.js';
 import { messages } from '../../messages.js';

@@ -1,4 +1,4 @@
-import type { ControlResult } from '@mes/sdk';
+import type { ControlResult } from '@mes/sdk/publisher';
 import { Flags } from '@oclif/core';
 import { MesCommand } from '../../base-command.js';
 import { messages } from '../../messages.js';

@@ -1,7 +1,9 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const cores = availableParallelism();
 
 export default defineConfig({
   resolve: {
@@ -15,9 +17,33 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['*/test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Two groups, one after the other. Most files wait more than they compute (servers starting,
+    // the device flow's polling, retries, child processes), so they run one more than there are
+    // cores. The browser files run one at a time: Chromium and its pages load the whole machine,
+    // and their timings (a page check, a journey) should not depend on what runs beside them.
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          include: ['*/test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, '*/test/**/*.browser.test.ts'],
+          maxWorkers: cores + 1,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['*/test/**/*.browser.test.ts'],
+          maxWorkers: 1,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

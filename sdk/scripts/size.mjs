@@ -33,7 +33,7 @@ const figures = { minifiedBytes: code.length, gzippedBytes: gzipSync(code, { lev
 const ok = figures.gzippedBytes <= BUDGET;
 if (process.argv.includes('--json')) console.log(JSON.stringify({ ...figures, ok }));
 else {
-  console.log(`@mes/sdk core client for browsers: ${figures.minifiedBytes} B minified, ${figures.gzippedBytes} B gzipped (budget ${BUDGET} B)`);
+  console.log(`@mes/sdk app client (createClient) for browsers: ${figures.minifiedBytes} B minified, ${figures.gzippedBytes} B gzipped (budget ${BUDGET} B)`);
   if (!ok) console.error(`over budget by ${figures.gzippedBytes - BUDGET} B`);
 }
 process.exit(ok ? 0 : 1);

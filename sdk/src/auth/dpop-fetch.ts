@@ -13,7 +13,8 @@ function challengeOf(error: oauth.WWWAuthenticateChallengeError): Record<string,
 
 export function dpopFetch(session: Session, audience: StoredSession['audience'], baseFetch: FetchLike): FetchLike {
   return async (input, init) => {
-    // The transport calls with a URL string and a plain init; anything else is read as a Request.
+    // The transport (ky) calls with a Request; fetchWithCredentials' callers often with a URL
+    // string and a string body, read as they are without copying them into a Request.
     const request = typeof input === 'string' && (init?.body === undefined || typeof init.body === 'string') ? undefined : new Request(input, init);
     const url = new URL(request?.url ?? (input as string));
     const method = request?.method ?? init?.method ?? 'GET';

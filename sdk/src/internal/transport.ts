@@ -68,6 +68,8 @@ export const maxRetryDelay = 8_000;
 /** A longer Retry-After is clamped to this, so a call never hangs for minutes. */
 export const maxRetryAfter = 60_000;
 const retryableStatuses = [408, 429, ...Array.from({ length: 100 }, (_, i) => 500 + i)];
+/** The idempotent methods, retried by default; a create is retried only with an Idempotency-Key. */
+const idempotentMethods = ['get', 'put', 'delete', 'head'];
 
 /**
  * ky's `retry.delay`: exponential backoff with "equal jitter". Half of the delay is fixed, half
@@ -118,7 +120,7 @@ export class Transport {
       },
       retry: {
         limit: options.maxRetries ?? defaultMaxRetries,
-        methods: ['get', 'put', 'delete', 'head'],
+        methods: idempotentMethods,
         statusCodes: retryableStatuses,
         afterStatusCodes: retryableStatuses,
         maxRetryAfter,
@@ -127,7 +129,6 @@ export class Transport {
         // abort, or an error of the SDK's own (a grant that ended) is never retried.
         shouldRetry: ({ error }) => (error instanceof HTTPError || isNetworkFailure(error) ? undefined : false),
       },
-      throwHttpErrors: true,
     });
   }
 
@@ -160,7 +161,7 @@ export class Transport {
         retry: {
           ...(options.maxRetries !== undefined ? { limit: options.maxRetries } : {}),
           // A create that carries an Idempotency-Key is retried like an idempotent call.
-          ...(idempotencyKey ? { methods: ['get', 'put', 'delete', 'head', 'post'] } : {}),
+          ...(idempotencyKey ? { methods: [...idempotentMethods, 'post'] } : {}),
         },
         hooks: {
           beforeRequest: idempotencyKey ? [(request) => void request.headers.set('idempotency-key', idempotencyKey)] : [],

@@ -38,6 +38,7 @@ import { patientSignInHandlers } from './web/patient-sign-in.js';
 import { identityProviderClient } from './web/oidc/relying-party.js';
 import { signInAttemptSweep } from './web/oidc/sign-in-attempts.js';
 import { historyPageHandlers } from './web/history-pages.js';
+import { agendaPageHandlers } from './web/agenda-pages.js';
 import { registerSandboxHooks, sandboxHandlers } from './modules/sandbox/index.js';
 import { patientSessions, patientSessionScheme, patientSessionSweep } from './web/patient-session.js';
 import { startSweeper, type SweepTask } from './core/store/sweeper.js';
@@ -281,6 +282,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       ...patientPageHandlers({ db, config, sessions, issuerOf: (request) => issuerOf(request, config) }),
       ...patientSignInHandlers({ db, config, sessions, box, identityProvider, secureCookies, issuerOf: (request) => issuerOf(request, config) }),
       ...historyPageHandlers({ db, config, sessions }),
+      ...agendaPageHandlers({ db, config, sessions }),
       ...recordsHandlers({ db, config, issuerOf: (request) => issuerOf(request, config), recordHistory: !options.withoutAccessHistoryForBenchmark }),
       ...auditHandlers(db),
       ...authorizationPageHandlers({ db, config, sessions, issuerOf: (request) => issuerOf(request, config) }),

@@ -1280,6 +1280,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/patient/agenda": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My agenda (Mon agenda)
+         * @description The patient's appointments, and those of the children they act for: a reminder of those in
+         *     the next two days first (with what to bring or do), then every upcoming appointment with who
+         *     it is with, where, and the app that added it ("added by your care team" for those the record
+         *     received from elsewhere), then cancelled ones with their reason and the past ones of the
+         *     last year. Without a session, answers 303 to the sign-in page.
+         */
+        get: operations["showAgenda"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/patient/history": {
         parameters: {
             query?: never;
@@ -1738,7 +1762,19 @@ export interface paths {
          */
         get: operations["searchAppointment"];
         put?: never;
-        post?: never;
+        /**
+         * Book an appointment
+         * @description Adds an appointment to the token's patient's agenda ("Mon agenda" shows it, with the app that
+         *     added it, and reminds the patient of it). Needs `patient/Appointment.c`. A new appointment is
+         *     `booked`, `pending` or `proposed`; a booked or pending one has a `start` and an `end` in the
+         *     future (at most 12 hours apart, less than two years ahead); its participants are the token's
+         *     patient (added when absent) and at least one other (a practitioner, a location, a service:
+         *     `actor` or `type`). An appointment that overlaps another booked, pending or ongoing appointment
+         *     of the patient is refused with 409 (`conflict`); the patient's agenda is changed one booking at
+         *     a time, so two apps cannot book the same slot at once. Refusals are `OperationOutcome`s naming
+         *     the element at fault (422), or 409 for a conflict.
+         */
+        post: operations["createAppointment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1757,7 +1793,20 @@ export interface paths {
          * @description One resource of the token's patient, with `ETag` (its version); 304 when `If-None-Match` or `If-Modified-Since` shows the app has it already. Needs `patient/Appointment.r`.
          */
         get: operations["readAppointment"];
-        put?: never;
+        /**
+         * Reschedule, confirm or cancel an appointment
+         * @description Replaces an appointment the same app added (an app changes only its own bookings: another's
+         *     answers 403). Needs `patient/Appointment.u`. The body is the whole resource with the path's
+         *     `id`. What may change follows the appointment's life: a `proposed` or `pending` one may be
+         *     booked; a booked one may be rescheduled (a new `start`/`end`, in the future, without
+         *     conflict), marked `arrived`, `checked-in`, `fulfilled` or `noshow` once it has started, or
+         *     `cancelled` with a `cancelationReason`; `entered-in-error` withdraws a mistake; a cancelled,
+         *     fulfilled, no-show or erroneous appointment no longer changes. With `If-Match` (the `ETag`
+         *     of the version the app read), a change made in between answers 412 instead of being
+         *     overwritten. Sending the current content again changes nothing (same version), so a retry
+         *     is harmless.
+         */
+        put: operations["updateAppointment"];
         post?: never;
         delete?: never;
         options?: never;
@@ -2923,7 +2972,7 @@ export interface components {
             actorId: string;
             resourceType: string;
             /** @enum {string} */
-            interaction: "read" | "search" | "create";
+            interaction: "read" | "search" | "create" | "update";
             /** @description How many resources the app received (or wrote). */
             resourceCount: number;
         };
@@ -3107,8 +3156,17 @@ export interface components {
             description?: string;
             start?: components["schemas"]["FhirDateTime"];
             end?: components["schemas"]["FhirDateTime"];
+            cancelationReason?: components["schemas"]["FhirCodeableConcept"];
+            minutesDuration?: number;
+            created?: components["schemas"]["FhirDateTime"];
+            comment?: string;
+            /** @description What the patient should know or do (bring a referral, fast beforehand); "Mon agenda" shows it with the reminder. */
+            patientInstruction?: string;
             participant?: {
+                type?: components["schemas"]["FhirCodeableConcept"][];
                 actor?: components["schemas"]["FhirReference"];
+                /** @enum {string} */
+                required?: "required" | "optional" | "information-only";
                 /** @enum {string} */
                 status?: "accepted" | "declined" | "tentative" | "needs-action";
             }[];
@@ -3135,7 +3193,7 @@ export interface components {
             issue: {
                 /** @enum {string} */
                 severity: "fatal" | "error" | "warning" | "information";
-                /** @description FHIR issue type: invalid, required, value, code-invalid, security, login, forbidden, not-found, not-supported, too-costly, throttled, exception, processing. */
+                /** @description FHIR issue type: invalid, required, value, code-invalid, business-rule (a change the resource's life does not allow), conflict (an overlapping appointment), security, login, forbidden, not-found, not-supported, too-costly, throttled, exception, processing. */
                 code: string;
                 diagnostics?: string;
                 expression?: string[];
@@ -3172,6 +3230,8 @@ export interface components {
                     versioning?: string;
                     /** @description `full-support`: reads honour `If-None-Match` and `If-Modified-Since` (304). */
                     conditionalRead?: string;
+                    /** @description `false`: an update changes an existing resource; it never creates one with the id given. */
+                    updateCreate?: boolean;
                     interaction?: {
                         code?: string;
                     }[];
@@ -4134,7 +4194,7 @@ export interface components {
             };
             content?: never;
         };
-        /** @description An `OperationOutcome`: bad search parameters or a resource that does not match its schema, or a `_summary` the server does not support (400), no valid DPoP-bound token (401, with `WWW-Authenticate: DPoP error=…`, and `grant_ended=…` when the grant behind the token has ended), a scope or compartment that does not allow it (403), nothing the token may see with that id (404), a format other than JSON asked for by `_format` or `Accept` (406), a body too large (413), a resource the platform's rules refuse, such as a code it does not accept (422), too many requests (429, with `Retry-After`), the service unavailable for a while (503, with `Retry-After`). */
+        /** @description An `OperationOutcome`: bad search parameters or a resource that does not match its schema, or a `_summary` the server does not support (400), no valid DPoP-bound token (401, with `WWW-Authenticate: DPoP error=…`, and `grant_ended=…` when the grant behind the token has ended), a scope or compartment that does not allow it (403), nothing the token may see with that id (404), a format other than JSON asked for by `_format` or `Accept` (406), a body too large (413), a conflict with the patient's other data such as an overlapping appointment (409), a version that is no longer current (`If-Match`, 412), a resource the platform's rules refuse, such as a code it does not accept (422), too many requests (429, with `Retry-After`), the service unavailable for a while (503, with `Retry-After`). */
         FhirError: {
             headers: {
                 /**
@@ -4281,6 +4341,8 @@ export interface components {
         ClinicalStatus: components["schemas"]["TokenSearchValue"];
         /** @description The document type, `code` or `system|code` (LOINC, e.g. `http://loinc.org|11488-4`). */
         DocumentType: components["schemas"]["TokenSearchValue"];
+        /** @description The `ETag` of the version the app read (`W/"3"`): the update is made only if that is still the current version, 412 otherwise. */
+        IfMatch: string;
         /** @description One of the caller's OAuth clients. */
         SandboxClientId: string;
         /** @description The app's id (anything else is answered as an unknown app). */
@@ -6058,6 +6120,24 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
         };
     };
+    showAgenda: {
+        parameters: {
+            query?: {
+                /** @description Only this person's agenda (the patient's own id, or a child's they act for; another answers 403). */
+                for?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Page"];
+            303: components["responses"]["SeeOther"];
+            400: components["responses"]["Page"];
+            403: components["responses"]["Page"];
+        };
+    };
     showAccessHistory: {
         parameters: {
             query?: {
@@ -7362,6 +7442,62 @@ export interface operations {
             503: components["responses"]["FhirError"];
         };
     };
+    createAppointment: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
+            };
+            header?: {
+                /**
+                 * @description Makes a retried create safe: the first request with a key runs and its answer is kept for a
+                 *     day; a retry with the same key and the same request gets that answer again (with
+                 *     `Idempotent-Replayed: true`) instead of creating twice. The same key with another request
+                 *     answers 422 `idempotency_key_reused`; a retry while the first still runs, 409
+                 *     `idempotency_request_in_progress`. A request that fails keeps nothing. Keys are the
+                 *     caller's own (a random UUID per logical request is right). The SDK sends one on every POST.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/fhir+json": components["schemas"]["Appointment"];
+            };
+        };
+        responses: {
+            /** @description Created; `Location` and `ETag` name its version. */
+            201: {
+                headers: {
+                    Location?: string;
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["Appointment"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
+            409: components["responses"]["FhirError"];
+            413: components["responses"]["FhirError"];
+            415: components["responses"]["FhirError"];
+            422: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
+        };
+    };
     readAppointment: {
         parameters: {
             query?: {
@@ -7415,6 +7551,59 @@ export interface operations {
             403: components["responses"]["FhirError"];
             404: components["responses"]["FhirError"];
             406: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
+        };
+    };
+    updateAppointment: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
+            };
+            header?: {
+                /** @description The `ETag` of the version the app read (`W/"3"`): the update is made only if that is still the current version, 412 otherwise. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                id: components["parameters"]["ResourceId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/fhir+json": components["schemas"]["Appointment"];
+            };
+        };
+        responses: {
+            /** @description Updated (or unchanged); `ETag` names the current version. */
+            200: {
+                headers: {
+                    ETag?: string;
+                    "Last-Modified"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["Appointment"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+            404: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
+            409: components["responses"]["FhirError"];
+            412: components["responses"]["FhirError"];
+            413: components["responses"]["FhirError"];
+            415: components["responses"]["FhirError"];
+            422: components["responses"]["FhirError"];
             429: components["responses"]["FhirError"];
             503: components["responses"]["FhirError"];
         };

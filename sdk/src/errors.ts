@@ -61,7 +61,7 @@ export class ApiError extends MesError {
     if (status === 401) return new AuthenticationError(init);
     if (status === 403) return new PermissionDeniedError(init);
     if (status === 404) return new NotFoundError(init);
-    if (status === 409) return new ConflictError(init);
+    if (status === 409 || status === 412) return new ConflictError(init);
     if (status === 413) return new PayloadTooLargeError(init);
     if (status === 429) return new RateLimitError(init);
     if (status >= 500) return new ServerError(init);
@@ -89,7 +89,10 @@ export class NotFoundError extends ApiError {
   override name = 'NotFoundError';
 }
 
-/** 409: the request conflicts with the resource's state (`publisher_exists`, `app_not_deletable`). */
+/**
+ * 409: the request conflicts with the resource's state (`publisher_exists`, `app_not_deletable`, an
+ * overlapping appointment); 412: the version an update was based on (`If-Match`) is no longer current.
+ */
 export class ConflictError extends ApiError {
   override name = 'ConflictError';
 }

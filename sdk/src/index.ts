@@ -15,7 +15,7 @@ export { memoryStorage, type TokenStorage } from './auth/storage.js';
 export type { ClientAuthentication } from './auth/server.js';
 export type { AuthorizationInfo } from './auth/session.js';
 export type { AuthorizeOptions, AuthorizationRequest } from './auth/flows.js';
-export { FhirApi, FhirPage, fhirResourceTypes, creatableResourceTypes, type FhirSearchPage } from './fhir/resource.js';
+export { FhirApi, FhirPage, fhirResourceTypes, creatableResourceTypes, updatableResourceTypes, type FhirSearchPage, type UpdateOptions } from './fhir/resource.js';
 export { scopesAllow } from './fhir/scopes.js';
 export {
   MesError,

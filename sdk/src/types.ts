@@ -68,6 +68,8 @@ export type {
   FhirBundle,
   FhirSearchParams,
   FhirCreateInput,
+  UpdatableResourceType,
+  FhirUpdateInput,
   FhirInteraction,
   AllowedTypes,
   OperationOutcome,

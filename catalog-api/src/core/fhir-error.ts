@@ -12,6 +12,8 @@ export type IssueType =
   | 'required'
   | 'value'
   | 'code-invalid'
+  | 'business-rule'
+  | 'conflict'
   | 'security'
   | 'login'
   | 'forbidden'

@@ -78,7 +78,7 @@ const text = messages({
       DocumentReference: 'Documents',
       Appointment: 'Rendez-vous',
     } as Record<string, string>,
-    interactions: { read: 'lecture', search: 'recherche', create: 'ajout' } satisfies Record<AccessInteraction, string>,
+    interactions: { read: 'lecture', search: 'recherche', create: 'ajout', update: 'modification' } satisfies Record<AccessInteraction, string>,
     csvHeader: [
       'Date et heure (UTC, ISO 8601)',
       'Date et heure (heure de Paris)',
@@ -141,7 +141,7 @@ const text = messages({
       DocumentReference: 'Documents',
       Appointment: 'Appointments',
     },
-    interactions: { read: 'read', search: 'search', create: 'addition' },
+    interactions: { read: 'read', search: 'search', create: 'addition', update: 'change' },
     csvHeader: [
       'Date and time (UTC, ISO 8601)',
       'Date and time (Paris time)',

@@ -16,6 +16,8 @@ import type {
   FhirResource,
   FhirResourceType,
   FhirSearchParams,
+  FhirUpdateInput,
+  UpdatableResourceType,
 } from './types.js';
 
 const fhirJson = 'application/fhir+json';
@@ -33,7 +35,20 @@ export const fhirResourceTypes = [
 ] as const satisfies readonly FhirResourceType[];
 
 /** The resource types the API accepts creates of. */
-export const creatableResourceTypes = ['Observation', 'DocumentReference'] as const satisfies readonly CreatableResourceType[];
+export const creatableResourceTypes = ['Observation', 'DocumentReference', 'Appointment'] as const satisfies readonly CreatableResourceType[];
+
+/** The resource types the API accepts updates of. */
+export const updatableResourceTypes = ['Appointment'] as const satisfies readonly UpdatableResourceType[];
+
+/** Options of an update. */
+export interface UpdateOptions extends RequestOptions {
+  /**
+   * The version the change is based on: the resource's `meta.versionId`, or its ETag (`W/"3"`).
+   * With it, a change made by someone else in between fails with a ConflictError of status 412
+   * instead of being overwritten. `true` takes it from the resource's `meta.versionId`.
+   */
+  ifMatch?: string | true;
+}
 
 interface AnyBundle {
   entry?: { resource?: unknown }[];
@@ -136,5 +151,24 @@ export class FhirApi<Scopes extends readonly string[] = readonly string[]> {
       checkScopes(this.#scopes, type, 'create');
       return { method: 'POST', path: path`${type}`, body: resource, mediaType: fhirJson, idempotent: true };
     }, options);
+  }
+
+  /**
+   * PUT /fhir/{type}/{id}: replaces a resource the app wrote (an Appointment it booked: to confirm,
+   * reschedule or cancel it) with the whole new version. Needs `patient/{type}.u`. PUT is
+   * idempotent: a retry after a lost answer finds the same content and makes no new version.
+   */
+  update<T extends AllowedTypes<Scopes, 'update', UpdatableResourceType>>(type: T, resource: FhirUpdateInput<T>, options?: UpdateOptions): ApiPromise<FhirResource<T>> {
+    const { ifMatch, ...requestOptions } = options ?? {};
+    return this.#transport.request(() => {
+      checkType(type, updatableResourceTypes, 'accepts updates of');
+      checkScopes(this.#scopes, type, 'update');
+      const id = (resource as { id?: unknown }).id;
+      if (typeof id !== 'string' || !/^[A-Za-z0-9\-.]{1,64}$/.test(id)) throw new MesError(`${JSON.stringify(id)} is not a FHIR id: an update needs the resource's id.`);
+      const version = ifMatch === true ? (resource as { meta?: { versionId?: string } }).meta?.versionId : ifMatch;
+      if (ifMatch === true && version === undefined) throw new MesError('ifMatch: true needs the resource\'s meta.versionId (update the resource as it was read).');
+      const headers: Record<string, string> = version === undefined ? {} : { 'if-match': /^(W\/)?"/.test(version) ? version : `W/"${version}"` };
+      return { method: 'PUT', path: path`${type}/${id}`, body: resource, mediaType: fhirJson, headers };
+    }, requestOptions);
   }
 }

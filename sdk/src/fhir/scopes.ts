@@ -3,7 +3,7 @@
 import { MesError } from '../errors.js';
 import type { FhirInteraction } from './types.js';
 
-const letters: Record<FhirInteraction, string> = { read: 'r', search: 's', create: 'c' };
+const letters: Record<FhirInteraction, string> = { read: 'r', search: 's', create: 'c', update: 'u' };
 const v1: Record<string, string> = { read: 'rs', write: 'cud', '*': 'cruds' };
 
 /** Whether `scopes` grant `interaction` on `type` (SMART v2, with v1 aliases and granular scopes). */

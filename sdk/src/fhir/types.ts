@@ -17,6 +17,11 @@ export type CreatableResourceType = {
   [T in FhirResourceType]: `create${T}` extends Operations ? T : never;
 }[FhirResourceType];
 
+/** The resource types the API accepts updates of. */
+export type UpdatableResourceType = {
+  [T in FhirResourceType]: `update${T}` extends Operations ? T : never;
+}[FhirResourceType];
+
 /** A resource of type `T`, as the spec describes it. */
 export type FhirResource<T extends FhirResourceType> = Schemas[T];
 
@@ -36,6 +41,13 @@ export type FhirCreateInput<T extends CreatableResourceType> = operations[`creat
   ? Body
   : never;
 
+/** What an update of `T` takes: the whole resource, with its id. */
+export type FhirUpdateInput<T extends UpdatableResourceType> = (operations[`update${T}` & Operations] extends {
+  requestBody: { content: { 'application/fhir+json': infer Body } };
+}
+  ? Body
+  : never) & { id: string };
+
 export type OperationOutcome = Schemas['OperationOutcome'];
 export type CapabilityStatement = Schemas['CapabilityStatement'];
 
@@ -44,6 +56,7 @@ export interface InteractionLetters {
   read: 'r';
   search: 's';
   create: 'c';
+  update: 'u';
 }
 export type FhirInteraction = keyof InteractionLetters;
 

@@ -54,6 +54,8 @@ export interface Call {
   mediaType?: string | undefined;
   /** A create the server runs once per `Idempotency-Key`: sent with a key, and retried like an idempotent call. */
   idempotent?: boolean;
+  /** Headers the call itself needs (`If-Match`); the caller's own come after them. */
+  headers?: Record<string, string>;
 }
 
 /** Query parameters; an array repeats the parameter (`date=ge2026-01-01&date=lt2026-07-01`). */
@@ -152,6 +154,7 @@ export class Transport {
         headers: {
           ...(call.mediaType ? { accept: `${mediaType}, application/problem+json` } : {}),
           ...(call.body !== undefined ? { 'content-type': mediaType } : {}),
+          ...call.headers,
           ...options.headers,
         },
         ...(call.query ? { searchParams: searchParams(call.query) } : {}),

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../../core/store/db.js';
 
-export type AccessInteraction = 'read' | 'search' | 'create';
+export type AccessInteraction = 'read' | 'search' | 'create' | 'update';
 
 export interface AccessEntry {
   patientId: string;

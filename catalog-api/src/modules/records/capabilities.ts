@@ -37,8 +37,8 @@ function resources() {
     if (!match) continue;
     const entry = byType.get(match[1]!) ?? { interactions: new Set<string>(), parameters: new Set<string>() };
     byType.set(match[1]!, entry);
-    entry.interactions.add(match[2] ? 'read' : operation.method === 'POST' ? 'create' : 'search-type');
-    if (match[2]) entry.conditionalRead = conditionalRead(operation.schema.headers);
+    entry.interactions.add(match[2] ? (operation.method === 'PUT' ? 'update' : 'read') : operation.method === 'POST' ? 'create' : 'search-type');
+    if (match[2] && operation.method === 'GET') entry.conditionalRead = conditionalRead(operation.schema.headers);
     const querystring = operation.schema.querystring?.properties as Record<string, JsonObject> | undefined;
     for (const name of Object.keys(querystring ?? {})) if (!resultParameters.has(name)) entry.parameters.add(name);
   }
@@ -84,8 +84,10 @@ export function capabilityStatement(issuer: string): CapabilityStatement {
         },
         resource: resources().map((resource) => ({
           type: resource.type,
-          // Each resource carries its versionId (also its ETag); there are no updates to version.
+          // Each resource carries its versionId (also its ETag); an update makes the next one, and
+          // `If-Match` makes it conditional on the version the app read.
           versioning: 'versioned',
+          ...(resource.interactions.includes('update') ? { updateCreate: false } : {}),
           ...(resource.conditionalRead ? { conditionalRead: resource.conditionalRead } : {}),
           interaction: resource.interactions.map((code) => ({ code })),
           searchParam: resource.parameters.map((name) => ({ name, type: parameterType(name) })),

@@ -165,6 +165,8 @@ function contentOf(resource: FhirResource): Record<string, unknown> {
 export interface NewResource {
   patientId: string;
   resource: FhirResource;
+  /** The app that writes it (none for what the record receives from elsewhere). */
+  sourceAppId?: string;
   /** The resource's id; a new random one when absent. */
   id?: string;
   /** When it was last updated; now when absent. */
@@ -196,10 +198,84 @@ const insertColumns = `(${resourceColumns.join(', ')})`;
 /** Stores a new resource (version 1) and returns it as the API answers it. */
 export async function insertResource(db: Queryable, item: NewResource): Promise<StoredResource> {
   const rows = await db.query<ResourceRow>(
-    `INSERT INTO fhir_resources ${insertColumns} VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${columns}`,
-    resourceRow(item),
+    `INSERT INTO fhir_resources (${resourceColumns.join(', ')}, source_app_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${columns}`,
+    [...resourceRow(item), item.sourceAppId ?? null],
   );
   return toStored(rows[0]!, 'resource_date');
+}
+
+/** A resource about to change, locked until the transaction ends, with the app that wrote it. */
+export interface LockedResource {
+  stored: StoredResource;
+  sourceAppId: string | null;
+}
+
+/** Reads one resource of the patient and locks its row for the rest of the transaction. */
+export async function lockResource(tx: Queryable, patientId: string, resourceType: FhirResourceType, id: string): Promise<LockedResource | null> {
+  const rows = await tx.query<ResourceRow & { source_app_id: string | null }>(
+    `SELECT ${columns}, source_app_id FROM fhir_resources WHERE patient_id = $1 AND resource_type = $2 AND id = $3 FOR UPDATE`,
+    [patientId, resourceType, id],
+  );
+  return rows[0] ? { stored: toStored(rows[0], 'resource_date'), sourceAppId: rows[0].source_app_id } : null;
+}
+
+/** Replaces a resource's content with the next version (its dates and tokens recomputed). */
+export async function updateResource(tx: Queryable, patientId: string, resource: FhirResource & { id: string }): Promise<StoredResource> {
+  const date = resourceDate(resource);
+  const rows = await tx.query<ResourceRow>(
+    `UPDATE fhir_resources SET version_id = version_id + 1, last_updated = greatest(now(), last_updated + interval '1 millisecond'),
+       resource_date = coalesce($4, now()), tokens = $5, content = $6
+     WHERE patient_id = $1 AND resource_type = $2 AND id = $3 RETURNING ${columns}`,
+    [patientId, resource.resourceType, resource.id, date ? new Date(date) : null, searchTokens(resource), JSON.stringify(contentOf(resource))],
+  );
+  return toStored(rows[0]!, 'resource_date');
+}
+
+/**
+ * Serializes the changes of one patient's agenda until the transaction ends: a booking checks
+ * for overlaps and writes in one step, so two bookings of the same slot cannot both pass.
+ */
+export async function lockAgenda(tx: Queryable, patientId: string): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('mes.agenda:' || $1, 0))`, [patientId]);
+}
+
+/** The patient's appointments with these statuses that start between two instants (to look for overlaps). */
+export async function appointmentsStartingBetween(
+  tx: Queryable,
+  patientId: string,
+  statuses: readonly string[],
+  from: Date,
+  to: Date,
+): Promise<{ id: string; status: string; start?: string; end?: string }[]> {
+  const rows = await tx.query<{ id: string; content: { status: string; start?: string; end?: string } }>(
+    `SELECT id, content FROM fhir_resources
+     WHERE patient_id = $1 AND resource_type = 'Appointment' AND resource_date > $2 AND resource_date < $3 AND tokens && $4::text[]`,
+    [patientId, from, to, statuses.map((status) => `status=${status}`)],
+  );
+  return rows.map((row) => ({ id: row.id, status: row.content.status, start: row.content.start, end: row.content.end }));
+}
+
+/** An appointment as the patient's agenda shows it: the resource, whose it is, and the app that added it. */
+export interface AgendaEntry {
+  patientId: string;
+  appointment: FhirResource & { resourceType: 'Appointment' };
+  sourceAppId: string | null;
+}
+
+/** The appointments of these patients dated after `since`, soonest first (at most `limit`). */
+export async function agendaOf(db: Queryable, patientIds: readonly string[], since: Date, limit: number): Promise<AgendaEntry[]> {
+  if (patientIds.length === 0) return [];
+  const rows = await db.query<ResourceRow & { patient_id: string; source_app_id: string | null }>(
+    `SELECT patient_id, source_app_id, ${columns} FROM fhir_resources
+     WHERE patient_id = ANY($1::text[]) AND resource_type = 'Appointment' AND resource_date >= $2
+     ORDER BY resource_date, id LIMIT $3`,
+    [patientIds, since, limit],
+  );
+  return rows.map((row) => ({
+    patientId: row.patient_id,
+    appointment: toStored(row, 'resource_date').resource as AgendaEntry['appointment'],
+    sourceAppId: row.source_app_id,
+  }));
 }
 
 /** Stores many resources in one statement; returns how many were written (existing ids are skipped). */

@@ -18,13 +18,15 @@ import * as repo from './repository.js';
 import { factsOf, searchTokens, type FhirResource, type FhirResourceType } from './resources.js';
 import { encodeSearchCursor, planSearch, summaryOf, wantsTotal, type SearchQuery } from './search.js';
 import { validateDocumentReference, validateObservation } from './validation.js';
+import { overlaps, slotHoldingStatuses, slotOf, validateAppointmentChange, validateNewAppointment, MAX_APPOINTMENT_MS } from './appointments.js';
 
 type Schemas = components['schemas'];
 type PatientData = Extract<Principal, { kind: 'patient_data' }>;
 
 type SearchOperation = `search${FhirResourceType}`;
 type ReadOperation = `read${FhirResourceType}`;
-type RecordsOperations = 'getFhirCapabilities' | SearchOperation | ReadOperation | 'createObservation' | 'createDocumentReference';
+type CreateOperation = 'createObservation' | 'createDocumentReference' | 'createAppointment';
+type RecordsOperations = 'getFhirCapabilities' | SearchOperation | ReadOperation | CreateOperation | 'updateAppointment';
 
 export interface RecordsDeps {
   db: Db;
@@ -37,11 +39,32 @@ export interface RecordsDeps {
 /** Patient data is never cached by anyone but the app. */
 const noStore = { 'cache-control': 'no-store' };
 
+const verbs: Record<Interaction, string> = { c: 'creating', r: 'reading', u: 'updating', d: 'deleting', s: 'searching' };
+
 const httpDate = (date: Date) => date.toUTCString();
 
 function patientDataOf(context: { principal: Principal | null }): PatientData {
   if (context.principal?.kind !== 'patient_data') throw new FhirError(401, 'login', 'a patient-data access token is required');
   return context.principal;
+}
+
+/** The version an `If-Match` names (`W/"3"`, `"3"`), null without one; 412 for anything else. */
+function ifMatchVersion(header: string | undefined): number | null {
+  if (header === undefined) return null;
+  const match = /^\s*(?:W\/)?"(\d{1,9})"\s*$/.exec(header);
+  if (!match) throw new FhirError(412, 'invalid', `If-Match: ${JSON.stringify(header)} is not the ETag of a version (W/"3")`);
+  return Number(match[1]);
+}
+
+/** Whether two versions of a resource say the same (id and meta aside), whatever the order of their keys. */
+function sameContent(a: object, b: object): boolean {
+  const canonical = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(canonical)
+      : value && typeof value === 'object'
+        ? Object.fromEntries(Object.entries(value).filter(([key]) => key !== 'meta' && key !== 'id').sort(([x], [y]) => (x < y ? -1 : 1)).map(([key, item]) => [key, canonical(item)]))
+        : value;
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }
 
 export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations> {
@@ -68,7 +91,7 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
     if (principal.grant || decision.kind === 'denied') requireActor(await grantFactsOf(principal));
     if (decision.kind === 'denied') {
       const needed = `patient/${resourceType}.${interaction}`;
-      throw new FhirError(403, 'forbidden', `this token's scopes do not allow ${interaction === 's' ? 'searching' : interaction === 'r' ? 'reading' : 'creating'} ${resourceType} (needs ${needed})`, {
+      throw new FhirError(403, 'forbidden', `this token's scopes do not allow ${verbs[interaction]} ${resourceType} (needs ${needed})`, {
         headers: { 'www-authenticate': dpopChallenge('insufficient_scope', `needs ${needed}`, needed) },
       });
     }
@@ -204,28 +227,53 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
     });
   }
 
+  /** Refuses a resource that a granular scope of `interaction` does not cover (`patient/Observation.c?category=vital-signs`). */
+  function checkGranular(principal: PatientData, resourceType: FhirResourceType, interaction: 'c' | 'u', resource: FhirResource): void {
+    if (allows(grantedScopes(principal.scope), resourceType, interaction, factsOf(searchTokens(resource)))) return;
+    const needed = `patient/${resourceType}.${interaction}`;
+    throw new FhirError(403, 'forbidden', `this token may ${interaction === 'c' ? 'create' : 'update'} only the ${resourceType} resources its scopes name (${principal.scope})`, {
+      headers: { 'www-authenticate': dpopChallenge('insufficient_scope', `needs ${needed} for this resource`, needed) },
+    });
+  }
+
+  /**
+   * Refuses an appointment that overlaps another slot-holding one of the patient (not itself).
+   * The caller holds the patient's agenda lock (repo.lockAgenda), so the check and the write are one step.
+   */
+  async function checkNoOverlap(tx: Queryable, patientId: string, appointment: Schemas['Appointment'], self?: string): Promise<void> {
+    const slot = slotOf(appointment);
+    if (!slot) return;
+    const nearby = await repo.appointmentsStartingBetween(tx, patientId, slotHoldingStatuses, new Date(slot[0] - MAX_APPOINTMENT_MS), new Date(slot[1]));
+    const clash = nearby.find((other) => other.id !== self && overlaps(slot, slotOf(other as Schemas['Appointment']) ?? [0, 0]));
+    if (clash) {
+      throw new FhirError(409, 'conflict', `Appointment.start: the patient already has an appointment from ${clash.start} to ${clash.end}; choose another time`, {
+        expression: ['Appointment.start'],
+      });
+    }
+  }
+
   async function create(
-    context: HandlerContext<'createObservation' | 'createDocumentReference'>,
-    resourceType: 'Observation' | 'DocumentReference',
+    context: HandlerContext<CreateOperation>,
+    resourceType: 'Observation' | 'DocumentReference' | 'Appointment',
     validate: (patientId: string) => FhirResource,
   ) {
     const principal = patientDataOf(context);
     // The type-level scope first: a token that may not create learns nothing of the validation rules.
     const filters = await authorize(principal, resourceType, 'c');
     const grant = await grantFactsOf(principal);
+    requireActor(grant);
     const resource = validate(principal.patientId);
     // A granular create scope (patient/Observation.c?category=vital-signs) limits what may be written.
-    if (filters && !allows(grantedScopes(principal.scope), resourceType, 'c', factsOf(searchTokens(resource)))) {
-      const needed = `patient/${resourceType}.c`;
-      throw new FhirError(403, 'forbidden', `this token may create only the ${resourceType} resources its scopes name (${principal.scope})`, {
-        headers: { 'www-authenticate': dpopChallenge('insufficient_scope', `needs ${needed} for this resource`, needed) },
-      });
-    }
+    if (filters) checkGranular(principal, resourceType, 'c', resource);
     // The resource, its access history entry and, with an Idempotency-Key, the answer a retry gets
     // commit together: an instance that dies half-way leaves none of them, and a retry creates it
     // once; one that dies after the commit leaves all three, and a retry gets the answer.
     const answer = await db.transaction(async (tx) => {
-      const stored = await repo.insertResource(tx, { patientId: principal.patientId, resource });
+      if (resource.resourceType === 'Appointment') {
+        await repo.lockAgenda(tx, principal.patientId);
+        await checkNoOverlap(tx, principal.patientId, resource);
+      }
+      const stored = await repo.insertResource(tx, { patientId: principal.patientId, resource, sourceAppId: grant.appId });
       await record(principal, grant, resourceType, 'create', 1, tx);
       const location = `${base(context.request)}/${resourceType}/${stored.resource.id}/_history/${stored.versionId}`;
       const created = {
@@ -235,6 +283,51 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
       };
       await context.settleIdempotency?.(tx, created);
       return created;
+    });
+    return answer as never;
+  }
+
+  /** PUT /Appointment/{id}: a change of an appointment the app added, checked against its current version. */
+  async function updateAppointment(context: HandlerContext<'updateAppointment'>) {
+    const principal = patientDataOf(context);
+    const filters = await authorize(principal, 'Appointment', 'u');
+    const grant = await grantFactsOf(principal);
+    requireActor(grant);
+    const id = (context.params as { id: string }).id;
+    const body = context.body as Schemas['Appointment'];
+    if (body.id !== id) throw new FhirError(400, 'invalid', `Appointment.id: the resource's id (${body.id ?? 'none'}) must be the one in the URL (${id})`, { expression: ['Appointment.id'] });
+    const expected = ifMatchVersion(context.request.headers['if-match']);
+    const mayRead = allows(grantedScopes(principal.scope), 'Appointment', 'r');
+    const notFound = () => new FhirError(404, 'not-found', 'no Appointment with this id that this token may update');
+    const answer = await db.transaction(async (tx) => {
+      await repo.lockAgenda(tx, principal.patientId);
+      const locked = await repo.lockResource(tx, principal.patientId, 'Appointment', id);
+      if (!locked) throw notFound();
+      const current = locked.stored.resource as Schemas['Appointment'];
+      // A granular scope covers the appointment as it is and as it becomes.
+      if (filters && !allows(grantedScopes(principal.scope), 'Appointment', 'u', factsOf(searchTokens(current)))) throw notFound();
+      if (locked.sourceAppId !== grant.appId) {
+        // A token that may not read appointments does not learn that this one exists.
+        if (!mayRead) throw notFound();
+        throw new FhirError(403, 'forbidden', 'this appointment was added by someone else (another app, or the care team); an app changes only the appointments it added');
+      }
+      if (expected !== null && expected !== locked.stored.versionId) {
+        throw new FhirError(412, 'conflict', `If-Match names version ${expected}; the current version is ${locked.stored.versionId} (read it again, then change it)`);
+      }
+      let stored = locked.stored;
+      const next = { ...validateAppointmentChange(body, current, principal.patientId), id } as Schemas['Appointment'] & { id: string };
+      // The same content again (a retry, a save without changes) makes no new version.
+      if (!sameContent(next, current)) {
+        if (filters) checkGranular(principal, 'Appointment', 'u', next);
+        await checkNoOverlap(tx, principal.patientId, next, id);
+        stored = await repo.updateResource(tx, principal.patientId, next);
+      }
+      await record(principal, grant, 'Appointment', 'update', 1, tx);
+      return {
+        status: 200 as const,
+        headers: { ...noStore, etag: `W/"${stored.versionId}"`, 'last-modified': httpDate(stored.lastUpdated) },
+        body: stored.resource,
+      };
     });
     return answer as never;
   }
@@ -263,5 +356,7 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
     createObservation: (context) => create(context, 'Observation', (patientId) => validateObservation(context.body as Schemas['Observation'], patientId)),
     createDocumentReference: (context) =>
       create(context, 'DocumentReference', (patientId) => validateDocumentReference(context.body as Schemas['DocumentReference'], patientId)),
+    createAppointment: (context) => create(context, 'Appointment', (patientId) => validateNewAppointment(context.body as Schemas['Appointment'], patientId)),
+    updateAppointment,
   } as HandlerMap<RecordsOperations>;
 }

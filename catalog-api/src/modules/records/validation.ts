@@ -21,7 +21,7 @@ const refuse = (code: 'invalid' | 'required' | 'value' | 'code-invalid', express
  * FHIR JSON has no empty values: a blank string, an empty array or an empty object is
  * refused wherever it is, rather than stored as a resource no FHIR client should have to read.
  */
-function checkNoEmptyValue(value: unknown, expression: string): void {
+export function checkNoEmptyValue(value: unknown, expression: string): void {
   const empty = typeof value === 'string' ? value.trim() === '' : Array.isArray(value) ? value.length === 0 : typeof value === 'object' && value !== null && Object.keys(value).length === 0;
   if (empty) throw new FhirError(400, 'invalid', `${expression}: is empty; FHIR has no empty values (leave the element out)`, { expression: [expression] });
   if (Array.isArray(value)) value.forEach((item, i) => checkNoEmptyValue(item, `${expression}[${i}]`));
@@ -29,7 +29,7 @@ function checkNoEmptyValue(value: unknown, expression: string): void {
 }
 
 /** Writes may be dated at most this far in the future (device clocks drift). */
-const FUTURE_TOLERANCE_MS = 5 * 60_000;
+export const FUTURE_TOLERANCE_MS = 5 * 60_000;
 
 function checkSubject(subject: { reference?: string } | undefined, patientId: string, expression: string): { reference: string } {
   if (subject === undefined) return { reference: `Patient/${patientId}` };

@@ -21,7 +21,7 @@ export interface TrafficDetails {
   pushed?: boolean;
   scope?: string;
   resourceType?: string;
-  interaction?: 'read' | 'search' | 'create';
+  interaction?: 'read' | 'search' | 'create' | 'update';
   retryAfter?: number;
   injected?: string;
   /** Why the answer said the client's grant had ended (`grant_ended`), when it did. */

@@ -8,6 +8,7 @@ import { csvCell, EXPORT_LIMIT, PAGE_SIZE } from '../src/web/history-pages.js';
 import { appInput, call, registerPublisher, useServer } from './helpers.js';
 import { fhirRequest, patientToken, seedGuardianship, seedRecord, type PatientSession } from './fhir-helpers.js';
 import { form, newKeys, pkce, postForm } from './oauth-helpers.js';
+import { pageBrowser } from './page-session.js';
 
 const server = useServer();
 const PARENT = 'history-page-parent';
@@ -82,36 +83,10 @@ beforeAll(async () => {
   expect((await fhirRequest(server(), strangerApp, 'GET', '/fhir/Observation?_count=2')).status).toBe(200);
 });
 
-/** A browser: keeps its cookies, sends its pages' Origin on form posts, does not follow redirects. */
+/** A browser whose sign-in comes back to the history page by default. */
 function browser(headers: Record<string, string> = {}) {
-  const jar = new Map<string, string>();
-  async function request(method: string, path: string, values?: Record<string, string>) {
-    const sent = new Headers(headers);
-    const cookies = [...(headers.cookie ? [headers.cookie] : []), ...[...jar].map(([name, value]) => `${name}=${value}`)];
-    if (cookies.length) sent.set('cookie', cookies.join('; '));
-    if (values) {
-      sent.set('content-type', 'application/x-www-form-urlencoded');
-      sent.set('origin', server().url);
-    }
-    const response = await fetch(`${server().url}${path}`, { method, headers: sent, redirect: 'manual', ...(values ? { body: form(values) } : {}) });
-    for (const cookie of response.headers.getSetCookie()) {
-      const [name, value] = cookie.split(';')[0]!.split('=') as [string, string];
-      if (/Max-Age=0/.test(cookie)) jar.delete(name);
-      else jar.set(name, value);
-    }
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    return { status: response.status, headers: response.headers, bytes, html: new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes), location: response.headers.get('location') };
-  }
-  return {
-    jar,
-    get: (path: string) => request('GET', path),
-    async signIn(patient: string, returnTo = '/patient/history') {
-      const signedIn = await request('POST', '/patient/sign-in', { patient_id: patient, return_to: returnTo });
-      expect(signedIn.status, signedIn.html).toBe(303);
-      expect(signedIn.location).toBe(returnTo);
-      return signedIn;
-    },
-  };
+  const client = pageBrowser(server, headers);
+  return { ...client, signIn: (patient: string, returnTo = '/patient/history') => client.signIn(patient, returnTo) };
 }
 
 const decode = (html: string) =>

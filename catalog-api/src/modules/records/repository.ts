@@ -193,12 +193,13 @@ export function resourceRow(item: NewResource): CopyValue[] {
 }
 
 export const resourceColumns = ['patient_id', 'resource_type', 'id', 'last_updated', 'resource_date', 'tokens', 'search_text', 'content'] as const;
-const insertColumns = `(${resourceColumns.join(', ')})`;
+/** The columns of an insert: a resource's row, then the app that wrote it. */
+const withSource = `(${resourceColumns.join(', ')}, source_app_id)`;
 
 /** Stores a new resource (version 1) and returns it as the API answers it. */
 export async function insertResource(db: Queryable, item: NewResource): Promise<StoredResource> {
   const rows = await db.query<ResourceRow>(
-    `INSERT INTO fhir_resources (${resourceColumns.join(', ')}, source_app_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${columns}`,
+    `INSERT INTO fhir_resources ${withSource} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${columns}`,
     [...resourceRow(item), item.sourceAppId ?? null],
   );
   return toStored(rows[0]!, 'resource_date');
@@ -283,12 +284,12 @@ export async function insertResources(db: Queryable, items: readonly NewResource
   if (items.length === 0) return 0;
   const params: unknown[] = [];
   const tuples = items.map((item) => {
-    const values = resourceRow(item);
+    const values = [...resourceRow(item), item.sourceAppId ?? null];
     const start = params.length;
     params.push(...values);
     return `(${values.map((_, i) => `$${start + i + 1}`).join(', ')})`;
   });
-  const rows = await db.query(`INSERT INTO fhir_resources ${insertColumns} VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING RETURNING 1 AS inserted`, params);
+  const rows = await db.query(`INSERT INTO fhir_resources ${withSource} VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING RETURNING 1 AS inserted`, params);
   return rows.length;
 }
 

@@ -3,6 +3,7 @@
 // that never run twice, granular scopes, and the ends of access (withdrawal, suspension, expiry).
 import { records, startTestServer, type TestServer } from '@mes/catalog-api';
 import {
+  ConflictError,
   ConsentWithdrawnError,
   createPublisherClient,
   MesError,
@@ -144,6 +145,52 @@ describe('authorization and FHIR calls', () => {
     const refused = await mes.fhir.search('Condition').catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(PermissionDeniedError);
     expect(refused).toMatchObject({ status: 403, code: 'insufficient_scope' });
+  });
+});
+
+describe('a booking app', () => {
+  const inDays = (days: number, minutes = 0) => new Date(Math.floor(Date.now() / 60_000) * 60_000 + days * 86_400_000 + minutes * 60_000).toISOString();
+
+  it('books, reschedules and cancels an appointment; overlaps and stale versions are ConflictErrors', async () => {
+    const patient = await newPatient();
+    const { clientId } = await newApp(['patient/Appointment.crus']);
+    const mes = createPublisherClient({ baseUrl: server.url, clientId, redirectUri, scope: ['patient/Appointment.crus'] as const });
+    await mes.sandbox.signIn({ patient });
+    const booked = await mes.fhir.create('Appointment', {
+      resourceType: 'Appointment',
+      status: 'booked',
+      description: 'Téléconsultation de suivi',
+      start: inDays(12),
+      end: inDays(12, 20),
+      participant: [{ actor: { reference: 'Practitioner/dr-martin', display: 'Dr Claire Martin' }, status: 'accepted' }],
+    });
+    expect(booked.participant?.[0]).toEqual({ actor: { reference: `Patient/${patient}` }, status: 'accepted' });
+    expect(booked.meta?.versionId).toBe('1');
+
+    const clash = await mes.fhir.create('Appointment', { ...booked, id: undefined, start: inDays(12, 10), end: inDays(12, 40) }).catch((error: unknown) => error);
+    expect(clash).toBeInstanceOf(ConflictError);
+    expect(clash).toMatchObject({ status: 409, code: 'conflict' });
+
+    const moved = await mes.fhir.update('Appointment', { ...booked, id: booked.id!, start: inDays(13), end: inDays(13, 20) }, { ifMatch: true });
+    expect(moved).toMatchObject({ start: inDays(13), meta: { versionId: '2' } });
+    const stale = await mes.fhir.update('Appointment', { ...booked, id: booked.id!, description: 'Autre' }, { ifMatch: true }).catch((error: unknown) => error);
+    expect(stale).toBeInstanceOf(ConflictError);
+    expect(stale).toMatchObject({ status: 412 });
+
+    const cancelled = await mes.fhir.update('Appointment', { ...moved, id: moved.id!, status: 'cancelled', cancelationReason: { text: 'Le patient a un empêchement' } }, { ifMatch: moved.meta!.versionId! });
+    expect(cancelled.status).toBe('cancelled');
+    const [found] = await mes.fhir.search('Appointment', { _id: booked.id! }).all({ limit: 1 });
+    expect(found).toEqual(cancelled);
+  });
+
+  it('refuses an update before any request when the scopes do not allow it, or without an id', async () => {
+    const { clientId } = await newApp(['patient/Appointment.crs']);
+    const mes = createPublisherClient({ baseUrl: server.url, clientId, redirectUri, scope: ['patient/Appointment.crs'] });
+    const untyped = mes.fhir as unknown as { update(type: string, body: unknown): Promise<unknown> };
+    await expect(async () => untyped.update('Appointment', { resourceType: 'Appointment', id: 'x', status: 'booked' })).rejects.toThrow(/update of Appointment is outside this client's scopes .*patient\/Appointment\.u/);
+    await expect(async () => untyped.update('Observation', { id: 'x' })).rejects.toThrow(/is not a resource type the FHIR API accepts updates of/);
+    const writer = createPublisherClient({ baseUrl: server.url, clientId, redirectUri, scope: ['patient/Appointment.u'] });
+    await expect(async () => (writer.fhir as unknown as typeof untyped).update('Appointment', { resourceType: 'Appointment', status: 'booked' })).rejects.toThrow(/an update needs the resource's id/);
   });
 });
 

@@ -39,6 +39,7 @@ const PAGES = [
   { name: 'consent', path: (scene) => scene.pendingAuthorization('GlycéMie'), signedIn: true },
   { name: 'connected-apps', path: '/patient/apps', signedIn: true },
   { name: 'connected-apps-english', path: '/patient/apps', signedIn: true, lang: 'en' },
+  { name: 'agenda', path: '/patient/agenda', signedIn: true },
   { name: 'access-history', path: '/patient/history', signedIn: true },
   // A legal page of the footer.
   { name: 'accessibility', path: '/accessibilite' },

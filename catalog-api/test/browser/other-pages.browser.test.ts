@@ -1,11 +1,12 @@
 // The pages a patient meets less often, in Chromium with JavaScript off, each through the same
 // checks as the main ones (axe-core WCAG 2.1 AA, no sideways scroll at 360 px, the keyboard walk):
 // the sign-in page when an app is asking, the consent screen answering a mistake, an expired
-// request, the history's correction page, the signed-out page; the home page at both widths in
+// request, "Mon agenda", the history's correction page, the signed-out page; the home page at both widths in
 // both languages, in the sandbox and in production; the legal pages (accessibility statement,
 // legal notice, personal data) at both widths in both languages; and, outside the sandbox, the
 // sign-in page of the identity provider and the page saying sign-in is unavailable.
 import { expect, it } from 'vitest';
+import { records } from '../../src/index.js';
 import { seedRecord } from '../fhir-helpers.js';
 import { LEGAL_LINKS } from '../../src/web/legal-pages.js';
 import { useServer } from '../helpers.js';
@@ -45,6 +46,34 @@ describeInBrowser('the other patient pages in Chromium', () => {
     await page.goto(`/patient/authorize?interaction=${'A'.repeat(43)}`);
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Cette demande d’accès a expiré');
     await checkPage(page);
+  });
+
+  it.each(['desktop', 'phone'] as const)('passes every check on "Mon agenda" with a reminder, an app’s booking and a cancelled one (%s)', async (device) => {
+    const patient = `${PATIENT}-agenda-${device}`;
+    await seedRecord(server(), patient, { given: 'Odile', family: 'Marchand' });
+    const app = await registerApp(server(), { name: 'RDV Santé', redirectUri: appSite().redirectUri('rdv'), scopes: [{ scope: 'patient/Appointment.crus', justification: 'Prendre et gérer vos rendez-vous.' }] });
+    const soon = new Date(Date.now() + 26 * 3_600_000);
+    soon.setUTCMinutes(0, 0, 0);
+    const at = (hours: number) => new Date(soon.getTime() + hours * 3_600_000).toISOString();
+    const booking = (start: string, end: string, extra: { status: 'booked' | 'cancelled'; [element: string]: unknown }) => ({
+      resourceType: 'Appointment' as const,
+      start,
+      end,
+      participant: [{ actor: { reference: `Patient/${patient}` }, status: 'accepted' as const }, { actor: { display: 'Dr Claire Martin, cardiologue' }, status: 'accepted' as const }],
+      ...extra,
+    });
+    await records.insertResources(server().app.db, [
+      { patientId: patient, sourceAppId: app.appId, resource: booking(at(0), at(0.5), { status: 'booked', description: 'Consultation de cardiologie', patientInstruction: 'Apporter vos derniers relevés de tension.' }) },
+      { patientId: patient, sourceAppId: app.appId, resource: booking(at(24 * 9), at(24 * 9 + 0.5), { status: 'cancelled', description: 'Échographie cardiaque', cancelationReason: { text: 'Le cabinet a déplacé ses consultations' } }) },
+    ]);
+    const page = await browser.newPage({ device, baseURL: server().url });
+    await signInAsPatient(page, patient, '/patient/agenda');
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Mon agenda');
+    const main = await page.getByRole('main').innerText();
+    expect(main).toContain('Apporter vos derniers relevés de tension.');
+    expect(main).toContain('Ajouté par l’application RDV Santé');
+    expect(main).toContain('Motif de l’annulation : Le cabinet a déplacé ses consultations');
+    await checkPage(page, device === 'desktop' ? { screenshot: 'agenda' } : {});
   });
 
   it('passes every check on the history’s correction page and the signed-out page', async () => {

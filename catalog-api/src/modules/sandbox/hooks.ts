@@ -20,7 +20,7 @@ declare module 'fastify' {
 
 const clientOperations = new Set(['authorize', 'pushAuthorizationRequest', 'token', 'revokeToken', 'introspectToken']);
 const interactionOf = (operationId: string): TrafficDetails['interaction'] =>
-  operationId.startsWith('search') ? 'search' : operationId.startsWith('read') ? 'read' : operationId.startsWith('create') ? 'create' : undefined;
+  (['search', 'read', 'create', 'update'] as const).find((interaction) => operationId.startsWith(interaction));
 
 type Form = Record<string, string | undefined>;
 

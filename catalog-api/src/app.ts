@@ -39,6 +39,7 @@ import { identityProviderClient } from './web/oidc/relying-party.js';
 import { signInAttemptSweep } from './web/oidc/sign-in-attempts.js';
 import { historyPageHandlers } from './web/history-pages.js';
 import { agendaPageHandlers } from './web/agenda-pages.js';
+import { messagingPageHandlers } from './web/messaging-pages.js';
 import { registerSandboxHooks, sandboxHandlers } from './modules/sandbox/index.js';
 import { patientSessions, patientSessionScheme, patientSessionSweep } from './web/patient-session.js';
 import { startSweeper, type SweepTask } from './core/store/sweeper.js';
@@ -283,6 +284,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       ...patientSignInHandlers({ db, config, sessions, box, identityProvider, secureCookies, issuerOf: (request) => issuerOf(request, config) }),
       ...historyPageHandlers({ db, config, sessions }),
       ...agendaPageHandlers({ db, config, sessions }),
+      ...messagingPageHandlers({ db, config, sessions, issuerOf: (request) => issuerOf(request, config) }),
       ...recordsHandlers({ db, config, issuerOf: (request) => issuerOf(request, config), recordHistory: !options.withoutAccessHistoryForBenchmark }),
       ...auditHandlers(db),
       ...authorizationPageHandlers({ db, config, sessions, issuerOf: (request) => issuerOf(request, config) }),

@@ -1304,6 +1304,82 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/patient/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My messages (Ma messagerie)
+         * @description The patient's conversations with the care teams of their apps, and those of the children they
+         *     act for: one per app and person, with the last message and when it came; the apps they may
+         *     write to (an active access that lets the app read messages) even before a first message.
+         *     Without a session, answers 303 to the sign-in page.
+         */
+        get: operations["showMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/patient/messages/{appId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A conversation with an app's care team
+         * @description Every message between the person (or a child they act for, `for`) and the care team behind
+         *     the app, oldest first, with their files to download, and a form to answer while the app's
+         *     access lets it read messages. Once the access has ended (withdrawn, expired, the app
+         *     suspended) the conversation stays readable, without the form: neither side can write any more.
+         */
+        get: operations["showConversation"];
+        put?: never;
+        /**
+         * Answer an app's care team
+         * @description Sends the person's message to the care team behind the app (a FHIR Communication the app
+         *     reads with `patient/Communication.rs`), in answer to its last message, then back to the
+         *     conversation (303). Refused (403 page, nothing sent) without the session's CSRF token, from
+         *     another origin, for someone the person does not act for, or when the app's access has ended
+         *     or does not let it read messages.
+         */
+        post: operations["sendMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/patient/messages/{appId}/{messageId}/files/{part}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A file of a message
+         * @description The file (PDF, PNG or JPEG) of a message of the person's conversation (or a child's), as an
+         *     attachment to save (`Content-Disposition: attachment`), never rendered by the platform's
+         *     pages; 404 for anything else.
+         */
+        get: operations["downloadMessageAttachment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/patient/history": {
         parameters: {
             query?: never;
@@ -1807,6 +1883,62 @@ export interface paths {
          *     is harmless.
          */
         put: operations["updateAppointment"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/Communication": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search messages
+         * @description A page of the app's conversation with the token's patient — the messages the app sent and those
+         *     the patient sent it, never another app's — newest first unless `_sort` says otherwise (`date`
+         *     is when a message was sent), as a `searchset` Bundle with `self` and `next` links. Needs
+         *     `patient/Communication.s`. Every search is in the patient's access history.
+         */
+        get: operations["searchCommunication"];
+        put?: never;
+        /**
+         * Send a message to the patient
+         * @description Sends a secure message from the app's care team to the token's patient, who reads it (and
+         *     answers) in "Ma messagerie". Needs `patient/Communication.c`. The message is `completed`; its
+         *     `sender` is the care team (a Practitioner, PractitionerRole or Organization reference, or a
+         *     `display`), never the patient; `subject` and `recipient` are the patient (filled in when
+         *     absent); `payload` holds up to 10 parts, text (`contentString`, 10,000 characters) or files
+         *     (`contentAttachment`: PDF, PNG or JPEG, base64 in `data`, 2 MiB each and 3 MiB in all — a
+         *     body of 4.5 MiB at most —, with
+         *     `size` and SHA-1 `hash` filled in); `inResponseTo` may name a message of the same
+         *     conversation; `sent` is set to when the platform received it. The patient is told of it on
+         *     their pages.
+         */
+        post: operations["createCommunication"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/Communication/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one of the messages
+         * @description One resource of the token's patient, with `ETag` (its version); 304 when `If-None-Match` or `If-Modified-Since` shows the app has it already. Needs `patient/Communication.r`; another app's message is not found.
+         */
+        get: operations["readCommunication"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -2934,6 +3066,13 @@ export interface components {
         CsrfForm: {
             csrf_token: string;
         };
+        MessageForm: {
+            csrf_token: string;
+            /** @description The message (10,000 characters at most). */
+            text: string;
+            /** @description Whose conversation, for a guardian writing for a child. */
+            for?: string;
+        };
         /**
          * @description A page of the platform to go back to (after signing in, after choosing a language): the home
          *     page `/`, a path of the patient pages or of the catalogue, or one of the legal pages
@@ -3172,6 +3311,31 @@ export interface components {
             }[];
         };
         /**
+         * @description A secure message between the patient and the care team of an app (a teleconsultation service,
+         *     a practice): text and attachments (PDF, PNG or JPEG). An app sees only its own conversation
+         *     with the patient: the messages it sent and those the patient sent it.
+         */
+        Communication: {
+            /** @constant */
+            resourceType: "Communication";
+            id?: components["schemas"]["FhirId"];
+            meta?: components["schemas"]["FhirMeta"];
+            /** @enum {string} */
+            status: "preparation" | "in-progress" | "not-done" | "on-hold" | "stopped" | "completed" | "entered-in-error" | "unknown";
+            category?: components["schemas"]["FhirCodeableConcept"][];
+            subject?: components["schemas"]["FhirReference"];
+            topic?: components["schemas"]["FhirCodeableConcept"];
+            inResponseTo?: components["schemas"]["FhirReference"][];
+            sent?: components["schemas"]["FhirDateTime"];
+            received?: components["schemas"]["FhirDateTime"];
+            sender?: components["schemas"]["FhirReference"];
+            recipient?: components["schemas"]["FhirReference"][];
+            payload?: {
+                contentString?: string;
+                contentAttachment?: components["schemas"]["FhirAttachment"];
+            }[];
+        };
+        /**
          * @description Every error of the FHIR API.
          * @example {
          *       "resourceType": "OperationOutcome",
@@ -3381,6 +3545,24 @@ export interface components {
             entry?: {
                 fullUrl?: string;
                 resource?: components["schemas"]["Appointment"];
+                search?: {
+                    /** @constant */
+                    mode?: "match";
+                };
+            }[];
+        };
+        /** @description A page of Communication search results (`searchset`); follow the `next` link for the next page. With `_summary=count`, only `total`. */
+        CommunicationBundle: {
+            /** @constant */
+            resourceType: "Bundle";
+            /** @constant */
+            type: "searchset";
+            /** @description How many resources the search matches, on all its pages; only with `_summary=count`, `_total=accurate` or `_total=estimate`. */
+            total?: number;
+            link: components["schemas"]["FhirBundleLink"][];
+            entry?: {
+                fullUrl?: string;
+                resource?: components["schemas"]["Communication"];
                 search?: {
                     /** @constant */
                     mode?: "match";
@@ -4258,6 +4440,10 @@ export interface components {
         SubmissionId: string;
         CertificateId: string;
         ReturnTo: components["schemas"]["ReturnToPath"];
+        /** @description Only this person's (the patient's own id, or a child's they act for; another answers 403). */
+        ForPerson: string;
+        /** @description The app whose care team the conversation is with. */
+        ConversationApp: string;
         /** @description Only this app's accesses, by app id (a UUID, from the page's list); empty for every app. */
         HistoryApp: string;
         /** @description Only accesses on or after this day (`YYYY-MM-DD`, from midnight Paris time); empty for no start. */
@@ -4343,6 +4529,8 @@ export interface components {
         DocumentType: components["schemas"]["TokenSearchValue"];
         /** @description The `ETag` of the version the app read (`W/"3"`): the update is made only if that is still the current version, 412 otherwise. */
         IfMatch: string;
+        /** @description When the message was sent (`ge2026-12-01`, `lt2026-12-08T12:00:00+01:00`); repeat it for a range. */
+        Sent: components["schemas"]["DateSearchValue"][];
         /** @description One of the caller's OAuth clients. */
         SandboxClientId: string;
         /** @description The app's id (anything else is answered as an unknown app). */
@@ -6123,8 +6311,8 @@ export interface operations {
     showAgenda: {
         parameters: {
             query?: {
-                /** @description Only this person's agenda (the patient's own id, or a child's they act for; another answers 403). */
-                for?: string;
+                /** @description Only this person's (the patient's own id, or a child's they act for; another answers 403). */
+                for?: components["parameters"]["ForPerson"];
             };
             header?: never;
             path?: never;
@@ -6136,6 +6324,105 @@ export interface operations {
             303: components["responses"]["SeeOther"];
             400: components["responses"]["Page"];
             403: components["responses"]["Page"];
+        };
+    };
+    showMessages: {
+        parameters: {
+            query?: {
+                /** @description Only this person's (the patient's own id, or a child's they act for; another answers 403). */
+                for?: components["parameters"]["ForPerson"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Page"];
+            303: components["responses"]["SeeOther"];
+            400: components["responses"]["Page"];
+            403: components["responses"]["Page"];
+        };
+    };
+    showConversation: {
+        parameters: {
+            query?: {
+                /** @description Only this person's (the patient's own id, or a child's they act for; another answers 403). */
+                for?: components["parameters"]["ForPerson"];
+                /** @description A message to show after an action (`sent`). */
+                notice?: "sent";
+            };
+            header?: never;
+            path: {
+                /** @description The app whose care team the conversation is with. */
+                appId: components["parameters"]["ConversationApp"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Page"];
+            303: components["responses"]["SeeOther"];
+            400: components["responses"]["Page"];
+            403: components["responses"]["Page"];
+            404: components["responses"]["Page"];
+        };
+    };
+    sendMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The app whose care team the conversation is with. */
+                appId: components["parameters"]["ConversationApp"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["MessageForm"];
+            };
+        };
+        responses: {
+            303: components["responses"]["SeeOther"];
+            400: components["responses"]["Page"];
+            403: components["responses"]["Page"];
+        };
+    };
+    downloadMessageAttachment: {
+        parameters: {
+            query?: {
+                /** @description Only this person's (the patient's own id, or a child's they act for; another answers 403). */
+                for?: components["parameters"]["ForPerson"];
+            };
+            header?: never;
+            path: {
+                /** @description The app whose care team the conversation is with. */
+                appId: components["parameters"]["ConversationApp"];
+                messageId: string;
+                /** @description The position of the file among the message's parts (from 0). */
+                part: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                    "image/png": string;
+                    "image/jpeg": string;
+                };
+            };
+            303: components["responses"]["SeeOther"];
+            400: components["responses"]["Page"];
+            403: components["responses"]["Page"];
+            404: components["responses"]["Page"];
         };
     };
     showAccessHistory: {
@@ -7604,6 +7891,192 @@ export interface operations {
             413: components["responses"]["FhirError"];
             415: components["responses"]["FhirError"];
             422: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
+        };
+    };
+    searchCommunication: {
+        parameters: {
+            query?: {
+                /** @description `Patient/<id>` or `<id>`: must be the patient of the token (the only one it may read). */
+                patient?: components["parameters"]["Patient"];
+                /** @description One id, or several separated by commas. */
+                _id?: components["parameters"]["Id"];
+                /** @description When the message was sent (`ge2026-12-01`, `lt2026-12-08T12:00:00+01:00`); repeat it for a range. */
+                sent?: components["parameters"]["Sent"];
+                /** @description `code` or `system|code`; several separated by commas match any of them. */
+                category?: components["parameters"]["Category"];
+                /** @description When the resource was last changed on the platform, with the prefixes of `date`. */
+                _lastUpdated?: components["parameters"]["LastUpdated"];
+                /** @description The status; several separated by commas match any of them. */
+                status?: components["parameters"]["Status"];
+                /** @description Results per page (default 20, at most 100). */
+                _count?: components["parameters"]["Count"];
+                /** @description `date` (oldest first) or `-date` (newest first, the default), or `_lastUpdated` / `-_lastUpdated`. */
+                _sort?: components["parameters"]["Sort"];
+                /** @description Opaque position of the next page, from the `next` link of the previous one; valid only with the same search. */
+                _cursor?: components["parameters"]["Cursor-2"];
+                /**
+                 * @description `count`: a Bundle with `total` and the `self` link, and no entries. `false` and `data`: the
+                 *     resources in full, as without the parameter (the server keeps no narratives). `true` and
+                 *     `text` are not supported (400, naming `_summary`).
+                 */
+                _summary?: components["parameters"]["Summary"];
+                /**
+                 * @description `none` (the default): no `Bundle.total`. `estimate` and `accurate`: `Bundle.total` on every
+                 *     page, the exact number of resources the search matches on all its pages (within what the
+                 *     token may see).
+                 */
+                _total?: components["parameters"]["Total"];
+                /**
+                 * @description Top-level elements to answer, separated by commas (`_elements=code,valueQuantity`; a choice
+                 *     element by its base name too: `value`, `effective`). Each resource keeps `resourceType`, `id`,
+                 *     `meta` and its mandatory elements besides, and is tagged `SUBSETTED` in `meta.tag`. Names the
+                 *     type does not have select nothing; a name that is not an element name (letters and digits,
+                 *     starting with a lower-case letter) answers 400 naming `_elements`.
+                 */
+                _elements?: components["parameters"]["Elements"];
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of results. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["CommunicationBundle"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
+        };
+    };
+    createCommunication: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
+            };
+            header?: {
+                /**
+                 * @description Makes a retried create safe: the first request with a key runs and its answer is kept for a
+                 *     day; a retry with the same key and the same request gets that answer again (with
+                 *     `Idempotent-Replayed: true`) instead of creating twice. The same key with another request
+                 *     answers 422 `idempotency_key_reused`; a retry while the first still runs, 409
+                 *     `idempotency_request_in_progress`. A request that fails keeps nothing. Keys are the
+                 *     caller's own (a random UUID per logical request is right). The SDK sends one on every POST.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/fhir+json": components["schemas"]["Communication"];
+            };
+        };
+        responses: {
+            /** @description Sent; `Location` and `ETag` name its version. */
+            201: {
+                headers: {
+                    Location?: string;
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["Communication"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
+            413: components["responses"]["FhirError"];
+            415: components["responses"]["FhirError"];
+            422: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
+        };
+    };
+    readCommunication: {
+        parameters: {
+            query?: {
+                /** @description `false` and `data`: the resource in full, as without the parameter (the server keeps no narratives). `true`, `text` and `count` are not supported on a read (400, naming `_summary`). */
+                _summary?: components["parameters"]["ReadSummary"];
+                /**
+                 * @description Top-level elements to answer, separated by commas (`_elements=code,valueQuantity`; a choice
+                 *     element by its base name too: `value`, `effective`). Each resource keeps `resourceType`, `id`,
+                 *     `meta` and its mandatory elements besides, and is tagged `SUBSETTED` in `meta.tag`. Names the
+                 *     type does not have select nothing; a name that is not an element name (letters and digits,
+                 *     starting with a lower-case letter) answers 400 naming `_elements`.
+                 */
+                _elements?: components["parameters"]["Elements"];
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
+            };
+            header?: {
+                /** @description ETags of the versions the app has (`W/"3"`; compared weakly, so `"3"` names it too; several separated by commas, or `*`): 304 when one is the current version. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /** @description An HTTP date (as `Last-Modified` gives it); 304 when the resource has not changed since. Ignored when `If-None-Match` is sent. */
+                "If-Modified-Since"?: components["parameters"]["IfModifiedSince"];
+            };
+            path: {
+                id: components["parameters"]["ResourceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The resource. */
+            200: {
+                headers: {
+                    ETag?: string;
+                    "Last-Modified"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["Communication"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+            404: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
             429: components["responses"]["FhirError"];
             503: components["responses"]["FhirError"];
         };

@@ -174,6 +174,8 @@ function kindOf(resource: records.FhirResource): string {
       return `Appointment ${resource.status}`;
     case 'Immunization':
       return 'Immunization';
+    case 'Communication':
+      return `Communication from ${resource.sender?.reference?.split('/')[0] ?? 'a care team'}${resource.payload?.some((part) => part.contentAttachment) ? ' with a file' : ''}`;
   }
 }
 

@@ -1,14 +1,14 @@
 // The layout of the patient's pages, the public catalogue and the home page, in the State's
 // design system (design-system.ts): skip links; the header with the République Française block,
 // the platform's name (a link to the home page), who is signed in with a sign-out button, the
-// language switch and the four places a patient goes (catalogue, connected apps, agenda, access
+// language switch and the five places a patient goes (catalogue, connected apps, agenda, messages, access
 // history); the page's content in <main>; the footer with the legal pages; and the headers every
 // page carries. Everything works without JavaScript.
 import { contentSecurityPolicy, escapeHtml, pageHeaders } from './html.js';
 import { messages, type Lang } from './i18n.js';
 import { STYLESHEET_HREF } from './styles.js';
 
-export type Section = 'catalogue' | 'apps' | 'agenda' | 'history';
+export type Section = 'catalogue' | 'apps' | 'agenda' | 'messages' | 'history';
 
 export interface PageView {
   lang: Lang;
@@ -35,6 +35,7 @@ const text = messages({
     catalogue: 'Catalogue des applications',
     apps: 'Mes applications connectées',
     agenda: 'Mon agenda',
+    messages: 'Ma messagerie',
     history: 'Historique des accès',
     signedInAs: 'Connecté :',
     signIn: 'Se connecter',
@@ -60,6 +61,7 @@ const text = messages({
     catalogue: 'App catalogue',
     apps: 'My connected apps',
     agenda: 'My agenda',
+    messages: 'My messages',
     history: 'Access history',
     signedInAs: 'Signed in:',
     signIn: 'Sign in',
@@ -87,6 +89,7 @@ const sectionLinks: Array<{ section: Section; href: string }> = [
   { section: 'catalogue', href: '/catalogue' },
   { section: 'apps', href: '/patient/apps' },
   { section: 'agenda', href: '/patient/agenda' },
+  { section: 'messages', href: '/patient/messages' },
   { section: 'history', href: '/patient/history' },
 ];
 
@@ -108,7 +111,7 @@ const STATE_SITES = ['info.gouv.fr', 'service-public.fr', 'legifrance.gouv.fr', 
 
 /**
  * The design system's header: the République Française block, the service's name (a link to the
- * home page), who is signed in and the language switch, then the four places a patient goes. The
+ * home page), who is signed in and the language switch, then the five places a patient goes. The
  * design system opens its menu with a script on small screens; these pages have none, so the
  * menu's links stay on the page at every width (styles.ts lays them out).
  */

@@ -34,6 +34,7 @@ export const resourceTypes = [
   'Condition',
   'Observation',
   'Appointment',
+  'Communication',
 ] as const;
 
 /** Scopes that are not resource scopes, in the order in which the canonical form lists them. */

@@ -69,6 +69,10 @@ function searchConditions(plan: SearchPlan, filters: readonly SearchFilter[] | n
     params.push(group);
     where += ` AND tokens && $${params.length}::text[]`;
   }
+  if (plan.sourceAppId !== undefined) {
+    params.push(plan.sourceAppId);
+    where += ` AND source_app_id = $${params.length}`;
+  }
   return where + filterClause(filters, params);
 }
 
@@ -148,10 +152,15 @@ export async function readResource(
   id: string,
   filters: readonly SearchFilter[] | null,
   check?: AccessCheckQuery,
+  sourceAppId?: string,
 ): Promise<{ stored: StoredResource | null; access: Record<string, unknown> | null }> {
   const params: unknown[] = [...(check?.params ?? []), patientId, resourceType, id];
   const n = params.length;
-  const where = `patient_id = $${n - 2} AND resource_type = $${n - 1} AND id = $${n}${filterClause(filters, params)}${check ? ` AND ${check.ready}` : ''}`;
+  let where = `patient_id = $${n - 2} AND resource_type = $${n - 1} AND id = $${n}${filterClause(filters, params)}${check ? ` AND ${check.ready}` : ''}`;
+  if (sourceAppId !== undefined) {
+    params.push(sourceAppId);
+    where += ` AND source_app_id = $${params.length}`;
+  }
   const { rows, access } = await afterAccessCheck(db, check, `SELECT ${columns} FROM fhir_resources WHERE ${where}`, params);
   return { stored: rows[0] ? toStored(rows[0], 'resource_date') : null, access };
 }
@@ -394,4 +403,50 @@ export async function endGuardianshipsOf(db: Queryable, childId: string): Promis
     [childId],
   );
   return rows.length;
+}
+
+/** A conversation between a person and an app's care team, as "Ma messagerie" lists it. */
+export interface ConversationSummary {
+  patientId: string;
+  appId: string;
+  messages: number;
+  last: FhirResource & { resourceType: 'Communication' };
+}
+
+/** The conversations of these patients: one per patient and app, the most recent first. */
+export async function conversationsOf(db: Queryable, patientIds: readonly string[]): Promise<ConversationSummary[]> {
+  if (patientIds.length === 0) return [];
+  const rows = await db.query<ResourceRow & { patient_id: string; source_app_id: string; messages: number }>(
+    `SELECT * FROM (
+       SELECT DISTINCT ON (patient_id, source_app_id) patient_id, source_app_id, count(*) OVER (PARTITION BY patient_id, source_app_id)::int AS messages, ${columns}
+       FROM fhir_resources
+       WHERE patient_id = ANY($1::text[]) AND resource_type = 'Communication' AND source_app_id IS NOT NULL
+       ORDER BY patient_id, source_app_id, resource_date DESC, id DESC
+     ) last ORDER BY resource_date DESC`,
+    [patientIds],
+  );
+  return rows.map((row) => ({
+    patientId: row.patient_id,
+    appId: row.source_app_id,
+    messages: Number(row.messages),
+    last: toStored(row, 'resource_date').resource as ConversationSummary['last'],
+  }));
+}
+
+/** The messages between a patient and an app's care team, oldest first (the last `limit`). */
+export async function conversationMessages(db: Queryable, patientId: string, appId: string, limit: number): Promise<StoredResource[]> {
+  const rows = await db.query<ResourceRow>(
+    `SELECT * FROM (
+       SELECT ${columns} FROM fhir_resources
+       WHERE patient_id = $1 AND resource_type = 'Communication' AND source_app_id = $2
+       ORDER BY resource_date DESC, id DESC LIMIT $3
+     ) recent ORDER BY resource_date, id`,
+    [patientId, appId, limit],
+  );
+  return rows.map((row) => toStored(row, 'resource_date'));
+}
+
+/** One message of a conversation, or null. */
+export async function conversationMessage(db: Queryable, patientId: string, appId: string, id: string): Promise<StoredResource | null> {
+  return (await readResource(db, patientId, 'Communication', id, null, undefined, appId)).stored;
 }

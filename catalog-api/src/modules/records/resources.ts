@@ -13,7 +13,8 @@ export type FhirResourceType =
   | 'Condition'
   | 'MedicationStatement'
   | 'DocumentReference'
-  | 'Appointment';
+  | 'Appointment'
+  | 'Communication';
 export type FhirResource =
   | Schemas['Patient']
   | Schemas['Observation']
@@ -22,7 +23,8 @@ export type FhirResource =
   | Schemas['Condition']
   | Schemas['MedicationStatement']
   | Schemas['DocumentReference']
-  | Schemas['Appointment'];
+  | Schemas['Appointment']
+  | Schemas['Communication'];
 type CodeableConcept = Schemas['FhirCodeableConcept'];
 
 export const fhirResourceTypes: readonly FhirResourceType[] = [
@@ -34,6 +36,7 @@ export const fhirResourceTypes: readonly FhirResourceType[] = [
   'MedicationStatement',
   'DocumentReference',
   'Appointment',
+  'Communication',
 ];
 
 /** Token search parameters of each type (besides `_id`), as the spec lists them. */
@@ -46,6 +49,7 @@ export const tokenParameters: Record<FhirResourceType, readonly string[]> = {
   MedicationStatement: ['code', 'status'],
   DocumentReference: ['type', 'status'],
   Appointment: ['status'],
+  Communication: ['category', 'status'],
 };
 
 /**
@@ -61,6 +65,7 @@ export const choiceElements: Record<FhirResourceType, readonly string[]> = {
   MedicationStatement: ['medication', 'effective'],
   DocumentReference: [],
   Appointment: [],
+  Communication: [],
 };
 
 /** `code` and `system|code` for each coding: a search (or a scope) may name either. */
@@ -106,6 +111,9 @@ export function searchTokens(resource: FhirResource): string[] {
     case 'Appointment':
       tokens = statusToken(resource.status);
       break;
+    case 'Communication':
+      tokens = [...(resource.category ?? []).flatMap((c) => conceptTokens('category', c)), ...statusToken(resource.status)];
+      break;
   }
   return [...new Set(tokens)];
 }
@@ -129,6 +137,8 @@ export function resourceDate(resource: FhirResource): string | undefined {
       return resource.date;
     case 'Appointment':
       return resource.start;
+    case 'Communication':
+      return resource.sent;
   }
 }
 

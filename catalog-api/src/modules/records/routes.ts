@@ -18,6 +18,7 @@ import * as repo from './repository.js';
 import { factsOf, searchTokens, type FhirResource, type FhirResourceType } from './resources.js';
 import { encodeSearchCursor, planSearch, summaryOf, wantsTotal, type SearchQuery } from './search.js';
 import { validateDocumentReference, validateObservation } from './validation.js';
+import { validateMessageFromApp, type Communication } from './messages.js';
 import { overlaps, slotHoldingStatuses, slotOf, validateAppointmentChange, validateNewAppointment, MAX_APPOINTMENT_MS } from './appointments.js';
 
 type Schemas = components['schemas'];
@@ -25,7 +26,7 @@ type PatientData = Extract<Principal, { kind: 'patient_data' }>;
 
 type SearchOperation = `search${FhirResourceType}`;
 type ReadOperation = `read${FhirResourceType}`;
-type CreateOperation = 'createObservation' | 'createDocumentReference' | 'createAppointment';
+type CreateOperation = 'createObservation' | 'createDocumentReference' | 'createAppointment' | 'createCommunication';
 type RecordsOperations = 'getFhirCapabilities' | SearchOperation | ReadOperation | CreateOperation | 'updateAppointment';
 
 export interface RecordsDeps {
@@ -143,6 +144,8 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
       const summary = summaryOf(context.query._summary, 'search');
       const elements = context.query._elements === undefined ? null : parseElements(context.query._elements);
       const plan = planSearch(resourceType, context.query as SearchQuery, principal.patientId);
+      const conversation = await conversationOf(principal, resourceType);
+      if (conversation) plan.sourceAppId = conversation;
       const url = `${base(context.request)}/${resourceType}`;
       const link = (extra: [string, string][]) => {
         const params = new URLSearchParams([...plan.parameters, ...extra]).toString();
@@ -209,7 +212,8 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
       const filters = await authorize(principal, resourceType, 'r');
       summaryOf(context.query._summary, 'read');
       const elements = context.query._elements === undefined ? null : parseElements(context.query._elements);
-      const { stored, access: checked } = await repo.readResource(db, principal.patientId, resourceType, (context.params as { id: string }).id, filters, pendingCheck(principal));
+      const conversation = await conversationOf(principal, resourceType);
+      const { stored, access: checked } = await repo.readResource(db, principal.patientId, resourceType, (context.params as { id: string }).id, filters, pendingCheck(principal), conversation);
       const grant = judged(principal, checked);
       // A 304 counts as a read of the resource: the app learnt that it exists and is unchanged.
       await record(principal, grant, resourceType, 'read', stored ? 1 : 0);
@@ -252,9 +256,26 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
     }
   }
 
+  /**
+   * The app whose conversation a token sees, for messages: an app reads only the messages it sent
+   * and those the patient sent it, whatever its scopes. Undefined for every other type.
+   */
+  async function conversationOf(principal: PatientData, resourceType: FhirResourceType): Promise<string | undefined> {
+    return resourceType === 'Communication' ? (await grantFactsOf(principal)).appId : undefined;
+  }
+
+  /** A reply names a message of the same conversation (the patient's, with this app). */
+  async function checkReplyTo(tx: Queryable, patientId: string, appId: string, message: Communication): Promise<void> {
+    const reference = message.inResponseTo?.[0]?.reference;
+    if (reference === undefined) return;
+    const id = reference.startsWith('Communication/') ? reference.slice('Communication/'.length) : null;
+    const { stored } = id ? await repo.readResource(tx, patientId, 'Communication', id, null, undefined, appId) : { stored: null };
+    if (!stored) throw new FhirError(422, 'value', `Communication.inResponseTo[0]: ${reference} is not a message of this conversation`, { expression: ['Communication.inResponseTo[0]'] });
+  }
+
   async function create(
     context: HandlerContext<CreateOperation>,
-    resourceType: 'Observation' | 'DocumentReference' | 'Appointment',
+    resourceType: 'Observation' | 'DocumentReference' | 'Appointment' | 'Communication',
     validate: (patientId: string) => FhirResource,
   ) {
     const principal = patientDataOf(context);
@@ -273,6 +294,7 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
         await repo.lockAgenda(tx, principal.patientId);
         await checkNoOverlap(tx, principal.patientId, resource);
       }
+      if (resource.resourceType === 'Communication') await checkReplyTo(tx, principal.patientId, grant.appId, resource);
       const stored = await repo.insertResource(tx, { patientId: principal.patientId, resource, sourceAppId: grant.appId });
       await record(principal, grant, resourceType, 'create', 1, tx);
       const location = `${base(context.request)}/${resourceType}/${stored.resource.id}/_history/${stored.versionId}`;
@@ -358,5 +380,8 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
       create(context, 'DocumentReference', (patientId) => validateDocumentReference(context.body as Schemas['DocumentReference'], patientId)),
     createAppointment: (context) => create(context, 'Appointment', (patientId) => validateNewAppointment(context.body as Schemas['Appointment'], patientId)),
     updateAppointment,
+    searchCommunication: search('Communication'),
+    readCommunication: read('Communication'),
+    createCommunication: (context) => create(context, 'Communication', (patientId) => validateMessageFromApp(context.body as Schemas['Communication'], patientId)),
   } as HandlerMap<RecordsOperations>;
 }

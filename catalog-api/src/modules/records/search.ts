@@ -33,6 +33,8 @@ export interface SearchPlan {
   fingerprint: string;
   /** The search's own parameters, normalized, for the `self` and `next` links. */
   parameters: [string, string][];
+  /** Only the resources of this app's (a conversation's messages); set by the caller, not by a parameter. */
+  sourceAppId?: string;
 }
 
 const invalid = (parameter: string, message: string) => new FhirError(400, 'invalid', `${parameter}: ${message}`, { expression: [parameter] });
@@ -131,7 +133,7 @@ export function planSearch(resourceType: FhirResourceType, query: SearchQuery, p
     parameters.push(['_id', ids.join(',')]);
   }
   const dates: DateBound[] = [];
-  for (const [name, column] of [['date', 'resource_date'], ['_lastUpdated', 'last_updated']] as const) {
+  for (const [name, column] of [['date', 'resource_date'], ['sent', 'resource_date'], ['_lastUpdated', 'last_updated']] as const) {
     const values = query[name];
     if (values === undefined) continue;
     for (const value of [values].flat().map(String)) {

@@ -13,8 +13,9 @@ type Observation = components['schemas']['Observation'];
 type DocumentReference = components['schemas']['DocumentReference'];
 type Quantity = components['schemas']['FhirQuantity'];
 type CodeableConcept = components['schemas']['FhirCodeableConcept'];
+type Attachment = components['schemas']['FhirAttachment'];
 
-const refuse = (code: 'invalid' | 'required' | 'value' | 'code-invalid', expression: string, message: string) =>
+export const refuse = (code: 'invalid' | 'required' | 'value' | 'code-invalid', expression: string, message: string) =>
   new FhirError(422, code, `${expression}: ${message}`, { expression: [expression] });
 
 /**
@@ -31,7 +32,7 @@ export function checkNoEmptyValue(value: unknown, expression: string): void {
 /** Writes may be dated at most this far in the future (device clocks drift). */
 export const FUTURE_TOLERANCE_MS = 5 * 60_000;
 
-function checkSubject(subject: { reference?: string } | undefined, patientId: string, expression: string): { reference: string } {
+export function checkSubject(subject: { reference?: string } | undefined, patientId: string, expression: string): { reference: string } {
   if (subject === undefined) return { reference: `Patient/${patientId}` };
   if (subject.reference !== `Patient/${patientId}`) {
     throw new FhirError(403, 'forbidden', `${expression}: a resource may only be written for the token's patient (Patient/${patientId})`, { expression: [expression] });
@@ -97,6 +98,32 @@ export function validateObservation(observation: Observation, patientId: string,
   };
 }
 
+/** The first bytes of each file type the platform accepts: a file is what its content type says. */
+const signatures: Record<string, { bytes: number[]; name: string }> = {
+  'application/pdf': { bytes: [0x25, 0x50, 0x44, 0x46, 0x2d], name: 'a PDF (it does not start with %PDF-)' },
+  'image/png': { bytes: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], name: 'a PNG image (no PNG signature)' },
+  'image/jpeg': { bytes: [0xff, 0xd8, 0xff], name: 'a JPEG image (no JPEG start of image)' },
+};
+
+/**
+ * A file sent inline (`data`, base64): of one of `contentTypes`, really of that type, not empty, at
+ * most `maxBytes`, with `size` and `hash` (SHA-1, base64) checked when given and filled in.
+ */
+export function checkAttachment(attachment: Attachment, at: string, contentTypes: readonly string[], maxBytes = MAX_DOCUMENT_BYTES): Attachment & { size: number; hash: string } {
+  if (!contentTypes.includes(attachment.contentType)) throw refuse('code-invalid', `${at}.contentType`, `must be one of ${contentTypes.join(', ')}`);
+  if (attachment.data === undefined) throw refuse('required', `${at}.data`, 'the file itself is required (base64); links to elsewhere are not accepted');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(attachment.data) || attachment.data.length % 4 !== 0) throw refuse('invalid', `${at}.data`, 'is not base64');
+  const bytes = Buffer.from(attachment.data, 'base64');
+  if (bytes.length === 0) throw refuse('value', `${at}.data`, 'is empty');
+  if (bytes.length > maxBytes) throw refuse('value', `${at}.data`, `is ${bytes.length} bytes; at most ${maxBytes} are accepted`);
+  const signature = signatures[attachment.contentType]!;
+  if (!signature.bytes.every((byte, i) => bytes[i] === byte)) throw refuse('value', `${at}.data`, `is not ${signature.name}`);
+  const hash = createHash('sha1').update(bytes).digest('base64');
+  if (attachment.size !== undefined && attachment.size !== bytes.length) throw refuse('value', `${at}.size`, `is ${attachment.size}, the data has ${bytes.length} bytes`);
+  if (attachment.hash !== undefined && attachment.hash !== hash) throw refuse('value', `${at}.hash`, 'is not the SHA-1 of the data');
+  return { ...attachment, size: bytes.length, hash };
+}
+
 /**
  * A document an app deposits: an accepted LOINC type, a PDF attachment of at most 2 MiB whose
  * `size` and `hash`, when given, are the real ones (they are filled in when absent).
@@ -109,23 +136,12 @@ export function validateDocumentReference(document: DocumentReference, patientId
   if (!documentTypes[coding.code]) {
     throw refuse('code-invalid', 'DocumentReference.type', `LOINC ${coding.code} is not a document type the platform accepts (${Object.keys(documentTypes).join(', ')})`);
   }
-  const attachment = document.content[0]!.attachment;
-  const at = 'DocumentReference.content[0].attachment';
-  if (!(documentContentTypes as readonly string[]).includes(attachment.contentType)) throw refuse('code-invalid', `${at}.contentType`, `must be one of ${documentContentTypes.join(', ')}`);
-  if (attachment.data === undefined) throw refuse('required', `${at}.data`, 'the document itself is required (base64); links to elsewhere are not accepted');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(attachment.data) || attachment.data.length % 4 !== 0) throw refuse('invalid', `${at}.data`, 'is not base64');
-  const bytes = Buffer.from(attachment.data, 'base64');
-  if (bytes.length === 0) throw refuse('value', `${at}.data`, 'is empty');
-  if (bytes.length > MAX_DOCUMENT_BYTES) throw refuse('value', `${at}.data`, `is ${bytes.length} bytes; at most ${MAX_DOCUMENT_BYTES} are accepted`);
-  if (bytes.subarray(0, 5).toString('latin1') !== '%PDF-') throw refuse('value', `${at}.data`, 'is not a PDF (it does not start with %PDF-)');
-  const hash = createHash('sha1').update(bytes).digest('base64');
-  if (attachment.size !== undefined && attachment.size !== bytes.length) throw refuse('value', `${at}.size`, `is ${attachment.size}, the data has ${bytes.length} bytes`);
-  if (attachment.hash !== undefined && attachment.hash !== hash) throw refuse('value', `${at}.hash`, 'is not the SHA-1 of the data');
+  const attachment = checkAttachment(document.content[0]!.attachment, 'DocumentReference.content[0].attachment', documentContentTypes);
   if (document.date !== undefined) checkDate(document.date, 'DocumentReference.date', now);
   return {
     ...document,
     date: document.date ?? now.toISOString(),
     subject: checkSubject(document.subject, patientId, 'DocumentReference.subject'),
-    content: [{ attachment: { ...attachment, size: bytes.length, hash } }],
+    content: [{ attachment }],
   };
 }

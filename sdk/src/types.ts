@@ -85,3 +85,4 @@ export type Condition = Schemas['Condition'];
 export type MedicationStatement = Schemas['MedicationStatement'];
 export type DocumentReference = Schemas['DocumentReference'];
 export type Appointment = Schemas['Appointment'];
+export type Communication = Schemas['Communication'];

@@ -15,6 +15,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleRecord } from '../../catalog-api/test/fhir-helpers.js';
 import { appInput, publisherRegistration } from './helpers/fixtures.js';
+import { pageBrowser } from '../../catalog-api/test/page-session.js';
 
 let server: TestServer;
 let publisher: PublisherClient;
@@ -191,6 +192,41 @@ describe('a booking app', () => {
     await expect(async () => untyped.update('Observation', { id: 'x' })).rejects.toThrow(/is not a resource type the FHIR API accepts updates of/);
     const writer = createPublisherClient({ baseUrl: server.url, clientId, redirectUri, scope: ['patient/Appointment.u'] });
     await expect(async () => (writer.fhir as unknown as typeof untyped).update('Appointment', { resourceType: 'Appointment', status: 'booked' })).rejects.toThrow(/an update needs the resource's id/);
+  });
+});
+
+describe('a messaging app', () => {
+  it('sends the patient a message with a file, and reads the answer the patient wrote on their pages', async () => {
+    const patient = await newPatient();
+    const { clientId, appId } = await newApp(['patient/Communication.crs']);
+    const mes = createPublisherClient({ baseUrl: server.url, clientId, redirectUri, scope: ['patient/Communication.crs'] as const });
+    await mes.sandbox.signIn({ patient });
+    const prescription = Buffer.from('%PDF-1.4\n%ordonnance\n');
+    const sent = await mes.fhir.create('Communication', {
+      resourceType: 'Communication',
+      status: 'completed',
+      sender: { display: 'Dr Claire Martin' },
+      payload: [
+        { contentString: 'Voici votre ordonnance.' },
+        { contentAttachment: { contentType: 'application/pdf', title: 'Ordonnance', data: prescription.toString('base64') } },
+      ],
+    });
+    expect(sent.payload?.[1]?.contentAttachment?.size).toBe(prescription.length);
+
+    // The patient answers in "Ma messagerie", as a browser would.
+    const browser = pageBrowser(() => server);
+    await browser.signIn(patient, '/patient/messages');
+    const page = await browser.get(`/patient/messages/${appId}`);
+    expect(page.html).toContain('Voici votre ordonnance.');
+    const csrf = /name="csrf_token" value="([^"]+)"/.exec(page.html)![1]!;
+    expect((await browser.post(`/patient/messages/${appId}`, { csrf_token: csrf, text: 'Bien reçue, merci.' })).status).toBe(303);
+
+    const conversation = await mes.fhir.search('Communication', { _sort: 'date' }).all({ limit: 10 });
+    expect(conversation.map((message) => [message.sender?.reference ?? message.sender?.display, message.payload?.[0]?.contentString])).toEqual([
+      ['Dr Claire Martin', 'Voici votre ordonnance.'],
+      [`Patient/${patient}`, 'Bien reçue, merci.'],
+    ]);
+    expect(conversation[1]!.inResponseTo?.[0]?.reference).toBe(`Communication/${sent.id}`);
   });
 });
 

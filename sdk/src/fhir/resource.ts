@@ -32,10 +32,11 @@ export const fhirResourceTypes = [
   'MedicationStatement',
   'DocumentReference',
   'Appointment',
+  'Communication',
 ] as const satisfies readonly FhirResourceType[];
 
 /** The resource types the API accepts creates of. */
-export const creatableResourceTypes = ['Observation', 'DocumentReference', 'Appointment'] as const satisfies readonly CreatableResourceType[];
+export const creatableResourceTypes = ['Observation', 'DocumentReference', 'Appointment', 'Communication'] as const satisfies readonly CreatableResourceType[];
 
 /** The resource types the API accepts updates of. */
 export const updatableResourceTypes = ['Appointment'] as const satisfies readonly UpdatableResourceType[];
@@ -142,7 +143,8 @@ export class FhirApi<Scopes extends readonly string[] = readonly string[]> {
   }
 
   /**
-   * POST /fhir/{type}: records a resource for the patient (Observation, DocumentReference). Sent
+   * POST /fhir/{type}: records a resource for the patient (Observation, DocumentReference,
+   * Appointment) or sends the patient a message (Communication). Sent
    * with an Idempotency-Key and retried safely. Needs `patient/{type}.c`.
    */
   create<T extends AllowedTypes<Scopes, 'create', CreatableResourceType>>(type: T, resource: FhirCreateInput<T>, options?: RequestOptions): ApiPromise<FhirResource<T>> {

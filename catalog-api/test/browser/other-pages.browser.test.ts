@@ -1,13 +1,13 @@
 // The pages a patient meets less often, in Chromium with JavaScript off, each through the same
 // checks as the main ones (axe-core WCAG 2.1 AA, no sideways scroll at 360 px, the keyboard walk):
 // the sign-in page when an app is asking, the consent screen answering a mistake, an expired
-// request, "Mon agenda", the history's correction page, the signed-out page; the home page at both widths in
+// request, "Mon agenda", "Ma messagerie" and a conversation, the history's correction page, the signed-out page; the home page at both widths in
 // both languages, in the sandbox and in production; the legal pages (accessibility statement,
 // legal notice, personal data) at both widths in both languages; and, outside the sandbox, the
 // sign-in page of the identity provider and the page saying sign-in is unavailable.
 import { expect, it } from 'vitest';
 import { records } from '../../src/index.js';
-import { seedRecord } from '../fhir-helpers.js';
+import { fhirRequest, patientToken, seedRecord } from '../fhir-helpers.js';
 import { LEGAL_LINKS } from '../../src/web/legal-pages.js';
 import { useServer } from '../helpers.js';
 import { checkPage, describeInBrowser, expectDesignWithinBudget, pageWeight, setChoice, useBrowser, type Device } from './browser.js';
@@ -74,6 +74,35 @@ describeInBrowser('the other patient pages in Chromium', () => {
     expect(main).toContain('Ajouté par l’application RDV Santé');
     expect(main).toContain('Motif de l’annulation : Le cabinet a déplacé ses consultations');
     await checkPage(page, device === 'desktop' ? { screenshot: 'agenda' } : {});
+  });
+
+  it('passes every check on "Ma messagerie" and a conversation with a file, and answers with the keyboard', async () => {
+    const patient = `${PATIENT}-messages`;
+    await seedRecord(server(), patient, { given: 'Odile', family: 'Marchand' });
+    const tokens = await patientToken(server(), patient, 'patient/Communication.crs');
+    const sent = await fhirRequest(server(), tokens, 'POST', '/fhir/Communication', {
+      body: {
+        resourceType: 'Communication',
+        status: 'completed',
+        sender: { display: 'Dr Claire Martin' },
+        topic: { text: 'Votre ordonnance' },
+        payload: [{ contentString: 'Bonjour, voici votre ordonnance.' }, { contentAttachment: { contentType: 'application/pdf', title: 'Ordonnance', data: Buffer.from('%PDF-1.4\n%test\n').toString('base64') } }],
+      },
+    });
+    expect(sent.status).toBe(201);
+    const page = await browser.newPage({ device: 'phone', baseURL: server().url });
+    await signInAsPatient(page, patient, '/patient/messages');
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Ma messagerie');
+    await checkPage(page);
+    await page.getByRole('link', { name: /Conversation avec/ }).click();
+    expect(await page.getByRole('main').innerText()).toContain('Bonjour, voici votre ordonnance.');
+    await checkPage(page, { screenshot: 'conversation' });
+    await page.getByLabel('Votre message').fill('Merci, bien reçue.');
+    await page.getByLabel('Votre message').press('Tab');
+    await page.keyboard.press('Enter');
+    await page.waitForURL((url) => url.searchParams.get('notice') === 'sent');
+    expect(await page.getByRole('status').innerText()).toContain('Votre message a été envoyé.');
+    expect(await page.getByRole('main').innerText()).toContain('Merci, bien reçue.');
   });
 
   it('passes every check on the history’s correction page and the signed-out page', async () => {

@@ -187,7 +187,7 @@ ${items.length ? `<ul class="cards">${items.join('\n')}</ul>` : `<p>${escapeHtml
         body: `<h1>${escapeHtml(t.conversation(app.name))}</h1>
 ${query.notice === 'sent' ? alert('success', `<p>${escapeHtml(t.sent)}</p>`, { role: 'status' }) : ''}
 ${child ? `<p><strong>${escapeHtml(t.forChild(child.name))}</strong></p>` : ''}
-${list.length ? `<ol class="cards">${list.join('\n')}</ol>` : `<p>${escapeHtml(t.empty)}</p>`}
+${list.length ? `<ul class="cards">${list.join('\n')}</ul>` : `<p>${escapeHtml(t.empty)}</p>`}
 ${form}
 <p><a href="${MESSAGES}">${escapeHtml(t.back)}</a></p>`,
       });
@@ -250,9 +250,9 @@ function messageCard(message: Communication, appId: string, appName: string, pat
     const file = part.contentAttachment!;
     const href = `${MESSAGES}/${encodeURIComponent(appId)}/${encodeURIComponent(message.id!)}/files/${i}${query}`;
     const title = file.title ?? `${t.file} ${i + 1}`;
-    return `<p><a class="fr-link fr-icon-download-line fr-link--icon-left" href="${escapeHtml(href)}" download>${escapeHtml(t.download(title, sizeOf(file.size ?? 0, lang)))}</a></p>`;
+    return `<p><a class="fr-link" href="${escapeHtml(href)}" download>${escapeHtml(t.download(title, sizeOf(file.size ?? 0, lang)))}</a></p>`;
   });
   const topic = message.topic?.text ? `<p><strong>${escapeHtml(message.topic.text)}</strong></p>` : '';
-  return card(`<h2 class="fr-h6">${escapeHtml(who)}${when ? ` — ${escapeHtml(when)}` : ''}</h2>
+  return card(`<h2 class="fr-h4">${escapeHtml(who)}${when ? ` — ${escapeHtml(when)}` : ''}</h2>
 ${topic}${parts.join('\n')}`);
 }

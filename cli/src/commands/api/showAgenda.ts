@@ -20,7 +20,7 @@ const operation: Operation = {
       required: false,
       type: 'string',
       array: false,
-      description: 'Only this person\'s agenda (the patient\'s own id, or a child\'s they act for; another answers 403).',
+      description: 'Only this person\'s (the patient\'s own id, or a child\'s they act for; another answers 403).',
     },
   ],
   body: null,

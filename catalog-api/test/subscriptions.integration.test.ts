@@ -165,7 +165,7 @@ const focusesAt = (path: string) =>
 
 describe('the outbox', () => {
   // One test, for the time servers take to start: a restart, then a second instance beside it.
-  it('survives a restart, and two servers sharing the store deliver each event once', async () => {
+  it('survives a restart, and two servers sharing the store deliver each event once', { timeout: 60_000 }, async () => {
     const { config, stores } = await sharedStores();
     const outbound = { ca: receiver.ca, resolve: receiver.resolve };
     const servers: RunningServer[] = [];

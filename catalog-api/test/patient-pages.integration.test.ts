@@ -171,8 +171,12 @@ describe('my connected apps', () => {
     const me = browser();
     await me.signIn(patient);
     const listed = await me.get('/patient/apps');
-    expect(listed.html).toContain('<p>L’application est prévenue, sans attendre, quand il y a :</p>');
+    // French typography: a no-break space before the colon.
+    expect(listed.html).toContain('<p>L’application est prévenue, sans attendre, quand il y a\u00a0:</p>');
     expect(listed.html).toMatch(/<ul><li>une nouvelle mesure \(depuis le [^)]+\)<\/li><\/ul>/);
+    const english = await me.get('/patient/apps', { 'accept-language': 'en-GB,en;q=0.9' });
+    expect(english.html).toContain('<p>The app is told at once when there is:</p>');
+    expect(english.html).toMatch(/<ul><li>a new measurement \(since [^)]+\)<\/li><\/ul>/);
     const confirmation = await me.get(withdrawalAction(grant.grantId));
     const withdrawn = await me.post(withdrawalAction(grant.grantId), { csrf_token: csrfOf(confirmation.html) });
     expect(withdrawn.location).toBe('/patient/apps?notice=withdrawn');

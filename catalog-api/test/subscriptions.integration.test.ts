@@ -89,6 +89,12 @@ describe('what a subscription may ask for', () => {
     expect(result.headers.get('location')).toBe(`${server().url}/fhir/Subscription/${result.body.id}`);
     expect(result.body._criteria.extension[0].valueString).toBe('DocumentReference?patient=Patient/subs-alice');
     expect(result.body.channel.extension[0].valueUnsignedInt).toBe(3600);
+    // The handshake, then a heartbeat once nothing was sent for the period (moved back here).
+    await expect.poll(() => received.filter((item) => item.path === '/hooks/a').length, { timeout: 5000 }).toBe(1);
+    await server().app.db.query(`UPDATE subscriptions SET last_sent_at = now() - interval '2 hours' WHERE id = $1`, [result.body.id]);
+    await expect.poll(() => received.filter((item) => item.path === '/hooks/a').length, { timeout: 5000 }).toBe(2);
+    const types = received.filter((item) => item.path === '/hooks/a').map((item) => item.body.entry[0].resource.parameter.find((p: any) => p.name === 'type').valueCode);
+    expect(types).toEqual(['handshake', 'heartbeat']);
   });
 
   it('refuses a subscription to a topic the token cannot read (403)', async () => {

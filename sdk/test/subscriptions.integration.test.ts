@@ -156,10 +156,27 @@ describe('notifications instead of polling', () => {
     // The patient withdraws the grant: the next document is not notified, and the subscription is off.
     await publisher.sandbox.withdrawGrants(clientId, { patient });
     const other = await signedIn(appScopes, patient, { clientId });
+    expect(await other.mes.subscriptions.read(subscription.id!)).toMatchObject({ status: 'off', error: 'the patient withdrew the app’s access' });
     await other.mes.fhir.create('DocumentReference', document('Compte rendu'));
-    await expect.poll(async () => (await other.mes.subscriptions.read(subscription.id!)).status, { timeout: 3000 }).toBe('off');
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(received.filter((item) => item.path === path)).toHaveLength(2);
+  });
+
+  it('checks the grant before each delivery: an app suspended gets no notification, and its subscription ends', async () => {
+    const { mes, clientId, patient } = await signedIn();
+    const path = freshPath();
+    const subscription = await mes.subscriptions.create({ topic: 'new-document', endpoint: `${receiver.origin}${path}` });
+    await waitFor(path, (items) => items.length >= 1);
+    // Another app of the same patient deposits a document after this app was suspended.
+    const depositor = await signedIn(appScopes, patient);
+    await publisher.sandbox.suspendApp(clientId);
+    await depositor.mes.fhir.create('DocumentReference', document());
+    await expect
+      .poll(async () => (await server.app.db.query<{ status: string; status_reason: string }>('SELECT status, status_reason FROM subscriptions WHERE id = $1', [subscription.id]))[0], { timeout: 3000 })
+      .toEqual({ status: 'off', status_reason: 'the grant ended (app_suspended)' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(received.filter((item) => item.path === path)).toHaveLength(1);
+    expect(await server.app.db.query(`SELECT 1 FROM subscription_events WHERE subscription_id = $1 AND state = 'pending'`, [subscription.id])).toEqual([]);
   });
 
   it('ends the subscriptions of a grant the patient withdraws at once', async () => {

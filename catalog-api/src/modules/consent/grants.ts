@@ -2,7 +2,7 @@
 // once: the next use of any token of an ended grant fails, at every instance, because the state
 // is in the store.
 import type { Queryable } from '../../core/store/db.js';
-import { endSubscriptionsOfGrant } from '../notifications/index.js';
+import { endSubscriptionsOf, endSubscriptionsOfGrant } from '../notifications/index.js';
 import { grantsOfPerson, RevocationReason, revokeGrant, revokeGrantOfPerson, revokeGrantsOfPerson, type GrantSummary } from '../oauth/index.js';
 
 /** Withdraws a grant as its patient would. Returns false when it was not active. */
@@ -37,7 +37,9 @@ export async function withdrawOwnGrant(db: Queryable, grantId: string, personId:
  */
 export async function closePatientAccount(db: Queryable, patientId: string): Promise<{ grantsEnded: number }> {
   await db.query('INSERT INTO closed_patient_accounts (patient_id) VALUES ($1) ON CONFLICT (patient_id) DO NOTHING', [patientId]);
-  return { grantsEnded: await revokeGrantsOfPerson(db, patientId, RevocationReason.accountClosed) };
+  const grantsEnded = await revokeGrantsOfPerson(db, patientId, RevocationReason.accountClosed);
+  await endSubscriptionsOf(db, { clientId: null, patientId }, 'the patient’s account is closed');
+  return { grantsEnded };
 }
 
 export async function isAccountClosed(db: Queryable, patientId: string): Promise<boolean> {
@@ -50,7 +52,9 @@ export async function isAccountClosed(db: Queryable, patientId: string): Promise
  */
 export async function recordOpposition(db: Queryable, patientId: string): Promise<{ grantsEnded: number }> {
   await db.query('INSERT INTO patient_oppositions (patient_id) VALUES ($1) ON CONFLICT (patient_id) DO NOTHING', [patientId]);
-  return { grantsEnded: await revokeGrantsOfPerson(db, patientId, RevocationReason.opposedToApps) };
+  const grantsEnded = await revokeGrantsOfPerson(db, patientId, RevocationReason.opposedToApps);
+  await endSubscriptionsOf(db, { clientId: null, patientId }, 'the patient opposed access to their record by apps');
+  return { grantsEnded };
 }
 
 export async function isOpposed(db: Queryable, patientId: string): Promise<boolean> {

@@ -44,6 +44,15 @@ export async function endSubscriptionsOfGrant(db: Queryable, grantId: string, re
   return repo.endSubscriptionsOfGrant(db, grantId, reason);
 }
 
+/**
+ * Ends the subscriptions of a client's grants for a patient, or of every grant for the patient
+ * (clientId null), once those grants have ended (a withdrawal in the sandbox, an opposition, an
+ * account closed). Grants that end otherwise end their subscriptions at the next delivery.
+ */
+export async function endSubscriptionsOf(db: Queryable, owner: { clientId: string | null; patientId?: string | undefined }, reason: string): Promise<number> {
+  return repo.endSubscriptionsOf(db, owner, reason);
+}
+
 /** A running subscription as the patient's pages show it. */
 export interface SubscriptionSummary {
   id: string;

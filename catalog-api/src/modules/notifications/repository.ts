@@ -114,6 +114,17 @@ export async function endSubscriptionsOfGrant(db: Queryable, grantId: string, re
   return rows.length;
 }
 
+/** Ends every running subscription of a client (any client for null) for a patient (any patient when not given); returns how many. */
+export async function endSubscriptionsOf(db: Queryable, owner: { clientId: string | null; patientId?: string | undefined }, reason: string): Promise<number> {
+  const rows = await db.query<{ id: string }>(
+    `UPDATE subscriptions SET status = 'off', status_reason = $3, ended_at = now()
+     WHERE ($1::text IS NULL OR client_id = $1) AND ($2::text IS NULL OR patient_id = $2) AND status <> 'off' RETURNING id`,
+    [owner.clientId, owner.patientId ?? null, reason],
+  );
+  if (rows.length) await db.query(`DELETE FROM subscription_events WHERE subscription_id = ANY($1::uuid[]) AND state = 'pending'`, [rows.map((row) => row.id)]);
+  return rows.length;
+}
+
 /** Running subscriptions of a patient and topics, with the token scope they were made with. */
 export async function subscribersOf(db: Queryable, patientId: string, topicNames: readonly TopicName[]): Promise<{ id: string; scope: string }[]> {
   return db.query<{ id: string; scope: string }>(

@@ -1,12 +1,12 @@
 // Builds the published package: ESM and CommonJS bundles of src/index.ts (`@mes/sdk`), of
 // src/publisher/index.ts (`@mes/sdk/publisher`) and of src/certification/index.ts
-// (`@mes/sdk/certification`), each written where tsc -b writes its declarations, with their type
+// (`@mes/sdk/certification`) and of src/webhooks/index.ts (`@mes/sdk/webhooks`), each written where tsc -b writes its declarations, with their type
 // declarations. The code the client and the publisher's client share is split into a chunk both
 // load, so there is one MesClient and one set of error classes, and `instanceof` holds across them. The spec's types are inlined into the .d.ts so consumers need no @mes/openapi.
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', 'publisher/index': 'src/publisher/index.ts', 'certification/index': 'src/certification/index.ts' },
+  entry: { index: 'src/index.ts', 'publisher/index': 'src/publisher/index.ts', 'certification/index': 'src/certification/index.ts', 'webhooks/index': 'src/webhooks/index.ts' },
   format: ['esm', 'cjs'],
   // Browsers and Node alike: no Node built-ins are bundled or polyfilled.
   platform: 'neutral',

@@ -31,6 +31,7 @@ import { platformTokenScheme } from './modules/oauth/platform-auth.js';
 import { patientDataTokenScheme } from './modules/oauth/patient-data-auth.js';
 import { fhirFormatHook, recordsHandlers } from './modules/records/index.js';
 import { auditHandlers, ensureAccessHistoryPartitions } from './modules/audit/index.js';
+import { notificationHandlers, notificationSweepTasks, startDeliveryWorker, type DeliveryWorker } from './modules/notifications/index.js';
 import { patientPageHandlers } from './web/patient-pages.js';
 import { authorizationPageHandlers } from './web/authorization-pages.js';
 import { siteHandlers } from './web/site-routes.js';
@@ -258,6 +259,9 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       criteria: loadCriteria(),
       fetchDocument: documentFetcher({ allowPrivateNetworks: config.outboundAllowPrivateNetworks, timeoutMs: config.outboundTimeoutMs, ...options.outbound }),
     });
+    const signer = accessTokenSigner(db, box);
+    // Subscriptions' notifications: delivered from the store's outbox by a worker on each instance.
+    let deliveryWorker: DeliveryWorker | null = null;
     const catalogPages = catalogPageCache(db);
     const clients = clientCache(db);
     app.addHook('onClose', () => {
@@ -276,7 +280,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
         consent: config.mode === 'sandbox' ? sandboxConsent(db) : config.patientIdentityProvider ? interactiveConsent() : unavailableConsent(),
         replay,
         nonces,
-        sign: accessTokenSigner(db, box),
+        sign: signer,
         remoteKeys,
         clients,
       }),
@@ -287,6 +291,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       ...messagingPageHandlers({ db, config, sessions, issuerOf: (request) => issuerOf(request, config) }),
       ...recordsHandlers({ db, config, issuerOf: (request) => issuerOf(request, config), recordHistory: !options.withoutAccessHistoryForBenchmark }),
       ...auditHandlers(db),
+      ...notificationHandlers({ db, issuerOf: (request) => issuerOf(request, config), wake: () => void deliveryWorker?.wake() }),
       ...authorizationPageHandlers({ db, config, sessions, issuerOf: (request) => issuerOf(request, config) }),
       ...sandboxHandlers(db, config, { box, issuerOf: (request) => issuerOf(request, config) }),
       ...siteHandlers({ secureCookies }),
@@ -317,12 +322,20 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       },
     };
     const certificateExpiry: SweepTask = { name: 'certificate_expiry', sweep: (tx, batch) => certification.expireCertificates(tx, batch) };
-    const sweepTasks = [...oauthSweepTasks, certificateExpiry, patientSessionSweep, signInAttemptSweep, idempotencySweep, partitionTask];
+    const sweepTasks = [...oauthSweepTasks, ...notificationSweepTasks, certificateExpiry, patientSessionSweep, signInAttemptSweep, idempotencySweep, partitionTask];
     app.decorate('sweepTasks', sweepTasks);
     if (config.sweepIntervalSeconds > 0) {
       const sweeper = startSweeper(db, sweepTasks, { intervalSeconds: config.sweepIntervalSeconds, log: app.log });
       // Stopped, and its round under way finished, before the store closes.
       app.addHook('preClose', () => sweeper.stop());
+    }
+
+    if (config.notificationPollMs > 0) {
+      const worker = startDeliveryWorker({ db, config, sign: signer, outbound: options.outbound, log: app.log });
+      deliveryWorker = worker;
+      // Stopped, and its deliveries under way finished, before the store closes; what it had not
+      // finished stays in the outbox for the next start (or another instance).
+      app.addHook('preClose', () => worker.stop());
     }
 
     await app.register(fastifySwagger, { mode: 'static', specification: { document: spec as never } });

@@ -44,14 +44,14 @@ describe('the capability statement', () => {
       manage: `${server().url}/patient/apps`,
     });
     const byType = Object.fromEntries(rest.resource.map((r: { type: string; interaction: { code: string }[]; searchParam: { name: string }[] }) => [r.type, r]));
-    expect(Object.keys(byType).sort()).toEqual(['AllergyIntolerance', 'Appointment', 'Condition', 'DocumentReference', 'Immunization', 'MedicationStatement', 'Observation', 'Patient']);
+    expect(Object.keys(byType).sort()).toEqual(['AllergyIntolerance', 'Appointment', 'Condition', 'DocumentReference', 'Immunization', 'MedicationStatement', 'Observation', 'Patient', 'Subscription']);
     expect(byType.Observation.interaction.map((i: { code: string }) => i.code)).toEqual(['create', 'read', 'search-type']);
     expect(byType.Condition.interaction.map((i: { code: string }) => i.code)).toEqual(['read', 'search-type']);
     expect(byType.Observation.searchParam.map((p: { name: string }) => p.name)).toEqual(['_id', '_lastUpdated', 'category', 'code', 'date', 'patient', 'status']);
     // Every advertised search parameter is accepted by the server.
     for (const [type, resource] of Object.entries(byType) as [string, { searchParam: { name: string; type: string } [] }][]) {
       for (const param of resource.searchParam) {
-        const value = param.type === 'date' ? 'ge2000' : param.name === 'patient' ? PATIENT : param.name === '_id' ? 'x' : 'x';
+        const value = param.type === 'date' ? 'ge2000' : param.name === 'patient' ? PATIENT : type === 'Subscription' ? 'active' : 'x';
         const result = await get(`/fhir/${type}?${param.name}=${encodeURIComponent(value)}`);
         expect(result.status, `${type}?${param.name}: ${JSON.stringify(result.body)}`).toBe(200);
       }

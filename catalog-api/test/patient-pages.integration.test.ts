@@ -159,6 +159,32 @@ describe('my connected apps', () => {
     expect((await me.get(withdrawalAction(grant.grantId))).location).toBe('/patient/apps?notice=already-ended');
   });
 
+  it('shows what the app is notified of, and withdrawing the app ends those notifications', async () => {
+    const patient = 'patient-pages-subscriptions';
+    const grant = await authorizeApp(patient);
+    // A subscription the app made under this grant (through POST /fhir/Subscription in its own tests).
+    const [subscription] = await server().app.db.query<{ id: string }>(
+      `INSERT INTO subscriptions (id, app_id, client_id, grant_id, patient_id, scope, topic, endpoint, fhir_base, status, reason)
+       VALUES (gen_random_uuid(), $1, $2, $3, $4, 'patient/Observation.rs', 'new-measurement', 'https://tensiosuivi.example.fr/hooks', $5, 'active', 'tests') RETURNING id`,
+      [app.id, app.clientId, grant.grantId, patient, `${server().url}/fhir`],
+    );
+    const me = browser();
+    await me.signIn(patient);
+    const listed = await me.get('/patient/apps');
+    // French typography: a no-break space before the colon.
+    expect(listed.html).toContain('<p>L’application est prévenue, sans attendre, quand il y a\u00a0:</p>');
+    expect(listed.html).toMatch(/<ul><li>une nouvelle mesure \(depuis le [^)]+\)<\/li><\/ul>/);
+    const english = await me.get('/patient/apps', { 'accept-language': 'en-GB,en;q=0.9' });
+    expect(english.html).toContain('<p>The app is told at once when there is:</p>');
+    expect(english.html).toMatch(/<ul><li>a new measurement \(since [^)]+\)<\/li><\/ul>/);
+    const confirmation = await me.get(withdrawalAction(grant.grantId));
+    const withdrawn = await me.post(withdrawalAction(grant.grantId), { csrf_token: csrfOf(confirmation.html) });
+    expect(withdrawn.location).toBe('/patient/apps?notice=withdrawn');
+    const [row] = await server().app.db.query<{ status: string }>('SELECT status FROM subscriptions WHERE id = $1', [subscription!.id]);
+    expect(row!.status).toBe('off');
+    expect((await me.get('/patient/apps')).html).not.toContain('une nouvelle mesure');
+  });
+
   it('asks who is there before the confirmation step, and shows nobody else’s grant there', async () => {
     const grant = await authorizeApp('patient-pages-confirm');
     const anonymous = await browser().get(withdrawalAction(grant.grantId));

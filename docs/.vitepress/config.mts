@@ -23,6 +23,7 @@ const sidebar: DefaultTheme.SidebarItem[] = [
       guide('The SDK', 'sdk'),
       guide('Authorization', 'authorization'),
       guide('Patient data API (FHIR)', 'patient-data-api'),
+      guide('Notifications (FHIR Subscriptions)', 'notifications'),
       guide('The sandbox', 'sandbox'),
       guide('Getting certified', 'certification'),
     ],
@@ -69,7 +70,7 @@ export default defineConfig({
   },
   themeConfig: {
     nav: [
-      { text: 'App developers', link: '/app-developers', activeMatch: '^/(app-developers|sdk|authorization|patient-data-api|sandbox|certification)' },
+      { text: 'App developers', link: '/app-developers', activeMatch: '^/(app-developers|sdk|authorization|patient-data-api|notifications|sandbox|certification)' },
       { text: 'Reviewers', link: '/reviewers', activeMatch: '^/(reviewers|security-profile)' },
       { text: 'Operators', link: '/operators', activeMatch: '^/(operators|development)' },
       { text: 'Patients', link: '/patients' },

@@ -1946,6 +1946,89 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/fhir/Subscription": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the app's subscriptions
+         * @description The app's subscriptions for the token's patient, newest first (at most 100), as a `searchset`
+         *     Bundle; `status` keeps those in one status.
+         */
+        get: operations["searchSubscription"];
+        put?: never;
+        /**
+         * Subscribe to a topic
+         * @description Subscribes the token's app, for the token's patient, to a topic of the server. The endpoint gets
+         *     a `handshake` notification at once; the subscription is `requested` until it answers 2xx, then
+         *     `active`. Refused with 403 when the token's scopes cannot read the topic's resource type, with
+         *     422 when the endpoint is not one of the app's `notificationEndpoints` (or under one), when the
+         *     payload is not `id-only` `application/fhir+json`, when the channel is not `rest-hook`, or when a
+         *     filter names anything but the token's patient.
+         *
+         *     Notifications are `history` Bundles (see `SubscriptionNotification`) POSTed to the endpoint with
+         *     `Content-Type: application/fhir+json` and signed in `X-Mes-Signature` (see the
+         *     `subscriptionNotification` webhook). Failed deliveries (network errors, timeouts, 408, 429 and
+         *     5xx) are retried with exponential backoff and jitter, honouring `Retry-After`; after the last
+         *     attempt the subscription goes to `error`, and a later success brings it back to `active`.
+         */
+        post: operations["createSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/Subscription/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a subscription
+         * @description One of the app's subscriptions for the token's patient; another app's or patient's is not found.
+         */
+        get: operations["readSubscription"];
+        put?: never;
+        post?: never;
+        /**
+         * End a subscription
+         * @description Ends one of the app's subscriptions (`off`); its pending notifications are dropped. It stays
+         *     readable, `off`.
+         */
+        delete: operations["deleteSubscription"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/Subscription/{id}/$status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A subscription's status
+         * @description The backport's `$status`: a `searchset` Bundle with one SubscriptionStatus (`query-status`): the
+         *     status, the number of events since the subscription started and, in `error`, why (the last
+         *     failed delivery).
+         */
+        get: operations["getSubscriptionStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/sandbox/patients": {
         parameters: {
             query?: never;
@@ -2400,7 +2483,44 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    subscriptionNotification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A notification of a subscription (sent by the platform)
+         * @description What the platform POSTs to a subscription's endpoint: a `handshake` when the subscription
+         *     is made, an `event-notification` per batch of events (at least once: deduplicate by
+         *     `event-number`), a `heartbeat` every `backport-heartbeat-period` when nothing else was sent.
+         *     Answer 2xx quickly (within the platform's outbound timeout, 5 s by default); anything else is
+         *     retried (network errors, timeouts, 408, 429 and 5xx; `Retry-After` honoured), other 4xx
+         *     are not.
+         *
+         *     **Signature.** `X-Mes-Signature` holds a JWS with a detached payload (RFC 7515 appendix F):
+         *     `<protected header>..<signature>`, base64url, the middle part empty. The signed input is
+         *     `<protected header>.<base64url of the request body's exact bytes>`. The protected header
+         *     holds `alg` (`ES256`), `kid` (a key of the platform's `/jwks.json`), `typ`
+         *     (`mes-notification+jws`), `iss` (the platform's issuer), `aud` (the receiving app's
+         *     `client_id`), `sub` (the subscription id), `iat` (when it was signed, in seconds) and `jti`
+         *     (the Bundle's id). A receiver checks the signature with the key of `/jwks.json` named by
+         *     `kid`, that `typ`, `iss` and `aud` are as expected, that `iat` is recent (5 minutes), that
+         *     `sub` is the subscription the Bundle names, and may remember `jti` to refuse a replay.
+         *     `verifyNotification` of `@mes/sdk/webhooks` does all of it.
+         */
+        post: operations["subscriptionNotification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /**
@@ -2653,6 +2773,7 @@ export interface components {
             logoUrl?: components["schemas"]["HttpsUrl"];
             redirectUris: components["schemas"]["RedirectUris"];
             launchUrl?: components["schemas"]["LaunchUrl"];
+            notificationEndpoints?: components["schemas"]["NotificationEndpoints"];
             scopes: components["schemas"]["Scopes"];
             privacyPolicyUrl: components["schemas"]["HttpsUrl"];
             termsUrl: components["schemas"]["HttpsUrl"];
@@ -2669,6 +2790,7 @@ export interface components {
             logoUrl?: components["schemas"]["HttpsUrl"] | null;
             redirectUris?: components["schemas"]["RedirectUris"];
             launchUrl?: components["schemas"]["LaunchUrl"] | null;
+            notificationEndpoints?: components["schemas"]["NotificationEndpoints"];
             scopes?: components["schemas"]["Scopes"];
             privacyPolicyUrl?: components["schemas"]["HttpsUrl"];
             termsUrl?: components["schemas"]["HttpsUrl"];
@@ -2689,6 +2811,8 @@ export interface components {
             redirectUris: string[];
             /** @description Where a patient's "Ouvrir l'application" opens the app (SMART EHR launch); null when the app does not offer it. */
             launchUrl: string | null;
+            /** @description Where the app may receive notifications of its FHIR subscriptions (see AppInput). */
+            notificationEndpoints: string[];
             scopes: components["schemas"]["ScopeRequest"][];
             privacyPolicyUrl: string;
             termsUrl: string;
@@ -3389,6 +3513,8 @@ export interface components {
                     description?: string;
                 };
                 resource?: {
+                    /** @description On Subscription, the topics apps may subscribe to (the backport's `capabilitystatement-subscriptiontopic-canonical`). */
+                    extension?: components["schemas"]["FhirExtension"][];
                     type?: string;
                     /** @description `versioned`: every resource carries `meta.versionId`, also its `ETag`. */
                     versioning?: string;
@@ -3569,6 +3695,174 @@ export interface components {
                 };
             }[];
         };
+        /**
+         * @description A subscription of the token's app, for the token's patient, to one topic of the server
+         *     (`criteria`: `<issuer>/fhir/SubscriptionTopic/new-document`, `appointment`, `new-message` or
+         *     `new-measurement`). Sent with `status: requested`; the server answers `requested` until the
+         *     endpoint has answered the handshake, then `active`; `error` when deliveries fail (heartbeats
+         *     keep probing, a success brings it back); `off` once deleted or when the grant ends.
+         *     The channel is `rest-hook` to one of the app's registered `notificationEndpoints` (or a URL
+         *     under one), payload `application/fhir+json` with `id-only` content (the backport's
+         *     `backport-payload-content` extension on `_payload`; `full-resource` is refused: the app reads
+         *     each resource with its token). `backport-heartbeat-period` (60 to 86400 seconds) asks for
+         *     heartbeats; a `backport-filter-criteria` on `_criteria` may only name the token's patient
+         *     (`DocumentReference?patient=Patient/<id>`). `channel.header` is refused: verify the signature.
+         * @example {
+         *       "resourceType": "Subscription",
+         *       "meta": {
+         *         "profile": [
+         *           "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription"
+         *         ]
+         *       },
+         *       "status": "requested",
+         *       "reason": "Prévenir l'application des nouveaux documents",
+         *       "criteria": "https://api.monespacesante.example/fhir/SubscriptionTopic/new-document",
+         *       "channel": {
+         *         "extension": [
+         *           {
+         *             "url": "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-heartbeat-period",
+         *             "valueUnsignedInt": 3600
+         *           }
+         *         ],
+         *         "type": "rest-hook",
+         *         "endpoint": "https://tensiosuivi.example.fr/hooks/mes",
+         *         "payload": "application/fhir+json",
+         *         "_payload": {
+         *           "extension": [
+         *             {
+         *               "url": "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-payload-content",
+         *               "valueCode": "id-only"
+         *             }
+         *           ]
+         *         }
+         *       }
+         *     }
+         */
+        Subscription: {
+            /** @constant */
+            resourceType: "Subscription";
+            id?: string;
+            meta?: {
+                profile?: string[];
+            };
+            /** @enum {string} */
+            status: "requested" | "active" | "error" | "off";
+            reason: string;
+            criteria: string;
+            _criteria?: components["schemas"]["SubscriptionExtensions"];
+            end?: string;
+            error?: string;
+            channel: {
+                extension?: components["schemas"]["SubscriptionExtension"][];
+                type: string;
+                endpoint?: string;
+                payload?: string;
+                _payload?: components["schemas"]["SubscriptionExtensions"];
+                header?: string[];
+            };
+        };
+        /** @description An extension of the backport IG (filter criteria, heartbeat period, payload content…). */
+        SubscriptionExtension: {
+            url: string;
+            valueString?: string;
+            valueCode?: string;
+            valueUnsignedInt?: number;
+            valuePositiveInt?: number;
+            valueCanonical?: string;
+            valueUrl?: string;
+        };
+        SubscriptionExtensions: {
+            extension?: components["schemas"]["SubscriptionExtension"][];
+        };
+        /** @description The app's subscriptions for the token's patient (`searchset`), newest first. */
+        SubscriptionBundle: {
+            /** @constant */
+            resourceType: "Bundle";
+            /** @constant */
+            type: "searchset";
+            total?: number;
+            link?: components["schemas"]["FhirBundleLink"][];
+            entry?: {
+                fullUrl?: string;
+                resource?: components["schemas"]["Subscription"];
+                search?: {
+                    mode?: string;
+                };
+            }[];
+        };
+        /**
+         * @description The backport's SubscriptionStatus for R4 (`backport-subscription-status-r4`): `subscription`,
+         *     `topic`, `status`, `type` (`handshake`, `heartbeat`, `event-notification`, `query-status`),
+         *     `events-since-subscription-start`, one `notification-event` per event (`event-number`,
+         *     `timestamp`, `focus`) and, in `error`, `error` saying why.
+         */
+        SubscriptionStatus: {
+            /** @constant */
+            resourceType: "Parameters";
+            id?: string;
+            meta?: {
+                profile?: string[];
+            };
+            parameter: components["schemas"]["SubscriptionStatusParameter"][];
+        };
+        SubscriptionStatusParameter: {
+            name: string;
+            valueReference?: {
+                reference?: string;
+            };
+            valueCanonical?: string;
+            valueCode?: string;
+            valueString?: string;
+            valueInstant?: string;
+            valueCodeableConcept?: {
+                text?: string;
+            };
+            part?: components["schemas"]["SubscriptionStatusParameter"][];
+        };
+        /** @description The answer of `$status` (`searchset`), one SubscriptionStatus with type `query-status`. */
+        SubscriptionStatusBundle: {
+            /** @constant */
+            resourceType: "Bundle";
+            /** @constant */
+            type: "searchset";
+            total?: number;
+            entry?: {
+                fullUrl?: string;
+                resource?: components["schemas"]["SubscriptionStatus"];
+                search?: {
+                    mode?: string;
+                };
+            }[];
+        };
+        /**
+         * @description What the platform POSTs to a subscription's endpoint (`application/fhir+json`): a `history`
+         *     Bundle whose first entry is the SubscriptionStatus (type `handshake`, `heartbeat` or
+         *     `event-notification`) and, for events, one entry per focus with its `fullUrl` only (id-only:
+         *     read it with the app's token). Signed: see the `X-Mes-Signature` header of the
+         *     `subscriptionNotification` webhook.
+         */
+        SubscriptionNotification: {
+            /** @constant */
+            resourceType: "Bundle";
+            id?: string;
+            meta?: {
+                profile?: string[];
+            };
+            /** @constant */
+            type: "history";
+            timestamp: string;
+            entry: {
+                fullUrl?: string;
+                resource?: components["schemas"]["SubscriptionStatus"];
+                request?: {
+                    method?: string;
+                    url?: string;
+                };
+                response?: {
+                    status?: string;
+                };
+            }[];
+        };
         /** @description A FHIR logical id. */
         FhirId: string;
         /**
@@ -3659,6 +3953,7 @@ export interface components {
             url: string;
             valueUri?: string;
             valueCode?: string;
+            valueCanonical?: string;
             extension?: components["schemas"]["FhirExtension"][];
         };
         DateSearchValue: string;
@@ -4267,6 +4562,12 @@ export interface components {
         };
         /** @enum {string} */
         SummaryValue: "true" | "text" | "data" | "count" | "false";
+        /**
+         * @description Where the app may receive notifications of its FHIR subscriptions: absolute `https` URLs (no
+         *     credentials, no fragment, no wildcard). A subscription's endpoint must be one of them, or a
+         *     URL under one (same origin, a path below it). Empty (the default): the app cannot subscribe.
+         */
+        NotificationEndpoints: string[];
     };
     responses: {
         /** @description The request is not valid (`validation_failed`, `malformed_json`, `json_too_deep`, …). */
@@ -4531,6 +4832,8 @@ export interface components {
         IfMatch: string;
         /** @description When the message was sent (`ge2026-12-01`, `lt2026-12-08T12:00:00+01:00`); repeat it for a range. */
         Sent: components["schemas"]["DateSearchValue"][];
+        /** @description Only the subscriptions in this status. */
+        "Status-2": "requested" | "active" | "error" | "off";
         /** @description One of the caller's OAuth clients. */
         SandboxClientId: string;
         /** @description The app's id (anything else is answered as an unknown app). */
@@ -8081,6 +8384,213 @@ export interface operations {
             503: components["responses"]["FhirError"];
         };
     };
+    searchSubscription: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
+                /** @description Only the subscriptions in this status. */
+                status?: components["parameters"]["Status-2"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscriptions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["SubscriptionBundle"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
+        };
+    };
+    createSubscription: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
+            };
+            header?: {
+                /**
+                 * @description Makes a retried create safe: the first request with a key runs and its answer is kept for a
+                 *     day; a retry with the same key and the same request gets that answer again (with
+                 *     `Idempotent-Replayed: true`) instead of creating twice. The same key with another request
+                 *     answers 422 `idempotency_key_reused`; a retry while the first still runs, 409
+                 *     `idempotency_request_in_progress`. A request that fails keeps nothing. Keys are the
+                 *     caller's own (a random UUID per logical request is right). The SDK sends one on every POST.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/fhir+json": components["schemas"]["Subscription"];
+            };
+        };
+        responses: {
+            /** @description Created; `Location` names it. */
+            201: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["Subscription"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
+            413: components["responses"]["FhirError"];
+            415: components["responses"]["FhirError"];
+            422: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
+        };
+    };
+    readSubscription: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["ResourceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["Subscription"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+            404: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
+        };
+    };
+    deleteSubscription: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["ResourceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ended. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+            404: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
+        };
+    };
+    getSubscriptionStatus: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The format of the answer, overriding `Accept`. Only JSON is served, always as
+                 *     `application/fhir+json`: `json`, `application/json`, `application/fhir+json` and the older
+                 *     `application/json+fhir` are accepted, in any case, with media-type parameters
+                 *     (`;fhirVersion=4.0`, `;charset=utf-8`). Percent-encode the `+` (`application%2Ffhir%2Bjson`);
+                 *     sent as is it reads as a space, which is taken for a `+`. XML (`xml`, `application/fhir+xml`…),
+                 *     another FHIR version and any other value answer 406 with an `OperationOutcome` naming `_format`.
+                 */
+                _format?: components["parameters"]["Format"];
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["ResourceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The status. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["SubscriptionStatusBundle"];
+                };
+            };
+            400: components["responses"]["FhirError"];
+            401: components["responses"]["FhirError"];
+            403: components["responses"]["FhirError"];
+            404: components["responses"]["FhirError"];
+            406: components["responses"]["FhirError"];
+            429: components["responses"]["FhirError"];
+            503: components["responses"]["FhirError"];
+        };
+    };
     listSandboxPatients: {
         parameters: {
             query?: {
@@ -8869,6 +9379,38 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             404: components["responses"]["LogoNotFound"];
+        };
+    };
+    subscriptionNotification: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The detached JWS over the body (see above). */
+                "X-Mes-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/fhir+json": components["schemas"]["SubscriptionNotification"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Refused (not retried). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The SDK's size budget: the browser build of what an app imports (createClient with authorization
 // and the FHIR API, ky and oauth4webapi included), bundled for browsers, minified and gzipped, must
-// stay under BUDGET bytes (fhirclient alone weighs about 26 kB). @mes/sdk/publisher and
+// stay under BUDGET bytes (fhirclient alone weighs about 26 kB). @mes/sdk/publisher, @mes/sdk/webhooks and
 // @mes/sdk/certification are not in it: an app does not import them. The
 // bundle is made for the browser platform, so a Node-only import (node:*, fs, crypto…) fails it.
 // Prints the figure; exits 1 over budget. `--json` prints only the result.

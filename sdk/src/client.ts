@@ -11,6 +11,7 @@ import { Session, type AuthorizationInfo } from './auth/session.js';
 import { memoryStorage, type TokenStorage } from './auth/storage.js';
 import { MesError } from './errors.js';
 import { FhirApi } from './fhir/resource.js';
+import { SubscriptionsApi } from './fhir/subscriptions.js';
 import { defaultTimeout, Transport, type FetchLike } from './internal/transport.js';
 import { CatalogResource } from './resources/catalog.js';
 import { HealthResource } from './resources/health.js';
@@ -83,6 +84,8 @@ export class MesClient<Scopes extends readonly string[] = readonly string[]> {
   readonly catalog: CatalogResource;
   /** The patient-data API (FHIR R4), limited to the client's scopes. */
   readonly fhir: FhirApi<Scopes>;
+  /** FHIR Subscriptions for the session's patient (notifications instead of polling). */
+  readonly subscriptions: SubscriptionsApi;
   /**
    * `fetch` with this client's credentials for the platform API: the API key as a bearer token,
    * or the signed-in session's DPoP-bound token (proof, nonce and refresh handled). For calls the
@@ -152,6 +155,7 @@ export class MesClient<Scopes extends readonly string[] = readonly string[]> {
     this.health = new HealthResource(transport);
     this.catalog = new CatalogResource(transport);
     this.fhir = new FhirApi<Scopes>(fhirTransport, fhirPublic, options.scope);
+    this.subscriptions = new SubscriptionsApi(fhirTransport, options.scope);
     this[internals] = { transport, fetch, flow: (method, run) => this.#flow(method, run) };
   }
 

@@ -17,6 +17,7 @@ export type { AuthorizationInfo } from './auth/session.js';
 export type { AuthorizeOptions, AuthorizationRequest } from './auth/flows.js';
 export { FhirApi, FhirPage, fhirResourceTypes, creatableResourceTypes, updatableResourceTypes, type FhirSearchPage, type UpdateOptions } from './fhir/resource.js';
 export { scopesAllow } from './fhir/scopes.js';
+export { SubscriptionsApi, subscriptionTopics, type Subscription, type SubscriptionBundle, type SubscriptionStatusBundle, type SubscriptionTopic, type SubscribeOptions } from './fhir/subscriptions.js';
 export {
   MesError,
   ApiError,

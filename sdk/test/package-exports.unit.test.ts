@@ -22,6 +22,15 @@ describe('the package’s entry points', () => {
     expect(node(`const m = await import('@mes/sdk/certification'); console.log(m.canonicalJson({ b: 1, a: [true, null] }))`, 'module')).toBe('{"a":[true,null],"b":1}');
   });
 
+  it('exports the notification verifier from @mes/sdk/webhooks, in ESM and CommonJS, and not from the client’s entry', () => {
+    const names = ['verifyNotification', 'NotificationVerificationError'];
+    for (const [load, type] of [['await import', 'module'], ['require', 'commonjs']] as const) {
+      const types = node(`const m = ${load}('@mes/sdk/webhooks'); console.log(JSON.stringify(${JSON.stringify(names)}.map((n) => typeof m[n])))`, type);
+      expect(JSON.parse(types)).toEqual(['function', 'function']);
+    }
+    expect(node("const m = await import('@mes/sdk'); console.log(typeof m.verifyNotification)", 'module')).toBe('undefined');
+  });
+
   it('keeps them out of the client’s entry', () => {
     const esm = node("const m = await import('@mes/sdk'); console.log(typeof m.createClient, typeof m.verifyCertificate, typeof m.canonicalJson)", 'module');
     expect(esm).toBe('function undefined undefined');

@@ -39,6 +39,15 @@ export interface AppConfig {
   certificateValidityDays: number;
   /** Seconds between two sweeps of expired rows (codes, sessions…); 0 turns the sweep off. */
   sweepIntervalSeconds: number;
+  /**
+   * Delivery of subscription notifications (docs/operators.md): how often the worker looks for due
+   * events besides being woken by new ones (0 turns the worker off on this instance), the
+   * attempts before a subscription goes to `error`, and the exponential backoff between them.
+   */
+  notificationPollMs: number;
+  notificationMaxAttempts: number;
+  notificationRetryBaseMs: number;
+  notificationRetryMaxMs: number;
   /** How long a client has to send a request's headers, in milliseconds (slow or silent connections are closed after it). */
   headersTimeoutMs: number;
   /** How long a client has to send a whole request, headers and body, in milliseconds. */
@@ -102,6 +111,10 @@ export const defaultConfig: AppConfig = {
   outboundAllowPrivateNetworks: false,
   outboundTimeoutMs: 5000,
   sweepIntervalSeconds: 600,
+  notificationPollMs: 2000,
+  notificationMaxAttempts: 8,
+  notificationRetryBaseMs: 1000,
+  notificationRetryMaxMs: 300_000,
   certificateValidityDays: 1095,
   allowBearerTokenClients: false,
   headersTimeoutMs: 10_000,
@@ -281,6 +294,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       3650,
     ),
     sweepIntervalSeconds: integer(env, 'SWEEP_INTERVAL_SECONDS', overrides.sweepIntervalSeconds ?? defaultConfig.sweepIntervalSeconds, 0, 86_400),
+    notificationPollMs: integer(env, 'NOTIFICATION_POLL_MS', overrides.notificationPollMs ?? defaultConfig.notificationPollMs, 0, 600_000),
+    notificationMaxAttempts: integer(env, 'NOTIFICATION_MAX_ATTEMPTS', overrides.notificationMaxAttempts ?? defaultConfig.notificationMaxAttempts, 1, 50),
+    notificationRetryBaseMs: integer(env, 'NOTIFICATION_RETRY_BASE_MS', overrides.notificationRetryBaseMs ?? defaultConfig.notificationRetryBaseMs, 10, 600_000),
+    notificationRetryMaxMs: integer(env, 'NOTIFICATION_RETRY_MAX_MS', overrides.notificationRetryMaxMs ?? defaultConfig.notificationRetryMaxMs, 10, 3_600_000),
     allowBearerTokenClients: boolean(env, 'ALLOW_BEARER_TOKEN_CLIENTS', overrides.allowBearerTokenClients ?? defaultConfig.allowBearerTokenClients),
     headersTimeoutMs: integer(env, 'HEADERS_TIMEOUT_MS', overrides.headersTimeoutMs ?? defaultConfig.headersTimeoutMs, 500, 120_000),
     requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', overrides.requestTimeoutMs ?? defaultConfig.requestTimeoutMs, 1_000, 600_000),

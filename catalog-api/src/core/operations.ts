@@ -7,7 +7,9 @@ import { ProblemError } from './errors.js';
 import type { Idempotency, SettleAnswer } from './idempotency.js';
 import type { OperationSpec } from './spec.js';
 
-export type OperationId = keyof operations;
+/** Operations of the spec's `webhooks`: requests the platform sends, not routes it serves. */
+export type WebhookOperationId = 'subscriptionNotification';
+export type OperationId = Exclude<keyof operations, WebhookOperationId>;
 type Op<K extends OperationId> = operations[K];
 
 type JsonContent<T> = T extends { content: { 'application/json': infer B } }

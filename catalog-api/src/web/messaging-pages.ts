@@ -7,8 +7,9 @@ import type { FastifyRequest } from 'fastify';
 import type { components } from '@mes/openapi';
 import type { AppConfig } from '../core/config.js';
 import type { HandlerMap } from '../core/operations.js';
-import type { Queryable } from '../core/store/db.js';
+import type { Db } from '../core/store/db.js';
 import { appsForPatients } from '../modules/catalog/index.js';
+import { enqueueResourceEvent } from '../modules/notifications/index.js';
 import { connectedApps } from '../modules/consent/index.js';
 import { allows, grantedScopes, type GrantSummary } from '../modules/oauth/index.js';
 import { childrenOf, conversationMessage, conversationMessages, conversationsOf, insertResource, messageFromPatient, patientSummaries, type PatientSummary } from '../modules/records/index.js';
@@ -28,7 +29,7 @@ const MESSAGES = '/patient/messages';
 const CONVERSATION_LIMIT = 200;
 
 export interface MessagingPageDeps {
-  db: Queryable;
+  db: Db;
   config: AppConfig;
   sessions: PatientSessions;
   issuerOf: (request: FastifyRequest) => string;
@@ -209,7 +210,11 @@ ${form}
       }
       const [last] = (await conversationMessages(db, patientId, params.appId, 1)).map((stored) => stored.resource);
       const message = messageFromPatient({ patientId, appName: grant.appName, text: body.text, ...(last?.id ? { inResponseTo: last.id } : {}) });
-      await insertResource(db, { patientId, resource: message, sourceAppId: params.appId });
+      // The message and its notification to the app's subscriptions commit together.
+      await db.transaction(async (tx) => {
+        const stored = await insertResource(tx, { patientId, resource: message, sourceAppId: params.appId });
+        await enqueueResourceEvent(tx, { patientId, resourceType: 'Communication', id: stored.resource.id!, interaction: 'create', appId: params.appId });
+      });
       return seeOther(`${back}${back.includes('?') ? '&' : '?'}notice=sent`);
     },
 

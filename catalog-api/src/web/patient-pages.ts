@@ -27,6 +27,7 @@ import { pageReply, refusedPage, seeOther } from './layout.js';
 import { ownForm, pageContext, type PageContext } from './page-context.js';
 import { fromOwnOrigin, type PatientSession, type PatientSessions } from './patient-session.js';
 import { describeScopeString } from './scope-labels.js';
+import { subscriptionsOfGrants, type SubscriptionSummary } from '../modules/notifications/index.js';
 
 type PatientPageOperations = 'showConnectedApps' | 'confirmConnectedAppWithdrawal' | 'withdrawConnectedApp' | 'dismissCertificationNotice' | 'listConnectedApps' | 'withdrawConnectedAppApi' | 'launchApp';
 
@@ -66,6 +67,8 @@ const text = messages({
     until: (date: string) => `jusqu’au ${date}`,
     untilWithdrawn: 'jusqu’à ce que vous la retiriez',
     once: (date: string) => `Accès unique, le ${date}`,
+    notified: 'L’application est prévenue, sans attendre, quand il y a :',
+    notifiedOf: (topic: string, date: string) => `${topic} (depuis le ${date})`,
     lastAccess: (date: string) => `Dernier accès à vos données : ${date}`,
     lastAccessOf: (date: string, name: string) => `Dernier accès aux données ${deName(name)} : ${date}`,
     noAccess: 'L’application n’a encore accédé à aucune donnée.',
@@ -118,6 +121,8 @@ const text = messages({
     until: (date: string) => `until ${date}`,
     untilWithdrawn: 'until you withdraw it',
     once: (date: string) => `One-time access, on ${date}`,
+    notified: 'The app is told at once when there is:',
+    notifiedOf: (topic: string, date: string) => `${topic} (since ${date})`,
     lastAccess: (date: string) => `Last access to your data: ${date}`,
     lastAccessOf: (date: string, name: string) => `Last access to ${name}’s data: ${date}`,
     noAccess: 'The app has not accessed any data yet.',
@@ -170,16 +175,19 @@ interface ConnectedApp {
   app: AppForPatients | undefined;
   lastAccessAt: Date | null;
   forWhom: PatientSummary | null;
+  /** The app's subscriptions running under this grant (notifications of new documents…). */
+  subscriptions: SubscriptionSummary[];
 }
 
 /** What "my connected apps" shows a person: their grants with the apps, last accesses and the people they are for; the notices. */
 async function overview(db: Queryable, personId: string): Promise<{ items: ConnectedApp[]; notices: CertificationNotice[] }> {
   const grants = await connectedApps(db, personId);
-  const [apps, last, people, notices] = await Promise.all([
+  const [apps, last, people, notices, subscriptions] = await Promise.all([
     appsForPatients(db, grants.map((grant) => grant.appId)),
     lastAccesses(db, grants.map((grant) => grant.id)),
     patientSummaries(db, [...new Set(grants.map((grant) => grant.patientId).filter((id) => id !== personId))]),
     certificationNotices(db, personId),
+    subscriptionsOfGrants(db, grants.filter((grant) => grant.active).map((grant) => grant.id)),
   ]);
   const byId = new Map(people.map((person) => [person.id, person]));
   return {
@@ -187,6 +195,7 @@ async function overview(db: Queryable, personId: string): Promise<{ items: Conne
       grant,
       app: apps.get(grant.appId),
       lastAccessAt: last.get(grant.id) ?? null,
+      subscriptions: subscriptions.filter((subscription) => subscription.grantId === grant.id),
       forWhom: grant.patientId === personId ? null : (byId.get(grant.patientId) ?? { id: grant.patientId, name: grant.patientId, birthDate: undefined }),
     })),
     notices,
@@ -346,6 +355,14 @@ function lastAccess(item: ConnectedApp, lang: Lang): string {
   return item.forWhom ? t.lastAccessOf(when, item.forWhom.name) : t.lastAccess(when);
 }
 
+/** What the app is notified of (its running subscriptions), in plain words; nothing when none. */
+function notifications(item: ConnectedApp, lang: Lang): string {
+  if (item.subscriptions.length === 0) return '';
+  const t = text(lang);
+  const lines = item.subscriptions.map((subscription) => `<li>${escapeHtml(t.notifiedOf(subscription.topicLabel[lang], formatDate(lang, subscription.createdAt)))}</li>`);
+  return `<p>${escapeHtml(t.notified)}</p>\n<ul>${lines.join('')}</ul>\n`;
+}
+
 function appHead(item: ConnectedApp, lang: Lang): string {
   const { grant, app } = item;
   if (!app) return `<h3>${escapeHtml(grant.appName)}</h3>`;
@@ -381,7 +398,7 @@ ${forWhom(item)}<p>${escapeHtml(period(grant, lang))}.</p>
 <p>${escapeHtml(lastAccess(item, lang))}</p>
 ${blocked}<p>${escapeHtml(t.canDo)}</p>
 ${permissions(item, lang)}
-<div class="actions">${
+${notifications(item, lang)}<div class="actions">${
       item.app && launchable(item.app) && !blocked
         ? launchForm(item.app, session.csrfToken, item.forWhom ? t.openFor(grant.appName, item.forWhom.name) : t.openSelf(grant.appName), grant.patientId)
         : ''

@@ -7,9 +7,9 @@ import type { QueryParams } from '../types.js';
 type Schemas = components['schemas'];
 type Operations = keyof operations;
 
-/** Every resource type the FHIR API serves (each has a read and a search operation). */
+/** Every resource type the FHIR API serves (each has a read and a search operation); subscriptions have an API of their own (`client.subscriptions`). */
 export type FhirResourceType = {
-  [K in Operations]: K extends `read${infer T}` ? (`search${T}` extends Operations ? (T extends keyof Schemas ? T : never) : never) : never;
+  [K in Operations]: K extends `read${infer T}` ? (`search${T}` extends Operations ? (T extends keyof Schemas ? (T extends 'Subscription' ? never : T) : never) : never) : never;
 }[Operations];
 
 /** The resource types the API accepts creates of. */

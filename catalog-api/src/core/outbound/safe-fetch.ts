@@ -1,6 +1,6 @@
-// The one way the server fetches a URL that someone outside gave it (a client's jwks_uri today,
-// an app's privacy policy for the certification checks later). Such a URL is hostile until proven
-// otherwise, so the fetch is:
+// The one way the server fetches a URL that someone outside gave it (a client's jwks_uri, an app's
+// privacy policy for the certification checks) or posts to one (an app's notification endpoint).
+// Such a URL is hostile until proven otherwise, so the exchange is:
 // - HTTPS only, certificate checked against the name in the URL, no credentials in the URL;
 // - to public addresses only: the name is resolved once, every address it resolves to must be
 //   public (see addresses.ts), and the connection goes to the address that was checked, so a DNS
@@ -69,6 +69,16 @@ export interface SafeGetOptions {
   accept: string;
 }
 
+export interface SafePostOptions extends SafeGetOptions {
+  /** The exact bytes to send. */
+  body: Buffer;
+  contentType: string;
+  /** More headers (lower-case names); never a credential of the platform's. */
+  headers?: Record<string, string>;
+}
+
+type SafeRequestOptions = SafeGetOptions & { method: 'GET' | 'POST'; body?: Buffer; contentType?: string; headers?: Record<string, string> };
+
 const systemResolve = async (hostname: string): Promise<ResolvedAddress[]> =>
   (await dnsLookup(hostname, { all: true, verbatim: true })) as ResolvedAddress[];
 
@@ -116,6 +126,19 @@ async function addressesOf(url: URL, policy: OutboundPolicy): Promise<ResolvedAd
  * Throws OutboundError for everything the policy refuses or that fails.
  */
 export async function safeGet(target: string, options: SafeGetOptions, policy: OutboundPolicy = defaultOutboundPolicy): Promise<FetchedDocument> {
+  return safeRequest(target, { ...options, method: 'GET' }, policy);
+}
+
+/**
+ * POSTs `options.body` to `target` under `policy`, with the same guarantees as safeGet (no
+ * redirect followed, one deadline, a cap on the answer read): resolves to the server's answer,
+ * whatever its status; throws OutboundError for everything the policy refuses or that fails.
+ */
+export async function safePost(target: string, options: SafePostOptions, policy: OutboundPolicy = defaultOutboundPolicy): Promise<FetchedDocument> {
+  return safeRequest(target, { ...options, method: 'POST' }, policy);
+}
+
+async function safeRequest(target: string, options: SafeRequestOptions, policy: OutboundPolicy): Promise<FetchedDocument> {
   const url = outboundUrl(target);
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
@@ -133,7 +156,7 @@ export async function safeGet(target: string, options: SafeGetOptions, policy: O
   }
 }
 
-async function fetchPinned(url: URL, options: SafeGetOptions, policy: OutboundPolicy, signal: AbortSignal): Promise<FetchedDocument> {
+async function fetchPinned(url: URL, options: SafeRequestOptions, policy: OutboundPolicy, signal: AbortSignal): Promise<FetchedDocument> {
   const pinned = await addressesOf(url, policy);
   signal.throwIfAborted();
   // The connection uses the checked address whatever the name resolves to now.
@@ -143,11 +166,17 @@ async function fetchPinned(url: URL, options: SafeGetOptions, policy: OutboundPo
   };
   const literal = isIP(url.hostname.replace(/^\[(.*)\]$/, '$1')) !== 0;
   const requestOptions: RequestOptions = {
-    method: 'GET',
+    method: options.method,
     hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: url.port || 443,
     path: `${url.pathname}${url.search}`,
-    headers: { accept: options.accept, 'accept-encoding': 'identity', 'user-agent': 'mes-platform/0.1' },
+    headers: {
+      ...options.headers,
+      accept: options.accept,
+      'accept-encoding': 'identity',
+      'user-agent': 'mes-platform/0.1',
+      ...(options.body ? { 'content-type': options.contentType ?? 'application/octet-stream', 'content-length': String(options.body.length) } : {}),
+    },
     agent: false,
     lookup,
     signal,
@@ -186,7 +215,7 @@ async function fetchPinned(url: URL, options: SafeGetOptions, policy: OutboundPo
       });
     });
     req.on('error', fail);
-    req.end();
+    req.end(options.body);
   });
 }
 

@@ -4,6 +4,6 @@ export { registerPublisher, createApp, updateApp, deleteApp, issueApiKey } from 
 export { findPublisherByRegistrationNumber, findApp, appsOfPublisher, setCertificationStatus, setCertifiedVersion, findAppForPatients, appsForPatients } from './repository.js';
 export type { App, AppInput, Publisher, CatalogApp, CertificationStatus, AppForPatients } from './repository.js';
 export { redirectUriProblem, foldText, generateApiKey, hashApiKey, API_KEY_PREFIX } from './rules.js';
-export { findPublisher } from './repository.js';
+export { findPublisher, notificationEndpointsOf } from './repository.js';
 export { listCatalog, findAppLogoSource } from './repository.js';
 export type { AppCategory } from './repository.js';

@@ -175,6 +175,7 @@ interface AppRow {
   logo_url: string | null;
   redirect_uris: string[];
   launch_url: string | null;
+  notification_endpoints: string[];
   scopes: ScopeRequest[];
   privacy_policy_url: string;
   terms_url: string;
@@ -191,7 +192,7 @@ interface AppRow {
 
 // Explicit columns (not a.*): search_text would be read for nothing, and every column costs.
 const appColumns = `a.id, a.seq::text AS seq, a.publisher_id, a.name, a.short_description, a.long_description, a.category,
-  a.website_url, a.logo_url, a.redirect_uris, a.launch_url, a.scopes, a.privacy_policy_url, a.terms_url, a.support_contact,
+  a.website_url, a.logo_url, a.redirect_uris, a.launch_url, a.notification_endpoints, a.scopes, a.privacy_policy_url, a.terms_url, a.support_contact,
   a.compliance, a.certification_status, a.certified_at, a.certificate_reference, a.sort_key, a.created_at, a.updated_at`;
 const catalogColumns = `${appColumns}, (SELECT p.name FROM publishers p WHERE p.id = a.publisher_id) AS publisher_name`;
 
@@ -207,6 +208,7 @@ function toApp(row: AppRow): App {
     logoUrl: row.logo_url,
     redirectUris: row.redirect_uris,
     launchUrl: row.launch_url,
+    notificationEndpoints: row.notification_endpoints ?? [],
     scopes: row.scopes,
     privacyPolicyUrl: row.privacy_policy_url,
     termsUrl: row.terms_url,
@@ -223,7 +225,7 @@ function toApp(row: AppRow): App {
 /** The public view of a certified app: its listing fields, without what is private to the publisher. */
 function toCatalogApp(row: AppRow): CatalogApp {
   // Exactly the catalogue's fields: its pages are served as serialized here (catalog/routes.ts).
-  const { publisherId, redirectUris: _private, launchUrl: _launch, compliance: _compliance, createdAt: _c, updatedAt: _u, certifiedAt, certificateReference, ...listing } = toApp(row);
+  const { publisherId, redirectUris: _private, launchUrl: _launch, notificationEndpoints: _endpoints, compliance: _compliance, createdAt: _c, updatedAt: _u, certifiedAt, certificateReference, ...listing } = toApp(row);
   return {
     ...listing,
     publisher: { id: publisherId, name: row.publisher_name ?? '' },
@@ -242,7 +244,7 @@ function searchText(app: Pick<App, 'name' | 'shortDescription' | 'longDescriptio
   );
 }
 
-/** Values of the app's editable columns, in the order of `editableColumns` ($3 to $17). */
+/** Values of the app's editable columns, in the order of `editableColumns` ($3 to $18). */
 function editableValues(
   app: Omit<AppInput, 'logoUrl' | 'launchUrl' | 'compliance'> & { logoUrl?: string | null; launchUrl?: string | null; compliance?: App['compliance'] | undefined },
 ): unknown[] {
@@ -262,12 +264,14 @@ function editableValues(
     searchText(app),
     foldText(app.name),
     app.launchUrl ?? null,
+    app.notificationEndpoints ?? [],
   ];
 }
 
 const editableColumns = [
   'name', 'short_description', 'long_description', 'category', 'website_url', 'logo_url', 'redirect_uris',
   'scopes', 'privacy_policy_url', 'terms_url', 'support_contact', 'compliance', 'search_text', 'sort_key', 'launch_url',
+  'notification_endpoints',
 ];
 
 export async function insertApp(db: Queryable, publisherId: string, input: AppInput): Promise<App> {
@@ -320,6 +324,12 @@ export async function updateApp(db: Queryable, publisherId: string, appId: strin
     [appId, publisherId, ...editableValues(next)],
   );
   return rows[0] ? toApp(rows[0]) : null;
+}
+
+/** The endpoints where an app may receive its subscriptions' notifications (none for an unknown app). */
+export async function notificationEndpointsOf(db: Queryable, appId: string): Promise<string[]> {
+  const [row] = await db.query<{ notification_endpoints: string[] }>('SELECT notification_endpoints FROM apps WHERE id = $1', [appId]);
+  return row?.notification_endpoints ?? [];
 }
 
 /** A publisher's apps, in the order they were created: id, name and logoUrl. */

@@ -35,6 +35,28 @@ export function redirectUriErrors(uris: readonly string[]): FieldError[] {
   });
 }
 
+/** Why a notification endpoint is refused, or null: https only, as an outbound URL of the platform. */
+export function notificationEndpointProblem(raw: string): string | null {
+  if (raw.includes('#')) return 'must not contain a fragment';
+  if (raw.includes('*')) return 'must not contain a wildcard';
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return 'must be an absolute URL';
+  }
+  if (url.username || url.password) return 'must not contain user information';
+  if (url.protocol !== 'https:') return `must use https, not ${url.protocol.replace(/:$/, '')}`;
+  return url.hostname ? null : 'must have a host';
+}
+
+export function notificationEndpointErrors(uris: readonly string[]): FieldError[] {
+  return uris.flatMap((uri, index) => {
+    const problem = notificationEndpointProblem(uri);
+    return problem ? [{ pointer: `/body/notificationEndpoints/${index}`, detail: `${uri} ${problem}` }] : [];
+  });
+}
+
 /**
  * Why an app's launch URL is refused (pointing at `/body/launchUrl`): it must be acceptable as a
  * redirect URI, on the origin of one of the app's redirect URIs, and the app must register the

@@ -5,7 +5,7 @@ import { ProblemError } from '../../core/errors.js';
 import type { Db } from '../../core/store/db.js';
 import { createClient, endPlatformSessionsApprovedWith } from '../oauth/index.js';
 import * as repo from './repository.js';
-import { canonicalScopes, generateApiKey, launchUrlErrors, redirectUriErrors, undeletableStatuses } from './rules.js';
+import { canonicalScopes, generateApiKey, launchUrlErrors, notificationEndpointErrors, redirectUriErrors, undeletableStatuses } from './rules.js';
 
 type PublisherRegistration = components['schemas']['PublisherRegistration'];
 type ApiKeyCreated = components['schemas']['ApiKeyCreated'];
@@ -52,6 +52,8 @@ export async function revokeApiKey(db: Db, publisherId: string, keyId: string): 
 function validateApp(input: Partial<repo.AppInput>): Partial<repo.AppInput> {
   const uriErrors = input.redirectUris ? redirectUriErrors(input.redirectUris) : [];
   if (uriErrors.length) throw new ProblemError('invalid_redirect_uri', uriErrors.map((e) => e.detail).join('; '), uriErrors);
+  const endpointErrors = input.notificationEndpoints ? notificationEndpointErrors(input.notificationEndpoints) : [];
+  if (endpointErrors.length) throw new ProblemError('validation_failed', endpointErrors.map((e) => e.detail).join('; '), endpointErrors);
   if (!input.scopes) return input;
   const { scopes, errors } = canonicalScopes(input.scopes);
   if (errors.length) throw new ProblemError('invalid_scope', errors.map((e) => e.detail).join('; '), errors);

@@ -2,11 +2,15 @@
 // once: the next use of any token of an ended grant fails, at every instance, because the state
 // is in the store.
 import type { Queryable } from '../../core/store/db.js';
+import { endSubscriptionsOf, endSubscriptionsOfGrant } from '../notifications/index.js';
 import { grantsOfPerson, RevocationReason, revokeGrant, revokeGrantOfPerson, revokeGrantsOfPerson, type GrantSummary } from '../oauth/index.js';
 
 /** Withdraws a grant as its patient would. Returns false when it was not active. */
 export async function withdrawGrant(db: Queryable, grantId: string): Promise<boolean> {
-  return revokeGrant(db, grantId, RevocationReason.withdrawnByPatient);
+  const withdrawn = await revokeGrant(db, grantId, RevocationReason.withdrawnByPatient);
+  // Its subscriptions end with it (the delivery worker would end them at their next event anyway).
+  if (withdrawn) await endSubscriptionsOfGrant(db, grantId);
+  return withdrawn;
 }
 
 /** Most grants shown to a person at once. */
@@ -22,7 +26,9 @@ export async function connectedApps(db: Queryable, personId: string): Promise<Gr
  * grant is not theirs or is no longer active: another person's grant id changes nothing.
  */
 export async function withdrawOwnGrant(db: Queryable, grantId: string, personId: string): Promise<boolean> {
-  return revokeGrantOfPerson(db, grantId, personId, RevocationReason.withdrawnByPatient);
+  const withdrawn = await revokeGrantOfPerson(db, grantId, personId, RevocationReason.withdrawnByPatient);
+  if (withdrawn) await endSubscriptionsOfGrant(db, grantId);
+  return withdrawn;
 }
 
 /**
@@ -31,7 +37,9 @@ export async function withdrawOwnGrant(db: Queryable, grantId: string, personId:
  */
 export async function closePatientAccount(db: Queryable, patientId: string): Promise<{ grantsEnded: number }> {
   await db.query('INSERT INTO closed_patient_accounts (patient_id) VALUES ($1) ON CONFLICT (patient_id) DO NOTHING', [patientId]);
-  return { grantsEnded: await revokeGrantsOfPerson(db, patientId, RevocationReason.accountClosed) };
+  const grantsEnded = await revokeGrantsOfPerson(db, patientId, RevocationReason.accountClosed);
+  await endSubscriptionsOf(db, { clientId: null, patientId }, 'the patient’s account is closed');
+  return { grantsEnded };
 }
 
 export async function isAccountClosed(db: Queryable, patientId: string): Promise<boolean> {
@@ -44,7 +52,9 @@ export async function isAccountClosed(db: Queryable, patientId: string): Promise
  */
 export async function recordOpposition(db: Queryable, patientId: string): Promise<{ grantsEnded: number }> {
   await db.query('INSERT INTO patient_oppositions (patient_id) VALUES ($1) ON CONFLICT (patient_id) DO NOTHING', [patientId]);
-  return { grantsEnded: await revokeGrantsOfPerson(db, patientId, RevocationReason.opposedToApps) };
+  const grantsEnded = await revokeGrantsOfPerson(db, patientId, RevocationReason.opposedToApps);
+  await endSubscriptionsOf(db, { clientId: null, patientId }, 'the patient opposed access to their record by apps');
+  return { grantsEnded };
 }
 
 export async function isOpposed(db: Queryable, patientId: string): Promise<boolean> {

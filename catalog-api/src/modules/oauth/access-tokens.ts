@@ -3,7 +3,7 @@
 import { randomUUID, type KeyObject } from 'node:crypto';
 import type { SecretBox } from '../../core/secret-box.js';
 import type { Queryable } from '../../core/store/db.js';
-import { BoundedCache, signCompactJws } from './jws.js';
+import { BoundedCache, signCompactJws, signDetachedJws } from './jws.js';
 import { activeSigningKeyRow, openPrivateKey, SIGNING_ALG, type SigningAlgorithm } from './signing-keys.js';
 
 /** Lifetime of access tokens: the profile allows at most 10 minutes. */
@@ -50,6 +50,11 @@ export interface Signer {
   (claims: AccessTokenClaims): Promise<string>;
   idToken(claims: IdTokenClaims): Promise<string>;
   platformAccessToken(claims: PlatformTokenClaims): Promise<string>;
+  /**
+   * A detached JWS (`<header>..<signature>`, RFC 7515 appendix F) over `payload`'s exact bytes,
+   * with the active ES256 key; `header` adds its members after `alg`, `kid` and `typ`.
+   */
+  detached(typ: string, header: Record<string, unknown>, payload: Buffer): Promise<string>;
 }
 
 /** How ID tokens may be signed: RS256 by default, as OpenID Connect defines it, ES256 for clients that register it. */
@@ -140,5 +145,9 @@ export function accessTokenSigner(db: Queryable, box: SecretBox, cacheMs = 30_00
       key,
     );
   };
-  return Object.assign(sign, { idToken, platformAccessToken });
+  const detached = async (typ: string, header: Record<string, unknown>, payload: Buffer) => {
+    const { kid, key } = await signingKey();
+    return signDetachedJws({ alg: SIGNING_ALG, kid, typ, ...header }, payload, key);
+  };
+  return Object.assign(sign, { idToken, platformAccessToken, detached });
 }

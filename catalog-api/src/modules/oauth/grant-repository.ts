@@ -244,6 +244,12 @@ const toGrantState = (row: GrantStateRow): GrantState => ({
   tokensNotBefore: row.tokens_not_before ? new Date(row.tokens_not_before) : null,
 });
 
+/** The state of a grant by its id (null when it is gone), for judging with token-state.ts's grantEnded. */
+export async function grantState(db: Queryable, grantId: string): Promise<GrantState | null> {
+  const rows = await db.query<GrantStateRow>(`SELECT ${grantStateColumns} FROM grants g JOIN apps a ON a.id = g.app_id WHERE g.id = $1`, [grantId]);
+  return rows[0] ? toGrantState(rows[0]) : null;
+}
+
 type RefreshTokenRow = GrantStateRow & { token_hash: string; grant_id: string; client_id: string; jkt: string | null; scope: string; rotated: boolean; revoked: boolean };
 
 const refreshTokenSelect = (tokenParameter: string, forUpdate: boolean) =>

@@ -34,6 +34,8 @@ export { clientCache, findClientById, type ClientWithApp } from './client-reposi
 export { endPlatformSessionsApprovedWith } from './platform-sessions.js';
 export { dpopChallenge } from './resource-access.js';
 export { grantEndedDescriptions, type GrantEnded } from './token-state.js';
+export { accessTokenSigner, type Signer } from './access-tokens.js';
+export { whyGrantEnded } from './grant-ended.js';
 export { pendingAuthorization, finishAuthorization, finishCoveredLaunch, INTERACTION_PATH, type PendingAuthorization } from './authorization.js';
 export { launchUrlAllowed, startLaunch, LAUNCH_LIFETIME_SECONDS, type LaunchContext } from './launches.js';
 export { fhirBaseOf } from './audience.js';

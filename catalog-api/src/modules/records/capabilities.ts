@@ -3,6 +3,7 @@
 // parameters, and the SMART `oauth-uris` extension pointing at the authorization server.
 import type { components } from '@mes/openapi';
 import { loadSpec, operations, type JsonObject } from '../../core/spec.js';
+import { topicUrls } from '../notifications/index.js';
 
 type CapabilityStatement = components['schemas']['CapabilityStatement'];
 
@@ -37,7 +38,8 @@ function resources() {
     if (!match) continue;
     const entry = byType.get(match[1]!) ?? { interactions: new Set<string>(), parameters: new Set<string>() };
     byType.set(match[1]!, entry);
-    entry.interactions.add(match[2] ? (operation.method === 'PUT' ? 'update' : 'read') : operation.method === 'POST' ? 'create' : 'search-type');
+    const instance = { GET: 'read', PUT: 'update', DELETE: 'delete' }[operation.method as string] ?? 'read';
+    entry.interactions.add(match[2] ? instance : operation.method === 'POST' ? 'create' : 'search-type');
     if (match[2] && operation.method === 'GET') entry.conditionalRead = conditionalRead(operation.schema.headers);
     const querystring = operation.schema.querystring?.properties as Record<string, JsonObject> | undefined;
     for (const name of Object.keys(querystring ?? {})) if (!resultParameters.has(name)) entry.parameters.add(name);
@@ -89,6 +91,10 @@ export function capabilityStatement(issuer: string): CapabilityStatement {
           versioning: 'versioned',
           ...(resource.interactions.includes('update') ? { updateCreate: false } : {}),
           ...(resource.conditionalRead ? { conditionalRead: resource.conditionalRead } : {}),
+          // The topics apps may subscribe to (Subscriptions R5 Backport IG).
+          ...(resource.type === 'Subscription'
+            ? { extension: topicUrls(`${issuer}/fhir`).map((valueCanonical) => ({ url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/capabilitystatement-subscriptiontopic-canonical', valueCanonical })) }
+            : {}),
           interaction: resource.interactions.map((code) => ({ code })),
           searchParam: resource.parameters.map((name) => ({ name, type: parameterType(name) })),
         })),

@@ -11,6 +11,7 @@ import { FhirError } from '../../core/fhir-error.js';
 import { combiningAccessCheck, grantFactsOf, type GrantFacts, type HandlerContext, type HandlerMap, type Principal } from '../../core/operations.js';
 import type { Db, Queryable } from '../../core/store/db.js';
 import { accessHistoryWriter, recordAccess, type AccessInteraction } from '../audit/index.js';
+import { enqueueResourceEvent } from '../notifications/index.js';
 import { access, allows, dpopChallenge, grantedScopes, type Interaction, type ResourceAccess, type SearchFilter } from '../oauth/index.js';
 import { capabilityStatement } from './capabilities.js';
 import { mandatoryElements, parseElements, subsetted } from './elements.js';
@@ -297,6 +298,11 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
       if (resource.resourceType === 'Communication') await checkReplyTo(tx, principal.patientId, grant.appId, resource);
       const stored = await repo.insertResource(tx, { patientId: principal.patientId, resource, sourceAppId: grant.appId });
       await record(principal, grant, resourceType, 'create', 1, tx);
+      // Subscribers are told of it only if it commits (the outbox is written in this transaction).
+      // A message the app sent is news to nobody else: only the patient's answers notify (its own app).
+      if (resourceType !== 'Communication') {
+        await enqueueResourceEvent(tx, { patientId: principal.patientId, resourceType, id: stored.resource.id!, interaction: 'create', facts: factsOf(searchTokens(stored.resource)) });
+      }
       const location = `${base(context.request)}/${resourceType}/${stored.resource.id}/_history/${stored.versionId}`;
       const created = {
         status: 201 as const,
@@ -343,6 +349,7 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
         if (filters) checkGranular(principal, 'Appointment', 'u', next);
         await checkNoOverlap(tx, principal.patientId, next, id);
         stored = await repo.updateResource(tx, principal.patientId, next);
+        await enqueueResourceEvent(tx, { patientId: principal.patientId, resourceType: 'Appointment', id, interaction: 'update', facts: factsOf(searchTokens(stored.resource)) });
       }
       await record(principal, grant, 'Appointment', 'update', 1, tx);
       return {

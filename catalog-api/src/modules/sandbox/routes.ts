@@ -10,6 +10,7 @@ import { publisherOf, type HandlerContext, type HandlerMap, type OperationId } f
 import type { Db } from '../../core/store/db.js';
 import { findApp, findPublisher, setCertificationStatus } from '../catalog/index.js';
 import { closePatientAccount, recordOpposition } from '../consent/index.js';
+import { endSubscriptionsOf } from '../notifications/index.js';
 import { findClientById, RevocationReason, revokeGrantsOfClient } from '../oauth/index.js';
 import { childrenOf, endGuardianshipsOf, findPatients } from '../records/index.js';
 import { clearFaults, injectFault, listFaults } from './faults.js';
@@ -105,6 +106,7 @@ export function sandboxHandlers(
     async withdrawClientGrants(context) {
       const client = await ownClient(context, context.params.clientId);
       const count = await revokeGrantsOfClient(db, client.clientId, context.body?.patient, RevocationReason.withdrawnByPatient);
+      await endSubscriptionsOf(db, { clientId: client.clientId, patientId: context.body?.patient }, 'the patient withdrew the app’s access');
       return { status: 200, body: { clientId: client.clientId, done: 'grants withdrawn, as the patient would from "my connected apps"', count } };
     },
 
@@ -163,9 +165,13 @@ export function sandboxHandlers(
         case 'consent-withdrawn': {
           if (clientId) {
             const client = await ownClient(context, clientId);
-            return result(`${await revokeGrantsOfClient(db, client.clientId, patient, RevocationReason.withdrawnByPatient)} grant(s) of the client withdrawn`);
+            const count = await revokeGrantsOfClient(db, client.clientId, patient, RevocationReason.withdrawnByPatient);
+            await endSubscriptionsOf(db, { clientId: client.clientId, patientId: patient }, 'the patient withdrew the app’s access');
+            return result(`${count} grant(s) of the client withdrawn`);
           }
-          return result(`${await revokeGrantsOfClient(db, null, patient, RevocationReason.withdrawnByPatient)} grant(s) withdrawn`);
+          const count = await revokeGrantsOfClient(db, null, patient, RevocationReason.withdrawnByPatient);
+          await endSubscriptionsOf(db, { clientId: null, patientId: patient }, 'the patient withdrew the app’s access');
+          return result(`${count} grant(s) withdrawn`);
         }
         case 'app-suspended': {
           if (!clientId) throw new ProblemError('validation_failed', 'app-suspended needs clientId.', [{ pointer: '/body/clientId', detail: 'is required for app-suspended' }]);

@@ -80,6 +80,13 @@ const operation: Operation = {
         example: 'https://tensiosuivi.example.fr/launch',
       },
       {
+        name: 'notificationEndpoints',
+        type: 'array',
+        items: 'string',
+        required: false,
+        description: 'Where the app may receive notifications of its FHIR subscriptions: absolute `https` URLs (no credentials, no fragment, no wildcard). A subscription\'s endpoint must be one of them, or a URL under one (same origin, a path below it). Empty (the default): the app cannot subscribe.',
+      },
+      {
         name: 'scopes',
         type: 'array',
         items: 'object',

@@ -173,7 +173,8 @@ export const ALL_PATIENT_SCOPES = [
   'patient/Condition.rs',
   'patient/MedicationStatement.rs',
   'patient/DocumentReference.crs',
-  'patient/Appointment.rs',
+  'patient/Appointment.crus',
+  'patient/Communication.crs',
 ];
 
 /**

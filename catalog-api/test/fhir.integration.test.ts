@@ -44,7 +44,10 @@ describe('the capability statement', () => {
       manage: `${server().url}/patient/apps`,
     });
     const byType = Object.fromEntries(rest.resource.map((r: { type: string; interaction: { code: string }[]; searchParam: { name: string }[] }) => [r.type, r]));
-    expect(Object.keys(byType).sort()).toEqual(['AllergyIntolerance', 'Appointment', 'Condition', 'DocumentReference', 'Immunization', 'MedicationStatement', 'Observation', 'Patient', 'Subscription']);
+    expect(Object.keys(byType).sort()).toEqual(['AllergyIntolerance', 'Appointment', 'Communication', 'Condition', 'DocumentReference', 'Immunization', 'MedicationStatement', 'Observation', 'Patient', 'Subscription']);
+    expect(byType.Appointment.interaction.map((i: { code: string }) => i.code)).toEqual(['create', 'read', 'search-type', 'update']);
+    expect(byType.Communication.interaction.map((i: { code: string }) => i.code)).toEqual(['create', 'read', 'search-type']);
+    expect(byType.Communication.searchParam.map((p: { name: string }) => p.name)).toEqual(['_id', '_lastUpdated', 'category', 'patient', 'sent', 'status']);
     expect(byType.Observation.interaction.map((i: { code: string }) => i.code)).toEqual(['create', 'read', 'search-type']);
     expect(byType.Condition.interaction.map((i: { code: string }) => i.code)).toEqual(['read', 'search-type']);
     expect(byType.Observation.searchParam.map((p: { name: string }) => p.name)).toEqual(['_id', '_lastUpdated', 'category', 'code', 'date', 'patient', 'status']);

@@ -11,7 +11,7 @@ type CapabilityStatement = components['schemas']['CapabilityStatement'];
 const resultParameters = new Set(['_count', '_sort', '_cursor', '_format', '_summary', '_total', '_elements']);
 
 function parameterType(name: string): string {
-  if (name === 'date' || name === '_lastUpdated') return 'date';
+  if (name === 'date' || name === 'sent' || name === '_lastUpdated') return 'date';
   if (name === 'patient') return 'reference';
   return 'token';
 }

@@ -5,6 +5,7 @@
 // can write any more. Every refusal changes nothing.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { withdrawOwnGrant } from '../src/modules/consent/index.js';
+import { insertResources } from '../src/modules/records/index.js';
 import { useServer } from './helpers.js';
 import { fhirRequest, patientToken, seedGuardianship, seedRecord, type FhirResult, type PatientSession } from './fhir-helpers.js';
 import { pageBrowser } from './page-session.js';
@@ -173,6 +174,7 @@ describe('Ma messagerie', () => {
     const stranger = pageBrowser(server);
     await stranger.signIn(B, '/patient/messages');
     expect((await stranger.get(`/patient/messages/${teleconsult.appId}`)).status).toBe(404);
+    expect((await stranger.get('/patient/messages/not-an-app')).status).toBe(404);
     const link = /href="(\/patient\/messages\/[^"]+\/files\/1)"/.exec(page.html)![1]!;
     expect((await stranger.get(link)).status).toBe(404);
     expect((await stranger.get(`/patient/messages?for=${A}`)).status).toBe(403);
@@ -206,6 +208,36 @@ describe('Ma messagerie', () => {
     expect(page.status).toBe(200);
     expect(page.html).toContain('Le carnet de santé de Léo est à jour.');
     expect(page.html).toContain('Pour Léo');
+  });
+
+  it('shows what the care team sent through no app, read-only, and no app sees it', async () => {
+    await insertResources(server().app.db, [
+      {
+        patientId: B,
+        id: 'messaging-care-team-1',
+        resource: {
+          resourceType: 'Communication',
+          status: 'completed',
+          subject: { reference: `Patient/${B}` },
+          topic: { text: 'Vos résultats d’analyse' },
+          sent: '2026-12-01T09:00:00Z',
+          sender: { display: 'Dr Lefèvre' },
+          recipient: [{ reference: `Patient/${B}` }],
+          payload: [{ contentString: 'Vos résultats sont normaux.' }],
+        },
+      },
+    ]);
+    const patient = pageBrowser(server);
+    await patient.signIn(B, '/patient/messages');
+    const list = await patient.get('/patient/messages');
+    expect(list.html).toContain('href="/patient/messages/equipe-de-soins"');
+    const page = await patient.get('/patient/messages/equipe-de-soins');
+    expect(page.status).toBe(200);
+    expect(page.html).toContain('Vos résultats sont normaux.');
+    expect(page.html).toContain('messagerie sécurisée de santé');
+    expect(page.html).not.toContain('name="text"');
+    expect((await search(patientB)).body.entry ?? []).toEqual([]);
+    expectRefused(await fhirRequest(server(), patientB, 'GET', '/fhir/Communication/messaging-care-team-1'), 404, 'not-found');
   });
 
   it('is in English too', async () => {

@@ -218,6 +218,9 @@ beforeAll(async () => {
   sample = coveringPatients();
   for (const patient of sample.patients) {
     session = await patientToken(server, patient, everything);
+    // The care team's messages belong to no app's conversation, so no app can read them: they are
+    // given to this app's conversation, to be checked as the API answers them.
+    await server.app.db.query(`UPDATE fhir_resources SET source_app_id = $1 WHERE patient_id = $2 AND resource_type = 'Communication'`, [session.appId, patient]);
     const readOne = new Map<string, string>();
     for (const type of records.fhirResourceTypes) {
       const { pages, resources } = await searchAll(server, session, `/fhir/${type}?_count=100`);

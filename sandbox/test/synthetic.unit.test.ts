@@ -165,7 +165,7 @@ describe('synthetic population', () => {
       const resource = item.resource;
       if (!/^[A-Za-z0-9.-]{1,64}$/.test(item.id!) || !(item.lastUpdated instanceof Date)) return true;
       if (resource.resourceType === 'Patient') return item.id !== item.patientId;
-      if (!new RegExp(`^${item.patientId}-(obs|imm|cond|med|allergy|appt|doc)-\\d+$`).test(item.id!)) return true;
+      if (!new RegExp(`^${item.patientId}-(obs|imm|cond|med|allergy|appt|doc|msg)-\\d+$`).test(item.id!)) return true;
       const subject =
         resource.resourceType === 'Immunization' || resource.resourceType === 'AllergyIntolerance'
           ? resource.patient

@@ -25,6 +25,13 @@ type Communication = components['schemas']['Communication'];
 type MessagingOperations = 'showMessages' | 'showConversation' | 'sendMessage' | 'downloadMessageAttachment';
 
 const MESSAGES = '/patient/messages';
+/**
+ * The conversation of what the care team sent through the national secure health messaging, not
+ * through an app (its messages belong to no app): read on these pages, answered from there.
+ */
+export const CARE_TEAM = 'equipe-de-soins';
+/** The app a conversation's path names: null for the care team's own. */
+const sourceOf = (appId: string) => (appId === CARE_TEAM ? null : appId);
 /** The most recent messages a conversation page shows. */
 const CONVERSATION_LIMIT = 200;
 
@@ -47,6 +54,8 @@ const text = messages({
     conversation: (name: string) => `Conversation avec ${name}`,
     you: 'Vous',
     careTeam: (name: string) => `L’équipe de soins de ${name}`,
+    ownCareTeam: 'votre équipe de soins',
+    careTeamNote: 'Ces messages viennent de vos professionnels de santé, par la messagerie sécurisée de santé : répondez-leur depuis leur messagerie ou à votre prochain rendez-vous.',
     file: 'Fichier',
     download: (title: string, size: string) => `Télécharger ${title} (${size})`,
     reply: 'Votre message',
@@ -70,6 +79,8 @@ const text = messages({
     conversation: (name: string) => `Conversation with ${name}`,
     you: 'You',
     careTeam: (name: string) => `The care team of ${name}`,
+    ownCareTeam: 'your care team',
+    careTeamNote: 'These messages come from your health professionals, through the secure health messaging: answer them from their messaging or at your next appointment.',
     file: 'File',
     download: (title: string, size: string) => `Download ${title} (${size})`,
     reply: 'Your message',
@@ -134,14 +145,14 @@ export function messagingPageHandlers(deps: MessagingPageDeps): HandlerMap<Messa
         const key = `${grant.patientId}|${grant.appId}`;
         if (!entries.has(key)) entries.set(key, { patientId: grant.patientId, appId: grant.appId, messages: 0, last: null as never });
       }
-      const apps = await appsForPatients(db, [...new Set([...entries.values()].map((entry) => entry.appId))]);
+      const apps = await appsForPatients(db, [...new Set([...entries.values()].flatMap((entry) => (entry.appId ? [entry.appId] : [])))]);
       const t = text(ctx.lang);
       const self = ctx.session.patientId;
       const items = [...entries.values()].map((entry) => {
-        const name = apps.get(entry.appId)?.name ?? entry.appId;
+        const name = entry.appId ? (apps.get(entry.appId)?.name ?? entry.appId) : t.ownCareTeam;
         const child = entry.patientId === self ? null : people.children.get(entry.patientId);
         const last = entry.last?.resourceType === 'Communication' && entry.last.sent ? `<p>${escapeHtml(t.lastOn(formatDateTime(ctx.lang, new Date(entry.last.sent))))}</p>` : '';
-        return card(`<h2 class="fr-h4"><a href="${escapeHtml(conversationPath(entry.appId, entry.patientId, self))}">${escapeHtml(t.conversation(name))}</a></h2>
+        return card(`<h2 class="fr-h4"><a href="${escapeHtml(conversationPath(entry.appId ?? CARE_TEAM, entry.patientId, self))}">${escapeHtml(t.conversation(name))}</a></h2>
 ${child ? `<p><strong>${escapeHtml(t.forChild(child.name))}</strong></p>` : ''}<p>${escapeHtml(t.count(entry.messages))}</p>${last}`);
       });
       return pageReply(200, {
@@ -161,13 +172,14 @@ ${items.length ? `<ul class="cards">${items.join('\n')}</ul>` : `<p>${escapeHtml
       const { people, patientId, allowed } = await whose(ctx.session.patientId, query.for);
       if (!allowed) return refused(ctx);
       const [stored, grants, apps] = await Promise.all([
-        conversationMessages(db, patientId, params.appId, CONVERSATION_LIMIT),
+        conversationMessages(db, patientId, sourceOf(params.appId), CONVERSATION_LIMIT),
         connectedApps(db, ctx.session.patientId),
-        appsForPatients(db, [params.appId]),
+        appsForPatients(db, params.appId === CARE_TEAM ? [] : [params.appId]),
       ]);
       const grant = grants.find((g) => g.appId === params.appId && g.patientId === patientId && opensConversation(g));
       const t = text(ctx.lang);
-      const app = apps.get(params.appId);
+      const careTeam = params.appId === CARE_TEAM;
+      const app = careTeam ? { name: t.ownCareTeam } : apps.get(params.appId);
       if (!app || (stored.length === 0 && !grant)) {
         return pageReply(404, { ...ctx, title: t.noSuchConversation, section: 'messages', body: `<h1>${escapeHtml(t.noSuchConversation)}</h1><p><a href="${MESSAGES}">${escapeHtml(t.back)}</a></p>` });
       }
@@ -175,7 +187,9 @@ ${items.length ? `<ul class="cards">${items.join('\n')}</ul>` : `<p>${escapeHtml
       const list = stored.map(({ resource }) => messageCard(resource as Communication, params.appId, app.name, patientId, query.for, ctx.lang));
       const csrf = `<input type="hidden" name="csrf_token" value="${escapeHtml(ctx.session.csrfToken)}">`;
       const forField = query.for ? `<input type="hidden" name="for" value="${escapeHtml(query.for)}">` : '';
-      const form = grant
+      const form = careTeam
+        ? `<p>${escapeHtml(t.careTeamNote)}</p>`
+        : grant
         ? `<form method="post" action="${escapeHtml(`${MESSAGES}/${encodeURIComponent(params.appId)}`)}">${csrf}${forField}
 <div class="fr-input-group"><label class="fr-label" for="message-text">${escapeHtml(t.reply)}<span class="fr-hint-text" id="message-text-hint">${escapeHtml(t.replyHint)}</span></label>
 <textarea class="fr-input" id="message-text" name="text" rows="5" maxlength="10000" required aria-describedby="message-text-hint"></textarea></div>
@@ -224,7 +238,7 @@ ${form}
       if (!ctx.session) return seeOther(`/patient/sign-in?return_to=${encodeURIComponent(`${MESSAGES}/${encodeURIComponent(params.appId)}`)}`);
       const { patientId, allowed } = await whose(ctx.session.patientId, query.for);
       if (!allowed) return refused(ctx);
-      const stored = await conversationMessage(db, patientId, params.appId, params.messageId);
+      const stored = await conversationMessage(db, patientId, sourceOf(params.appId), params.messageId);
       const file = (stored?.resource as Communication | undefined)?.payload?.[params.part]?.contentAttachment;
       if (!file?.data) return pageReply(404, { ...ctx, title: t.noSuchConversation, section: 'messages', body: `<h1>${escapeHtml(t.file)}</h1><p><a href="${MESSAGES}">${escapeHtml(t.back)}</a></p>` });
       const name = fileName(file.title, file.contentType, `message-${params.messageId}-${params.part}`);

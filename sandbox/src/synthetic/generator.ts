@@ -256,7 +256,7 @@ function patientResource(who: Person, plan: HouseholdPlan): Patient {
 // ---------------------------------------------------------------------------------------------
 // Records
 
-type ShortType = 'obs' | 'imm' | 'cond' | 'med' | 'allergy' | 'appt' | 'doc';
+type ShortType = 'obs' | 'imm' | 'cond' | 'med' | 'allergy' | 'appt' | 'doc' | 'msg';
 
 /** One patient's resources as they are made, with ids `<patientId>-<short type>-<n>`. */
 class RecordBuilder {
@@ -329,9 +329,11 @@ interface Profile {
   labs: boolean;
   vaccinated: boolean;
   appointments: Service[];
+  /** Always an exchange with the care team after the last visit (else for some patients). */
+  messages: boolean;
 }
 
-const ordinary: Profile = { conditions: [], allergy: null, documents: null, steps: false, labs: false, vaccinated: false, appointments: [] };
+const ordinary: Profile = { conditions: [], allergy: null, documents: null, steps: false, labs: false, vaccinated: false, appointments: [], messages: false };
 
 /**
  * Prevalence of each condition by age and sex (roughly the French figures), and the youngest age
@@ -710,6 +712,46 @@ function appointments(record: RecordBuilder, rng: Random, plans: ConditionPlan[]
   return visits;
 }
 
+/** What a doctor writes after a visit, through the national secure health messaging: the subject, the message, the patient's answer. */
+const careTeamNotes = [
+  ['Suite de votre consultation', 'Bonjour, comme convenu, je vous confirme que votre bilan est rassurant. Continuez votre traitement et revenez me voir dans trois mois.', 'Merci docteur, je prends rendez-vous.'],
+  ['Vos résultats d’analyse', 'Bonjour, vos résultats d’analyse sont arrivés : ils sont dans les normes. Nous en reparlerons à votre prochain rendez-vous.', 'Merci pour ce retour rapide.'],
+  ['Rappel de vaccination', 'Bonjour, votre rappel de vaccination arrive à échéance. Pensez à prendre rendez-vous au cabinet ou en pharmacie.', null],
+  ['Votre ordonnance', 'Bonjour, votre ordonnance a été renouvelée pour trois mois. Vous pouvez la retrouver dans vos documents.', 'Bien reçu, merci.'],
+] as const;
+
+/**
+ * A short exchange with the care team after the last visit, for some patients: the doctor's
+ * message through the national secure health messaging, and sometimes the patient's answer. No
+ * app wrote them, so no app's conversation holds them: the patient reads them in "Ma messagerie".
+ */
+function careTeamMessages(record: RecordBuilder, rng: Random, visits: Facts['visits'], forced: boolean): void {
+  const last = visits.reduce<Facts['visits'][number] | undefined>((latest, visit) => (!latest || visit.at.day > latest.at.day ? visit : latest), undefined);
+  if (!last || !(forced || rng.chance(0.35))) return;
+  const [topic, text, answer] = rng.pick(careTeamNotes);
+  const patient = `Patient/${record.who.id}`;
+  const sent = addMinutes(last.at, 60 * rng.int(4, 48));
+  const message = (from: { reference?: string; display: string }, to: { reference?: string; display: string }, when: Instant, content: string, inResponseTo?: string): FhirResource => ({
+    resourceType: 'Communication',
+    status: 'completed',
+    category: [concept(systems.communicationCategory, 'notification', 'Notification')],
+    subject: { reference: patient },
+    topic: { text: topic },
+    ...(inResponseTo ? { inResponseTo: [{ reference: `Communication/${inResponseTo}` }] } : {}),
+    sent: isoInstant(when),
+    sender: from,
+    recipient: [to],
+    payload: [{ contentString: content }],
+  });
+  const doctor = { display: last.doctor };
+  const self = { reference: patient, display: fullName(record.who) };
+  record.add('msg', message(doctor, self, sent, text), sent);
+  if (answer) {
+    const answered = addMinutes(sent, 60 * rng.int(1, 20));
+    record.add('msg', message(self, doctor, answered, answer, `${record.who.id}-msg-1`), answered);
+  }
+}
+
 const imagingReports = [
   ['Radiographie thoracique de face.', 'Pas d’anomalie pleuro-pulmonaire décelable.'],
   ['Échographie abdominale.', 'Foie, vésicule, reins et rate sans particularité.'],
@@ -854,6 +896,7 @@ function patientRecord(who: Person, plan: HouseholdPlan, rng: Random, reference:
   const allergyCodes = allergyIntolerances(record, rng.fork('allergies'), plans, reference, profile.allergy);
   const visits = appointments(record, rng.fork('appointments'), plans, reference, plan.doctor, profile.appointments);
   documents(record, rng.fork('documents'), { conditions: plans, medications: medicationPlans, allergies: allergyCodes, labs, visits }, reference, plan.doctor, profile.documents);
+  careTeamMessages(record, rng.fork('messages'), visits, profile.messages);
   return record.resources;
 }
 
@@ -865,6 +908,7 @@ const showcaseProfile: Profile = {
   labs: true,
   vaccinated: true,
   appointments: [cardiology],
+  messages: true,
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -423,9 +423,13 @@ export async function findAppForPatients(db: Queryable, appId: string): Promise<
 }
 
 /** Several apps as patients see them, by id (unknown ids are left out). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export async function appsForPatients(db: Queryable, appIds: readonly string[]): Promise<Map<string, AppForPatients>> {
-  if (appIds.length === 0) return new Map();
-  const rows = await db.query<AppRow>(`SELECT ${catalogColumns} FROM apps a WHERE a.id = ANY($1::uuid[])`, [[...new Set(appIds)]]);
+  // An id that is not a UUID (from a URL) names no app.
+  const ids = [...new Set(appIds)].filter((id) => UUID.test(id));
+  if (ids.length === 0) return new Map();
+  const rows = await db.query<AppRow>(`SELECT ${catalogColumns} FROM apps a WHERE a.id = ANY($1::uuid[])`, [ids]);
   return new Map(rows.map((row) => [row.id, toAppForPatients(row)]));
 }
 

@@ -405,10 +405,10 @@ export async function endGuardianshipsOf(db: Queryable, childId: string): Promis
   return rows.length;
 }
 
-/** A conversation between a person and an app's care team, as "Ma messagerie" lists it. */
+/** A conversation between a person and an app's care team (appId null: their care team, through no app), as "Ma messagerie" lists it. */
 export interface ConversationSummary {
   patientId: string;
-  appId: string;
+  appId: string | null;
   messages: number;
   last: FhirResource & { resourceType: 'Communication' };
 }
@@ -416,11 +416,11 @@ export interface ConversationSummary {
 /** The conversations of these patients: one per patient and app, the most recent first. */
 export async function conversationsOf(db: Queryable, patientIds: readonly string[]): Promise<ConversationSummary[]> {
   if (patientIds.length === 0) return [];
-  const rows = await db.query<ResourceRow & { patient_id: string; source_app_id: string; messages: number }>(
+  const rows = await db.query<ResourceRow & { patient_id: string; source_app_id: string | null; messages: number }>(
     `SELECT * FROM (
        SELECT DISTINCT ON (patient_id, source_app_id) patient_id, source_app_id, count(*) OVER (PARTITION BY patient_id, source_app_id)::int AS messages, ${columns}
        FROM fhir_resources
-       WHERE patient_id = ANY($1::text[]) AND resource_type = 'Communication' AND source_app_id IS NOT NULL
+       WHERE patient_id = ANY($1::text[]) AND resource_type = 'Communication'
        ORDER BY patient_id, source_app_id, resource_date DESC, id DESC
      ) last ORDER BY resource_date DESC`,
     [patientIds],
@@ -433,12 +433,12 @@ export async function conversationsOf(db: Queryable, patientIds: readonly string
   }));
 }
 
-/** The messages between a patient and an app's care team, oldest first (the last `limit`). */
-export async function conversationMessages(db: Queryable, patientId: string, appId: string, limit: number): Promise<StoredResource[]> {
+/** The messages between a patient and an app's care team (null: the care team's, through no app), oldest first (the last `limit`). */
+export async function conversationMessages(db: Queryable, patientId: string, appId: string | null, limit: number): Promise<StoredResource[]> {
   const rows = await db.query<ResourceRow>(
     `SELECT * FROM (
        SELECT ${columns} FROM fhir_resources
-       WHERE patient_id = $1 AND resource_type = 'Communication' AND source_app_id = $2
+       WHERE patient_id = $1 AND resource_type = 'Communication' AND source_app_id IS NOT DISTINCT FROM $2
        ORDER BY resource_date DESC, id DESC LIMIT $3
      ) recent ORDER BY resource_date, id`,
     [patientId, appId, limit],
@@ -446,7 +446,11 @@ export async function conversationMessages(db: Queryable, patientId: string, app
   return rows.map((row) => toStored(row, 'resource_date'));
 }
 
-/** One message of a conversation, or null. */
-export async function conversationMessage(db: Queryable, patientId: string, appId: string, id: string): Promise<StoredResource | null> {
-  return (await readResource(db, patientId, 'Communication', id, null, undefined, appId)).stored;
+/** One message of a conversation (appId null: the care team's), or null. */
+export async function conversationMessage(db: Queryable, patientId: string, appId: string | null, id: string): Promise<StoredResource | null> {
+  const rows = await db.query<ResourceRow>(
+    `SELECT ${columns} FROM fhir_resources WHERE patient_id = $1 AND resource_type = 'Communication' AND id = $2 AND source_app_id IS NOT DISTINCT FROM $3`,
+    [patientId, id, appId],
+  );
+  return rows[0] ? toStored(rows[0], 'resource_date') : null;
 }

@@ -19,6 +19,7 @@ export const systems = {
   allergyClinical: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical',
   allergyVerification: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification',
   appointmentType: 'http://terminology.hl7.org/CodeSystem/v2-0276',
+  communicationCategory: 'http://terminology.hl7.org/CodeSystem/communication-category',
 } as const;
 
 export type ObservationCategory = 'vital-signs' | 'laboratory' | 'activity';

@@ -2122,6 +2122,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sandbox/clients/{clientId}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make something happen to a synthetic patient, for the app's notifications
+         * @description Writes what the topic names into a synthetic patient's record, as it happens for real, so an
+         *     app tries its notification handler without waiting: a consultation report the care team adds
+         *     (`new-document`), an appointment the practice books a week ahead (`appointment`), a message
+         *     the patient writes to this client's app (`new-message`, in its conversation), a weight a
+         *     connected scale records (`new-measurement`). The resource and its events are written in one
+         *     transaction: every running subscription of the patient to that topic (this app's, and
+         *     others' that may read it) gets a notification, then the app reads the resource with its token.
+         */
+        post: operations["triggerSandboxEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/sandbox/clients/{clientId}/suspension": {
         parameters: {
             query?: never;
@@ -4011,6 +4037,26 @@ export interface components {
             done: string;
             /** @description How many things it applied to (grants withdrawn, faults cleared…). */
             count?: number;
+        };
+        SandboxEventInput: {
+            /**
+             * @description What happens: the care team adds a document (`new-document`), books an appointment
+             *     (`appointment`), the patient writes to this client's app (`new-message`), a device records
+             *     a weight (`new-measurement`).
+             * @enum {string}
+             */
+            topic: "new-document" | "appointment" | "new-message" | "new-measurement";
+            /** @description The synthetic patient it happens to. */
+            patient: string;
+        };
+        SandboxEvent: {
+            clientId: string;
+            topic: string;
+            patient: string;
+            /** @description The resource written, `<type>/<id>`, to read with the app's token. */
+            resource: string;
+            /** @description How many running subscriptions (of every app of the patient) the event was queued for. */
+            notified: number;
         };
         SandboxPatient: {
             /** @description The patient's id, to use as `login_hint` (pre-approved consent) or in the picker. */
@@ -8756,6 +8802,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ControlResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+        };
+    };
+    triggerSandboxEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description One of the caller's OAuth clients. */
+                clientId: components["parameters"]["SandboxClientId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SandboxEventInput"];
+            };
+        };
+        responses: {
+            /** @description Written, and queued for the subscriptions. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SandboxEvent"];
                 };
             };
             400: components["responses"]["BadRequest"];

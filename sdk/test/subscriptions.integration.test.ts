@@ -284,3 +284,61 @@ describe('delivery', () => {
     await expect.poll(async () => (await mes.subscriptions.read(subscription.id!)).status, { timeout: 4000 }).toBe('active');
   });
 });
+
+describe('the sandbox makes things happen', () => {
+  it('notifies of each topic the sandbox triggers (a message only to the app it is written to), and of a booking changed', async () => {
+    const scopes = ['patient/DocumentReference.rs', 'patient/Observation.rs', 'patient/Appointment.crus', 'patient/Communication.crs'];
+    const { mes, clientId, patient } = await signedIn(scopes, undefined, await newApp(scopes));
+    const other = await signedIn(scopes, patient, await newApp(scopes));
+    const path = freshPath();
+    const otherPath = freshPath();
+    for (const topic of ['new-document', 'appointment', 'new-message', 'new-measurement'] as const) {
+      await mes.subscriptions.create({ topic, endpoint: `${receiver.origin}${path}` });
+    }
+    await other.mes.subscriptions.create({ topic: 'new-message', endpoint: `${receiver.origin}${otherPath}` });
+    await waitFor(path, (items) => items.length >= 4);
+    await waitFor(otherPath, (items) => items.length >= 1);
+
+    const written: string[] = [];
+    for (const topic of ['new-document', 'appointment', 'new-message', 'new-measurement'] as const) {
+      const event = await publisher.sandbox.triggerEvent(clientId, { topic, patient });
+      // Only this app subscribed to these topics; the other app's message subscription is not told of a message to this app.
+      expect(event).toMatchObject({ clientId, topic, patient, notified: 1 });
+      written.push(event.resource);
+    }
+    const notifications = await waitFor(path, (items) => items.filter((item) => typeOf(item) === 'event-notification').length >= 4);
+    const foci = await Promise.all(
+      notifications.filter((item) => typeOf(item) === 'event-notification').map(async (item) => (await verifyNotification({ headers: item.headers as Record<string, string>, body: item.body }, { issuer: server.url, clientId })).events[0]!),
+    );
+    expect(foci.map((event) => `${event.resourceType}/${event.id}`).sort()).toEqual([...written].sort());
+    // Each is read with the app's token; the message, from the patient, is in this app's conversation only.
+    for (const event of foci) await expect(mes.fhir.read(event.resourceType as 'DocumentReference', event.id)).resolves.toMatchObject({ id: event.id });
+    const message = foci.find((event) => event.resourceType === 'Communication')!;
+    await expect(other.mes.fhir.read('Communication', message.id)).rejects.toBeInstanceOf(NotFoundError);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(received.filter((item) => item.path === otherPath && typeOf(item) === 'event-notification')).toHaveLength(0);
+
+    // A booking the app reschedules is an appointment event too (the other app, subscribed to messages only, hears nothing).
+    const booked = await mes.fhir.create('Appointment', {
+      resourceType: 'Appointment',
+      status: 'booked',
+      start: new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 16) + ':00Z',
+      end: new Date(Date.now() + 30 * 86_400_000 + 1_800_000).toISOString().slice(0, 16) + ':00Z',
+      participant: [{ actor: { display: 'Dr Claire Martin' }, status: 'accepted' }],
+    });
+    await mes.fhir.update('Appointment', { ...booked, id: booked.id!, status: 'cancelled', cancelationReason: { text: 'Empêchement' } });
+    const appointmentEvents = await waitFor(path, (items) => items.filter((item) => typeOf(item) === 'event-notification').length >= 6);
+    expect(appointmentEvents.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('refuses an unknown patient, another publisher’s client and an unknown topic, and writes nothing', async () => {
+    const { clientId, patient } = await signedIn();
+    await expect(publisher.sandbox.triggerEvent(clientId, { topic: 'new-document', patient: 'nobody-here' })).rejects.toBeInstanceOf(NotFoundError);
+    const stranger = await createPublisherClient({ baseUrl: server.url }).publishers.register(publisherRegistration('Autre éditeur SAS'));
+    const strangerClient = createPublisherClient({ baseUrl: server.url, apiKey: stranger.apiKey.key });
+    await expect(strangerClient.sandbox.triggerEvent(clientId, { topic: 'new-document', patient })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(publisher.sandbox.triggerEvent(clientId, { topic: 'nothing' as 'new-document', patient })).rejects.toBeInstanceOf(BadRequestError);
+    const documents = await server.app.db.query(`SELECT 1 FROM fhir_resources WHERE patient_id = $1 AND resource_type = 'DocumentReference'`, [patient]);
+    expect(documents).toHaveLength(sampleRecord(patient).filter((item) => item.resource.resourceType === 'DocumentReference').length);
+  });
+});

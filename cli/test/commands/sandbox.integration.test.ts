@@ -247,6 +247,19 @@ describe('mes sandbox controls, seen from the FHIR API', () => {
     expect((await fhir()).status).toBe(200);
   });
 
+  it('trigger writes what a topic is about into the patient’s record; a bad topic or patient is refused', async () => {
+    const triggered = await mes<{ resource: string; notified: number }>(['sandbox', 'trigger', clientId, 'new-measurement', '--patient', PATIENT, '--json']);
+    expect(triggered.exitCode).toBe(0);
+    expect(triggered.result).toMatchObject({ clientId, topic: 'new-measurement', patient: PATIENT, resource: expect.stringMatching(/^Observation\//), notified: 0 });
+    const [type, id] = triggered.result!.resource.split('/');
+    const stored = await server.app.db.query(`SELECT content FROM fhir_resources WHERE patient_id = $1 AND resource_type = $2 AND id = $3`, [PATIENT, type, id]);
+    expect(stored).toHaveLength(1);
+    const human = await mes(['sandbox', 'trigger', clientId, 'new-document', '--patient', PATIENT]);
+    expect(human.stdout.trim()).toMatch(/^DocumentReference\/[0-9a-f-]+ written for .+; 0 subscriptions to notify\.$/);
+    expect((await mes(['sandbox', 'trigger', clientId, 'nothing', '--patient', PATIENT])).exitCode).not.toBe(0);
+    expect((await mes(['sandbox', 'trigger', clientId, 'new-document', '--patient', 'nobody-here'])).exitCode).not.toBe(0);
+  });
+
   it('suspend stops the tokens at once; --reinstate brings them back', async () => {
     const suspended = await mes(['sandbox', 'suspend', clientId]);
     expect(suspended.stdout.trim()).toBe(`${clientId}: app suspended: its tokens stop working at once.`);

@@ -19,6 +19,11 @@ export type FaultTarget = NonNullable<FaultInput['target']>;
 export type Fault = ResponseBody<'injectFault'>;
 export type FaultList = ResponseBody<'listFaults'>;
 export type WithdrawalInput = RequestBody<'withdrawClientGrants'>;
+/** What `sandbox.triggerEvent()` takes: the topic, and the synthetic patient it happens to. */
+export type SandboxEventInput = RequestBody<'triggerSandboxEvent'>;
+export type SandboxEventTopic = SandboxEventInput['topic'];
+/** The resource the sandbox wrote, to read with the app's token, and how many subscriptions were told. */
+export type SandboxEvent = ResponseBody<'triggerSandboxEvent'>;
 /** The answer of the controls that change a client's state: what was done, in words, and on how many things. */
 export type ControlResult = ResponseBody<'clearFaults'>;
 export type ScenarioInput = RequestBody<'applyScenario'>;
@@ -139,6 +144,15 @@ export class SandboxResource {
    */
   withdrawGrants(clientId: string, body: WithdrawalInput = {}, options?: RequestOptions): ApiPromise<ControlResult> {
     return this.#transport.request(() => ({ method: 'POST', path: path`sandbox/clients/${clientId}/withdrawal`, body }), options);
+  }
+
+  /**
+   * POST /sandbox/clients/{clientId}/events: writes what a notification topic is about into a
+   * synthetic patient's record (a document, an appointment, a message to this app, a weight), so
+   * the app's subscriptions are notified and its webhook handler can be tried at once.
+   */
+  triggerEvent(clientId: string, body: SandboxEventInput, options?: RequestOptions): ApiPromise<SandboxEvent> {
+    return this.#transport.request(() => ({ method: 'POST', path: path`sandbox/clients/${clientId}/events`, body }), options);
   }
 
   /** PUT /sandbox/clients/{clientId}/suspension: suspends the client's app; its tokens stop working at once. */

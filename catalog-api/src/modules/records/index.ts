@@ -5,3 +5,5 @@ export { insertResources, copyResources, resourceRow, resourceColumns, insertGua
 export { fhirResourceTypes, searchTokens, resourceDate, fold, type FhirResource, type FhirResourceType } from './resources.js';
 export * as vocabulary from './vocabulary.js';
 export { messageFromPatient, messageContentTypes, type Communication } from './messages.js';
+export { validateDocumentReference, validateObservation } from './validation.js';
+export { factsOf } from './resources.js';

@@ -10,9 +10,10 @@ import { publisherOf, type HandlerContext, type HandlerMap, type OperationId } f
 import type { Db } from '../../core/store/db.js';
 import { findApp, findPublisher, setCertificationStatus } from '../catalog/index.js';
 import { closePatientAccount, recordOpposition } from '../consent/index.js';
-import { endSubscriptionsOf } from '../notifications/index.js';
+import { endSubscriptionsOf, enqueueResourceEvent } from '../notifications/index.js';
 import { findClientById, RevocationReason, revokeGrantsOfClient } from '../oauth/index.js';
-import { childrenOf, endGuardianshipsOf, findPatients } from '../records/index.js';
+import { childrenOf, endGuardianshipsOf, factsOf, findPatients, insertResource, patientSummaries, searchTokens } from '../records/index.js';
+import { sandboxEventResource } from './events.js';
 import { clearFaults, injectFault, listFaults } from './faults.js';
 import { clearTraffic, trafficReport } from './traffic.js';
 import { signEvidence } from './evidence.js';
@@ -24,6 +25,7 @@ type SandboxOperations =
   | 'clearFaults'
   | 'expireClientTokens'
   | 'withdrawClientGrants'
+  | 'triggerSandboxEvent'
   | 'suspendClientApp'
   | 'reinstateClientApp'
   | 'resetClient'
@@ -108,6 +110,27 @@ export function sandboxHandlers(
       const count = await revokeGrantsOfClient(db, client.clientId, context.body?.patient, RevocationReason.withdrawnByPatient);
       await endSubscriptionsOf(db, { clientId: client.clientId, patientId: context.body?.patient }, 'the patient withdrew the app’s access');
       return { status: 200, body: { clientId: client.clientId, done: 'grants withdrawn, as the patient would from "my connected apps"', count } };
+    },
+
+    async triggerSandboxEvent(context) {
+      const client = await ownClient(context, context.params.clientId);
+      const { topic, patient } = context.body;
+      if ((await patientSummaries(db, [patient])).length === 0) throw new ProblemError('not_found', `No synthetic patient ${patient}.`);
+      const { resource, sourceAppId } = sandboxEventResource(topic, patient, client.appId);
+      // The resource and its notifications commit together, as for a write through the API.
+      const { stored, notified } = await db.transaction(async (tx) => {
+        const stored = await insertResource(tx, { patientId: patient, resource, ...(sourceAppId ? { sourceAppId } : {}) });
+        const notified = await enqueueResourceEvent(tx, {
+          patientId: patient,
+          resourceType: resource.resourceType,
+          id: stored.resource.id!,
+          interaction: 'create',
+          facts: factsOf(searchTokens(stored.resource)),
+          ...(sourceAppId ? { appId: sourceAppId } : {}),
+        });
+        return { stored, notified };
+      });
+      return { status: 201, body: { clientId: client.clientId, topic, patient, resource: `${resource.resourceType}/${stored.resource.id}`, notified } };
     },
 
     async suspendClientApp(context) {

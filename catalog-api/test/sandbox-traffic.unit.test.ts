@@ -41,3 +41,37 @@ describe('the reaction to an ended grant', () => {
     expect(report.reactions.unauthorized).toEqual({ count: 1, recovered: 0 });
   });
 });
+
+describe('polls a subscription would have saved', () => {
+  const search = (resourceType: string, resultCount: number, patient = 'p1') =>
+    row(`search${resourceType}`, 200, { resourceType, interaction: 'search', dpop: true, patient, resultCount });
+
+  it('counts the empty searches of a notified kind, save those made while subscribed to the topic for that patient', () => {
+    const rows = [
+      search('DocumentReference', 0),
+      search('DocumentReference', 2),
+      search('DocumentReference', 0),
+      search('Observation', 0),
+      search('Observation', 0, 'p2'),
+      search('Immunization', 0),
+      row('searchDocumentReference', 403, { resourceType: 'DocumentReference', interaction: 'search' }),
+    ];
+    // Subscribed to new measurements for p1 from the fourth search on.
+    const report = buildReport('mes_client', rows, 0, [{ patientId: 'p1', topic: 'new-measurement', from: rows[3]!.at, to: null }]);
+    expect(report.polling).toEqual({
+      searches: 5,
+      emptySearches: 4,
+      savedBySubscriptions: 3,
+      byTopic: {
+        'new-document': { searches: 3, empty: 2, saved: 2 },
+        'new-measurement': { searches: 2, empty: 2, saved: 1 },
+      },
+    });
+  });
+
+  it('counts again once the subscription ended', () => {
+    const rows = [search('Appointment', 0), search('Appointment', 0)];
+    const report = buildReport('mes_client', rows, 0, [{ patientId: 'p1', topic: 'appointment', from: new Date(0), to: rows[1]!.at }]);
+    expect(report.polling!.byTopic).toEqual({ appointment: { searches: 2, empty: 2, saved: 1 } });
+  });
+});

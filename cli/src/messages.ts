@@ -80,6 +80,8 @@ export const messages = {
     tooSoon: (status: number, count: number) => `${count} retry(ies) after a ${status} came before Retry-After had passed: wait as told.`,
     usedEndedGrant: (count: number) =>
       `${count} request(s) used a grant after being told it had ended (grant_ended): forget its tokens and ask the patient again.`,
+    pollsToSave: (count: number, topics: string[]) =>
+      `${count} search(es) found nothing new: subscribe to ${topics.join(', ')} (docs/notifications.md) and search only when notified.`,
   },
 
   // mes sandbox exercise

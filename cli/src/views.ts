@@ -140,13 +140,16 @@ export function trafficReportDetails(report: TrafficReport): string {
       reactions.grantEnded.count === 0 ? '0' : `${reactions.grantEnded.count}: ${reactions.grantEnded.stopped} stopped, ${reactions.grantEnded.retried} used the ended grant again`,
     ],
     ['Faults', `${faults.injected} injected, ${faults.pending} pending`],
+    ...(report.polling
+      ? ([['Polling', `${report.polling.searches} search(es) of notified kinds, ${report.polling.emptySearches} found nothing, ${report.polling.savedBySubscriptions} a subscription would have saved`]] as [string, string][])
+      : []),
   ]);
   if (report.requests === 0) return `${block}\n\n${messages.reportEmpty}`;
   const notes = reportNotes(report);
   return notes.length ? `${block}\n\n${messages.reportNotesHeader}\n${notes.map((note) => `  - ${note}`).join('\n')}` : block;
 }
 
-function reportNotes({ dpop, scopes, reactions }: TrafficReport): string[] {
+function reportNotes({ dpop, scopes, reactions, polling }: TrafficReport): string[] {
   const note = messages.reportNotes;
   const notes: string[] = [];
   if (dpop.tokenRequestsWithProof < dpop.tokenRequests) notes.push(note.tokenWithoutProof(dpop.tokenRequests - dpop.tokenRequestsWithProof));
@@ -157,5 +160,6 @@ function reportNotes({ dpop, scopes, reactions }: TrafficReport): string[] {
   if (reactions.rateLimited.retriedTooSoon) notes.push(note.tooSoon(429, reactions.rateLimited.retriedTooSoon));
   if (reactions.unavailable.retriedTooSoon) notes.push(note.tooSoon(503, reactions.unavailable.retriedTooSoon));
   if (reactions.grantEnded.retried) notes.push(note.usedEndedGrant(reactions.grantEnded.retried));
+  if (polling?.savedBySubscriptions) notes.push(note.pollsToSave(polling.savedBySubscriptions, Object.keys(polling.byTopic).filter((topic) => polling.byTopic[topic]!.saved > 0)));
   return notes;
 }

@@ -4506,6 +4506,29 @@ export interface components {
                 /** @description Faults still waiting for requests. */
                 pending: number;
             };
+            /**
+             * @description How the client learnt of new data (absent from reports made before notifications existed):
+             *     its searches of what notifications cover (documents,
+             *     appointments, messages, measurements), those that found nothing, and how many of those a
+             *     subscription to the topic would have saved (the empty searches of a topic the client was
+             *     not subscribed to for that patient when it searched: notified instead, it would have
+             *     searched only when something came).
+             */
+            polling?: {
+                /** @description Searches of DocumentReference, Appointment, Communication and Observation answered 200. */
+                searches: number;
+                /** @description Those that found no resource. */
+                emptySearches: number;
+                /** @description Empty searches of a topic without a running subscription of the client for the patient. */
+                savedBySubscriptions: number;
+                byTopic: {
+                    [key: string]: {
+                        searches: number;
+                        empty: number;
+                        saved: number;
+                    };
+                };
+            };
         };
         SandboxEvidence: {
             clientId: string;

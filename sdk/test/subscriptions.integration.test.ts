@@ -331,6 +331,16 @@ describe('the sandbox makes things happen', () => {
     expect(appointmentEvents.length).toBeGreaterThanOrEqual(6);
   });
 
+  it('counts in the traffic report the empty polls a subscription would have saved', async () => {
+    const { mes, clientId } = await signedIn(['patient/DocumentReference.rs']);
+    const nothingNew = { _lastUpdated: `gt${new Date(Date.now() + 86_400_000).toISOString().slice(0, 10)}` };
+    for (let i = 0; i < 3; i++) expect((await mes.fhir.search('DocumentReference', nothingNew)).items).toEqual([]);
+    await mes.subscriptions.create({ topic: 'new-document', endpoint: `${receiver.origin}${freshPath()}` });
+    await mes.fhir.search('DocumentReference', nothingNew);
+    const report = await publisher.sandbox.report(clientId);
+    expect(report.polling).toEqual({ searches: 4, emptySearches: 4, savedBySubscriptions: 3, byTopic: { 'new-document': { searches: 4, empty: 4, saved: 3 } } });
+  });
+
   it('refuses an unknown patient, another publisher’s client and an unknown topic, and writes nothing', async () => {
     const { clientId, patient } = await signedIn();
     await expect(publisher.sandbox.triggerEvent(clientId, { topic: 'new-document', patient: 'nobody-here' })).rejects.toBeInstanceOf(NotFoundError);

@@ -23,6 +23,13 @@ import { validateMessageFromApp, type Communication } from './messages.js';
 import { overlaps, slotHoldingStatuses, slotOf, validateAppointmentChange, validateNewAppointment, MAX_APPOINTMENT_MS } from './appointments.js';
 
 type Schemas = components['schemas'];
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** What a FHIR search found, for whom: the sandbox's traffic report counts the empty ones. */
+    fhirSearch?: { patientId: string; resultCount: number };
+  }
+}
 type PatientData = Extract<Principal, { kind: 'patient_data' }>;
 
 type SearchOperation = `search${FhirResourceType}`;
@@ -175,6 +182,7 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
       ]);
       const grant = judged(principal, checked);
       await record(principal, grant, resourceType, 'search', page.length);
+      context.request.fhirSearch = { patientId: principal.patientId, resultCount: page.length };
       // The links keep what shapes the answer, so that every page comes the same way.
       const shaping: [string, string][] = [];
       if (elements) shaping.push(['_elements', elements.join(',')]);

@@ -84,6 +84,10 @@ function detailsOf(request: FastifyRequest, reply: FastifyReply, fhir: boolean):
   if (fhir) {
     details.resourceType = /^\/fhir\/([A-Za-z]+)/.exec(request.url)?.[1];
     details.interaction = interactionOf(operationId);
+    if (request.fhirSearch) {
+      details.patient = request.fhirSearch.patientId;
+      details.resultCount = request.fhirSearch.resultCount;
+    }
     details.dpop = /^DPoP\s/i.test(request.headers.authorization ?? '') && request.headers.dpop !== undefined;
   } else {
     const form = ((operationId === 'authorize' ? request.query : request.body) ?? {}) as Form;

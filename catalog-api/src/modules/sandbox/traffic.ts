@@ -26,7 +26,21 @@ export interface TrafficDetails {
   injected?: string;
   /** Why the answer said the client's grant had ended (`grant_ended`), when it did. */
   grantEnded?: string;
+  /** A search's patient and how many resources its page held. */
+  patient?: string;
+  resultCount?: number;
 }
+
+/** When one of the client's subscriptions ran, for whom, on what. */
+export interface SubscriptionSpan {
+  patientId: string;
+  topic: string;
+  from: Date;
+  to: Date | null;
+}
+
+/** The topic a search of each type would have been notified of instead. */
+const topicOfType: Record<string, string> = { DocumentReference: 'new-document', Appointment: 'appointment', Communication: 'new-message', Observation: 'new-measurement' };
 
 export async function recordTraffic(db: Queryable, entry: TrafficEntry): Promise<void> {
   await db.query('INSERT INTO sandbox_traffic (client_id, operation, status, details) VALUES ($1, $2, $3, $4)', [
@@ -56,7 +70,10 @@ const isFhir = (row: Row) => row.details.resourceType !== undefined;
 const isTokenRequest = (row: Row) => row.operation === 'token';
 
 /** Builds the report of a client from its recorded traffic, oldest first. */
-export function buildReport(clientId: string, rows: readonly Row[], pendingFaults: number): TrafficReport {
+export function buildReport(clientId: string, rows: readonly Row[], pendingFaults: number, subscriptions: readonly SubscriptionSpan[] = []): TrafficReport {
+  const polling = { searches: 0, emptySearches: 0, savedBySubscriptions: 0, byTopic: {} as Record<string, { searches: number; empty: number; saved: number }> };
+  const subscribedAt = (patientId: string, topic: string, at: Date) =>
+    subscriptions.some((span) => span.patientId === patientId && span.topic === topic && span.from <= at && (span.to === null || span.to > at));
   const grantTypes: Record<string, number> = {};
   const requested = new Set<string>();
   const called = new Set<string>();
@@ -93,6 +110,20 @@ export function buildReport(clientId: string, rows: readonly Row[], pendingFault
       if (details.dpop) resourceWithProof += 1;
       if (row.status === 200 || row.status === 201) called.add(details.resourceType!);
       if (row.status === 403) refusedCalls += 1;
+      const topic = topicOfType[details.resourceType!];
+      if (topic && details.interaction === 'search' && row.status === 200) {
+        const tally = (polling.byTopic[topic] ??= { searches: 0, empty: 0, saved: 0 });
+        polling.searches += 1;
+        tally.searches += 1;
+        if (details.resultCount === 0) {
+          polling.emptySearches += 1;
+          tally.empty += 1;
+          if (!details.patient || !subscribedAt(details.patient, topic, new Date(row.at))) {
+            polling.savedBySubscriptions += 1;
+            tally.saved += 1;
+          }
+        }
+      }
     }
     // How the client went on after an error: did a new token come before its next FHIR call?
     // A 401 saying the grant ended calls for stopping, not a new token: it counts under grantEnded.
@@ -144,6 +175,7 @@ export function buildReport(clientId: string, rows: readonly Row[], pendingFault
     },
     reactions,
     faults: { injected, pending: pendingFaults },
+    polling,
   };
 }
 
@@ -155,5 +187,14 @@ export async function trafficReport(db: Queryable, clientId: string): Promise<Tr
     [clientId, REPORT_WINDOW],
   );
   const [pending] = await db.query<{ n: string }>('SELECT coalesce(sum(remaining), 0) AS n FROM sandbox_faults WHERE client_id = $1', [clientId]);
-  return buildReport(clientId, rows, Number(pending?.n ?? 0));
+  const spans = await db.query<{ patient_id: string; topic: string; created_at: Date; ended_at: Date | null }>(
+    'SELECT patient_id, topic, created_at, ended_at FROM subscriptions WHERE client_id = $1',
+    [clientId],
+  );
+  return buildReport(
+    clientId,
+    rows,
+    Number(pending?.n ?? 0),
+    spans.map((span) => ({ patientId: span.patient_id, topic: span.topic, from: new Date(span.created_at), to: span.ended_at ? new Date(span.ended_at) : null })),
+  );
 }

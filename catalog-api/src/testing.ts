@@ -18,6 +18,10 @@ export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
     port: 0,
     dataDir: 'memory://',
     keyEncryptionKey: randomBytes(32),
+    // Idle connections are closed by the tests' own client (undici: after 4 s), never first by the
+    // server: a test busy for seconds (a FHIR validator, a page check) would otherwise send its next
+    // request on a connection the server is closing, and get ECONNRESET.
+    keepAliveTimeoutMs: 60_000,
     ...(databaseUrl ? { databaseUrl, databaseSchema: `test_${randomBytes(6).toString('hex')}` } : {}),
     ...overrides,
   };

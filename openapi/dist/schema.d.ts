@@ -6759,6 +6759,8 @@ export interface operations {
             303: components["responses"]["SeeOther"];
             400: components["responses"]["Page"];
             403: components["responses"]["Page"];
+            413: components["responses"]["Page"];
+            415: components["responses"]["Page"];
         };
     };
     downloadMessageAttachment: {

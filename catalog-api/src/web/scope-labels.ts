@@ -17,6 +17,7 @@ const things: Record<Lang, Record<string, Words>> = {
     Condition: { yours: 'vos antécédents et problèmes de santé', some: 'des antécédents' },
     Observation: { yours: 'vos mesures et résultats', some: 'des mesures' },
     Appointment: { yours: 'vos rendez-vous', some: 'des rendez-vous' },
+    Communication: { yours: 'vos messages avec son équipe de soins', some: 'des messages' },
     '*': { yours: 'toutes vos données de santé', some: 'des données de santé' },
   },
   en: {
@@ -28,6 +29,7 @@ const things: Record<Lang, Record<string, Words>> = {
     Condition: { yours: 'your medical history and health problems', some: 'medical history' },
     Observation: { yours: 'your measurements and results', some: 'measurements' },
     Appointment: { yours: 'your appointments', some: 'appointments' },
+    Communication: { yours: 'your messages with its care team', some: 'messages' },
     '*': { yours: 'all your health data', some: 'health data' },
   },
 };

@@ -19,6 +19,7 @@ import { componentsSchema, loadSpec, operations, pathPattern, type OperationSpec
 import { openStore, type Db } from './core/store/db.js';
 import { loadMigrations, migrate } from './core/store/migrate.js';
 import { createValidatorCompiler } from './core/validation.js';
+import { createSerializerCompiler } from './core/serialization.js';
 import { defaultDeveloperSiteDir, DEVELOPER_SITE_PATH, registerDeveloperSite } from './core/developer-site.js';
 import { catalogHandlers, catalogPageCache, publisherApiKeyScheme } from './modules/catalog/index.js';
 import { certificationHandlers, certificationService, documentFetcher, loadCriteria, reviewerApiKeyScheme } from './modules/certification/index.js';
@@ -84,6 +85,13 @@ export interface BuildOptions {
   withoutAccessHistoryForBenchmark?: boolean;
   /** The built developer documentation site to serve under /developers/ (docs/.vitepress/dist by default). */
   developerSiteDir?: string;
+  /**
+   * Compile each route's validators and serializers at its first request rather than at start.
+   * For test servers: each uses a few routes, and compiling all of them is most of a start on
+   * PostgreSQL. They validate and serialize the same; a server that serves people compiles all at
+   * start, so that its first requests wait for nothing.
+   */
+  compileSchemasOnFirstUse?: boolean;
 }
 
 /**
@@ -166,7 +174,10 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     const spec = loadSpec();
     const components = componentsSchema(spec);
     app.addSchema(components);
-    app.setValidatorCompiler(createValidatorCompiler(components));
+    // Each distinct schema is compiled once per process, however many routes and servers use it.
+    const onFirstUse = options.compileSchemasOnFirstUse === true;
+    app.setValidatorCompiler(createValidatorCompiler(components, { onFirstUse }));
+    app.setSerializerCompiler(createSerializerCompiler(components, { onFirstUse }));
     // JSON is the only body format of the API; anything else is refused with 415.
     app.removeAllContentTypeParsers();
     // FHIR resources arrive as application/fhir+json, parsed with the same guards.

@@ -43,10 +43,13 @@ export interface TestServer extends RunningServer {
   config: AppConfig;
 }
 
-/** Starts a real server on a free port; `close()` stops it and drops its PostgreSQL schema. */
+/**
+ * Starts a real server on a free port; `close()` stops it and drops its PostgreSQL schema. Its
+ * routes' schemas are compiled as the tests first use them (BuildOptions.compileSchemasOnFirstUse).
+ */
 export async function startTestServer(overrides: Partial<AppConfig> = {}, options: BuildOptions = {}): Promise<TestServer> {
   const config = testConfig(overrides);
-  const server = await startServer(config, options);
+  const server = await startServer(config, { compileSchemasOnFirstUse: true, ...options });
   return {
     ...server,
     config,

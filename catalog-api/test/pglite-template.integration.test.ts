@@ -35,7 +35,7 @@ describe('the embedded store template', () => {
   it('gives a new store exactly the schema the migrations make from nothing', async () => {
     const { file } = await writePgliteTemplate();
     expect(file).toBe(pgliteTemplateFile());
-    expect(readPgliteTemplate()).not.toBeNull();
+    expect(await readPgliteTemplate()).not.toBeNull();
 
     const client = new PGlite();
     const scratch = pgliteStore(client);

@@ -1,7 +1,7 @@
 // The store behind every module: a small Db interface over PostgreSQL, served either by the
 // embedded PGlite (default, data in DATA_DIR) or by a PostgreSQL server through `pg`.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
@@ -124,31 +124,51 @@ async function openPglite(dataDir: string, useTemplate: boolean): Promise<Db> {
   if (!inMemory) mkdirSync(pgliteDir, { recursive: true });
   // A new store starts from the template of the current migrations when there is one (pglite-template.ts).
   const fresh = inMemory || !existsSync(join(pgliteDir, 'PG_VERSION'));
-  const template = fresh && useTemplate ? readPgliteTemplate() : null;
-  const options = template ? { loadDataDir: template } : {};
+  const template = fresh && useTemplate ? await readPgliteTemplate() : null;
+  const options = {
+    ...(template ? { loadDataDir: template } : {}),
+    // A store in memory holds its pages in memory already: PostgreSQL's default buffer pool of
+    // 128 MB in front of them only costs its allocation, at every start.
+    ...(inMemory ? { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${IN_MEMORY_SHARED_BUFFERS}`] } : {}),
+  };
   const client = inMemory ? new PGlite(options) : new PGlite(pgliteDir, options);
   await client.waitReady;
   return pgliteStore(client);
 }
 
+/** PostgreSQL's buffer pool in a store held in memory (the default is 128 MB). */
+export const IN_MEMORY_SHARED_BUFFERS = '16MB';
+
 /**
  * Makes the template new embedded stores start from (pglite-template.ts), unless it is there
- * already: a store in memory, migrated, dumped. Returns its file.
+ * already: a store in memory, migrated, checkpointed, dumped. Returns its file. Its WAL segments
+ * are 1 MB rather than 16: the segment travels whole in the template and is rewritten at every
+ * start. The checkpoint leaves nothing to replay when a store starts from it.
  */
 export async function writePgliteTemplate(): Promise<{ file: string; created: boolean }> {
   const migrations = loadMigrations();
   const file = pgliteTemplateFile(migrations);
   if (existsSync(file)) return { file, created: false };
-  const client = new PGlite();
+  const client = new PGlite({ initDbStartParams: ['--wal-segsize=1'] });
   await client.waitReady;
   try {
     await migrate(pgliteStore(client), migrations);
+    await client.exec('CHECKPOINT');
     const dump = await client.dumpDataDir('none');
     mkdirSync(dirname(file), { recursive: true });
-    // Written whole, then renamed: a store being opened meanwhile sees no template, or all of it.
+    // Written whole, then put in place: a store being opened meanwhile sees no template, or all of
+    // it. Linked rather than renamed, so that a template in place is never replaced by another
+    // process's (stores read it as a Blob backed by the file, which a replaced file breaks).
     const partial = `${file}.${process.pid}.partial`;
     writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
-    renameSync(partial, file);
+    try {
+      linkSync(partial, file);
+      unlinkSync(partial);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') unlinkSync(partial);
+      else renameSync(partial, file); // a file system without hard links
+    }
   } finally {
     await client.close();
   }

@@ -1,12 +1,12 @@
 // A new embedded store starts from a template: PGlite's data directory with every migration
 // applied, dumped once and loaded into each new store. Creating a store from nothing runs initdb
 // in WebAssembly and then the migrations (5 to 7 s on a 2-core machine); loading the template
-// takes about 1.5 s. The template is made by `npm run build` (scripts/pglite-template.mjs), kept
-// under catalog-api/.cache, and named by a digest of PGlite's version and of every migration: a
-// changed migration or another PGlite simply finds no template, and the store is made from
-// nothing as before. The migrations still run at boot, and find everything applied.
+// takes about half a second. The template is made by `npm run build` (scripts/pglite-template.mjs),
+// kept under catalog-api/.cache, and named by a digest of PGlite's version, of the way it is made
+// and of every migration: a changed migration or another PGlite simply finds no template, and the
+// store is made from nothing as before. The migrations still run at boot, and find everything applied.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, openAsBlob, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,15 +31,25 @@ function pgliteVersion(): string {
   }
 }
 
+/**
+ * How the template is made (db.ts, writePgliteTemplate): part of its name, so that a template made
+ * another way is not used. 2: WAL segments of 1 MB, and a checkpoint before the dump.
+ */
+export const TEMPLATE_RECIPE = 2;
+
 /** Where the template of these migrations on the installed PGlite is (or would be). */
 export function pgliteTemplateFile(migrations: readonly Migration[] = loadMigrations()): string {
-  const digest = createHash('sha256').update(`pglite ${pgliteVersion()}\n`);
+  const digest = createHash('sha256').update(`pglite ${pgliteVersion()}\nrecipe ${TEMPLATE_RECIPE}\n`);
   for (const migration of migrations) digest.update(`${migration.version} ${migration.checksum}\n`);
   return join(templateDir, `pglite-${digest.digest('hex').slice(0, 24)}.tar`);
 }
 
-/** The template of the current migrations, when it was made; null otherwise. */
-export function readPgliteTemplate(): Blob | null {
+/**
+ * The template of the current migrations, when it was made; null otherwise. A Blob backed by the
+ * file, which PGlite reads once (a Blob made from the file's bytes would copy them twice more: a
+ * third of a store's start). The file is never replaced once in place (writePgliteTemplate).
+ */
+export async function readPgliteTemplate(): Promise<Blob | null> {
   const file = pgliteTemplateFile();
-  return existsSync(file) ? new Blob([readFileSync(file)]) : null;
+  return existsSync(file) ? openAsBlob(file) : null;
 }

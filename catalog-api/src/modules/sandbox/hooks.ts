@@ -125,22 +125,22 @@ export function registerSandboxHooks(app: FastifyInstance, db: Db): void {
     return reply.code(answer.status).headers(answer.headers).type(answer.contentType).send(answer.body);
   });
 
-  // The token endpoint says why a grant ended only in its body: read it while it is still there.
+  // Recorded before the answer leaves (not once it has gone), so that a report asked for right
+  // after an answer includes it. The token endpoint says why a grant ended only in its body: it is
+  // read here while it is still there.
   app.addHook('onSend', async (request, reply, payload) => {
-    if (reply.statusCode !== 400 || request.routeOptions.config?.operationId !== 'token') return payload;
-    const grantEnded = bodyGrantEnded(payload);
-    if (grantEnded) request.sandboxGrantEnded = grantEnded;
-    return payload;
-  });
-
-  app.addHook('onResponse', async (request, reply) => {
     const client = clientOf(request);
-    if (!client) return;
+    if (!client) return payload;
+    if (reply.statusCode === 400 && request.routeOptions.config?.operationId === 'token') {
+      const grantEnded = bodyGrantEnded(payload);
+      if (grantEnded) request.sandboxGrantEnded = grantEnded;
+    }
     try {
       await recordTraffic(db, { clientId: client.clientId, operation: request.routeOptions.config.operationId!, status: reply.statusCode, details: detailsOf(request, reply, client.fhir) });
     } catch (error) {
       // A client that does not exist (a typo in client_id) has no traffic to record.
       request.log.debug({ err: error }, 'sandbox traffic not recorded');
     }
+    return payload;
   });
 }

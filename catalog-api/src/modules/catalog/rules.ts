@@ -7,17 +7,25 @@ import type { FieldError } from '../../core/errors.js';
 
 const loopbackHosts = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
-/** Why a redirect URI is refused, or null when it is acceptable. */
-export function redirectUriProblem(raw: string): string | null {
-  if (raw.includes('#')) return 'must not contain a fragment';
-  if (raw.includes('*')) return 'must not contain a wildcard';
+/** What every URL an app registers must be: absolute, without fragment, wildcard or user information. */
+function registeredUrl(raw: string, noun: 'URI' | 'URL'): { url: URL } | { problem: string } {
+  if (raw.includes('#')) return { problem: 'must not contain a fragment' };
+  if (raw.includes('*')) return { problem: 'must not contain a wildcard' };
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    return 'must be an absolute URI';
+    return { problem: `must be an absolute ${noun}` };
   }
-  if (url.username || url.password) return 'must not contain user information';
+  if (url.username || url.password) return { problem: 'must not contain user information' };
+  return { url };
+}
+
+/** Why a redirect URI is refused, or null when it is acceptable. */
+export function redirectUriProblem(raw: string): string | null {
+  const checked = registeredUrl(raw, 'URI');
+  if ('problem' in checked) return checked.problem;
+  const { url } = checked;
   if (url.protocol === 'https:') {
     if (!url.hostname) return 'must have a host';
     return null;
@@ -37,15 +45,9 @@ export function redirectUriErrors(uris: readonly string[]): FieldError[] {
 
 /** Why a notification endpoint is refused, or null: https only, as an outbound URL of the platform. */
 export function notificationEndpointProblem(raw: string): string | null {
-  if (raw.includes('#')) return 'must not contain a fragment';
-  if (raw.includes('*')) return 'must not contain a wildcard';
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return 'must be an absolute URL';
-  }
-  if (url.username || url.password) return 'must not contain user information';
+  const checked = registeredUrl(raw, 'URL');
+  if ('problem' in checked) return checked.problem;
+  const { url } = checked;
   if (url.protocol !== 'https:') return `must use https, not ${url.protocol.replace(/:$/, '')}`;
   return url.hostname ? null : 'must have a host';
 }

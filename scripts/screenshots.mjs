@@ -40,6 +40,7 @@ const PAGES = [
   { name: 'connected-apps', path: '/patient/apps', signedIn: true },
   { name: 'connected-apps-english', path: '/patient/apps', signedIn: true, lang: 'en' },
   { name: 'agenda', path: '/patient/agenda', signedIn: true },
+  { name: 'messages', path: '/patient/messages/equipe-de-soins', signedIn: true },
   { name: 'access-history', path: '/patient/history', signedIn: true },
   // A legal page of the footer.
   { name: 'accessibility', path: '/accessibilite' },

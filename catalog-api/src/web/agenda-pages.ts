@@ -6,13 +6,13 @@
 import type { components } from '@mes/openapi';
 import type { HandlerMap } from '../core/operations.js';
 import { appsForPatients, type AppForPatients } from '../modules/catalog/index.js';
-import { agendaOf, childrenOf, patientSummaries, type AgendaEntry, type PatientSummary } from '../modules/records/index.js';
+import { agendaOf, type AgendaEntry, type PatientSummary } from '../modules/records/index.js';
 import { catalogueAppPath } from './app-summary.js';
 import { alert, badge, button, card, selectField, type Tone } from './components.js';
 import { escapeHtml } from './html.js';
-import { formatDate, formatDateTime, messages, type Lang } from './i18n.js';
+import { formatDate, formatDateTime, formatTime, messages, type Lang } from './i18n.js';
 import { pageReply, refusedPage, seeOther } from './layout.js';
-import { pageContext, type PageDeps } from './page-context.js';
+import { householdOf, pageContext, type PageDeps } from './page-context.js';
 
 type Appointment = components['schemas']['Appointment'];
 type Status = Appointment['status'];
@@ -127,7 +127,7 @@ function when(appointment: Appointment, lang: Lang): string {
   if (!appointment.end) return formatDateTime(lang, start);
   const end = new Date(appointment.end);
   const sameDay = formatDate(lang, start) === formatDate(lang, end);
-  const endText = sameDay ? formatDateTime(lang, end).split(/ à | at /).at(-1)! : formatDateTime(lang, end);
+  const endText = sameDay ? formatTime(lang, end) : formatDateTime(lang, end);
   return `${formatDateTime(lang, start)}, ${t.until(endText)}`;
 }
 
@@ -169,18 +169,13 @@ export function agendaPageHandlers(deps: PageDeps): HandlerMap<'showAgenda'> {
       const ctx = await pageContext(deps, request);
       if (!ctx.session) return seeOther(`/patient/sign-in?return_to=${encodeURIComponent(query.for ? `${AGENDA}?for=${query.for}` : AGENDA)}`);
       const self = ctx.session.patientId;
-      const children = await childrenOf(db, self);
-      const people = [self, ...children];
+      const { ids: people, children: byId } = await householdOf(db, self);
       if (query.for !== undefined && !people.includes(query.for)) {
         return refusedPage(ctx, { href: AGENDA, label: ctx.lang === 'fr' ? 'Revenir à mon agenda' : 'Back to my agenda' });
       }
       const now = new Date();
       const entries = await agendaOf(db, query.for ? [query.for] : people, new Date(now.getTime() - PAST_MS), LIMIT);
-      const [apps, summaries] = await Promise.all([
-        appsForPatients(db, [...new Set(entries.flatMap((entry) => (entry.sourceAppId ? [entry.sourceAppId] : [])))]),
-        patientSummaries(db, children),
-      ]);
-      const byId = new Map(summaries.map((person) => [person.id, person]));
+      const apps = await appsForPatients(db, [...new Set(entries.flatMap((entry) => (entry.sourceAppId ? [entry.sourceAppId] : [])))]);
       const shown: Shown[] = entries.map((entry) => ({
         ...entry,
         app: entry.sourceAppId ? apps.get(entry.sourceAppId) : undefined,
@@ -194,7 +189,7 @@ export function agendaPageHandlers(deps: PageDeps): HandlerMap<'showAgenda'> {
         : '';
       const options = [`<option value="">${escapeHtml(t.everyone)}</option>`, ...people.map((id) => `<option value="${escapeHtml(id)}"${query.for === id ? ' selected' : ''}>${escapeHtml(id === self ? t.yourself : (byId.get(id)?.name ?? id))}</option>`)];
       // A guardian chooses whose agenda to see; without children there is no choice to make.
-      const filter = children.length
+      const filter = byId.size
         ? `<form method="get" action="${AGENDA}">${selectField({ id: 'agenda-for', name: 'for', label: t.show, options: options.join('') })}<div class="actions">${button(t.showButton, { kind: 'secondary' })}</div></form>`
         : '';
       return pageReply(200, {

@@ -88,6 +88,9 @@ export const formatDate = (lang: Lang, date: Date): string => format(lang, { dat
 /** "2 décembre 2026 à 14:05" / "2 December 2026 at 14:05", in Paris time. */
 export const formatDateTime = (lang: Lang, date: Date): string => format(lang, { dateStyle: 'long', timeStyle: 'short' }).format(date);
 
+/** "14:05", in Paris time. */
+export const formatTime = (lang: Lang, date: Date): string => format(lang, { timeStyle: 'short' }).format(date);
+
 /** A calendar date (YYYY-MM-DD, e.g. a birth date) without time-zone shifts. */
 export const formatCalendarDate = (lang: Lang, isoDate: string): string =>
   new Intl.DateTimeFormat(locales[lang], { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(`${isoDate}T00:00:00Z`));

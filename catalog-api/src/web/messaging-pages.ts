@@ -12,13 +12,13 @@ import { appsForPatients } from '../modules/catalog/index.js';
 import { enqueueResourceEvent } from '../modules/notifications/index.js';
 import { connectedApps } from '../modules/consent/index.js';
 import { allows, grantedScopes, type GrantSummary } from '../modules/oauth/index.js';
-import { childrenOf, conversationMessage, conversationMessages, conversationsOf, insertResource, messageFromPatient, patientSummaries, type PatientSummary } from '../modules/records/index.js';
+import { conversationMessage, conversationMessages, conversationsOf, insertResource, messageFromPatient } from '../modules/records/index.js';
 import { CUT_OFF } from './app-summary.js';
 import { alert, button, card } from './components.js';
 import { escapeHtml } from './html.js';
 import { formatDateTime, messages, type Lang } from './i18n.js';
 import { pageReply, refusedPage, seeOther } from './layout.js';
-import { ownForm, pageContext, type PageContext } from './page-context.js';
+import { householdOf, ownForm, pageContext, type PageContext } from './page-context.js';
 import type { PatientSessions } from './patient-session.js';
 
 type Communication = components['schemas']['Communication'];
@@ -112,16 +112,9 @@ function fileName(title: string | undefined, contentType: string, fallback: stri
 export function messagingPageHandlers(deps: MessagingPageDeps): HandlerMap<MessagingOperations> {
   const { db } = deps;
 
-  /** The people whose messages the signed-in person sees: themselves and the children they act for. */
-  async function peopleOf(personId: string): Promise<{ ids: string[]; children: Map<string, PatientSummary> }> {
-    const children = await childrenOf(db, personId);
-    const summaries = await patientSummaries(db, children);
-    return { ids: [personId, ...children], children: new Map(summaries.map((person) => [person.id, person])) };
-  }
-
   /** Resolves `for` against the people the person acts for: the one chosen, or a refusal. */
   async function whose(personId: string, chosen: string | undefined) {
-    const people = await peopleOf(personId);
+    const people = await householdOf(db, personId);
     const patientId = chosen ?? personId;
     return { people, patientId, allowed: people.ids.includes(patientId) };
   }

@@ -4,7 +4,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AppConfig } from '../core/config.js';
 import type { Queryable } from '../core/store/db.js';
-import { patientSummaries } from '../modules/records/index.js';
+import { childrenOf, patientSummaries, type PatientSummary } from '../modules/records/index.js';
 import { languageOf, type Lang } from './i18n.js';
 import type { PageView } from './layout.js';
 import { signOutFormTargets } from './oidc/sign-out-targets.js';
@@ -46,4 +46,16 @@ export async function pageContext(deps: PageDeps, request: FastifyRequest, sessi
  */
 export function ownForm(ctx: PageContext, request: FastifyRequest, issuer: string, csrfToken: string | undefined): ctx is PageContext & { session: PatientSession } {
   return ctx.session !== null && fromOwnOrigin(request, issuer) && csrfToken !== undefined && sameToken(csrfToken, ctx.session.csrfToken);
+}
+
+/** The people whose records a person sees on their pages: themselves (first), then the children they act for, by id. */
+export interface Household {
+  ids: string[];
+  children: Map<string, PatientSummary>;
+}
+
+export async function householdOf(db: Queryable, personId: string): Promise<Household> {
+  const children = await childrenOf(db, personId);
+  const summaries = await patientSummaries(db, children);
+  return { ids: [personId, ...children], children: new Map(summaries.map((person) => [person.id, person])) };
 }

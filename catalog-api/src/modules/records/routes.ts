@@ -6,7 +6,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { components } from '@mes/openapi';
 import type { AppConfig } from '../../core/config.js';
-import { notModified } from '../../core/conditional-requests.js';
+import { canonicalJson } from '@mes/sdk/certification';
+import { notModified, parseEntityTags } from '../../core/conditional-requests.js';
 import { FhirError } from '../../core/fhir-error.js';
 import { combiningAccessCheck, grantFactsOf, type GrantFacts, type HandlerContext, type HandlerMap, type Principal } from '../../core/operations.js';
 import type { Db, Queryable } from '../../core/store/db.js';
@@ -57,24 +58,23 @@ function patientDataOf(context: { principal: Principal | null }): PatientData {
   return context.principal;
 }
 
-/** The version an `If-Match` names (`W/"3"`, `"3"`), null without one; 412 for anything else. */
-function ifMatchVersion(header: string | undefined): number | null {
-  if (header === undefined) return null;
-  const match = /^\s*(?:W\/)?"(\d{1,9})"\s*$/.exec(header);
-  if (!match) throw new FhirError(412, 'invalid', `If-Match: ${JSON.stringify(header)} is not the ETag of a version (W/"3")`);
-  return Number(match[1]);
+/**
+ * Refuses (412) a change whose `If-Match` does not name the current version. Compared weakly, as
+ * FHIR's version ETags are (`W/"3"`, `"3"` and `*` name version 3); a header that is not a list of
+ * entity tags names nothing.
+ */
+function checkIfMatch(header: string | undefined, version: number): void {
+  if (header === undefined) return;
+  const tags = parseEntityTags(header);
+  if (tags === '*' || tags?.some((tag) => tag.opaque === `"${version}"`)) return;
+  throw new FhirError(412, tags ? 'conflict' : 'invalid', tags ? `If-Match names another version; the current one is ${version} (read it again, then change it)` : `If-Match: ${JSON.stringify(header)} is not the ETag of a version (W/"3")`);
 }
 
-/** Whether two versions of a resource say the same (id and meta aside), whatever the order of their keys. */
-function sameContent(a: object, b: object): boolean {
-  const canonical = (value: unknown): unknown =>
-    Array.isArray(value)
-      ? value.map(canonical)
-      : value && typeof value === 'object'
-        ? Object.fromEntries(Object.entries(value).filter(([key]) => key !== 'meta' && key !== 'id').sort(([x], [y]) => (x < y ? -1 : 1)).map(([key, item]) => [key, canonical(item)]))
-        : value;
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
-}
+/** Whether two versions of a resource say the same (id and meta aside), whatever the order of their members. */
+const sameContent = (a: object, b: object) => {
+  const content = ({ id: _id, meta: _meta, ...rest }: { id?: unknown; meta?: unknown }) => rest;
+  return canonicalJson(content(a)) === canonicalJson(content(b));
+};
 
 export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations> {
   const { db } = deps;
@@ -332,7 +332,6 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
     const id = (context.params as { id: string }).id;
     const body = context.body as Schemas['Appointment'];
     if (body.id !== id) throw new FhirError(400, 'invalid', `Appointment.id: the resource's id (${body.id ?? 'none'}) must be the one in the URL (${id})`, { expression: ['Appointment.id'] });
-    const expected = ifMatchVersion(context.request.headers['if-match']);
     const mayRead = allows(grantedScopes(principal.scope), 'Appointment', 'r');
     const notFound = () => new FhirError(404, 'not-found', 'no Appointment with this id that this token may update');
     const answer = await db.transaction(async (tx) => {
@@ -347,9 +346,7 @@ export function recordsHandlers(deps: RecordsDeps): HandlerMap<RecordsOperations
         if (!mayRead) throw notFound();
         throw new FhirError(403, 'forbidden', 'this appointment was added by someone else (another app, or the care team); an app changes only the appointments it added');
       }
-      if (expected !== null && expected !== locked.stored.versionId) {
-        throw new FhirError(412, 'conflict', `If-Match names version ${expected}; the current version is ${locked.stored.versionId} (read it again, then change it)`);
-      }
+      checkIfMatch(context.request.headers['if-match'], locked.stored.versionId);
       let stored = locked.stored;
       const next = { ...validateAppointmentChange(body, current, principal.patientId), id } as Schemas['Appointment'] & { id: string };
       // The same content again (a retry, a save without changes) makes no new version.

@@ -38,7 +38,8 @@ export function sandboxEventResource(topic: SandboxTopic, patientId: string, app
         ),
       };
     case 'appointment': {
-      // A week ahead, on the hour, at a minute that differs from one trigger to the next.
+      // A week ahead, on a quarter hour (chosen by the clock's milliseconds): the practice books
+      // its own agenda, so no overlap with the patient's other appointments is checked.
       const start = new Date(Math.ceil((now.getTime() + 7 * 24 * HOUR) / HOUR) * HOUR + (now.getTime() % 4) * 15 * 60_000);
       return {
         resource: {

@@ -5,6 +5,7 @@
 // fix their app; certification reads it as evidence of how the app really behaves.
 import type { components } from '@mes/openapi';
 import type { Queryable } from '../../core/store/db.js';
+import { topics } from '../notifications/index.js';
 
 export type TrafficReport = components['schemas']['TrafficReport'];
 
@@ -40,7 +41,7 @@ export interface SubscriptionSpan {
 }
 
 /** The topic a search of each type would have been notified of instead. */
-const topicOfType: Record<string, string> = { DocumentReference: 'new-document', Appointment: 'appointment', Communication: 'new-message', Observation: 'new-measurement' };
+const topicOfType = new Map<string, string>(topics.map((topic) => [topic.resourceType, topic.name]));
 
 export async function recordTraffic(db: Queryable, entry: TrafficEntry): Promise<void> {
   await db.query('INSERT INTO sandbox_traffic (client_id, operation, status, details) VALUES ($1, $2, $3, $4)', [
@@ -110,7 +111,7 @@ export function buildReport(clientId: string, rows: readonly Row[], pendingFault
       if (details.dpop) resourceWithProof += 1;
       if (row.status === 200 || row.status === 201) called.add(details.resourceType!);
       if (row.status === 403) refusedCalls += 1;
-      const topic = topicOfType[details.resourceType!];
+      const topic = topicOfType.get(details.resourceType!);
       if (topic && details.interaction === 'search' && row.status === 200) {
         const tally = (polling.byTopic[topic] ??= { searches: 0, empty: 0, saved: 0 });
         polling.searches += 1;
